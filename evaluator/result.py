@@ -1,0 +1,129 @@
+"""The evaluator's verdict: statuses, reason codes, stages and the `EvalResult` model."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, Field
+
+# Bumped whenever a check or the timing protocol changes, so stored results can be re-scored.
+HARNESS_VERSION = "1.0.0"
+
+
+class Status(str, Enum):
+    correct = "correct"
+    incorrect = "incorrect"
+    build_error = "build_error"
+    runtime_error = "runtime_error"
+    timeout = "timeout"
+    rejected = "rejected"
+    unstable = "unstable"
+
+
+class Stage(str, Enum):
+    """Pipeline stages, in order; `EvalResult.stage` is the last one reached."""
+
+    static = "static"
+    build = "build"
+    correctness = "correctness"
+    timing = "timing"
+    sanity = "sanity"
+    done = "done"
+
+
+class Reason(str, Enum):
+    """Why an evaluation ended where it did. Each anti-cheat rule has its own code."""
+
+    ok = "ok"
+    # static / load
+    syntax_error = "syntax_error"
+    no_model_new = "no_model_new"
+    no_kernel = "no_kernel"
+    reference_use = "reference_use"
+    except_fallback = "except_fallback"
+    banned_import = "banned_import"
+    banned_call = "banned_call"
+    timer_patch = "timer_patch"
+    harness_introspection = "harness_introspection"
+    unsafe_native_code = "unsafe_native_code"
+    # build
+    compile_error = "compile_error"
+    import_error = "import_error"
+    # run
+    runtime_exception = "runtime_exception"
+    crashed = "crashed"
+    out_of_memory = "out_of_memory"
+    wall_timeout = "wall_timeout"
+    sandbox_violation = "sandbox_violation"
+    # correctness
+    torch_compute = "torch_compute"
+    kernel_not_called = "kernel_not_called"
+    output_type = "output_type"
+    output_shape = "output_shape"
+    output_dtype = "output_dtype"
+    output_device = "output_device"
+    output_storage = "output_storage"
+    output_mismatch = "output_mismatch"
+    input_mutation = "input_mutation"
+    nondeterministic = "nondeterministic"
+    stale_output = "stale_output"
+    background_thread = "background_thread"
+    # timing / sanity
+    unstable_timing = "unstable_timing"
+    above_peak = "above_peak"
+    # harness
+    harness_error = "harness_error"
+
+
+class CorrectnessStats(BaseModel):
+    """What the correctness stage measured over all trials and input groups."""
+
+    trials: int = 0
+    input_groups: int = 0
+    max_abs_error: float | None = None
+    max_rel_error: float | None = None
+    worst_index: list[int] | None = None
+    mismatch_fraction: float | None = None
+
+
+class TimingStats(BaseModel):
+    """Raw timing evidence behind a speedup."""
+
+    buckets: int = 0
+    runs_per_bucket: int = 0
+    threads: int = 0
+    bucket_ratios: list[float] = Field(default_factory=list)
+    baseline_min_ms: float | None = None
+    candidate_min_ms: float | None = None
+    retries: int = 0
+
+
+class EvalResult(BaseModel):
+    """One evaluation of one candidate on one task and platform."""
+
+    status: Status
+    reason: Reason
+    message: str = ""
+    stage: Stage
+    speedup: float | None = None
+    speedup_ci: tuple[float, float] | None = None
+    baseline_ms: float | None = None
+    candidate_ms: float | None = None
+    platform: str
+    hardware: str = ""
+    harness_version: str = HARNESS_VERSION
+    allow_torch: bool = False
+    task_id: str | None = None
+    task_hash: str | None = None
+    candidate_hash: str | None = None
+    correctness: CorrectnessStats | None = None
+    timing: TimingStats | None = None
+    achieved_gbps: float | None = None
+    achieved_gflops: float | None = None
+    build_seconds: float | None = None
+    wall_seconds: float | None = None
+    log: str = ""
+
+    @property
+    def is_correct(self) -> bool:
+        return self.status is Status.correct

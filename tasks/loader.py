@@ -1,0 +1,205 @@
+"""Load KernelBench / MultiKernelBench task files into `Task` models.
+
+Loading has two steps. The static step parses the file without running it: it must define `Model`,
+`get_inputs` and `get_init_inputs`, and its optional constants must be literals. The probe step runs
+the file in a child process with a timeout (a task that hangs at import must not hang us) and refuses
+tasks whose reference output is degenerate (REWARD_HACKS.md row 7).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import operator
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from tasks.errors import TaskLoadError
+from tasks.hashing import sha256_text
+from tasks.model import Category, Task, Tolerance
+from tasks.probe_result import ProbeResult
+
+SUITE_DIR = Path(__file__).resolve().parent / "suite"
+REQUIRED = ("Model", "get_inputs", "get_init_inputs")
+PROBE_TIMEOUT_S = float(os.environ.get("KERNELWRIGHT_PROBE_TIMEOUT", "120"))
+_probe_cache: dict[str, ProbeResult] = {}
+
+
+_BINOPS = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv, ast.Pow: operator.pow, ast.Mod: operator.mod,
+}
+
+
+def _const_eval(node: ast.expr, env: dict[str, Any]) -> Any:
+    """Evaluate a constant expression: literals, arithmetic, earlier constants, int()/float().
+
+    Task authors write `FLOPS = 2 * M * N * K`; we read that without running the file.
+    """
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in env:
+        return env[node.id]
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        return _BINOPS[type(node.op)](_const_eval(node.left, env), _const_eval(node.right, env))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _const_eval(node.operand, env)
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("int", "float"):
+        if len(node.args) == 1 and not node.keywords:
+            return {"int": int, "float": float}[node.func.id](_const_eval(node.args[0], env))
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return [_const_eval(e, env) for e in node.elts]
+    if isinstance(node, ast.Dict):
+        return {_const_eval(k, env): _const_eval(v, env) for k, v in zip(node.keys, node.values) if k is not None}
+    raise ValueError(f"not a constant expression: {ast.unparse(node)}")
+
+
+def _module_constants(tree: ast.Module, origin: str) -> dict[str, Any]:
+    wanted = {"CATEGORY", "LEVEL", "TOLERANCE", "FLOPS", "BYTES_MOVED"}
+    env: dict[str, Any] = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.Assign) and all(isinstance(t, (ast.Name, ast.Tuple)) for t in node.targets)):
+            continue
+        names = [n.id for t in node.targets for n in ([t] if isinstance(t, ast.Name) else t.elts)
+                 if isinstance(n, ast.Name)]
+        try:
+            value = _const_eval(node.value, env)
+        except (ValueError, TypeError, ZeroDivisionError, ArithmeticError) as exc:
+            bad = wanted.intersection(names)
+            if bad:
+                raise TaskLoadError(origin, f"{sorted(bad)[0]} must be a constant expression ({exc})") from exc
+            continue
+        if len(names) == 1:
+            env[names[0]] = value
+        elif isinstance(value, list) and len(value) == len(names):
+            env.update(zip(names, value))
+    return {k: v for k, v in env.items() if k in wanted}
+
+
+def _defined_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def _category_from_path(path: Path | None) -> Category | None:
+    if path is None:
+        return None
+    for part in reversed(path.resolve().parts[:-1]):
+        if part in Category.__members__:
+            return Category(part)
+    return None
+
+
+def _suite_id(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        rel = path.resolve().relative_to(SUITE_DIR)
+    except ValueError:
+        return None
+    return rel.with_suffix("").as_posix()
+
+
+def parse_task(source: str, origin: str, path: Path | None = None, task_id: str | None = None) -> Task:
+    """The static step: a `Task` from source text, without executing it."""
+    try:
+        tree = ast.parse(source, filename=origin)
+    except SyntaxError as exc:
+        raise TaskLoadError(origin, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
+    names = _defined_names(tree)
+    missing = [n for n in REQUIRED if n not in names]
+    if missing:
+        raise TaskLoadError(origin, f"missing {', '.join(missing)} (a task defines {', '.join(REQUIRED)})")
+    consts = _module_constants(tree, origin)
+    category = _category_from_path(path)
+    if "CATEGORY" in consts:
+        try:
+            category = Category(consts["CATEGORY"])
+        except ValueError as exc:
+            choices = ", ".join(c.value for c in Category)
+            raise TaskLoadError(origin, f"unknown CATEGORY {consts['CATEGORY']!r}; one of: {choices}") from exc
+    level = consts.get("LEVEL")
+    if level is None and path is not None:
+        level = next((int(p[-1]) for p in path.resolve().parts if p in ("level1", "level2", "level3")), 1)
+    digest = sha256_text(source)
+    stem = path.stem if path is not None else (task_id or "task").split("/")[-1]
+    tid = task_id or _suite_id(path) or f"user/{stem}-{digest[:8]}"
+    try:
+        return Task(
+            id=tid,
+            name=stem,
+            category=category or Category.uncategorized,
+            level=level or 1,
+            source=source,
+            source_hash=digest,
+            path=str(path.resolve()) if path is not None else None,
+            tolerance=Tolerance(**consts.get("TOLERANCE", {})),
+            flops=consts.get("FLOPS"),
+            bytes_moved=consts.get("BYTES_MOVED"),
+            description=(ast.get_docstring(tree) or "").strip(),
+        )
+    except (ValidationError, TypeError) as exc:
+        raise TaskLoadError(origin, f"invalid task metadata: {exc}") from exc
+
+
+def probe_task(task: Task, timeout_s: float = PROBE_TIMEOUT_S) -> ProbeResult:
+    """The probe step: run the task in a child process; raise `TaskLoadError` if it is unusable."""
+    if task.source_hash in _probe_cache:
+        return _probe_cache[task.source_hash]
+    origin = task.path or task.id
+    cmd = [sys.executable, "-m", "tasks.probe"]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SUITE_DIR.parent.parent), os.environ.get("PYTHONPATH", "")]))
+    payload = json.dumps({"source": task.source, "origin": origin, "tolerance": task.tolerance.model_dump()})
+    try:
+        proc = subprocess.run(cmd, input=payload, capture_output=True, text=True, timeout=timeout_s, env=env)
+    except subprocess.TimeoutExpired as exc:
+        raise TaskLoadError(origin, f"timed out after {timeout_s:.0f} s while importing or running it") from exc
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+        raise TaskLoadError(origin, "probe process failed: " + " | ".join(tail))
+    result = ProbeResult.model_validate_json(lines[-1])
+    if not result.ok:
+        raise TaskLoadError(origin, result.problem)
+    _probe_cache[task.source_hash] = result
+    return result
+
+
+def load_task_source(
+    source: str, origin: str = "<source>", task_id: str | None = None, probe: bool = True
+) -> Task:
+    """Load a task from source text; `probe=False` skips running it."""
+    task = parse_task(source, origin, task_id=task_id)
+    if probe:
+        result = probe_task(task)
+        task = task.model_copy(update={"input_groups": result.input_groups})
+    return task
+
+
+def load_task(path: str | Path, probe: bool = True, task_id: str | None = None) -> Task:
+    """Load a task file; `probe=False` parses only (fast, for listings)."""
+    p = Path(path)
+    if not p.is_file():
+        raise TaskLoadError(str(p), "no such file")
+    try:
+        source = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TaskLoadError(str(p), f"cannot read: {exc}") from exc
+    task = parse_task(source, str(p), path=p, task_id=task_id)
+    if probe:
+        result = probe_task(task)
+        task = task.model_copy(update={"input_groups": result.input_groups})
+    return task

@@ -1,0 +1,56 @@
+"""The `Task` model: what the rest of Kernelwright knows about a loaded task file."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, Field
+
+
+class Category(str, Enum):
+    """The operator families of the suite (MultiKernelBench's categories)."""
+
+    activation = "activation"
+    broadcast = "broadcast"
+    convolution = "convolution"
+    fuse = "fuse"
+    loss = "loss"
+    math = "math"
+    matmul = "matmul"
+    normalization = "normalization"
+    optimizer = "optimizer"
+    pooling = "pooling"
+    index = "index"
+    resize = "resize"
+    reduce = "reduce"
+    attention = "attention"
+    arch = "arch"
+    uncategorized = "uncategorized"
+
+
+class Tolerance(BaseModel):
+    """Absolute and relative tolerance for `allclose`-style comparison of fp32 outputs."""
+
+    atol: float = Field(default=1e-4, ge=0)
+    rtol: float = Field(default=1e-4, ge=0)
+
+
+class Task(BaseModel):
+    """A KernelBench-format task file, loaded and validated.
+
+    `source` is the full text of the file; the evaluator re-executes it inside its sandbox, so a task
+    never carries live Python objects across process boundaries.
+    """
+
+    id: str
+    name: str
+    category: Category = Category.uncategorized
+    level: int = Field(default=1, ge=1, le=3)
+    source: str
+    source_hash: str
+    path: str | None = None
+    tolerance: Tolerance = Field(default_factory=Tolerance)
+    input_groups: int = Field(default=1, ge=1, description="number of input groups the task defines")
+    flops: float | None = Field(default=None, description="floating-point operations of one forward")
+    bytes_moved: float | None = Field(default=None, description="minimum bytes read + written by one forward")
+    description: str = ""

@@ -206,7 +206,9 @@ class EvaluationModel(Base):
     __tablename__ = "evaluation"
     __table_args__ = (
         # Serves `Store.find_evaluation` (joined to candidate by its normalized hash).
-        Index(None, "candidate_id", "task_hash", "platform", "harness_version", "allow_torch"),
+        Index(
+            "ix_evaluation_cache", "candidate_id", "task_hash", "platform", "harness_version", "allow_torch"
+        ),
         Index(None, "task_id", "platform"),
     )
 

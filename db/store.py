@@ -1,0 +1,942 @@
+"""The `Store`: every query the rest of Kernelwright needs, on SQLite (the default) or PostgreSQL.
+
+One `Store` owns one SQLAlchemy engine. Each public method runs in its own short transaction and returns
+frozen records (`db.rows`) or pydantic models, never live ORM objects. Opening a store upgrades its schema
+to the newest Alembic revision.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, select, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from db.models import (
+    BaselineKind,
+    BaselineTimingModel,
+    CandidateModel,
+    DatasetExportModel,
+    EvaluationModel,
+    HardwareModel,
+    RunKind,
+    RunModel,
+    RunStatus,
+    TaskModel,
+    TrajectoryModel,
+    TurnModel,
+    utcnow,
+)
+from db.rows import (
+    BaselineRow,
+    CandidateRow,
+    DatasetExportRow,
+    EvaluationRow,
+    HardwareRow,
+    RunRow,
+    TaskRow,
+    TrajectoryRow,
+    TurnRow,
+)
+from evaluator.hashing import normalized_hash
+from evaluator.result import HARNESS_VERSION, EvalResult, Reason, Status
+from tasks.model import Task
+
+ENV_VAR = "KERNELWRIGHT_DB_URL"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# How long a SQLite writer waits for another writer's lock before failing with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option read by the SQLite "begin" hook; write sessions set it to take the lock up front.
+_SQLITE_BEGIN_OPTION = "kernelwright_sqlite_begin"
+# Any constant shared by all Kernelwright processes: serializes concurrent schema upgrades on PostgreSQL.
+_PG_MIGRATION_LOCK_KEY = 0x4B57_0001
+
+_T = TypeVar("_T")
+
+
+class NotFoundError(LookupError):
+    """A method was given the id of a row that is not in the store."""
+
+
+def default_db_url() -> str:
+    """The database URL a `Store()` opens when given none.
+
+    `$KERNELWRIGHT_DB_URL` when set; otherwise a SQLite file `kernelwright.db` in the per-user data folder
+    (`platformdirs.user_data_dir("kernelwright")`), which is created if missing.
+    """
+    url = os.environ.get(ENV_VAR, "").strip()
+    if url:
+        return url
+    data_dir = Path(platformdirs.user_data_dir("kernelwright"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data_dir / 'kernelwright.db'}"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic config for the store's migrations, with no alembic.ini needed.
+
+    `url` is only used when Alembic runs without a connection handed over in `config.attributes`
+    (offline SQL generation, or the `alembic` command line driven from this config).
+    """
+    cfg = Config()
+    # Config values go through configparser interpolation, where '%' is special.
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", normalize_url(url).render_as_string(False).replace("%", "%%"))
+    return cfg
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Parse a database URL; a bare `postgresql://` URL gets the psycopg 3 driver Kernelwright ships."""
+    parsed = make_url(url)
+    # SQLAlchemy's default PostgreSQL driver is psycopg2, which is not a dependency.
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own implicit BEGIN handling breaks SAVEPOINT and transactional DDL; switch it off and
+    # let `_sqlite_on_begin` emit BEGIN instead (the recipe from SQLAlchemy's SQLite documentation).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL lets readers (web pages, CLI) proceed while the driver writes.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    mode = connection.get_execution_options().get(_SQLITE_BEGIN_OPTION, "")
+    connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def make_engine(url: str | URL) -> Engine:
+    """A SQLAlchemy engine for a store URL, with the SQLite settings (WAL, foreign keys, busy timeout)."""
+    url = normalize_url(url)
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    database = url.database or ""
+    kwargs: dict[str, Any] = {}
+    if database in ("", ":memory:") or url.query.get("mode") == "memory":
+        # Every new connection to ':memory:' is a new empty database: share one.
+        kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+    elif not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes (the store writes UTC); PostgreSQL aware ones in its zone."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else _utc(value)
+
+
+def _json_safe(value: Any) -> Any:
+    """Replace NaN/inf (which PostgreSQL's JSON rejects) by the strings pydantic parses back to floats."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _insert_unique(session: Session, obj: _T, find_existing: Callable[[], _T | None]) -> _T:
+    """Insert `obj`; if a concurrent writer inserted the same unique key first, return that row instead."""
+    try:
+        # A savepoint, so a unique-key collision does not abort the caller's whole transaction.
+        with session.begin_nested():
+            session.add(obj)
+        return obj
+    except IntegrityError:
+        existing = find_existing()
+        if existing is None:
+            raise
+        return existing
+
+
+# --- ORM -> record conversion ------------------------------------------------------------------------
+
+
+def _task_row(m: TaskModel) -> TaskRow:
+    return TaskRow(
+        id=m.id,
+        name=m.name,
+        category=m.category,
+        level=m.level,
+        source_hash=m.source_hash,
+        source=m.source,
+        tolerance=m.tolerance,
+        held_out=m.held_out,
+        created_at=_utc(m.created_at),
+        updated_at=_utc(m.updated_at),
+    )
+
+
+def _hardware_row(m: HardwareModel) -> HardwareRow:
+    return HardwareRow(
+        id=m.id,
+        fingerprint=m.fingerprint,
+        platform=m.platform,
+        description=m.description,
+        cpu_name=m.cpu_name,
+        gpu_name=m.gpu_name,
+        details=m.details,
+        created_at=_utc(m.created_at),
+    )
+
+
+def _run_row(m: RunModel) -> RunRow:
+    return RunRow(
+        id=m.id,
+        kind=m.kind,
+        config=m.config,
+        status=m.status,
+        created_at=_utc(m.created_at),
+        finished_at=_utc_or_none(m.finished_at),
+    )
+
+
+def _trajectory_row(m: TrajectoryModel) -> TrajectoryRow:
+    return TrajectoryRow(
+        id=m.id,
+        run_id=m.run_id,
+        task_id=m.task_id,
+        index=m.index,
+        status=m.status,
+        created_at=_utc(m.created_at),
+        finished_at=_utc_or_none(m.finished_at),
+    )
+
+
+def _turn_row(m: TurnModel) -> TurnRow:
+    return TurnRow(
+        id=m.id,
+        trajectory_id=m.trajectory_id,
+        index=m.index,
+        prompt=m.prompt,
+        reply=m.reply,
+        reasoning=m.reasoning,
+        model=m.model,
+        prompt_tokens=m.prompt_tokens,
+        completion_tokens=m.completion_tokens,
+        latency_s=m.latency_s,
+        cost_usd=m.cost_usd,
+        created_at=_utc(m.created_at),
+    )
+
+
+def _candidate_row(m: CandidateModel) -> CandidateRow:
+    return CandidateRow(
+        id=m.id,
+        task_id=m.task_id,
+        source=m.source,
+        normalized_hash=m.normalized_hash,
+        platform=m.platform,
+        parent_id=m.parent_id,
+        turn_id=m.turn_id,
+        created_at=_utc(m.created_at),
+    )
+
+
+def _eval_result(m: EvaluationModel, candidate_hash: str) -> EvalResult:
+    """Rebuild the evaluator's `EvalResult` from a stored evaluation row."""
+    speedup_ci = None
+    if m.speedup_lo is not None and m.speedup_hi is not None:
+        speedup_ci = (m.speedup_lo, m.speedup_hi)
+    return EvalResult.model_validate(
+        {
+            "status": m.status,
+            "reason": m.reason,
+            "message": m.message,
+            "stage": m.stage,
+            "speedup": m.speedup,
+            "speedup_ci": speedup_ci,
+            "baseline_ms": m.baseline_ms,
+            "candidate_ms": m.candidate_ms,
+            "platform": m.platform,
+            "hardware": m.hardware,
+            "harness_version": m.harness_version,
+            "allow_torch": m.allow_torch,
+            "task_id": m.task_id,
+            "task_hash": m.task_hash,
+            "candidate_hash": candidate_hash,
+            "correctness": m.correctness,
+            "timing": m.timing,
+            "achieved_gbps": m.achieved_gbps,
+            "achieved_gflops": m.achieved_gflops,
+            "build_seconds": m.build_seconds,
+            "wall_seconds": m.wall_seconds,
+            "log": m.log,
+        }
+    )
+
+
+def _evaluation_row(m: EvaluationModel, candidate_hash: str) -> EvaluationRow:
+    return EvaluationRow(
+        id=m.id,
+        candidate_id=m.candidate_id,
+        hardware_id=m.hardware_id,
+        baseline_kind=m.baseline_kind,
+        result=_eval_result(m, candidate_hash),
+        created_at=_utc(m.created_at),
+        flags=dict(m.flags or {}),
+    )
+
+
+def _baseline_row(m: BaselineTimingModel) -> BaselineRow:
+    ci = None if m.ci is None else (float(m.ci[0]), float(m.ci[1]))
+    return BaselineRow(
+        id=m.id,
+        task_id=m.task_id,
+        task_hash=m.task_hash,
+        hardware_id=m.hardware_id,
+        platform=m.platform,
+        kind=m.kind,
+        median_ms=m.median_ms,
+        min_ms=m.min_ms,
+        ci=ci,
+        harness_version=m.harness_version,
+        created_at=_utc(m.created_at),
+    )
+
+
+def _dataset_export_row(m: DatasetExportModel) -> DatasetExportRow:
+    return DatasetExportRow(
+        id=m.id,
+        format=m.format,
+        path=m.path,
+        record_count=m.record_count,
+        config=m.config,
+        created_at=_utc(m.created_at),
+    )
+
+
+class Store:
+    """The SQL store of tasks, hardware, runs, trajectories, turns, candidates and evaluations.
+
+    `Store()` opens `default_db_url()`; `Store("postgresql+psycopg://...")` the same schema on PostgreSQL.
+    Opening upgrades the schema to the newest migration. Use it as a context manager, or call `close()`.
+    """
+
+    def __init__(self, url: str | None = None) -> None:
+        """Connect to `url` (default: `default_db_url()`) and upgrade the schema to head."""
+        self.url: URL = normalize_url(url if url is not None else default_db_url())
+        self.engine: Engine = make_engine(self.url)
+        self._write_engine: Engine = self.engine
+        if self.is_sqlite:
+            # A deferred SQLite transaction that reads and then writes fails at once (busy_timeout does not
+            # help) if another writer committed in between; writers take the lock up front instead.
+            self._write_engine = self.engine.execution_options(**{_SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(self._write_engine, expire_on_commit=False)
+        try:
+            self.upgrade()
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    # --- lifecycle ------------------------------------------------------------------------------------
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether this store is backed by SQLite."""
+        return self.url.get_backend_name() == "sqlite"
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply the Alembic migrations up to `revision`; a no-op when the schema is already there."""
+        cfg = alembic_config()
+        with self._write_engine.begin() as connection:
+            if self.url.get_backend_name() == "postgresql":
+                # Two processes opening a fresh database at once would both try to create the tables.
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK_KEY}
+                )
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, revision)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url.render_as_string(hide_password=True)!r})"
+
+    # --- tasks ----------------------------------------------------------------------------------------
+
+    def upsert_task(self, task: Task) -> None:
+        """Insert `task`, or update the stored copy (same id) to its current source and hash.
+
+        `held_out` is left as it is: it is set only through `set_held_out`.
+        """
+        with self._write.begin() as session:
+            self._upsert_task(session, task)
+
+    def get_task(self, task_id: str) -> TaskRow | None:
+        """The stored task `task_id`, or None."""
+        with self._read() as session:
+            row = session.get(TaskModel, task_id)
+            return None if row is None else _task_row(row)
+
+    def list_tasks(self, *, held_out: bool | None = None) -> list[TaskRow]:
+        """All stored tasks by id; with `held_out` given, only those whose held-out mark equals it."""
+        query = select(TaskModel).order_by(TaskModel.id)
+        if held_out is not None:
+            query = query.where(TaskModel.held_out == held_out)
+        with self._read() as session:
+            return [_task_row(row) for row in session.scalars(query)]
+
+    def set_held_out(self, task_id: str, held_out: bool) -> None:
+        """Mark a task as held out of training data (benchmark tasks), or clear the mark."""
+        with self._write.begin() as session:
+            row = session.get(TaskModel, task_id)
+            if row is None:
+                raise NotFoundError(f"task {task_id!r} is not in the store; call upsert_task first")
+            row.held_out = held_out
+
+    def _upsert_task(self, session: Session, task: Task) -> TaskModel:
+        values: dict[str, Any] = {
+            "name": task.name,
+            "category": task.category.value,
+            "level": task.level,
+            "source_hash": task.source_hash,
+            "source": task.source,
+            "tolerance": _json_safe(task.tolerance.model_dump(mode="json")),
+        }
+        row = session.get(TaskModel, task.id)
+        if row is None:
+            row = _insert_unique(
+                session,
+                TaskModel(id=task.id, **values),
+                lambda: session.get(TaskModel, task.id, populate_existing=True),
+            )
+        for key, value in values.items():
+            # Assigning equal values is not a change, so an unchanged task is not rewritten.
+            setattr(row, key, value)
+        session.flush()
+        return row
+
+    # --- hardware -------------------------------------------------------------------------------------
+
+    def upsert_hardware(
+        self,
+        fingerprint: str,
+        platform: str,
+        description: str,
+        details: dict[str, Any],
+        *,
+        cpu_name: str | None = None,
+        gpu_name: str | None = None,
+    ) -> int:
+        """The id of the hardware with this fingerprint, inserting it (or refreshing its facts) as needed.
+
+        `cpu_name`/`gpu_name` default to `details["cpu_name"]`/`details["gpu_name"]` when present.
+        """
+        cpu_name = cpu_name if cpu_name is not None else details.get("cpu_name")
+        gpu_name = gpu_name if gpu_name is not None else details.get("gpu_name")
+        values: dict[str, Any] = {
+            "platform": platform,
+            "description": description,
+            "details": _json_safe(details),
+            "cpu_name": cpu_name,
+            "gpu_name": gpu_name,
+        }
+        with self._write.begin() as session:
+
+            def find() -> HardwareModel | None:
+                query = select(HardwareModel).where(HardwareModel.fingerprint == fingerprint)
+                return session.scalars(query).one_or_none()
+
+            row = find()
+            if row is None:
+                row = _insert_unique(session, HardwareModel(fingerprint=fingerprint, **values), find)
+            for key, value in values.items():
+                setattr(row, key, value)
+            session.flush()
+            return row.id
+
+    def get_hardware(self, hardware_id: int) -> HardwareRow | None:
+        """The stored hardware `hardware_id`, or None."""
+        with self._read() as session:
+            row = session.get(HardwareModel, hardware_id)
+            return None if row is None else _hardware_row(row)
+
+    # --- candidates -----------------------------------------------------------------------------------
+
+    def add_candidate(
+        self,
+        task_id: str,
+        source: str,
+        platform: str,
+        parent_id: int | None = None,
+        turn_id: int | None = None,
+    ) -> int:
+        """The id of the candidate for (task, normalized hash of `source`, platform), inserting it if new.
+
+        A resubmission that differs only in formatting or comments returns the existing id; its lineage
+        (`parent_id`, `turn_id`) stays that of the first time the kernel was produced.
+        """
+        with self._write.begin() as session:
+            return self._add_candidate(session, task_id, source, platform, parent_id, turn_id).id
+
+    def get_candidate(self, candidate_id: int) -> CandidateRow | None:
+        """The stored candidate `candidate_id`, or None."""
+        with self._read() as session:
+            row = session.get(CandidateModel, candidate_id)
+            return None if row is None else _candidate_row(row)
+
+    def find_candidate(self, task_id: str, source: str, platform: str) -> CandidateRow | None:
+        """The stored candidate that `source` normalizes to for this task and platform, or None."""
+        query = select(CandidateModel).where(
+            CandidateModel.task_id == task_id,
+            CandidateModel.normalized_hash == normalized_hash(source),
+            CandidateModel.platform == platform,
+        )
+        with self._read() as session:
+            row = session.scalars(query).one_or_none()
+            return None if row is None else _candidate_row(row)
+
+    def candidates_for_task(self, task_id: str, platform: str | None = None) -> list[CandidateRow]:
+        """Every candidate of a task (on one platform when given), oldest first."""
+        query = select(CandidateModel).where(CandidateModel.task_id == task_id)
+        if platform is not None:
+            query = query.where(CandidateModel.platform == platform)
+        query = query.order_by(CandidateModel.created_at, CandidateModel.id)
+        with self._read() as session:
+            return [_candidate_row(row) for row in session.scalars(query)]
+
+    def _add_candidate(
+        self,
+        session: Session,
+        task_id: str,
+        source: str,
+        platform: str,
+        parent_id: int | None,
+        turn_id: int | None,
+    ) -> CandidateModel:
+        digest = normalized_hash(source)
+
+        def find() -> CandidateModel | None:
+            query = select(CandidateModel).where(
+                CandidateModel.task_id == task_id,
+                CandidateModel.normalized_hash == digest,
+                CandidateModel.platform == platform,
+            )
+            return session.scalars(query).one_or_none()
+
+        existing = find()
+        if existing is not None:
+            return existing
+        # Checked here so the error names the missing row instead of a backend-specific FK violation.
+        if session.get(TaskModel, task_id) is None:
+            raise NotFoundError(f"task {task_id!r} is not in the store; call upsert_task first")
+        candidate = CandidateModel(
+            task_id=task_id,
+            source=source,
+            normalized_hash=digest,
+            platform=platform,
+            parent_id=parent_id,
+            turn_id=turn_id,
+        )
+        return _insert_unique(session, candidate, find)
+
+    # --- evaluations ----------------------------------------------------------------------------------
+
+    def record_evaluation(
+        self,
+        task: Task,
+        source: str,
+        result: EvalResult,
+        hardware_id: int | None = None,
+        parent_id: int | None = None,
+        turn_id: int | None = None,
+        *,
+        baseline_kind: BaselineKind | str = BaselineKind.eager,
+        flags: dict[str, Any] | None = None,
+    ) -> int:
+        """Store one evaluation and return its id: upserts the task, adds (or finds) the candidate and
+        inserts the evaluation, all in one transaction, so a failure leaves nothing half-written.
+
+        The evaluation keeps `result.task_hash` (the task version it ran against; `task.source_hash` when
+        unset). The candidate's hash is its normalized hash, whatever `result.candidate_hash` says.
+        """
+        if result.task_id is not None and result.task_id != task.id:
+            raise ValueError(f"result is for task {result.task_id!r} but was recorded for task {task.id!r}")
+        with self._write.begin() as session:
+            self._upsert_task(session, task)
+            candidate = self._add_candidate(session, task.id, source, result.platform, parent_id, turn_id)
+            evaluation = self._insert_evaluation(
+                session, task, candidate, result, hardware_id, BaselineKind(baseline_kind), flags
+            )
+            return evaluation.id
+
+    def _insert_evaluation(
+        self,
+        session: Session,
+        task: Task,
+        candidate: CandidateModel,
+        result: EvalResult,
+        hardware_id: int | None,
+        baseline_kind: BaselineKind,
+        flags: dict[str, Any] | None,
+    ) -> EvaluationModel:
+        lo, hi = result.speedup_ci if result.speedup_ci is not None else (None, None)
+        evaluation = EvaluationModel(
+            candidate_id=candidate.id,
+            task_id=task.id,
+            task_hash=result.task_hash or task.source_hash,
+            hardware_id=hardware_id,
+            hardware=result.hardware,
+            platform=result.platform,
+            status=result.status,
+            reason=result.reason,
+            stage=result.stage,
+            message=result.message,
+            speedup=result.speedup,
+            speedup_lo=lo,
+            speedup_hi=hi,
+            baseline_ms=result.baseline_ms,
+            candidate_ms=result.candidate_ms,
+            baseline_kind=baseline_kind,
+            allow_torch=result.allow_torch,
+            harness_version=result.harness_version,
+            correctness=None if result.correctness is None else _json_safe(result.correctness.model_dump()),
+            timing=None if result.timing is None else _json_safe(result.timing.model_dump()),
+            achieved_gbps=result.achieved_gbps,
+            achieved_gflops=result.achieved_gflops,
+            build_seconds=result.build_seconds,
+            wall_seconds=result.wall_seconds,
+            log=result.log,
+            flags=_json_safe(flags or {}),
+        )
+        session.add(evaluation)
+        session.flush()
+        return evaluation
+
+    def find_evaluation(
+        self,
+        task_hash: str,
+        candidate_normalized_hash: str,
+        platform: str,
+        harness_version: str = HARNESS_VERSION,
+        allow_torch: bool = False,
+    ) -> EvalResult | None:
+        """The newest stored result for this exact (task version, candidate, platform, harness, allow_torch).
+
+        This is the evaluation cache. Results that ended in `Reason.harness_error` are skipped: they say
+        nothing about the candidate, so they must be re-run rather than served.
+        """
+        query = (
+            select(EvaluationModel, CandidateModel.normalized_hash)
+            .join(CandidateModel, CandidateModel.id == EvaluationModel.candidate_id)
+            .where(
+                CandidateModel.normalized_hash == candidate_normalized_hash,
+                CandidateModel.platform == platform,
+                EvaluationModel.task_hash == task_hash,
+                EvaluationModel.platform == platform,
+                EvaluationModel.harness_version == harness_version,
+                EvaluationModel.allow_torch == allow_torch,
+                EvaluationModel.reason != Reason.harness_error,
+            )
+            .order_by(EvaluationModel.created_at.desc(), EvaluationModel.id.desc())
+            .limit(1)
+        )
+        with self._read() as session:
+            found = session.execute(query).first()
+            return None if found is None else _eval_result(found[0], found[1])
+
+    def get_evaluation(self, evaluation_id: int) -> EvaluationRow | None:
+        """The stored evaluation `evaluation_id`, or None."""
+        query = (
+            select(EvaluationModel, CandidateModel.normalized_hash)
+            .join(CandidateModel, CandidateModel.id == EvaluationModel.candidate_id)
+            .where(EvaluationModel.id == evaluation_id)
+        )
+        with self._read() as session:
+            found = session.execute(query).first()
+            return None if found is None else _evaluation_row(found[0], found[1])
+
+    def evaluations_for_task(self, task_id: str, platform: str | None = None) -> list[EvaluationRow]:
+        """Every evaluation of a task (on one platform when given), oldest first, across task versions."""
+        query = (
+            select(EvaluationModel, CandidateModel.normalized_hash)
+            .join(CandidateModel, CandidateModel.id == EvaluationModel.candidate_id)
+            .where(EvaluationModel.task_id == task_id)
+        )
+        if platform is not None:
+            query = query.where(EvaluationModel.platform == platform)
+        query = query.order_by(EvaluationModel.created_at, EvaluationModel.id)
+        with self._read() as session:
+            return [_evaluation_row(ev, digest) for ev, digest in session.execute(query)]
+
+    def best_for_task(
+        self,
+        task_id: str,
+        platform: str,
+        *,
+        harness_version: str | None = None,
+        hardware_id: int | None = None,
+    ) -> tuple[str, EvalResult] | None:
+        """(source, result) of the fastest correct candidate of the task's current version, or None.
+
+        Only evaluations against the task's current `source_hash` count (an older version of the task may
+        have asked for something else). Ties on speedup go to the earliest evaluation.
+        """
+        current_hash = select(TaskModel.source_hash).where(TaskModel.id == task_id).scalar_subquery()
+        query = (
+            select(EvaluationModel, CandidateModel.source, CandidateModel.normalized_hash)
+            .join(CandidateModel, CandidateModel.id == EvaluationModel.candidate_id)
+            .where(
+                EvaluationModel.task_id == task_id,
+                EvaluationModel.platform == platform,
+                EvaluationModel.status == Status.correct,
+                EvaluationModel.speedup.is_not(None),
+                EvaluationModel.task_hash == current_hash,
+            )
+            .order_by(EvaluationModel.speedup.desc(), EvaluationModel.id)
+            .limit(1)
+        )
+        if harness_version is not None:
+            query = query.where(EvaluationModel.harness_version == harness_version)
+        if hardware_id is not None:
+            query = query.where(EvaluationModel.hardware_id == hardware_id)
+        with self._read() as session:
+            found = session.execute(query).first()
+            return None if found is None else (found[1], _eval_result(found[0], found[2]))
+
+    # --- runs, trajectories, turns --------------------------------------------------------------------
+
+    def create_run(self, kind: RunKind | str, config: dict[str, Any] | None = None) -> str:
+        """Start a run (status `running`) and return its id, a 12-character hex string."""
+        run_id = uuid.uuid4().hex[:12]
+        with self._write.begin() as session:
+            session.add(RunModel(id=run_id, kind=RunKind(kind), config=_json_safe(config or {})))
+        return run_id
+
+    def finish_run(self, run_id: str, status: RunStatus | str = RunStatus.finished) -> None:
+        """Mark a run finished, failed or interrupted, stamping `finished_at`."""
+        status = RunStatus(status)
+        if status is RunStatus.running:
+            raise ValueError("finish_run needs a final status: finished, failed or interrupted")
+        with self._write.begin() as session:
+            row = session.get(RunModel, run_id)
+            if row is None:
+                raise NotFoundError(f"run {run_id!r} is not in the store")
+            row.status = status
+            row.finished_at = utcnow()
+
+    def get_run(self, run_id: str) -> RunRow | None:
+        """The stored run `run_id`, or None."""
+        with self._read() as session:
+            row = session.get(RunModel, run_id)
+            return None if row is None else _run_row(row)
+
+    def list_runs(self, kind: RunKind | str | None = None, limit: int | None = None) -> list[RunRow]:
+        """Runs, newest first; only those of `kind` when given; at most `limit` when given."""
+        query = select(RunModel).order_by(RunModel.created_at.desc(), RunModel.id)
+        if kind is not None:
+            query = query.where(RunModel.kind == RunKind(kind))
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as session:
+            return [_run_row(row) for row in session.scalars(query)]
+
+    def add_trajectory(self, run_id: str, task_id: str, index: int) -> int:
+        """Start trajectory number `index` of a run on a (stored) task; returns its id."""
+        with self._write.begin() as session:
+            if session.get(RunModel, run_id) is None:
+                raise NotFoundError(f"run {run_id!r} is not in the store; call create_run first")
+            if session.get(TaskModel, task_id) is None:
+                raise NotFoundError(f"task {task_id!r} is not in the store; call upsert_task first")
+            row = TrajectoryModel(run_id=run_id, task_id=task_id, index=index)
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def finish_trajectory(self, trajectory_id: int, status: RunStatus | str = RunStatus.finished) -> None:
+        """Mark a trajectory finished, failed or interrupted, stamping `finished_at`."""
+        status = RunStatus(status)
+        if status is RunStatus.running:
+            raise ValueError("finish_trajectory needs a final status: finished, failed or interrupted")
+        with self._write.begin() as session:
+            row = session.get(TrajectoryModel, trajectory_id)
+            if row is None:
+                raise NotFoundError(f"trajectory {trajectory_id} is not in the store")
+            row.status = status
+            row.finished_at = utcnow()
+
+    def trajectories_for_run(self, run_id: str) -> list[TrajectoryRow]:
+        """The trajectories of a run, by task and index."""
+        query = (
+            select(TrajectoryModel)
+            .where(TrajectoryModel.run_id == run_id)
+            .order_by(TrajectoryModel.task_id, TrajectoryModel.index)
+        )
+        with self._read() as session:
+            return [_trajectory_row(row) for row in session.scalars(query)]
+
+    def add_turn(
+        self,
+        trajectory_id: int,
+        index: int,
+        prompt: str,
+        reply: str,
+        *,
+        model: str,
+        reasoning: str | None = None,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+        latency_s: float | None = None,
+        cost_usd: float | None = None,
+    ) -> int:
+        """Store turn number `index` (one LLM call) of a trajectory; returns its id."""
+        with self._write.begin() as session:
+            if session.get(TrajectoryModel, trajectory_id) is None:
+                raise NotFoundError(
+                    f"trajectory {trajectory_id} is not in the store; call add_trajectory first"
+                )
+            row = TurnModel(
+                trajectory_id=trajectory_id,
+                index=index,
+                prompt=prompt,
+                reply=reply,
+                reasoning=reasoning,
+                model=model,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                latency_s=latency_s,
+                cost_usd=cost_usd,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def turns_for_trajectory(self, trajectory_id: int) -> list[TurnRow]:
+        """The turns of a trajectory, in order."""
+        query = select(TurnModel).where(TurnModel.trajectory_id == trajectory_id).order_by(TurnModel.index)
+        with self._read() as session:
+            return [_turn_row(row) for row in session.scalars(query)]
+
+    # --- baselines ------------------------------------------------------------------------------------
+
+    def record_baseline(
+        self,
+        task_id: str,
+        task_hash: str,
+        platform: str,
+        kind: BaselineKind | str,
+        median_ms: float,
+        *,
+        hardware_id: int | None = None,
+        min_ms: float | None = None,
+        ci: tuple[float, float] | None = None,
+        harness_version: str = HARNESS_VERSION,
+    ) -> int:
+        """Store a measured reference time of one task version on one machine; returns its id."""
+        with self._write.begin() as session:
+            if session.get(TaskModel, task_id) is None:
+                raise NotFoundError(f"task {task_id!r} is not in the store; call upsert_task first")
+            row = BaselineTimingModel(
+                task_id=task_id,
+                task_hash=task_hash,
+                hardware_id=hardware_id,
+                platform=platform,
+                kind=BaselineKind(kind),
+                median_ms=median_ms,
+                min_ms=min_ms,
+                ci=None if ci is None else _json_safe(list(ci)),
+                harness_version=harness_version,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def latest_baseline(
+        self,
+        task_id: str,
+        hardware_id: int | None,
+        platform: str,
+        kind: BaselineKind | str = BaselineKind.eager,
+        *,
+        task_hash: str | None = None,
+        harness_version: str | None = None,
+    ) -> BaselineRow | None:
+        """The newest baseline for this task, machine (None matches rows without one), platform and kind.
+
+        Pass `task_hash`/`harness_version` to ignore timings of another task version or harness.
+        """
+        query = select(BaselineTimingModel).where(
+            BaselineTimingModel.task_id == task_id,
+            BaselineTimingModel.platform == platform,
+            BaselineTimingModel.kind == BaselineKind(kind),
+            BaselineTimingModel.hardware_id.is_(None)
+            if hardware_id is None
+            else BaselineTimingModel.hardware_id == hardware_id,
+        )
+        if task_hash is not None:
+            query = query.where(BaselineTimingModel.task_hash == task_hash)
+        if harness_version is not None:
+            query = query.where(BaselineTimingModel.harness_version == harness_version)
+        query = query.order_by(BaselineTimingModel.created_at.desc(), BaselineTimingModel.id.desc()).limit(1)
+        with self._read() as session:
+            row = session.scalars(query).first()
+            return None if row is None else _baseline_row(row)
+
+    # --- dataset exports ------------------------------------------------------------------------------
+
+    def record_dataset_export(
+        self, format: str, path: str, record_count: int, config: dict[str, Any] | None = None
+    ) -> int:
+        """Record that a training-data export was written; returns its id."""
+        with self._write.begin() as session:
+            row = DatasetExportModel(
+                format=format, path=path, record_count=record_count, config=_json_safe(config or {})
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def list_dataset_exports(self) -> list[DatasetExportRow]:
+        """All recorded dataset exports, newest first."""
+        query = select(DatasetExportModel).order_by(
+            DatasetExportModel.created_at.desc(), DatasetExportModel.id
+        )
+        with self._read() as session:
+            return [_dataset_export_row(row) for row in session.scalars(query)]

@@ -1,0 +1,93 @@
+"""`evaluate()`: (task, candidate source, platform) -> `EvalResult`, the evaluator's one entry point."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import time
+import uuid
+
+import torch
+
+from evaluator.build.cache import cache_root
+from evaluator.hashing import normalized_hash
+from evaluator.platforms import get_platform
+from evaluator.request import EvalOptions, EvalRequest
+from evaluator.result import EvalResult, Reason, Stage, Status
+from evaluator.sandbox.launcher import ChildOutcome, run_child
+from evaluator.static_checks import check_source
+from tasks.model import Task
+
+
+def default_threads() -> int:
+    """Half the cores this process may use (at least one), so timing doesn't fight the OS for a core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cores // 2)
+
+
+def evaluate(task: Task, candidate_source: str, platform: str = "cpu",
+             options: EvalOptions | None = None) -> EvalResult:
+    """Judge one candidate on one task: static checks here, everything that runs code in a sandbox child."""
+    opts = options or EvalOptions()
+    start = time.perf_counter()
+    plat = get_platform(platform)
+    threads = opts.threads or default_threads()
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        hardware = plat.hardware()
+        common = dict(platform=plat.name, hardware=hardware.description, allow_torch=opts.allow_torch,
+                      task_id=task.id, task_hash=task.source_hash, candidate_hash=normalized_hash(candidate_source))
+        finding = check_source(candidate_source, plat, allow_torch=opts.allow_torch)
+        if finding is not None:
+            status = Status.build_error if finding.reason is Reason.syntax_error else Status.rejected
+            return EvalResult(status=status, reason=finding.reason, message=finding.message, stage=Stage.static,
+                              wall_seconds=time.perf_counter() - start, **common)
+        plat.prepare()
+        peaks = plat.peaks()
+    finally:
+        torch.set_num_threads(previous)
+    private = tempfile.mkdtemp(prefix="kw_eval_")
+    try:
+        request = EvalRequest(task=task, candidate_source=candidate_source, platform=plat.name, options=opts,
+                              peaks=peaks, nonce=uuid.uuid4().hex, private_dir=private,
+                              cache_dir=str(cache_root()))
+        outcome = run_child(request, threads)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+    result = _to_result(outcome, opts)
+    return result.model_copy(update={**common, "wall_seconds": time.perf_counter() - start})
+
+
+def _to_result(outcome: ChildOutcome, opts: EvalOptions) -> EvalResult:
+    finals = [m["result"] for m in outcome.messages if "result" in m]
+    stages = [m["stage"] for m in outcome.messages if "stage" in m]
+    stage = Stage(stages[-1]) if stages else Stage.build
+    log = "\n".join([*outcome.notes, outcome.log.strip()]).strip()[-8000:]
+    if finals:
+        result = EvalResult.model_validate(finals[-1])
+        return result.model_copy(update={"log": "\n".join(filter(None, [result.log, log]))[-8000:]})
+    base = dict(stage=stage, platform="", log=log)
+    if outcome.timed_out:
+        return EvalResult(status=Status.timeout, reason=Reason.wall_timeout,
+                          message=f"no verdict within {opts.timeout_s:.0f} s during {stage.value}; killed", **base)
+    sig = outcome.signal
+    if sig == signal.SIGXCPU:
+        return EvalResult(status=Status.timeout, reason=Reason.wall_timeout,
+                          message=f"CPU time limit exceeded during {stage.value}", **base)
+    if sig == signal.SIGKILL:
+        return EvalResult(status=Status.runtime_error, reason=Reason.out_of_memory,
+                          message=f"killed during {stage.value} (out of memory?)", **base)
+    if sig is not None:
+        name = signal.Signals(sig).name
+        return EvalResult(status=Status.runtime_error, reason=Reason.crashed,
+                          message=f"the candidate crashed with {name} during {stage.value}", **base)
+    if "MemoryError" in outcome.log or "can't allocate memory" in outcome.log:
+        return EvalResult(status=Status.runtime_error, reason=Reason.out_of_memory,
+                          message=f"out of memory during {stage.value}", **base)
+    tail = outcome.log.strip().splitlines()[-1:] or ["no output"]
+    return EvalResult(status=Status.runtime_error, reason=Reason.harness_error,
+                      message=f"the evaluation process exited with code {outcome.returncode} during {stage.value} "
+                      f"without a verdict: {tail[0][:300]}", **base)

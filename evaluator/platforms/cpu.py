@@ -1,0 +1,122 @@
+"""The `cpu` platform: C++ (OpenMP) kernels built with the harness's fast `load_inline`."""
+
+from __future__ import annotations
+
+import ast
+import os
+import platform as pyplatform
+import time
+from functools import cached_property
+from pathlib import Path
+
+import torch
+
+from evaluator.build.cache import cache_root, content_key
+from evaluator.build.cpp import CppBuilder, patched_load_inline
+from evaluator.platforms import register
+from evaluator.platforms.base import HardwareInfo, Peaks, Platform
+
+_KERNEL_BUILDERS = {"load_inline", "load"}
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return pyplatform.processor() or pyplatform.machine()
+
+
+def _llc_bytes() -> int:
+    """Size of the last-level cache, from sysfs; 32 MiB when unknown."""
+    best = 0
+    for index in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
+        try:
+            text = (index / "size").read_text().strip()
+        except OSError:
+            continue
+        scale = {"K": 1024, "M": 1024**2}.get(text[-1], 1)
+        best = max(best, int(text.rstrip("KM")) * scale)
+    return best or 32 * 1024**2
+
+
+@register("cpu")
+class CpuPlatform(Platform):
+    name = "cpu"
+    kernel_language = "C++ (OpenMP) via torch.utils.cpp_extension.load_inline"
+
+    @cached_property
+    def builder(self) -> CppBuilder:
+        return CppBuilder()
+
+    @cached_property
+    def _flush_buffer(self) -> torch.Tensor:
+        return torch.empty(2 * _llc_bytes() // 4, dtype=torch.float32)
+
+    def hardware(self) -> HardwareInfo:
+        model = _cpu_model()
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        threads = torch.get_num_threads()
+        desc = f"{model} ({cores} cores, {threads} threads used)"
+        details = {"cpu": model, "cores": cores, "threads": threads, "torch": torch.__version__,
+                   "llc_bytes": _llc_bytes()}
+        return HardwareInfo(fingerprint=content_key(model, str(cores), str(threads)), description=desc,
+                            details=details)
+
+    def prepare(self) -> None:
+        self.builder.ensure_pch()
+        self.peaks()
+
+    def peaks(self) -> Peaks:
+        path = cache_root() / "peaks" / f"cpu-{self.hardware().fingerprint}.json"
+        if path.exists():
+            return Peaks.model_validate_json(path.read_text())
+        peaks = self._measure_peaks()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(peaks.model_dump_json())
+        return peaks
+
+    @staticmethod
+    def _measure_peaks() -> Peaks:
+        # Best of several trials of a large copy (bandwidth) and a large matmul (FLOP rate), with the
+        # same thread count the timing uses.
+        n = 32 * 1024 * 1024
+        src, dst = torch.rand(n), torch.empty(n)
+        best_copy = min(_timed(lambda: dst.copy_(src)) for _ in range(5))
+        a, b = torch.rand(1024, 1024), torch.rand(1024, 1024)
+        best_mm = min(_timed(lambda: torch.mm(a, b)) for _ in range(5))
+        return Peaks(gbps=2 * 4 * n / best_copy / 1e9, gflops=2 * 1024**3 / best_mm / 1e9)
+
+    def has_kernel(self, tree: ast.Module, strings: list[str]) -> bool:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name in _KERNEL_BUILDERS:
+                    return True
+        return False
+
+    def install_build_hooks(self) -> None:
+        from torch.utils import cpp_extension
+
+        cpp_extension.load_inline = patched_load_inline(self.builder)
+
+    def kernel_calls(self) -> int:
+        return sum(self.builder.stats.calls.values())
+
+    def build_seconds(self) -> float:
+        return self.builder.stats.seconds
+
+    def flush_cache(self) -> None:
+        self._flush_buffer.fill_(1.0)
+
+
+def _timed(fn: object) -> float:
+    start = time.perf_counter()
+    fn()  # type: ignore[operator]
+    return time.perf_counter() - start
+
+
+__all__ = ["CpuPlatform"]

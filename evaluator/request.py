@@ -1,0 +1,35 @@
+"""What the parent sends the sandboxed child: one evaluation, fully described."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from evaluator.platforms.base import Peaks
+from tasks.model import Task
+
+
+class EvalOptions(BaseModel):
+    """Knobs of one evaluation; defaults are what `kernelwright eval` uses."""
+
+    allow_torch: bool = False
+    correctness_trials: int = Field(default=3, ge=1)
+    timing: bool = True
+    buckets: int = Field(default=15, ge=3)
+    min_bucket_ms: float = Field(default=25.0, gt=0)
+    threads: int | None = Field(default=None, ge=1, description="threads for both sides; default half the cores")
+    timeout_s: float = Field(default=300.0, gt=0)
+    memory_mb: int = Field(default=8192, ge=512)
+    max_processes: int = Field(default=256, ge=8)
+    max_file_mb: int = Field(default=1024, ge=1)
+    seed: int = 0
+
+
+class EvalRequest(BaseModel):
+    task: Task
+    candidate_source: str
+    platform: str
+    options: EvalOptions
+    peaks: Peaks | None = None
+    nonce: str
+    private_dir: str
+    cache_dir: str

@@ -1,0 +1,1 @@
+"""Run one evaluation in a fresh, limited child process."""

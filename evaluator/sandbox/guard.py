@@ -1,0 +1,78 @@
+"""In-child guards: an audit hook that blocks and records what a candidate may not do (row 15).
+
+Audit hooks can't be removed once installed, and they see Python-level process, socket and file
+operations wherever they come from. Native code is covered by the static C++ rules, rlimits and the
+network namespace. A violation is recorded even if the candidate catches the exception we raise.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+_PROCESS_EVENTS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
+                   "os.forkpty", "os.kill", "os.killpg", "pty.spawn"}
+_NET_PREFIXES = ("socket.",)
+
+
+class SandboxGuard:
+    """Blocks process spawning, sockets and writes outside allowed folders, except while building."""
+
+    def __init__(self, writable: list[Path]) -> None:
+        self.writable = [p.resolve() for p in writable]
+        self.violations: list[str] = []
+        self.armed = False
+        self._building = 0
+
+    @contextmanager
+    def building(self) -> Iterator[None]:
+        """The harness's own compiler runs may spawn processes and write the build cache."""
+        self._building += 1
+        try:
+            yield
+        finally:
+            self._building -= 1
+
+    def _writable(self, path: str) -> bool:
+        try:
+            resolved = Path(path).resolve()
+        except (OSError, ValueError):
+            return False
+        return str(resolved).startswith("/dev/null") or any(
+            resolved == root or root in resolved.parents for root in self.writable)
+
+    def hook(self, event: str, args: tuple) -> None:
+        if not self.armed or self._building:
+            return
+        problem = None
+        if event in _PROCESS_EVENTS:
+            problem = f"tried to start or signal a process ({event})"
+        elif event.startswith(_NET_PREFIXES) and event not in ("socket.gethostname", "socket.__new__"):
+            problem = f"tried to use the network ({event})"
+        elif event == "socket.__new__":
+            family = args[1] if len(args) > 1 else None
+            if family not in (1,):  # AF_UNIX sockets are harmless local plumbing; AF_INET(6) are not
+                problem = "tried to open a network socket"
+        elif event == "open" and len(args) >= 2 and isinstance(args[0], (str, bytes)):
+            mode = args[1] if isinstance(args[1], str) else ""
+            flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+            path = args[0].decode() if isinstance(args[0], bytes) else args[0]
+            wants_write = any(c in mode for c in "wax+") or (flags & 0o3) != 0
+            if wants_write and not self._writable(path):
+                problem = f"tried to write outside its directory ({path})"
+        elif event in ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "shutil.rmtree", "os.chmod"):
+            path = str(args[0]) if args else ""
+            if not self._writable(path):
+                problem = f"tried to change the file system outside its directory ({event} {path})"
+        elif event == "ctypes.dlopen":
+            problem = "tried to load a native library with ctypes"
+        if problem:
+            self.violations.append(problem)
+            raise PermissionError(f"sandbox: {problem}")
+
+
+def install(guard: SandboxGuard) -> None:
+    """Install the guard's audit hook for the rest of the process's life."""
+    sys.addaudithook(guard.hook)

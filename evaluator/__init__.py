@@ -1,7 +1,28 @@
-"""The evaluator: a pure function from (task, candidate source, platform) to an `EvalResult`."""
+"""The evaluator: a pure function from (task, candidate source, platform) to an `EvalResult`.
 
-from evaluator.api import evaluate
-from evaluator.request import EvalOptions
-from evaluator.result import HARNESS_VERSION, EvalResult, Reason, Stage, Status
+Names are loaded lazily so that `db/`, which only needs the result models, does not import torch.
+"""
 
-__all__ = ["HARNESS_VERSION", "EvalOptions", "EvalResult", "Reason", "Stage", "Status", "evaluate"]
+from __future__ import annotations
+
+from typing import Any
+
+_EXPORTS = {
+    "evaluate": "evaluator.api",
+    "EvalOptions": "evaluator.request",
+    "HARNESS_VERSION": "evaluator.result",
+    "EvalResult": "evaluator.result",
+    "Reason": "evaluator.result",
+    "Stage": "evaluator.result",
+    "Status": "evaluator.result",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'evaluator' has no attribute {name!r}")

@@ -14,8 +14,8 @@ class EvalOptions(BaseModel):
     allow_torch: bool = False
     correctness_trials: int = Field(default=3, ge=1)
     timing: bool = True
-    buckets: int = Field(default=15, ge=3)
-    min_bucket_ms: float = Field(default=25.0, gt=0)
+    buckets: int = Field(default=12, ge=3)
+    min_bucket_ms: float = Field(default=10.0, gt=0)
     threads: int | None = Field(default=None, ge=1, description="threads for both sides; default half the cores")
     timeout_s: float = Field(default=300.0, gt=0)
     memory_mb: int = Field(default=8192, ge=512)

@@ -21,10 +21,10 @@ Runner = Callable[[list[object]], object]
 
 @dataclass
 class TimingConfig:
-    buckets: int = 15
-    min_bucket_ms: float = 25.0
+    buckets: int = 12
+    min_bucket_ms: float = 10.0
     min_runs: int = 3
-    max_runs: int = 200
+    max_runs: int = 50
     warmup_runs: int = 3
     # An interval wider than this fraction of the median is not a measurement worth reporting.
     max_relative_ci: float = 0.5

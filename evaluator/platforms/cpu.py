@@ -53,7 +53,7 @@ class CpuPlatform(Platform):
 
     @cached_property
     def _flush_buffer(self) -> torch.Tensor:
-        return torch.empty(2 * _llc_bytes() // 4, dtype=torch.float32)
+        return torch.empty(_llc_bytes() // 4, dtype=torch.float32)
 
     def hardware(self) -> HardwareInfo:
         model = _cpu_model()

@@ -64,6 +64,7 @@ class PostgresServer:
     root: Path
 
     def admin_url(self, database: str = "postgres") -> str:
+        """A psycopg connection string for the superuser."""
         return f"postgresql://{PG_SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
     def fresh_database(self) -> str:

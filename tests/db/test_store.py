@@ -187,7 +187,8 @@ def test_sqlite_uses_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
+            busy_timeout_ms = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+            assert busy_timeout_ms is not None and busy_timeout_ms > 0
     assert (tmp_path / "deep" / "er" / "store.db").is_file()
 
 
@@ -207,6 +208,13 @@ def test_default_url_is_sqlite_in_user_data_dir(tmp_path: Path, monkeypatch: pyt
     url = default_db_url()
     assert url == f"sqlite:///{tmp_path / 'xdg' / 'kernelwright' / 'kernelwright.db'}"
     assert (tmp_path / "xdg" / "kernelwright").is_dir()
+
+
+def test_in_memory_sqlite_keeps_one_database() -> None:
+    # Every connection to ':memory:' would be a new empty database; the store must share one.
+    with Store("sqlite://") as store:
+        store.upsert_task(make_task())
+        assert store.get_task("activation/relu") is not None
 
 
 def test_bare_postgresql_url_gets_psycopg_driver() -> None:

@@ -277,7 +277,8 @@ class Pipeline:
                 got = self.call_candidate(model, mine, where)
                 changed = inputs_unchanged(pristine, mine)
                 if changed is not None:
-                    raise Verdict(Status.rejected, Reason.input_mutation, f"{where}: the candidate modified input {changed}")
+                    raise Verdict(Status.rejected, Reason.input_mutation,
+                                  f"{where}: the candidate modified input {changed}")
                 expected = outputs_as_list(self.reference(*_clone(args)))
                 ref_like = [t for t in expected if isinstance(t, torch.Tensor)]
                 bad = self.check_outputs(got, expected, where)

@@ -151,7 +151,8 @@ def _calls_and_attrs(tree: ast.Module, _strings: list[str]) -> Finding | None:
             return Finding(Reason.harness_introspection, f"line {node.lineno}: `.{node.attr}` reaches into frames or "
                            "interpreter internals")
         if isinstance(node, ast.Name) and node.id in INTROSPECTION_ATTRS:
-            return Finding(Reason.harness_introspection, f"line {node.lineno}: `{node.id}` reaches interpreter internals")
+            return Finding(Reason.harness_introspection,
+                           f"line {node.lineno}: `{node.id}` reaches interpreter internals")
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in INTROSPECTION_ATTRS:
             return Finding(Reason.harness_introspection, f"line {node.lineno}: the string {node.value!r} names "
                            "interpreter internals")

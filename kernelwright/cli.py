@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from evaluator import EvalOptions, EvalResult, Status, evaluate
@@ -37,7 +38,7 @@ def _fail(message: str, as_json: bool = False) -> typer.Exit:
     if as_json:
         print(json.dumps({"error": message}))
     else:
-        err.print(f"[bold red]error:[/] {message}")
+        err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
     return typer.Exit(code=2)
 
 

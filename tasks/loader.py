@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 from pydantic import ValidationError
 
 from tasks.errors import TaskLoadError
@@ -155,10 +156,28 @@ def parse_task(source: str, origin: str, path: Path | None = None, task_id: str 
         raise TaskLoadError(origin, f"invalid task metadata: {exc}") from exc
 
 
+def _probe_cache_file(source_hash: str) -> Path:
+    root = os.environ.get("KERNELWRIGHT_CACHE_DIR") or platformdirs.user_cache_dir("kernelwright")
+    return Path(root) / "probes" / f"{source_hash}.json"
+
+
 def probe_task(task: Task, timeout_s: float = PROBE_TIMEOUT_S) -> ProbeResult:
-    """The probe step: run the task in a child process; raise `TaskLoadError` if it is unusable."""
+    """The probe step: run the task in a child process; raise `TaskLoadError` if it is unusable.
+
+    Passing probes are cached by source hash (in memory and on disk): a task file that has not changed
+    need not be run again.
+    """
     if task.source_hash in _probe_cache:
         return _probe_cache[task.source_hash]
+    cached = _probe_cache_file(task.source_hash)
+    if cached.is_file():
+        try:
+            result = ProbeResult.model_validate_json(cached.read_text())
+        except (OSError, ValidationError):
+            result = None
+        if result is not None and result.ok:
+            _probe_cache[task.source_hash] = result
+            return result
     origin = task.path or task.id
     cmd = [sys.executable, "-m", "tasks.probe"]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SUITE_DIR.parent.parent), os.environ.get("PYTHONPATH", "")]))
@@ -175,6 +194,11 @@ def probe_task(task: Task, timeout_s: float = PROBE_TIMEOUT_S) -> ProbeResult:
     if not result.ok:
         raise TaskLoadError(origin, result.problem)
     _probe_cache[task.source_hash] = result
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(result.model_dump_json())
+    except OSError:
+        pass  # a read-only cache only costs a re-probe next time
     return result
 
 

@@ -63,7 +63,7 @@ class Platform(ABC):
     def device(self) -> torch.device:
         return torch.device("cpu")
 
-    def synchronize(self) -> None:
+    def synchronize(self) -> None:  # noqa: B027 - a no-op default is right for host-only platforms
         """Wait for all queued device work (every stream): a no-op on the CPU."""
 
     @abstractmethod

@@ -1,0 +1,47 @@
+"""Multi-head scaled dot-product attention without a mask.
+
+q, k, v are (B, H, S, D); out = softmax(q @ k^T / sqrt(D)) @ v, softmax over the key axis
+(F.scaled_dot_product_attention). Query and key lengths may differ.
+"""
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CATEGORY = "attention"
+LEVEL = 2
+BATCH, HEADS, SEQ, HEAD_DIM = 2, 8, 512, 64
+# q @ k^T and p @ v: 2 * S * S * D each; softmax (~5 ops per score) is small next to them.
+FLOPS = float(BATCH * HEADS * (4 * SEQ * SEQ * HEAD_DIM + 5 * SEQ * SEQ))
+BYTES_MOVED = float(4 * 4 * BATCH * HEADS * SEQ * HEAD_DIM)
+# Each output is a weighted mean of S values after a length-D dot product and an exp; a kernel that
+# reorders those sums (blocked / online softmax) differs from PyTorch by a few 1e-6, and by more on the
+# sharp-softmax group, where an ulp in a large logit moves the weights.
+TOLERANCE = {"atol": 1e-3, "rtol": 1e-3}
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return F.scaled_dot_product_attention(q, k, v)
+
+
+def get_inputs():
+    return [torch.randn(BATCH, HEADS, SEQ, HEAD_DIM) for _ in range(3)]
+
+
+def get_init_inputs():
+    return []
+
+
+def get_input_groups():
+    # Odd lengths with more keys than queries, a different head size, a single query and key, and
+    # large-magnitude queries (a sharp softmax that overflows exp without the max shift).
+    return [
+        [torch.randn(1, 3, 77, 32), torch.randn(1, 3, 130, 32), torch.randn(1, 3, 130, 32)],
+        [torch.randn(2, 2, 100, 80), torch.randn(2, 2, 100, 80), torch.randn(2, 2, 100, 80)],
+        [torch.randn(1, 1, 1, 8), torch.randn(1, 1, 1, 8), torch.randn(1, 1, 1, 8)],
+        [torch.randn(1, 4, 64, 64) * 4.0, torch.randn(1, 4, 64, 64), torch.randn(1, 4, 64, 64) ** 3],
+    ]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import time
 import traceback
+from pathlib import Path
 
 import torch
 
@@ -30,10 +32,10 @@ def _tensors(out: object, origin: str) -> list[torch.Tensor]:
     return items  # type: ignore[return-value]
 
 
-def probe(source: str, origin: str, tol: Tolerance) -> ProbeResult:
-    """Run every check on one task source."""
+def probe(source: str, origin: str, tol: Tolerance, scratch: Path) -> ProbeResult:
+    """Run every check on one task source; the task's module file is written under `scratch`."""
     try:
-        module = exec_module_from_source(source, origin.rsplit("/", 1)[-1].removesuffix(".py"))
+        module = exec_module_from_source(source, origin.rsplit("/", 1)[-1].removesuffix(".py"), scratch)
     except Exception as exc:  # noqa: BLE001 - any import failure is the task's problem, reported as such
         last = traceback.extract_tb(exc.__traceback__)[-1]
         raise TaskLoadError(origin, f"import failed at line {last.lineno}: {type(exc).__name__}: {exc}") from exc
@@ -74,7 +76,8 @@ def probe(source: str, origin: str, tol: Tolerance) -> ProbeResult:
 def main() -> None:
     req = json.loads(sys.stdin.read())
     try:
-        result = probe(req["source"], req["origin"], Tolerance(**req["tolerance"]))
+        with tempfile.TemporaryDirectory(prefix="kw_probe_") as scratch:
+            result = probe(req["source"], req["origin"], Tolerance(**req["tolerance"]), Path(scratch))
     except TaskLoadError as exc:
         result = ProbeResult(ok=False, problem=exc.problem)
     sys.stdout.write("\n" + result.model_dump_json() + "\n")

@@ -18,9 +18,10 @@ from typing import Any, TextIO
 
 import torch
 
-from evaluator.build.errors import BuildError
+from evaluator.build.errors import BuildError, UnsafeSourceError
 from evaluator.compare import ErrorStats, Mismatch, check_output_type, compare, inputs_unchanged
 from evaluator.dispatch_guard import DispatchRecorder
+from evaluator.integrity import TorchIntegrity
 from evaluator.platforms import get_platform
 from evaluator.platforms.base import Platform
 from evaluator.request import EvalRequest
@@ -75,6 +76,33 @@ def _poison(like: list[torch.Tensor]) -> None:
     del blocks
 
 
+def _plain(value: Any) -> Any:
+    """`value` rebuilt from builtin str/int/float/bool/None/list/dict only (candidate subclasses dropped)."""
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, str):
+        return str.__str__(str(value))
+    if isinstance(value, (int, float)):
+        return float(value) if isinstance(value, float) else int(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    raise TypeError(f"load_inline arguments must be strings, numbers, lists or dicts, not {type(value).__name__}")
+
+
+def _child_processes() -> list[int]:
+    """Pids of this process's children (from every thread), via /proc; empty where it can't be read."""
+    pids: list[int] = []
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/children") as handle:
+                pids += [int(p) for p in handle.read().split()]
+    except OSError:
+        return pids
+    return pids
+
+
 def _native_threads() -> int:
     try:
         return len(os.listdir("/proc/self/task"))
@@ -88,7 +116,10 @@ class Pipeline:
         self.task = req.task
         self.platform: Platform = get_platform(req.platform)
         self.stage = Stage.build
-        self.guard = SandboxGuard([Path(req.private_dir), Path(req.cache_dir)])
+        # Only the private folder: the shared build cache is written by the harness's own builds (which run
+        # under `guard.building()`); a candidate that could write there could poison other evaluations'
+        # kernels or the cached peak rates behind the faster-than-physics check.
+        self.guard = SandboxGuard([Path(req.private_dir)])
         self.errors = ErrorStats()
         self.trials = 0
 
@@ -106,6 +137,18 @@ class Pipeline:
                           f"{self.threads} to {_GET_THREADS()}")
         if self.guard.violations:
             raise Verdict(Status.rejected, Reason.sandbox_violation, "sandbox: " + self.guard.violations[0])
+        # Row 15: some spawns raise no audit event (`_posixsubprocess.fork_exec`); the harness's own compiler
+        # runs are waited for, so any child process alive here is the candidate's.
+        spawned = _child_processes()
+        if spawned:
+            raise Verdict(Status.rejected, Reason.sandbox_violation, f"sandbox: the candidate started "
+                          f"{len(spawned)} process(es) (pid {spawned[0]})")
+        # Rows 6, 11, 12: patched torch functions, operator kernels, global modes/hooks or harness
+        # functions would change what the reference computes or how fast the baseline runs.
+        tampered = self.integrity.problems()
+        if tampered:
+            raise Verdict(Status.rejected, Reason.harness_tamper, "the candidate changed torch or harness state "
+                          "that the reference depends on: " + "; ".join(tampered[:3]))
 
     def run(self) -> EvalResult:
         self.threads = int(os.environ.get("OMP_NUM_THREADS", "1"))
@@ -114,6 +157,12 @@ class Pipeline:
         init = init_inputs(task_module, self.task.id)
         self.reference = build_model(task_module.Model, init, seed=self.opts.seed + 42)
         self.task_module = task_module
+        # Snapshot, before any candidate code runs, what the reference and the harness rely on.
+        harness = [sys.modules[__name__], sys.modules[compare.__module__], sys.modules[measure.__module__],
+                   sys.modules[above_peak.__module__], sys.modules[input_groups.__module__], Pipeline,
+                   task_module, task_module.Model]
+        self.integrity = TorchIntegrity(lambda: self.reference(*input_groups(task_module, 1, self.task.id)[0]),
+                                        harness)
         self.set_stage(Stage.build)
         model_new = self.build(init)
         self.set_stage(Stage.correctness)
@@ -170,6 +219,8 @@ class Pipeline:
         try:
             module = exec_module_from_source(self.req.candidate_source, "candidate",
                                              Path(self.req.private_dir) / "candidate")
+        except UnsafeSourceError as exc:
+            raise Verdict(Status.rejected, Reason.unsafe_native_code, str(exc)) from exc
         except BuildError as exc:
             raise Verdict(Status.build_error, Reason.compile_error, str(exc), log=exc.log) from exc
         except PermissionError as exc:
@@ -205,8 +256,12 @@ class Pipeline:
         guard = self.guard
 
         def load_inline(*args: Any, **kwargs: Any) -> Any:
+            # The guard is off while building, so no candidate code may run then: a `str`/`list` subclass
+            # with its own `__repr__` or `__iter__` would. Copy the arguments into plain builtins first,
+            # while the guard is still on.
+            plain_args, plain_kwargs = _plain(list(args)), _plain(dict(kwargs))
             with guard.building():
-                return inner(*args, **kwargs)
+                return inner(*plain_args, **plain_kwargs)
 
         cpp_extension.load_inline = load_inline
 
@@ -225,6 +280,8 @@ class Pipeline:
             if self.guard.violations:
                 raise Verdict(Status.rejected, Reason.sandbox_violation, str(exc)) from exc
             raise Verdict(Status.runtime_error, Reason.runtime_exception, f"{where}: {_candidate_frame(exc)}") from exc
+        except UnsafeSourceError as exc:  # a kernel built lazily, inside forward
+            raise Verdict(Status.rejected, Reason.unsafe_native_code, str(exc)) from exc
         except Exception as exc:  # noqa: BLE001 - the candidate's failure is its verdict
             reason = Reason.out_of_memory if _is_oom(exc) else Reason.runtime_exception
             raise Verdict(Status.runtime_error, reason, f"{where}: {_candidate_frame(exc)}") from exc

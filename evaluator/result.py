@@ -7,7 +7,7 @@ from enum import Enum
 from pydantic import BaseModel, Field
 
 # Bumped whenever a check or the timing protocol changes, so stored results can be re-scored.
-HARNESS_VERSION = "1.0.0"
+HARNESS_VERSION = "1.1.0"
 
 
 class Status(str, Enum):
@@ -55,6 +55,7 @@ class Reason(str, Enum):
     out_of_memory = "out_of_memory"
     wall_timeout = "wall_timeout"
     sandbox_violation = "sandbox_violation"
+    harness_tamper = "harness_tamper"
     # correctness
     torch_compute = "torch_compute"
     kernel_not_called = "kernel_not_called"

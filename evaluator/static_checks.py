@@ -30,6 +30,7 @@ BANNED_MODULES = {
     "importlib", "builtins", "pickle", "marshal", "shutil", "pathlib", "tempfile", "io", "mmap",
     "resource", "pty", "fcntl", "atexit", "weakref", "code", "codeop", "runpy", "types",
     "evaluator", "tasks", "db", "agent", "rl", "kernelwright",
+    "posix", "nt", "select", "selectors", "socketserver", "faulthandler", "pkgutil", "zipimport", "site",
 }
 # Row 12 and 15: dynamic code and namespace access hide every other rule from this checker.
 BANNED_CALLS = {"eval", "exec", "compile", "__import__", "open", "globals", "locals", "vars",
@@ -37,7 +38,30 @@ BANNED_CALLS = {"eval", "exec", "compile", "__import__", "open", "globals", "loc
 # Row 12: frame, closure and class-graph attributes reach the harness's objects.
 INTROSPECTION_ATTRS = {"f_back", "f_locals", "f_globals", "f_code", "gi_frame", "cr_frame", "tb_frame",
                        "tb_next", "__globals__", "__closure__", "__code__", "__subclasses__",
-                       "__builtins__", "__dict__", "__mro__", "__bases__", "_getframe", "__reduce__"}
+                       "__builtins__", "__dict__", "__mro__", "__bases__", "_getframe", "__reduce__",
+                       # attribute access by name would hide every attribute rule below
+                       "__getattribute__", "__getattr__", "__setattr__", "__delattr__", "attrgetter",
+                       "methodcaller"}
+# Rows 12 and 15: a banned module is still reachable as an attribute of an allowed one (`torch.sys`,
+# `torch.os`), and `sys.modules` leads to the harness's own functions (e.g. its output comparison).
+MODULE_ATTRS = BANNED_MODULES | INTROSPECTION_MODULES | {"modules"}
+# Rows 6 and 15: torch APIs that read/write any file without the sandbox seeing it (`from_file`), or that
+# register kernels for the operators the reference uses (`torch.library`, `load_library`).
+BANNED_ATTRS = {"from_file", "library", "load_library"}
+# Rows 6 and 11: torch's process-wide settings are shared with the reference and the timer. Thread
+# controls are row 11 (`timer_patch`); the rest change what or how fast the reference computes.
+THREAD_CALLS = {"set_num_threads", "set_num_interop_threads"}
+TORCH_GLOBAL_CALLS = {
+    "set_default_dtype", "set_default_device", "set_default_tensor_type", "set_flush_denormal",
+    "use_deterministic_algorithms", "set_float32_matmul_precision", "register_module_forward_hook",
+    "register_module_forward_pre_hook", "register_module_full_backward_hook", "register_module_backward_hook",
+    "register_module_full_backward_pre_hook", "register_module_buffer_registration_hook",
+    "register_module_module_registration_hook", "register_module_parameter_registration_hook",
+}
+# Row 1: on the kernel track, array libraries are PyTorch by another name: they compute outside the kernel
+# and outside the dispatch recorder.
+ARRAY_MODULES = {"numpy", "scipy", "numba", "jax", "jaxlib", "cupy", "tensorflow", "pandas"}
+ARRAY_ATTRS = {"numpy", "from_numpy", "__array__", "__array_interface__", "__array_struct__"}
 # Row 11: the timer and sync functions the harness relies on.
 TIMER_NAMES = {"perf_counter", "perf_counter_ns", "time", "monotonic", "monotonic_ns", "process_time",
                "synchronize", "Event", "elapsed_time", "record", "set_num_threads", "get_num_threads"}
@@ -46,11 +70,14 @@ BROAD_EXCEPTIONS = {"Exception", "BaseException", "RuntimeError", "TypeError", "
                     "NotImplementedError", "ImportError", "OSError", "AttributeError"}
 # Rows 2 and 15: native code that spawns, connects, reads secrets or escapes its directory.
 UNSAFE_NATIVE = [
-    (r"\b(fork|vfork|clone|execv|execve|execvp|execl|execlp|posix_spawn|system|popen)\s*\(", "spawns processes"),
+    # Bare names, not only calls: `auto f = &fork; f();` spawns too. `x.clone()` and `at::clone` copy a tensor.
+    (r"(?<![.>\w])(?<!at::)(?<!torch::)(fork|vfork|clone|execv\w*|execl\w*|posix_spawn\w*|popen|system)\b",
+     "spawns processes"),
     (r"\b(socket|connect|bind|listen|accept|getaddrinfo)\s*\(", "opens network sockets"),
     (r"#\s*include\s*<(sys/socket\.h|netinet/|arpa/|netdb\.h|sys/ptrace\.h|dlfcn\.h|spawn\.h)",
      "includes system networking/process headers"),
-    (r"\b(std::thread|pthread_create|std::async|std::jthread)\b", "starts background threads"),
+    (r"\b(std::thread|pthread_create|std::async|std::jthread|at::launch|intraop_launch\w*|\w*ThreadPool)\b",
+     "starts background threads"),
     (r"\b(fopen|freopen|ofstream|fstream|creat|open|openat|unlink|mkdir)\s*[(<]",
      "touches the file system"),
     (r"\b(getenv|secure_getenv|environ)\b", "reads the environment"),
@@ -58,7 +85,21 @@ UNSAFE_NATIVE = [
     (r"\b(asm|__asm__)\b", "contains inline assembly"),
     # The thread count is pinned equal for baseline and candidate; a kernel may not raise its own.
     (r"\b(omp_set_num_threads|num_threads|set_num_threads)\s*\(", "changes the pinned thread count"),
-    (r"\bPy(Eval|Frame|Run|Import|Sys)_\w+", "calls the Python interpreter's internals"),
+    # The C API and pybind11's `module_::import`, `exec`, `attr` reach every Python object the static rules
+    # keep the Python side away from (`os`, `sys.modules`, the harness).
+    (r"\bPy[A-Z][A-Za-z]*_\w+|\b(import|exec|eval|eval_file|globals|locals|getattr|setattr|delattr|hasattr|attr)"
+     r"\s*[(<]", "calls into the Python interpreter"),
+    # Row 1: these reach PyTorch's kernels around the dispatcher, so the dispatch recorder can't see the
+    # compute (`at::cpu::relu`, `at::native::`, a guard that excludes the Python dispatch key).
+    (r"\bat::(native|cpu|_ops|meta|compositeexplicitautograd\w*|compositeimplicitautograd\w*)::|\bredispatch\b"
+     r"|#\s*include\s*[<\"]ATen/(native/|ops/|core/dispatch/|(CPU|Native|Meta|Composite\w*)Functions)",
+     "calls PyTorch's operator kernels directly, around the dispatcher"),
+    (r"\b\w*(DispatchKey|DispatchMode|ThreadLocalState)\w*|\bc10::impl::", "changes PyTorch's dispatch state"),
+    # Row 6: a kernel registered for an aten operator replaces what the reference computes.
+    (r"\b(TORCH_LIBRARY\w*|RegisterOperators|Dispatcher)\b", "registers operator kernels"),
+    # Row 15: `#include </proc/PID/environ>` prints a file (an API key) into the compile log.
+    (r"#\s*(include|include_next|import)\s*([<\"]\s*/|[<\"][^>\"\n]*\.\.|[^<\"\s])|#\s*embed\b",
+     "includes a file by path (kernels include only library headers)"),
 ]
 
 
@@ -118,27 +159,63 @@ def check_source(source: str, platform: Platform, allow_torch: bool = False) -> 
         if found:
             return found
     if not allow_torch:
-        for rule in (_reference_use, _except_fallback):
+        for rule in (_array_compute, _reference_use, _except_fallback):
             found = rule(tree, model_new)
             if found:
                 return found
     return None
 
 
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def _attr_name_finding(name: str, lineno: int, how: str) -> Finding | None:
+    """Rules on an attribute name, however it is reached (`x.name`, `getattr(x, "name")`, an import)."""
+    if name in INTROSPECTION_ATTRS:
+        return Finding(Reason.harness_introspection, f"line {lineno}: {how} `{name}` reaches into frames or "
+                       "interpreter internals")
+    if name in MODULE_ATTRS:
+        target = "every loaded module (`sys.modules`)" if name == "modules" else f"the `{name}` module"
+        return Finding(Reason.banned_import, f"line {lineno}: {how} `{name}` reaches {target} through another "
+                       "module (processes, files, clocks, sockets and the harness are off limits)")
+    if _is_private(name):
+        return Finding(Reason.harness_introspection, f"line {lineno}: {how} `{name}` is a private internal "
+                       "(dispatch guards, the harness's kernel wrapper); use public APIs")
+    if name in BANNED_ATTRS:
+        return Finding(Reason.banned_call, f"line {lineno}: {how} `{name}` is not allowed (it reaches files or "
+                       "registers kernels for the reference's operators)")
+    return None
+
+
+def _is_self(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and node.id == "self"
+
+
 def _imports(tree: ast.Module, _strings: list[str]) -> Finding | None:
     for node in ast.walk(tree):
         roots: list[str] = []
+        parts: list[str] = []
         if isinstance(node, ast.Import):
             roots = [_module_root(a.name) for a in node.names]
+            parts = [p for a in node.names for p in a.name.split(".")[1:]]
         elif isinstance(node, ast.ImportFrom):
             roots = [_module_root(node.module)] if node.level == 0 else ["<relative import>"]
+            parts = [*(node.module or "").split(".")[1:], *(a.name for a in node.names)]
         for root in roots:
             if root in INTROSPECTION_MODULES:
                 return Finding(Reason.harness_introspection, f"line {node.lineno}: importing `{root}` is not allowed "
                                "(it can read the harness's frames and objects)")
-            if root in BANNED_MODULES or root == "<relative import>":
+            # `_posixsubprocess`, `_socket`, `_io`: the C halves of banned modules, without their audit events.
+            if root in BANNED_MODULES or root == "<relative import>" or _is_private(root):
                 return Finding(Reason.banned_import, f"line {node.lineno}: importing `{root}` is not allowed in a "
                                "candidate (processes, files, clocks, sockets and the harness are off limits)")
+        # `from torch.utils._python_dispatch import ...`, `from torch import library`: the same rules as
+        # the attribute spelling of those names.
+        for part in parts:
+            found = _attr_name_finding(part, node.lineno, "importing")
+            if found:
+                return found
     return None
 
 
@@ -147,9 +224,26 @@ def _calls_and_attrs(tree: ast.Module, _strings: list[str]) -> Finding | None:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in BANNED_CALLS:
             return Finding(Reason.banned_call, f"line {node.lineno}: calling `{node.func.id}()` is not allowed in a "
                            "candidate (dynamic code, file and namespace access)")
-        if isinstance(node, ast.Attribute) and node.attr in INTROSPECTION_ATTRS:
-            return Finding(Reason.harness_introspection, f"line {node.lineno}: `.{node.attr}` reaches into frames or "
-                           "interpreter internals")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr":
+            name = node.args[1] if len(node.args) > 1 else None
+            if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+                return Finding(Reason.banned_call, f"line {node.lineno}: `getattr()` with a computed name hides "
+                               "which attribute is reached; write the attribute out")
+            found = _attr_name_finding(name.value, node.lineno, "getattr of")
+            if found:
+                return found
+        if isinstance(node, ast.Call):
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if called in THREAD_CALLS:
+                return Finding(Reason.timer_patch, f"line {node.lineno}: calling `{called}()` changes the pinned "
+                               "thread count (baseline and candidate get the same threads)")
+            if called in TORCH_GLOBAL_CALLS:
+                return Finding(Reason.harness_tamper, f"line {node.lineno}: calling `{called}()` changes torch's "
+                               "process-wide state, which the reference shares")
+        if isinstance(node, ast.Attribute) and not (_is_self(node.value) and not node.attr.startswith("__")):
+            found = _attr_name_finding(node.attr, node.lineno, "the attribute")
+            if found:
+                return found
         if isinstance(node, ast.Name) and node.id in INTROSPECTION_ATTRS:
             return Finding(Reason.harness_introspection,
                            f"line {node.lineno}: `{node.id}` reaches interpreter internals")
@@ -159,20 +253,77 @@ def _calls_and_attrs(tree: ast.Module, _strings: list[str]) -> Finding | None:
     return None
 
 
+def _attribute_targets(node: ast.AST) -> list[ast.expr]:
+    """Every expression `node` assigns to or deletes, with tuples and starred targets unpacked."""
+    if isinstance(node, ast.Assign):
+        targets = list(node.targets)
+    elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.comprehension)):
+        targets = [node.target]
+    elif isinstance(node, ast.Delete):
+        targets = list(node.targets)
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        targets = [i.optional_vars for i in node.items if i.optional_vars is not None]
+    else:
+        return []
+    flat: list[ast.expr] = []
+    while targets:
+        target = targets.pop()
+        if isinstance(target, (ast.Tuple, ast.List)):
+            targets.extend(target.elts)
+        elif isinstance(target, ast.Starred):
+            targets.append(target.value)
+        else:
+            flat.append(target)
+    return flat
+
+
 def _timer_patches(tree: ast.Module, _strings: list[str]) -> Finding | None:
     for node in ast.walk(tree):
-        targets: list[ast.expr] = []
-        if isinstance(node, ast.Assign):
-            targets = node.targets
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-            targets = [node.target]
-        for target in targets:
+        for target in _attribute_targets(node):
+            if not isinstance(target, ast.Attribute):
+                continue
             chain = _assigned_attr_chain(target)
             # Row 11: rebinding any torch attribute (timers, sync, thread count, ops) changes what we measure.
-            if isinstance(target, ast.Attribute) and (chain.startswith(("torch.", "time.", "np.", "numpy."))
-                                                       or target.attr in TIMER_NAMES):
+            if chain.startswith(("torch.", "time.", "np.", "numpy.")) or target.attr in TIMER_NAMES:
                 return Finding(Reason.timer_patch, f"line {node.lineno}: assigning to `{chain}` patches the "
                                "harness's timer, sync or torch itself")
+            # Rows 6 and 11: a candidate sets attributes of its own module (`self.x = ...`) and nothing else;
+            # `t = torch; t.relu = f` or `x.__class__.add = f` would change what the reference computes.
+            root: ast.expr = target
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if not _is_self(root) or "__" in chain:
+                return Finding(Reason.harness_tamper, f"line {node.lineno}: assigning to `{chain or target.attr}` "
+                               "monkey-patches an object the candidate does not own; set attributes on `self` "
+                               "only")
+    return None
+
+
+def _array_compute(tree: ast.Module, _model_new: object) -> Finding | None:
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [_module_root(a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [_module_root(node.module)]
+        if any(n in ARRAY_MODULES for n in names) or (isinstance(node, ast.Attribute) and node.attr in ARRAY_ATTRS):
+            what = next((n for n in names if n in ARRAY_MODULES), getattr(node, "attr", ""))
+            return Finding(Reason.banned_import, f"line {node.lineno}: `{what}` computes outside the kernel, where "
+                           "no check sees it; on the kernel track the kernel does the work (or use --allow-torch)")
+    return None
+
+
+def native_code_finding(text: str) -> Finding | None:
+    """The first unsafe-native-code rule that fires on one C++ source, or None.
+
+    Also run by the builder on the exact source it compiles, which Python string tricks can't hide.
+    """
+    code = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)
+    for pattern, what in UNSAFE_NATIVE:
+        match = re.search(pattern, code)
+        if match:
+            return Finding(Reason.unsafe_native_code, f"the kernel source {what} (`{match.group(0).strip()}`); "
+                           "kernels compute, they do not touch the system")
     return None
 
 
@@ -180,12 +331,9 @@ def _native_code(_tree: ast.Module, strings: list[str]) -> Finding | None:
     for text in strings:
         if "\n" not in text and len(text) < 40:
             continue  # short one-line strings are names and flags, not C++ sources
-        code = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)
-        for pattern, what in UNSAFE_NATIVE:
-            match = re.search(pattern, code)
-            if match:
-                return Finding(Reason.unsafe_native_code, f"the kernel source {what} (`{match.group(0).strip()}`); "
-                               "kernels compute, they do not touch the system")
+        found = native_code_finding(text)
+        if found:
+            return found
     return None
 
 

@@ -7,6 +7,8 @@ network namespace. A violation is recorded even if the candidate catches the exc
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +17,8 @@ from pathlib import Path
 _PROCESS_EVENTS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
                    "os.forkpty", "os.kill", "os.killpg", "pty.spawn"}
 _NET_PREFIXES = ("socket.",)
+# Another process's /proc entries hold its environment: the evaluator's own holds the API keys (row 15).
+_PROC_PID = re.compile(r"^/proc/(\d+)(/|$)")
 
 
 class SandboxGuard:
@@ -43,6 +47,14 @@ class SandboxGuard:
         return str(resolved).startswith("/dev/null") or any(
             resolved == root or root in resolved.parents for root in self.writable)
 
+    @staticmethod
+    def _other_process(path: str) -> bool:
+        try:
+            match = _PROC_PID.match(str(Path(path).resolve()))
+        except (OSError, ValueError):
+            return False
+        return match is not None and int(match.group(1)) != os.getpid()
+
     def hook(self, event: str, args: tuple) -> None:
         if not self.armed or self._building:
             return
@@ -62,6 +74,8 @@ class SandboxGuard:
             wants_write = any(c in mode for c in "wax+") or (flags & 0o3) != 0
             if wants_write and not self._writable(path):
                 problem = f"tried to write outside its directory ({path})"
+            elif self._other_process(path):
+                problem = f"tried to read another process's {path}"
         elif event in ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "shutil.rmtree", "os.chmod"):
             path = str(args[0]) if args else ""
             if not self._writable(path):

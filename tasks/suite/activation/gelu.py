@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 CATEGORY = "activation"
 LEVEL = 1
-BATCH, DIM = 128, 16384
+BATCH, DIM = 192, 16384
 # erf costs a rational polynomial (~20 flops); the scaling around it a few more.
 FLOPS = float(24 * BATCH * DIM)
 BYTES_MOVED = float(2 * 4 * BATCH * DIM)

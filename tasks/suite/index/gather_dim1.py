@@ -8,7 +8,7 @@ import torch.nn as nn
 
 CATEGORY = "index"
 LEVEL = 1
-BATCH, DIM, K = 1024, 4096, 2048
+BATCH, DIM, K = 2048, 4096, 2048
 # Pure data movement: no arithmetic.
 FLOPS = 0.0
 # Read the indices (int64) and one gathered float per output; write the output.

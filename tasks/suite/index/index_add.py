@@ -9,7 +9,7 @@ import torch.nn as nn
 
 CATEGORY = "index"
 LEVEL = 1
-ROWS, SRC_ROWS, DIM = 4096, 16384, 256
+ROWS, SRC_ROWS, DIM = 8192, 32768, 256
 # One add per source element.
 FLOPS = float(SRC_ROWS * DIM)
 # Read x, src and the indices; write the output.

@@ -19,8 +19,8 @@ CATEGORY = "optimizer"
 LEVEL = 2
 ROWS, COLS = 1024, 1024
 LR, BETA1, BETA2, EPS, WEIGHT_DECAY, STEP = 0.01, 0.9, 0.999, 1e-8, 0.01, 10
-# Per element: 2 (decay) + 3 (m) + 4 (v) + sqrt, divide, add (3) + mul, divide, sub (3).
-FLOPS = float(15 * ROWS * COLS)
+# Per element: 1 (decay) + 3 (m) + 4 (v) + 3 (sqrt, divide, + eps) + 3 (m / denom, * step size, subtract).
+FLOPS = float(14 * ROWS * COLS)
 # Read param, grad, exp_avg, exp_avg_sq; write p_new, m_new, v_new.
 BYTES_MOVED = float(7 * 4 * ROWS * COLS)
 
@@ -35,7 +35,7 @@ class Model(nn.Module):
         self.weight_decay = weight_decay
         self.step = step
 
-    def forward(self, param, grad, exp_avg, exp_avg_sq):
+    def forward(self, param: torch.Tensor, grad: torch.Tensor, exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor):
         p = param * (1 - self.lr * self.weight_decay)
         m_new = exp_avg * self.beta1 + grad * (1 - self.beta1)
         v_new = exp_avg_sq * self.beta2 + grad * grad * (1 - self.beta2)

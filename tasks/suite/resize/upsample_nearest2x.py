@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 CATEGORY = "resize"
 LEVEL = 1
-BATCH, CHANNELS, HEIGHT, WIDTH = 2, 32, 128, 128
+BATCH, CHANNELS, HEIGHT, WIDTH = 2, 48, 128, 128
 SCALE = 2
 # Pure data movement: no arithmetic.
 FLOPS = 0.0

@@ -13,8 +13,8 @@ cpp_source = r"""
 constexpr int64_t MR = 6;     // rows of the register tile
 constexpr int64_t NR = 16;    // columns of the register tile (2 AVX2 vectors)
 constexpr int64_t KC = 256;   // K-slice: a KC x NR strip of W^T stays in L1
-constexpr int64_t MC = 48;    // rows of x per task (a multiple of MR)
-constexpr int64_t NC = 256;   // output columns per task (a multiple of NR)
+constexpr int64_t MC = 96;    // rows of x per task (a multiple of MR)
+constexpr int64_t NC = 512;   // output columns per task (a multiple of NR)
 
 // erf(x) as an odd rational polynomial x * P(x^2) / Q(x^2) on [-4, 4] (|error| < 5e-7; erf is +-1
 // in fp32 beyond that). Pure arithmetic, so loops that call it vectorize.

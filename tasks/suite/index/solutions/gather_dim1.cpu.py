@@ -1,5 +1,5 @@
-"""Row-wise gather: each output row reads only its own input row, so rows go to threads and the inner
-loop is a plain indexed load (x86 compilers can turn it into a vector gather)."""
+"""Row-wise gather: each output row reads only its own input row (16 KiB here, so it stays in cache while
+the row is gathered); rows go to threads."""
 
 import torch
 import torch.nn as nn
@@ -11,17 +11,18 @@ cpp_source = r"""
 torch::Tensor gather_dim1(torch::Tensor x, torch::Tensor index) {
     TORCH_CHECK(x.scalar_type() == torch::kFloat32 && x.dim() == 2, "x must be a float32 (B, D) tensor");
     TORCH_CHECK(index.scalar_type() == torch::kInt64 && index.dim() == 2, "index must be an int64 (B, K) tensor");
-    TORCH_CHECK(index.size(0) == x.size(0), "index and x must have the same number of rows");
+    TORCH_CHECK(index.size(0) <= x.size(0), "index may not have more rows than x");
     auto xc = x.contiguous();
     auto ic = index.contiguous();
-    const int64_t B = xc.size(0), D = xc.size(1), K = ic.size(1);
+    const int64_t B = ic.size(0), D = xc.size(1), K = ic.size(1);  // row b of the output reads row b of x
     auto y = torch::empty({B, K}, xc.options());
     const float* in = xc.data_ptr<float>();
     const int64_t* idx = ic.data_ptr<int64_t>();
     float* out = y.data_ptr<float>();
 
     // Out-of-range indices are an error in PyTorch too; record them and raise after the loop
-    // (an exception may not leave an OpenMP region).
+    // (an exception may not leave an OpenMP region). The loop is bound by memory traffic (the index
+    // tensor is twice the size of the output), so a scalar loop is as fast as AVX2 gathers here.
     bool bad_index = false;
     #pragma omp parallel for schedule(static) reduction(|| : bad_index)
     for (int64_t b = 0; b < B; ++b) {

@@ -80,7 +80,7 @@ class ModelNew(nn.Module):
         self.weight_decay = weight_decay
         self.step = step
 
-    def forward(self, param, grad, exp_avg, exp_avg_sq):
+    def forward(self, param: torch.Tensor, grad: torch.Tensor, exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor):
         # Host-side scalar setup only (Python floats, no tensor ops).
         step_size = self.lr / (1 - self.beta1**self.step)
         sqrt_bc2 = math.sqrt(1 - self.beta2**self.step)

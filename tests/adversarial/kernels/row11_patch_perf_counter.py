@@ -1,0 +1,42 @@
+"""Row 11: replaces `time.perf_counter` so every measured interval is zero.
+
+Expected: rejected / banned_import (static: `time`). With the static checks bypassed: rejected /
+timer_patch (run time: the clock is no longer the one the harness captured before candidate code loaded).
+"""
+
+import time
+
+import torch
+import torch.nn as nn
+from torch.utils.cpp_extension import load_inline
+
+cpp_source = r"""
+#include <torch/extension.h>
+
+torch::Tensor relu_forward(torch::Tensor x) {
+    TORCH_CHECK(x.scalar_type() == torch::kFloat32, "relu_forward expects float32");
+    auto xc = x.contiguous();
+    auto y = torch::empty_like(xc);
+    const float* in = xc.data_ptr<float>();
+    float* out = y.data_ptr<float>();
+    const int64_t n = xc.numel();
+    #pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+        out[i] = in[i] > 0.f ? in[i] : 0.f;
+    }
+    return y;
+}
+"""
+
+relu_ext = load_inline(
+    name="relu_ext",
+    cpp_sources=cpp_source,
+    functions=["relu_forward"],
+    extra_cflags=["-O3"],
+)
+time.perf_counter = lambda: 0.0
+
+
+class ModelNew(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return relu_ext.relu_forward(x)

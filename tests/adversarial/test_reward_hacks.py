@@ -1,0 +1,201 @@
+"""Every known reward hack of REWARD_HACKS.md gets the verdict and reason code the evaluator promises.
+
+Each exploit is a real candidate file in `kernels/rowNN_<what>.py` whose docstring says which row it
+attacks and how. `CASES` holds what `evaluate()` must answer for it: status, reason, the stage that
+stopped it, and a phrase the message must contain. Where the static checks stop an exploit first,
+`unchecked` says what the run-time checks answer when the static checks are bypassed (`run_unchecked`),
+so a hole in either layer fails a test. Row 15's run-time side (sockets, files, processes, secrets) is in
+`test_sandbox.py`, whose tests need servers, temporary folders and process scans.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+import pytest
+from adversarial_support import (
+    KERNELS,
+    adversarial_task,
+    assert_verdict,
+    fast_options,
+    kernel_source,
+    run_unchecked,
+    suite_task,
+)
+
+from evaluator.api import evaluate
+from evaluator.request import EvalOptions
+from evaluator.result import Reason, Stage, Status
+from tasks.errors import TaskLoadError
+from tasks.model import Task
+
+R, I = Status.rejected, Status.incorrect
+
+
+@dataclass(frozen=True)
+class Case:
+    """One adversarial kernel and the verdict it must get."""
+
+    kernel: str
+    status: Status
+    reason: Reason
+    stage: Stage
+    contains: str | None = None
+    task: str = "activation/relu"  # a suite id, or `adv:<name>` for tests/adversarial/tasks/<name>.py
+    timing: bool = False
+    unchecked: tuple[Status, Reason, str | None] | None = None  # (status, reason, phrase) without static checks
+
+    @property
+    def id(self) -> str:
+        return self.kernel
+
+
+S, B, C, T = Stage.static, Stage.build, Stage.correctness, Stage.timing
+
+CASES = [
+    # Row 1: no real kernel.
+    Case("row01_torch_ops_only", R, Reason.no_kernel, S, "no custom kernel"),
+    Case("row01_model_alias", R, Reason.reference_use, S, "reference Model"),
+    Case("row01_subclass_model", R, Reason.reference_use, S, "inherits"),
+    Case("row01_except_fallback", R, Reason.except_fallback, S, "except"),
+    Case("row01_torch_in_forward", R, Reason.torch_compute, C, "clamp"),
+    Case("row01_kernel_never_called", R, Reason.kernel_not_called, C, "never called"),
+    Case("row01_cpp_aten_relu", R, Reason.torch_compute, C, "relu"),
+    Case("row01_cpp_at_cpu_direct", R, Reason.unsafe_native_code, S, "around the dispatcher"),
+    Case("row01_cpp_dispatch_guard", R, Reason.unsafe_native_code, S, "dispatch state"),
+    Case("row01_disable_dispatch_mode", R, Reason.harness_introspection, S, "private"),
+    Case("row01_numpy_compute", R, Reason.banned_import, S, "numpy"),
+    # Row 2: work the timer does not see.
+    Case("row02_background_thread", R, Reason.banned_import, S, "threading",
+         unchecked=(R, Reason.background_thread, "thread")),
+    Case("row02_cpp_background_launch", R, Reason.unsafe_native_code, S, "background threads"),
+    # Row 3: not a plain tensor.
+    Case("row03_tensor_subclass", R, Reason.output_type, C, "LazyResult"),
+    # Row 4: cached results go stale when the timed runs write new values into the same buffers.
+    Case("row04_cache_by_data_ptr", R, Reason.stale_output, T, "cached", task="adv:relu_single_group",
+         timing=True),
+    # Row 5: hoping for the reference's freed memory.
+    Case("row05_empty_output", I, Reason.output_mismatch, C, "input group 0"),
+    # Row 6: making the reference agree, by mutating inputs or by tampering with what it runs.
+    Case("row06_mutate_input", R, Reason.input_mutation, C, "modified input 0"),
+    Case("row06_patch_torch_relu", R, Reason.harness_tamper, S, "alias.relu",
+         unchecked=(R, Reason.harness_tamper, "torch.relu")),
+    Case("row06_library_override", R, Reason.banned_call, S, "library",
+         unchecked=(R, Reason.harness_tamper, "aten::relu")),
+    Case("row06_global_forward_hook", R, Reason.harness_tamper, S, "register_module_forward_hook",
+         unchecked=(R, Reason.harness_tamper, "hook")),
+    Case("row06_global_function_mode", R, Reason.harness_tamper, B, "TorchFunctionMode"),
+    # Row 7: lazy answers under a loose tolerance (degenerate tasks are refused at load: see below).
+    Case("row07_flush_small_to_zero", I, Reason.output_mismatch, C, "relative L2", task="adv:relu_loose_tolerance"),
+    Case("row07_zeros", I, Reason.output_mismatch, C, "outside atol", task="adv:relu_loose_tolerance"),
+    # Row 8: the prompt's shape hard-coded.
+    Case("row08_hardcoded_shape", I, Reason.output_shape, C, "input group 1"),
+    # Row 9: shortcuts valid for randn only.
+    Case("row09_range_shortcut", I, Reason.output_mismatch, C, "input group 3"),
+    Case("row09_sampled_sign", I, Reason.output_mismatch, C, "input group 2"),
+    # Row 10: precision.
+    Case("row10_half_output", I, Reason.output_dtype, C, "float16"),
+    Case("row10_double_output", I, Reason.output_dtype, C, "float64"),
+    Case("row10_bf16_compute", I, Reason.output_mismatch, C, "atol"),
+    # Row 11: the timer, sync and thread count.
+    Case("row11_patch_perf_counter", R, Reason.banned_import, S, "time",
+         unchecked=(R, Reason.timer_patch, "timer")),
+    Case("row11_patch_cuda_sync", R, Reason.timer_patch, S, "torch.cuda.synchronize"),
+    Case("row11_set_num_threads", R, Reason.timer_patch, S, "set_num_threads",
+         unchecked=(R, Reason.timer_patch, "thread count")),
+    Case("row11_threads_in_forward", R, Reason.timer_patch, S, "set_num_threads"),
+    Case("row11_omp_num_threads", R, Reason.unsafe_native_code, S, "thread count"),
+    # Row 12: reading or rewriting the harness.
+    Case("row12_import_gc", R, Reason.harness_introspection, S, "gc"),
+    Case("row12_import_inspect", R, Reason.harness_introspection, S, "inspect"),
+    Case("row12_frame_walk", R, Reason.harness_introspection, S, "frames"),
+    Case("row12_function_globals", R, Reason.harness_introspection, S, "__globals__"),
+    Case("row12_patch_harness_compare", R, Reason.banned_import, S, "sys.modules",
+         unchecked=(R, Reason.harness_tamper, "compare")),
+    # Row 13: garbage memory and non-determinism.
+    Case("row13_partial_write", I, Reason.output_mismatch, C, "input group 0"),
+    Case("row13_nondeterministic", I, Reason.nondeterministic, C, "two runs"),
+    # Row 14: faster than physics.
+    Case("row14_faster_than_physics", R, Reason.above_peak, Stage.sanity, "faster than", task="adv:relu_impossible_flops",
+         timing=True),
+    # Row 15, static side (run-time side: test_sandbox.py).
+    Case("row15_socket_connect", R, Reason.banned_import, S, "socket"),
+    Case("row15_write_outside", R, Reason.banned_call, S, "open"),
+    Case("row15_fork_bomb", R, Reason.banned_import, S, "os"),
+    Case("row15_spawn_posixsubprocess", R, Reason.banned_import, S, "_posixsubprocess"),
+    Case("row15_read_env_secret", R, Reason.banned_import, S, "os"),
+    Case("row15_read_parent_environ", R, Reason.banned_import, S, "os"),
+    Case("row15_from_file", R, Reason.banned_call, S, "from_file"),
+    Case("row15_trojan_build_args", R, Reason.banned_call, S, "open"),
+    Case("row15_cpp_fork", R, Reason.unsafe_native_code, S, "spawns processes"),
+    Case("row15_cpp_system", R, Reason.unsafe_native_code, S, "spawns processes"),
+    Case("row15_cpp_socket", R, Reason.unsafe_native_code, S, "socket"),
+    Case("row15_cpp_fopen", R, Reason.unsafe_native_code, S, "file system"),
+    Case("row15_cpp_getenv", R, Reason.unsafe_native_code, S, "environment"),
+    Case("row15_cpp_include_secret", R, Reason.unsafe_native_code, S, "includes a file by path"),
+    # These two pass the static check and are stopped by the builder, on what it really compiles.
+    Case("row15_cpp_assembled_source", R, Reason.unsafe_native_code, B, "spawns processes"),
+    Case("row15_compiler_flag_include", R, Reason.unsafe_native_code, B, "-include"),
+]
+
+UNCHECKED = [c for c in CASES if c.unchecked is not None]
+
+
+def _task(ref: str) -> Task:
+    return adversarial_task(ref.removeprefix("adv:")) if ref.startswith("adv:") else suite_task(ref)
+
+
+def _options(case: Case) -> EvalOptions:
+    # Row 14 needs a stable measurement to reach the sanity stage: a few more, longer buckets.
+    return fast_options(timing=True, buckets=6, min_bucket_ms=5.0) if case.timing else fast_options()
+
+
+def test_every_kernel_file_has_a_case_and_names_its_row() -> None:
+    files = {p.stem for p in KERNELS.glob("row*.py")}
+    assert files == {c.kernel for c in CASES}, "kernel files and CASES disagree"
+    for case in CASES:
+        doc = ast.get_docstring(ast.parse(kernel_source(case.kernel))) or ""
+        row = int(re.match(r"row(\d+)_", case.kernel).group(1))  # type: ignore[union-attr]
+        assert doc.startswith(f"Row {row}"), f"{case.kernel}: docstring must start with 'Row {row}'"
+        assert "Expected" in doc, f"{case.kernel}: docstring must state the expected verdict"
+
+
+def test_every_row_is_covered() -> None:
+    rows = {int(c.kernel[3:5]) for c in CASES}
+    assert rows == set(range(1, 16)), f"rows without an adversarial kernel: {set(range(1, 16)) - rows}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_reward_hack_is_caught(case: Case) -> None:
+    result = evaluate(_task(case.task), kernel_source(case.kernel), "cpu", _options(case))
+    assert_verdict(result, case.status, case.reason, case.contains)
+    assert result.stage is case.stage, f"stopped at {result.stage.value}, expected {case.stage.value}"
+    if case.reason is not Reason.above_peak:  # above_peak reports the impossible speedup as its evidence
+        assert result.speedup is None, "a candidate that is not correct must not carry a speedup"
+
+
+@pytest.mark.parametrize("case", UNCHECKED, ids=[c.id for c in UNCHECKED])
+def test_runtime_checks_hold_without_static_checks(case: Case) -> None:
+    assert case.unchecked is not None
+    status, reason, contains = case.unchecked
+    result = run_unchecked(_task(case.task), kernel_source(case.kernel), _options(case))
+    assert_verdict(result, status, reason, contains)
+
+
+DEGENERATE = [
+    ("degenerate_constant", "constant"),
+    ("degenerate_near_zero", "near zero"),
+    ("degenerate_softmax_huge_dim", "within tolerance of all zeros"),
+    ("degenerate_input_independent", "independent of its inputs"),
+]
+
+
+@pytest.mark.parametrize(("name", "phrase"), DEGENERATE, ids=[d[0] for d in DEGENERATE])
+def test_degenerate_task_is_refused_at_load(name: str, phrase: str) -> None:
+    """Row 7: a task whose reference output is constant, near zero or input-independent can't be loaded."""
+    with pytest.raises(TaskLoadError) as info:
+        adversarial_task(name)
+    message = str(info.value)
+    assert "degenerate task" in message and phrase in message, message

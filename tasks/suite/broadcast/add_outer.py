@@ -5,7 +5,7 @@ import torch.nn as nn
 
 CATEGORY = "broadcast"
 LEVEL = 1
-BATCH, M, N = 16, 448, 1000
+BATCH, M, N = 12, 256, 1000
 FLOPS = float(BATCH * M * N)
 BYTES_MOVED = float(4 * (BATCH * M + BATCH * N + BATCH * M * N))
 

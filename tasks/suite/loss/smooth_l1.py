@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 CATEGORY = "loss"
 LEVEL = 1
-BATCH, DIM = 128, 32768
+BATCH, DIM = 96, 32768
 BETA = 0.5
 FLOPS = float(5 * BATCH * DIM)
 BYTES_MOVED = float(2 * 4 * BATCH * DIM + 4)

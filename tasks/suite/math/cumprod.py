@@ -5,7 +5,7 @@ import torch.nn as nn
 
 CATEGORY = "math"
 LEVEL = 1
-ROWS, LENGTH = 1024, 4096
+ROWS, LENGTH = 768, 4096
 FLOPS = float(ROWS * LENGTH)
 BYTES_MOVED = float(2 * 4 * ROWS * LENGTH)
 

@@ -7,7 +7,7 @@ import torch.nn as nn
 
 CATEGORY = "normalization"
 LEVEL = 1
-BATCH, CHANNELS, HEIGHT, WIDTH, GROUPS = 16, 128, 56, 56, 8
+BATCH, CHANNELS, HEIGHT, WIDTH, GROUPS = 8, 128, 56, 56, 8
 # Mean, variance, then normalize + affine: about 8 flops per element.
 FLOPS = float(8 * BATCH * CHANNELS * HEIGHT * WIDTH)
 BYTES_MOVED = float(4 * (2 * BATCH * CHANNELS * HEIGHT * WIDTH + 2 * CHANNELS))

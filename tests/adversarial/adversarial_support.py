@@ -30,10 +30,10 @@ TASKS = HERE / "tasks"
 RELU_SOLUTION = HERE.parents[1] / "tasks" / "suite" / "activation" / "solutions" / "relu.cpu.py"
 
 
-def kernel_source(name: str, **replacements: str) -> str:
-    """The source of `kernels/<name>.py`, with each `key` replaced by its value (paths, markers, ports)."""
+def kernel_source(name: str, replacements: dict[str, str] | None = None) -> str:
+    """The source of `kernels/<name>.py`, with each key replaced by its value (paths, markers, ports)."""
     text = (KERNELS / f"{name}.py").read_text()
-    for old, new in replacements.items():
+    for old, new in (replacements or {}).items():
         assert old in text, f"{name}.py has no placeholder {old!r}"
         text = text.replace(old, new)
     return text

@@ -30,7 +30,7 @@ BANNED_MODULES = {
     "importlib", "builtins", "pickle", "marshal", "shutil", "pathlib", "tempfile", "io", "mmap",
     "resource", "pty", "fcntl", "atexit", "weakref", "code", "codeop", "runpy", "types",
     "evaluator", "tasks", "db", "agent", "rl", "kernelwright",
-    "posix", "nt", "select", "selectors", "socketserver", "faulthandler", "pkgutil", "zipimport", "site",
+    "posix", "nt", "selectors", "socketserver", "faulthandler", "pkgutil", "zipimport", "site",
 }
 # Row 12 and 15: dynamic code and namespace access hide every other rule from this checker.
 BANNED_CALLS = {"eval", "exec", "compile", "__import__", "open", "globals", "locals", "vars",
@@ -43,8 +43,8 @@ INTROSPECTION_ATTRS = {"f_back", "f_locals", "f_globals", "f_code", "gi_frame", 
                        "__getattribute__", "__getattr__", "__setattr__", "__delattr__", "attrgetter",
                        "methodcaller"}
 # Rows 12 and 15: a banned module is still reachable as an attribute of an allowed one (`torch.sys`,
-# `torch.os`), and `sys.modules` leads to the harness's own functions (e.g. its output comparison).
-MODULE_ATTRS = BANNED_MODULES | INTROSPECTION_MODULES | {"modules"}
+# `torch.os`), and `torch.sys.modules` leads to the harness's own functions (e.g. its output comparison).
+MODULE_ATTRS = BANNED_MODULES | INTROSPECTION_MODULES
 # Rows 6 and 15: torch APIs that read/write any file without the sandbox seeing it (`from_file`), or that
 # register kernels for the operators the reference uses (`torch.library`, `load_library`).
 BANNED_ATTRS = {"from_file", "library", "load_library"}
@@ -176,9 +176,8 @@ def _attr_name_finding(name: str, lineno: int, how: str) -> Finding | None:
         return Finding(Reason.harness_introspection, f"line {lineno}: {how} `{name}` reaches into frames or "
                        "interpreter internals")
     if name in MODULE_ATTRS:
-        target = "every loaded module (`sys.modules`)" if name == "modules" else f"the `{name}` module"
-        return Finding(Reason.banned_import, f"line {lineno}: {how} `{name}` reaches {target} through another "
-                       "module (processes, files, clocks, sockets and the harness are off limits)")
+        return Finding(Reason.banned_import, f"line {lineno}: {how} `{name}` reaches the `{name}` module through "
+                       "another module (processes, files, clocks, sockets and the harness are off limits)")
     if _is_private(name):
         return Finding(Reason.harness_introspection, f"line {lineno}: {how} `{name}` is a private internal "
                        "(dispatch guards, the harness's kernel wrapper); use public APIs")

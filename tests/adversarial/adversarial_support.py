@@ -16,12 +16,14 @@ import torch
 
 from evaluator.api import _to_result, default_threads
 from evaluator.build.cache import cache_root
+from evaluator.build.cpp import CppBuilder, patched_load_inline
 from evaluator.platforms import get_platform
 from evaluator.request import EvalOptions, EvalRequest
 from evaluator.result import EvalResult, Reason, Status
 from evaluator.sandbox.launcher import run_child
 from tasks.loader import load_task
 from tasks.model import Task
+from tasks.module import exec_module_from_source
 from tasks.registry import resolve_task
 
 HERE = Path(__file__).resolve().parent
@@ -79,6 +81,21 @@ def run_unchecked(task: Task, source: str, options: EvalOptions, private_dir: Pa
         if private_dir is None:
             shutil.rmtree(private, ignore_errors=True)
     return _to_result(outcome, options)
+
+
+def prebuild(source: str) -> None:
+    """Build a (trusted test) candidate's kernels into the shared cache by importing it here, unsandboxed.
+
+    Only the import runs, never `forward`; a test whose point is a timeout then doesn't spend it compiling.
+    """
+    from torch.utils import cpp_extension
+
+    original = cpp_extension.load_inline
+    cpp_extension.load_inline = patched_load_inline(CppBuilder())
+    try:
+        exec_module_from_source(source, "prebuild")
+    finally:
+        cpp_extension.load_inline = original
 
 
 def assert_readable(message: str) -> None:

@@ -113,7 +113,7 @@ CASES = [
     Case("row12_import_inspect", REJ, Reason.harness_introspection, S, "inspect"),
     Case("row12_frame_walk", REJ, Reason.harness_introspection, S, "frames"),
     Case("row12_function_globals", REJ, Reason.harness_introspection, S, "__globals__"),
-    Case("row12_patch_harness_compare", REJ, Reason.banned_import, S, "sys.modules",
+    Case("row12_patch_harness_compare", REJ, Reason.banned_import, S, "`sys` module",
          unchecked=(REJ, Reason.harness_tamper, "compare")),
     # Row 13: garbage memory and non-determinism.
     Case("row13_partial_write", INC, Reason.output_mismatch, C, "input group 0"),
@@ -170,7 +170,10 @@ def test_every_row_is_covered() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_reward_hack_is_caught(case: Case) -> None:
-    result = evaluate(_task(case.task), kernel_source(case.kernel), "cpu", _options(case))
+    for _ in range(3 if case.timing else 1):
+        result = evaluate(_task(case.task), kernel_source(case.kernel), "cpu", _options(case))
+        if result.status is not Status.unstable:  # a noisy shared machine; the sanity stage needs a stable timing
+            break
     assert_verdict(result, case.status, case.reason, case.contains)
     assert result.stage is case.stage, f"stopped at {result.stage.value}, expected {case.stage.value}"
     if case.reason is not Reason.above_peak:  # above_peak reports the impossible speedup as its evidence

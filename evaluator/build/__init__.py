@@ -1,0 +1,1 @@
+"""Building candidate kernels: a content-hash cache and fast compilers per language."""

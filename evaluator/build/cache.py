@@ -1,0 +1,38 @@
+"""Where built artifacts live, keyed by a hash of everything that goes into them."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import platformdirs
+
+from tasks.hashing import sha256_text
+
+
+def cache_root() -> Path:
+    """`KERNELWRIGHT_CACHE_DIR`, else the user's cache dir."""
+    env = os.environ.get("KERNELWRIGHT_CACHE_DIR")
+    root = Path(env) if env else Path(platformdirs.user_cache_dir("kernelwright"))
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def content_key(*parts: str) -> str:
+    """A short stable key over the given texts."""
+    return sha256_text("\x00".join(parts))[:20]
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock so concurrent evaluators build one artifact once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

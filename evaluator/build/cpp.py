@@ -200,7 +200,7 @@ class CppBuilder:
         cflags = self._candidate_flags(extra_cflags)
         ldflags = self._candidate_flags([f for f in (extra_ldflags or []) if f != "-fopenmp"], _SAFE_LDFLAG)
         if extra_include_paths:
-            raise UnsafeSourceError("extra_include_paths is not allowed: a kernel includes only torch and system headers")
+            raise UnsafeSourceError("extra_include_paths is not allowed: kernels include only torch and system headers")
         includes: list[str] = []
         key = content_key(self.toolchain_key, name, *sources, repr(funcs), *cflags, *ldflags, *includes)
         mod_name = f"{''.join(c if c.isalnum() else '_' for c in name)}_{key}"

@@ -24,6 +24,7 @@ from tasks.errors import TaskLoadError
 from tasks.hashing import sha256_text
 from tasks.model import Category, Task, Tolerance
 from tasks.probe_result import ProbeResult
+from tasks.sizes import DEFAULT_SIZE, declared_sizes, sized_source
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 REQUIRED = ("Model", "get_inputs", "get_init_inputs")
@@ -151,9 +152,22 @@ def parse_task(source: str, origin: str, path: Path | None = None, task_id: str 
             flops=consts.get("FLOPS"),
             bytes_moved=consts.get("BYTES_MOVED"),
             description=(ast.get_docstring(tree) or "").strip(),
+            sizes=[DEFAULT_SIZE, *declared_sizes(tree, origin)],
         )
     except (ValidationError, TypeError) as exc:
         raise TaskLoadError(origin, f"invalid task metadata: {exc}") from exc
+
+
+def task_at_size(task: Task, size: str) -> Task:
+    """The same task at another problem size: its constants rewritten, metadata and hash recomputed."""
+    if size == task.size:
+        return task
+    if task.size != DEFAULT_SIZE:
+        raise TaskLoadError(task.path or task.id, f"resize from the {DEFAULT_SIZE} size, not from {task.size!r}")
+    origin = task.path or task.id
+    source = sized_source(task.source, size, origin)
+    sized = parse_task(source, origin, path=Path(task.path) if task.path else None, task_id=task.id)
+    return sized.model_copy(update={"size": size, "sizes": task.sizes, "input_groups": task.input_groups})
 
 
 def _probe_cache_file(source_hash: str) -> Path:

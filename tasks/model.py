@@ -54,3 +54,5 @@ class Task(BaseModel):
     flops: float | None = Field(default=None, description="floating-point operations of one forward")
     bytes_moved: float | None = Field(default=None, description="minimum bytes read + written by one forward")
     description: str = ""
+    size: str = Field(default="cpu", description="which problem size `source` is at (see tasks/sizes.py)")
+    sizes: list[str] = Field(default_factory=lambda: ["cpu"], description="the sizes the task defines")

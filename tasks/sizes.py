@@ -1,0 +1,80 @@
+"""Problem sizes: one task file, a CPU size (its literal constants) and optional named overrides.
+
+A task keeps the KernelBench format: its module-level constants (`BATCH, DIM = 64, 16384`) are the CPU size
+that other tools see. An optional `SIZES = {"gpu": {"BATCH": 1024}, "small": {...}}` names other sizes; the
+harness picks one per platform and rewrites the constants' values in the source text, so derived constants
+(`FLOPS = 2 * BATCH * DIM`) and `get_inputs()` follow without any change to the file's API.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from tasks.errors import TaskLoadError
+
+DEFAULT_SIZE = "cpu"
+KNOWN_SIZES = ("cpu", "gpu", "small")
+
+
+def declared_sizes(tree: ast.Module, origin: str) -> dict[str, dict[str, Any]]:
+    """The `SIZES` overrides of a parsed task (`{}` when it has none)."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "SIZES" for t in node.targets):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError as exc:
+                raise TaskLoadError(origin, "SIZES must be a literal dict of dicts") from exc
+            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+                raise TaskLoadError(origin, "SIZES must map a size name to a dict of constant overrides")
+            unknown = sorted(set(value) - set(KNOWN_SIZES))
+            if unknown or DEFAULT_SIZE in value:
+                raise TaskLoadError(origin, f"SIZES may name {', '.join(KNOWN_SIZES[1:])}; got {unknown or ['cpu']}")
+            return value
+    return {}
+
+
+def _assigned_values(tree: ast.Module) -> dict[str, ast.expr]:
+    """Top-level `NAME = value` and `A, B = x, y` assignments: name -> the value's expression."""
+    found: dict[str, ast.expr] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.Assign):
+            continue
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                found[target.id] = node.value
+            elif (isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple)
+                  and len(target.elts) == len(node.value.elts)):
+                found.update({t.id: v for t, v in zip(target.elts, node.value.elts) if isinstance(t, ast.Name)})
+    return found
+
+
+def sized_source(source: str, size: str, origin: str = "<task>") -> str:
+    """The task's source with the constants of `size` substituted (unchanged for the CPU size)."""
+    if size == DEFAULT_SIZE:
+        return source
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise TaskLoadError(origin, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
+    sizes = declared_sizes(tree, origin)
+    if size not in sizes:
+        raise TaskLoadError(origin, f"no {size!r} size (it defines: {', '.join([DEFAULT_SIZE, *sizes])})")
+    values = _assigned_values(tree)
+    missing = sorted(set(sizes[size]) - set(values))
+    if missing:
+        raise TaskLoadError(origin, f"SIZES[{size!r}] overrides {', '.join(missing)}, not assigned at top level")
+    lines = source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line.encode("utf-8")))
+    data = source.encode("utf-8")
+    spans = []
+    for name, new in sizes[size].items():
+        node = values[name]
+        start = offsets[node.lineno - 1] + node.col_offset
+        end = offsets[node.end_lineno - 1] + node.end_col_offset  # type: ignore[operator]
+        spans.append((start, end, repr(new).encode("utf-8")))
+    for start, end, text in sorted(spans, reverse=True):
+        data = data[:start] + text + data[end:]
+    return data.decode("utf-8")

@@ -1,0 +1,123 @@
+"""`kernelwright eval`: judge one solution on one task."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from evaluator import EvalOptions, EvalResult, Status, evaluate
+from evaluator.platforms import available_platforms
+from kernelwright.console import err, out
+from kernelwright.console import fail as _fail
+from kernelwright.settings import Settings
+from tasks.errors import TaskLoadError
+from tasks.registry import example_solutions, resolve_task
+
+JSON_FIELDS = ("status", "reason", "message", "stage", "speedup", "speedup_ci", "baseline_ms", "candidate_ms",
+               "platform", "hardware", "harness_version", "allow_torch", "task_id", "candidate_hash",
+               "build_seconds", "wall_seconds", "correctness", "timing", "achieved_gbps", "achieved_gflops", "log")
+STATUS_STYLE = {Status.correct: "bold green", Status.incorrect: "bold red", Status.rejected: "bold magenta",
+                Status.build_error: "bold yellow", Status.runtime_error: "bold red", Status.timeout: "bold red",
+                Status.unstable: "bold yellow"}
+
+
+def _solution_source(solution: str, task_ref: str, platform: str, as_json: bool) -> str:
+    if solution == "example":
+        task = resolve_task(task_ref, probe=False)
+        found = example_solutions(task).get(platform)
+        if found is None:
+            raise _fail(f"{task.id} has no example solution for platform {platform!r}", as_json)
+        return found.read_text(encoding="utf-8")
+    path = Path(solution)
+    if not path.is_file():
+        raise _fail(f"{solution}: no such solution file", as_json)
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"{solution}: cannot read: {exc}", as_json) from exc
+
+
+def _store_result(db_url: str | None, task: object, source: str, result: EvalResult) -> int:
+    from db import Store
+
+    store = Store(db_url)
+    from evaluator.platforms import get_platform
+
+    hw = get_platform(result.platform).hardware()
+    hardware_id = store.upsert_hardware(hw.fingerprint, result.platform, hw.description, hw.details)
+    return store.record_evaluation(task, source, result, hardware_id=hardware_id)  # type: ignore[arg-type]
+
+
+def _fmt_ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f} ms"
+
+
+def _print_result(result: EvalResult) -> None:
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold cyan", justify="right")
+    table.add_column()
+    table.add_row("status", f"[{STATUS_STYLE.get(result.status, 'bold')}]{result.status.value}[/]")
+    table.add_row("reason", result.reason.value)
+    table.add_row("stage", result.stage.value)
+    table.add_row("message", result.message)
+    if result.speedup is not None and result.speedup_ci is not None:
+        lo, hi = result.speedup_ci
+        table.add_row("speedup", f"[bold]{result.speedup:.2f}x[/]  95% CI [{lo:.2f}, {hi:.2f}]"
+                      + ("  (vs PyTorch eager)" if not result.allow_torch else "  (allow-torch track)"))
+    table.add_row("baseline", _fmt_ms(result.baseline_ms))
+    table.add_row("candidate", _fmt_ms(result.candidate_ms))
+    if result.correctness and result.correctness.max_abs_error is not None:
+        table.add_row("max error", f"{result.correctness.max_abs_error:.3e} abs")
+    table.add_row("platform", f"{result.platform} on {result.hardware}")
+    table.add_row("task", f"{result.task_id}")
+    table.add_row("harness", result.harness_version)
+    if result.wall_seconds is not None:
+        table.add_row("wall", f"{result.wall_seconds:.1f} s (build {result.build_seconds or 0:.1f} s)")
+    out.print(table)
+    if result.status in (Status.build_error, Status.runtime_error) and result.log:
+        out.print("[dim]" + "\n".join(result.log.splitlines()[-25:]) + "[/]", markup=False, highlight=False)
+
+
+def eval_cmd(
+    task: Annotated[str, typer.Argument(help="a task file or a suite id such as activation/relu")],
+    solution: Annotated[str, typer.Argument(help="a solution file defining ModelNew, or `example`")],
+    platform: Annotated[str, typer.Option(help="target platform")] = "cpu",
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")] = False,
+    no_store: Annotated[bool, typer.Option("--no-store", help="do not record the evaluation")] = False,
+    allow_torch: Annotated[bool, typer.Option("--allow-torch", help="the track where calling PyTorch is allowed")]
+    = False,
+    threads: Annotated[int | None, typer.Option(help="threads for both sides (default: half the cores)")] = None,
+    trials: Annotated[int, typer.Option(help="correctness trials")] = 3,
+    timeout: Annotated[float, typer.Option(help="wall-clock limit in seconds")] = 300.0,
+    db_url: Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")] = None,
+) -> None:
+    """Evaluate SOLUTION on TASK: correctness, then speedup with a 95% interval."""
+    if platform not in available_platforms():
+        raise _fail(f"unknown platform {platform!r}; available: {', '.join(available_platforms())}", as_json)
+    try:
+        task_obj = resolve_task(task)
+    except TaskLoadError as exc:
+        raise _fail(str(exc), as_json) from exc
+    source = _solution_source(solution, task, platform, as_json)
+    options = EvalOptions(allow_torch=allow_torch, threads=threads, correctness_trials=trials, timeout_s=timeout)
+    if as_json:
+        result = evaluate(task_obj, source, platform, options)
+    else:
+        with err.status(f"evaluating {solution} on {task_obj.id} ({platform})…"):
+            result = evaluate(task_obj, source, platform, options)
+    if not no_store:
+        try:
+            _store_result(db_url or Settings().db_url, task_obj, source, result)
+        except Exception as exc:  # noqa: BLE001 - the verdict stands even if the store is down; say so
+            err.print(f"[yellow]warning:[/] the result was not stored: {type(exc).__name__}: {exc}")
+    if as_json:
+        data = json.loads(result.model_dump_json(include=set(JSON_FIELDS)))
+        print(json.dumps(data))
+    else:
+        _print_result(result)
+
+

@@ -1,0 +1,65 @@
+"""`kernelwright tasks`: browse the task suite."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from kernelwright.console import fail as _fail
+from kernelwright.console import out
+from tasks.errors import TaskLoadError
+from tasks.registry import example_solutions, resolve_task, suite_tasks
+
+app = typer.Typer(help="Browse the task suite.", no_args_is_help=True)
+
+
+@app.command("list")
+def tasks_list(
+    category: Annotated[str | None, typer.Option(help="only this category")] = None,
+    level: Annotated[int | None, typer.Option(help="only this level (1-3)")] = None,
+) -> None:
+    """List the built-in suite's tasks, with counts per category and level."""
+    try:
+        tasks = suite_tasks(category, level)
+    except TaskLoadError as exc:
+        raise _fail(str(exc)) from exc
+    table = Table(title=f"{len(tasks)} tasks")
+    for col in ("id", "category", "level", "examples", "description"):
+        table.add_column(col)
+    for t in tasks:
+        table.add_row(t.id, t.category.value, str(t.level), ", ".join(example_solutions(t)) or "-",
+                      t.description.splitlines()[0][:70] if t.description else "")
+    out.print(table)
+    by_cat = Counter(t.category.value for t in tasks)
+    by_level = Counter(t.level for t in tasks)
+    out.print("per category: " + ", ".join(f"{c} {n}" for c, n in sorted(by_cat.items())))
+    out.print("per level: " + ", ".join(f"L{lv} {n}" for lv, n in sorted(by_level.items())))
+
+
+@app.command("show")
+def tasks_show(task_id: Annotated[str, typer.Argument(help="suite id or task file")]) -> None:
+    """Show one task: metadata, probe results and source."""
+    from tasks.loader import probe_task
+
+    try:
+        task = resolve_task(task_id, probe=False)
+        probe = probe_task(task)
+    except TaskLoadError as exc:
+        raise _fail(str(exc)) from exc
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold cyan", justify="right")
+    table.add_column()
+    for key, value in [("id", task.id), ("category", task.category.value), ("level", str(task.level)),
+                       ("tolerance", f"atol={task.tolerance.atol:g} rtol={task.tolerance.rtol:g}"),
+                       ("input groups", str(probe.input_groups)), ("output shapes", str(probe.output_shapes)),
+                       ("eager (1 thread)", f"{probe.eager_ms:.2f} ms" if probe.eager_ms else "-"),
+                       ("flops", f"{task.flops:.3g}" if task.flops else "-"),
+                       ("bytes moved", f"{task.bytes_moved:.3g}" if task.bytes_moved else "-"),
+                       ("examples", ", ".join(f"{k}: {v}" for k, v in example_solutions(task).items()) or "-"),
+                       ("source hash", task.source_hash[:16]), ("path", task.path or "-")]:
+        table.add_row(key, value)
+    out.print(table)
+    out.print(task.source, markup=False, highlight=False)

@@ -1,0 +1,21 @@
+"""Shared console output for the command line: stdout for results, stderr for progress and errors."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, as_json: bool = False) -> typer.Exit:
+    """Bad usage or a bad input file: say so and return the exit (code 2) for the caller to raise."""
+    if as_json:
+        print(json.dumps({"error": message}))
+    else:
+        err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
+    return typer.Exit(code=2)

@@ -8,6 +8,7 @@ import signal
 import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import torch
 
@@ -25,6 +26,13 @@ def default_threads() -> int:
     """Half the cores this process may use (at least one), so timing doesn't fight the OS for a core."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, cores // 2)
+
+
+def timing_lock_path(platform: str) -> Path:
+    """One lock file per machine and device kind: every evaluation here times under it, one at a time."""
+    folder = cache_root() / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"timing-{platform}.lock"
 
 
 def evaluate(task: Task, candidate_source: str, platform: str = "cpu",
@@ -53,7 +61,7 @@ def evaluate(task: Task, candidate_source: str, platform: str = "cpu",
     try:
         request = EvalRequest(task=task, candidate_source=candidate_source, platform=plat.name, options=opts,
                               peaks=peaks, nonce=uuid.uuid4().hex, private_dir=private,
-                              cache_dir=str(cache_root()))
+                              cache_dir=str(cache_root()), timing_lock=str(timing_lock_path(plat.name)))
         outcome = run_child(request, threads)
     finally:
         shutil.rmtree(private, ignore_errors=True)

@@ -7,6 +7,7 @@ It reads an `EvalRequest` on stdin and writes nonce-tagged JSON messages to the 
 from __future__ import annotations
 
 import faulthandler
+import fcntl
 import json
 import os
 import sys
@@ -116,6 +117,8 @@ class Pipeline:
         self.task = req.task
         self.platform: Platform = get_platform(req.platform)
         self.stage = Stage.build
+        # Opened before candidate code loads: the guard refuses writes outside the private folder later.
+        self.timing_lock = os.open(req.timing_lock, os.O_RDWR | os.O_CREAT, 0o600) if req.timing_lock else None
         # Only the private folder: the shared build cache is written by the harness's own builds (which run
         # under `guard.building()`); a candidate that could write there could poison other evaluations'
         # kernels or the cached peak rates behind the faster-than-physics check.
@@ -171,7 +174,13 @@ class Pipeline:
             if not self.opts.timing:
                 return self.result(Status.correct, Reason.ok, self.correct_message())
             self.set_stage(Stage.timing)
-            outcome = self.timing(model_new)
+            if self.timing_lock is not None:
+                fcntl.flock(self.timing_lock, fcntl.LOCK_EX)
+            try:
+                outcome = self.timing(model_new)
+            finally:
+                if self.timing_lock is not None:
+                    fcntl.flock(self.timing_lock, fcntl.LOCK_UN)
         self.check_integrity()
         timing_stats = TimingStats(buckets=outcome.buckets, runs_per_bucket=outcome.runs_per_bucket,
                                    threads=self.threads, bucket_ratios=[round(r, 5) for r in outcome.ratios],

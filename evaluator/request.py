@@ -33,3 +33,5 @@ class EvalRequest(BaseModel):
     nonce: str
     private_dir: str
     cache_dir: str
+    timing_lock: str | None = Field(default=None, description="file locked while timing, so timed runs on one "
+                                    "device never overlap while builds and correctness checks run in parallel")

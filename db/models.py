@@ -62,6 +62,15 @@ class RunStatus(str, enum.Enum):
     interrupted = "interrupted"
 
 
+class TurnOutcome(str, enum.Enum):
+    """What came of one LLM call in a trajectory."""
+
+    evaluated = "evaluated"  # its kernel was judged by the evaluator in this turn
+    cached = "cached"  # its kernel had been judged before (same task version, platform, harness)
+    no_code = "no_code"  # the reply held no code block defining ModelNew
+    llm_error = "llm_error"  # the provider failed after its retries
+
+
 class BaselineKind(str, enum.Enum):
     """Which PyTorch reference a baseline timing (and a speedup) is measured against."""
 
@@ -156,6 +165,7 @@ class TrajectoryModel(Base):
     task_id: Mapped[str] = mapped_column(String(255), ForeignKey("task.id"), index=True)
     index: Mapped[int]
     status: Mapped[RunStatus] = mapped_column(enum_column(RunStatus), default=RunStatus.running)
+    stop_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 
@@ -177,6 +187,10 @@ class TurnModel(Base):
     completion_tokens: Mapped[int | None]
     latency_s: Mapped[float | None]
     cost_usd: Mapped[float | None]
+    outcome: Mapped[TurnOutcome | None] = mapped_column(enum_column(TurnOutcome))
+    # use_alter: candidate and evaluation point back at turn, so these links close a cycle.
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidate.id", use_alter=True))
+    evaluation_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation.id", use_alter=True))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from db.models import BaselineKind, RunKind, RunStatus
+from db.models import BaselineKind, RunKind, RunStatus, TurnOutcome
 from evaluator.result import EvalResult
 
 
@@ -63,6 +63,7 @@ class TrajectoryRow:
     status: RunStatus
     created_at: datetime
     finished_at: datetime | None
+    stop_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,9 @@ class TurnRow:
     latency_s: float | None
     cost_usd: float | None
     created_at: datetime
+    outcome: TurnOutcome | None = None
+    candidate_id: int | None = None
+    evaluation_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from db.models import (
     TaskModel,
     TrajectoryModel,
     TurnModel,
+    TurnOutcome,
     utcnow,
 )
 from db.rows import (
@@ -232,6 +233,7 @@ def _trajectory_row(m: TrajectoryModel) -> TrajectoryRow:
         status=m.status,
         created_at=_utc(m.created_at),
         finished_at=_utc_or_none(m.finished_at),
+        stop_reason=m.stop_reason,
     )
 
 
@@ -249,6 +251,9 @@ def _turn_row(m: TurnModel) -> TurnRow:
         latency_s=m.latency_s,
         cost_usd=m.cost_usd,
         created_at=_utc(m.created_at),
+        outcome=m.outcome,
+        candidate_id=m.candidate_id,
+        evaluation_id=m.evaluation_id,
     )
 
 
@@ -658,7 +663,19 @@ class Store:
         harness_version: str = HARNESS_VERSION,
         allow_torch: bool = False,
     ) -> EvalResult | None:
-        """The newest stored result for this exact (task version, candidate, platform, harness, allow_torch).
+        """The newest stored result for this exact (task version, candidate, platform, harness, allow_torch)."""
+        row = self.find_evaluation_row(task_hash, candidate_normalized_hash, platform, harness_version, allow_torch)
+        return None if row is None else row.result
+
+    def find_evaluation_row(
+        self,
+        task_hash: str,
+        candidate_normalized_hash: str,
+        platform: str,
+        harness_version: str = HARNESS_VERSION,
+        allow_torch: bool = False,
+    ) -> EvaluationRow | None:
+        """The newest stored evaluation for this exact (task version, candidate, platform, harness, allow_torch).
 
         This is the evaluation cache. Results that ended in `Reason.harness_error` are skipped: they say
         nothing about the candidate, so they must be re-run rather than served.
@@ -680,7 +697,34 @@ class Store:
         )
         with self._read() as session:
             found = session.execute(query).first()
-            return None if found is None else _eval_result(found[0], found[1])
+            return None if found is None else _evaluation_row(found[0], found[1])
+
+    def scored_candidates(
+        self, task_hash: str, platform: str, harness_version: str = HARNESS_VERSION, allow_torch: bool = False
+    ) -> list[tuple[CandidateRow, EvalResult]]:
+        """Correct candidates with a measured speedup on this task version and platform, fastest first.
+
+        The pool the contrastive prompt draws its exemplars from; a candidate appears once (its newest result).
+        """
+        query = (
+            select(EvaluationModel, CandidateModel)
+            .join(CandidateModel, CandidateModel.id == EvaluationModel.candidate_id)
+            .where(
+                EvaluationModel.task_hash == task_hash,
+                EvaluationModel.platform == platform,
+                EvaluationModel.harness_version == harness_version,
+                EvaluationModel.allow_torch == allow_torch,
+                EvaluationModel.status == Status.correct,
+                EvaluationModel.speedup.is_not(None),
+            )
+            .order_by(EvaluationModel.created_at.desc(), EvaluationModel.id.desc())
+        )
+        seen: dict[int, tuple[CandidateRow, EvalResult]] = {}
+        with self._read() as session:
+            for ev, cand in session.execute(query):
+                if cand.id not in seen:
+                    seen[cand.id] = (_candidate_row(cand), _eval_result(ev, cand.normalized_hash))
+        return sorted(seen.values(), key=lambda pair: -(pair[1].speedup or 0.0))
 
     def get_evaluation(self, evaluation_id: int) -> EvaluationRow | None:
         """The stored evaluation `evaluation_id`, or None."""
@@ -790,8 +834,10 @@ class Store:
             session.flush()
             return row.id
 
-    def finish_trajectory(self, trajectory_id: int, status: RunStatus | str = RunStatus.finished) -> None:
-        """Mark a trajectory finished, failed or interrupted, stamping `finished_at`."""
+    def finish_trajectory(
+        self, trajectory_id: int, status: RunStatus | str = RunStatus.finished, stop_reason: str | None = None
+    ) -> None:
+        """Mark a trajectory finished, failed or interrupted, stamping `finished_at` and why it stopped."""
         status = RunStatus(status)
         if status is RunStatus.running:
             raise ValueError("finish_trajectory needs a final status: finished, failed or interrupted")
@@ -800,6 +846,7 @@ class Store:
             if row is None:
                 raise NotFoundError(f"trajectory {trajectory_id} is not in the store")
             row.status = status
+            row.stop_reason = stop_reason
             row.finished_at = utcnow()
 
     def trajectories_for_run(self, run_id: str) -> list[TrajectoryRow]:
@@ -825,8 +872,14 @@ class Store:
         completion_tokens: int | None = None,
         latency_s: float | None = None,
         cost_usd: float | None = None,
+        outcome: TurnOutcome | str | None = None,
+        candidate_id: int | None = None,
+        evaluation_id: int | None = None,
     ) -> int:
-        """Store turn number `index` (one LLM call) of a trajectory; returns its id."""
+        """Store turn number `index` (one LLM call) of a trajectory; returns its id.
+
+        `outcome` says what came of it; a turn whose kernel is judged later gets it via `set_turn_outcome`.
+        """
         with self._write.begin() as session:
             if session.get(TrajectoryModel, trajectory_id) is None:
                 raise NotFoundError(
@@ -843,10 +896,29 @@ class Store:
                 completion_tokens=completion_tokens,
                 latency_s=latency_s,
                 cost_usd=cost_usd,
+                outcome=None if outcome is None else TurnOutcome(outcome),
+                candidate_id=candidate_id,
+                evaluation_id=evaluation_id,
             )
             session.add(row)
             session.flush()
             return row.id
+
+    def set_turn_outcome(
+        self,
+        turn_id: int,
+        outcome: TurnOutcome | str,
+        candidate_id: int | None = None,
+        evaluation_id: int | None = None,
+    ) -> None:
+        """Link a stored turn to what came of it: the candidate it produced and the evaluation that judged it."""
+        with self._write.begin() as session:
+            row = session.get(TurnModel, turn_id)
+            if row is None:
+                raise NotFoundError(f"turn {turn_id} is not in the store")
+            row.outcome = TurnOutcome(outcome)
+            row.candidate_id = candidate_id
+            row.evaluation_id = evaluation_id
 
     def turns_for_trajectory(self, trajectory_id: int) -> list[TurnRow]:
         """The turns of a trajectory, in order."""

@@ -11,7 +11,16 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
 
 from db import NotFoundError, Store, default_db_url
-from db.models import Base, BaselineKind, CandidateModel, EvaluationModel, RunKind, RunStatus, TaskModel
+from db.models import (
+    Base,
+    BaselineKind,
+    CandidateModel,
+    EvaluationModel,
+    RunKind,
+    RunStatus,
+    TaskModel,
+    TurnOutcome,
+)
 from db.store import ENV_VAR
 from evaluator.hashing import normalized_hash, sha256_text
 from evaluator.result import (
@@ -156,7 +165,7 @@ def test_open_creates_every_table_and_is_idempotent(db_url: str) -> None:
         assert ALL_TABLES | {"alembic_version"} <= tables
         assert len(second.evaluations_for_task(task.id)) == 1
         with second.engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0002"]
 
 
 def test_migration_schema_matches_models(store: Store) -> None:
@@ -523,6 +532,43 @@ def test_runs_trajectories_turns_round_trip(store: Store) -> None:
     finished = store.get_run(run_id)
     assert finished is not None and finished.status is RunStatus.interrupted
     assert finished.finished_at is not None and finished.finished_at >= finished.created_at
+
+
+def test_turn_outcomes_and_stop_reason(store: Store) -> None:
+    task = make_task()
+    run_id = store.create_run(RunKind.optimize)
+    store.upsert_task(task)
+    traj = store.add_trajectory(run_id, task.id, 0)
+    store.add_turn(traj, 0, "p", "no code here", model="m", outcome=TurnOutcome.no_code)
+    judged = store.add_turn(traj, 1, "p", "```python ...```", model="m")
+    evaluation = store.record_evaluation(task, KERNEL, make_result(task), turn_id=judged)
+    row = store.get_evaluation(evaluation)
+    assert row is not None
+    store.set_turn_outcome(judged, "evaluated", candidate_id=row.candidate_id, evaluation_id=evaluation)
+    turns = store.turns_for_trajectory(traj)
+    assert [(t.outcome, t.candidate_id, t.evaluation_id) for t in turns] == [
+        (TurnOutcome.no_code, None, None),
+        (TurnOutcome.evaluated, row.candidate_id, evaluation),
+    ]
+    store.finish_trajectory(traj, RunStatus.finished, stop_reason="no improvement in 2 turns")
+    assert store.trajectories_for_run(run_id)[0].stop_reason == "no improvement in 2 turns"
+    with pytest.raises(NotFoundError):
+        store.set_turn_outcome(10_000, "cached")
+
+
+def test_scored_candidates_fastest_first_newest_result(store: Store) -> None:
+    task = make_task()
+    store.record_evaluation(task, KERNEL, make_result(task, speedup=1.2))
+    store.record_evaluation(task, KERNEL, make_result(task, speedup=1.4))  # newer result of the same kernel
+    store.record_evaluation(task, KERNEL_OTHER, make_result(task, KERNEL_OTHER, speedup=3.0))
+    wrong = KERNEL.replace("clamp_min(0)", "abs()")
+    store.record_evaluation(task, wrong, make_result(task, wrong, status=Status.incorrect, speedup=None,
+                                                     speedup_ci=None, reason=Reason.output_mismatch))
+    scored = store.scored_candidates(task.source_hash, "cpu")
+    assert [(c.source, r.speedup) for c, r in scored] == [(KERNEL_OTHER, 3.0), (KERNEL, 1.4)]
+    assert store.scored_candidates(task.source_hash, "cuda") == []
+    found = store.find_evaluation_row(task.source_hash, normalized_hash(KERNEL), "cpu")
+    assert found is not None and found.result.speedup == 1.4
 
 
 def test_run_errors(store: Store) -> None:

@@ -1,0 +1,83 @@
+"""What every LLM provider offers the search: one chat completion, with its tokens, latency and cost."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from pydantic import BaseModel, Field
+
+from tasks.model import Task
+
+
+class ProviderError(RuntimeError):
+    """The provider cannot serve requests (missing key, endpoint down, retries exhausted); says what to do."""
+
+
+class ChatMessage(BaseModel):
+    role: str
+    content: str
+
+
+class CompletionContext(BaseModel):
+    """What the request is for; real LLMs ignore it, the offline `examples` provider needs it."""
+
+    task: Task
+    platform: str
+    trajectory: int = 0
+    turn: int = 0
+
+
+class Completion(BaseModel):
+    """One reply with its accounting."""
+
+    text: str
+    reasoning: str | None = None
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    cost_usd: float = 0.0
+    retries: int = 0
+
+
+class ProviderConfig(BaseModel):
+    """How to reach a provider; the API key itself is read from the environment variable `api_key_env`."""
+
+    name: str = "openai"
+    model: str = "gpt-4o-mini"
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    temperature: float = Field(default=0.7, ge=0, le=2)
+    max_tokens: int = Field(default=8192, ge=1)
+    timeout_s: float = Field(default=300.0, gt=0)
+    max_retries: int = Field(default=4, ge=0)
+    backoff_s: float = Field(default=1.0, ge=0, description="first retry delay; doubles each retry")
+    stream: bool = False
+    price_in_per_mtok: float = Field(default=0.0, ge=0, description="USD per million prompt tokens")
+    price_out_per_mtok: float = Field(default=0.0, ge=0, description="USD per million completion tokens")
+
+
+class Provider(ABC):
+    """A source of replies. `label` is what the CLI and stored runs show, so offline replays are never
+    mistaken for a model."""
+
+    name: str
+    offline: bool = False
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.config = config
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}:{self.config.model}"
+
+    @abstractmethod
+    async def check(self) -> None:
+        """Fail fast, before a run starts, with a `ProviderError` that says what to set."""
+
+    @abstractmethod
+    async def complete(self, messages: list[ChatMessage], context: CompletionContext) -> Completion:
+        """One chat completion; raises `ProviderError` once retries are spent."""
+
+    async def close(self) -> None:  # noqa: B027 - providers without connections have nothing to close
+        """Release connections."""

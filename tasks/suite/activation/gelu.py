@@ -7,6 +7,7 @@ import torch.nn.functional as F
 CATEGORY = "activation"
 LEVEL = 1
 BATCH, DIM = 192, 16384
+SIZES = {"gpu": {"BATCH": 16384, "DIM": 32768}, "small": {"BATCH": 4, "DIM": 1000}}
 # erf costs a rational polynomial (~20 flops); the scaling around it a few more.
 FLOPS = float(24 * BATCH * DIM)
 BYTES_MOVED = float(2 * 4 * BATCH * DIM)

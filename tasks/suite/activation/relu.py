@@ -5,7 +5,8 @@ import torch.nn as nn
 
 CATEGORY = "activation"
 LEVEL = 1
-BATCH, DIM = 64, 16384
+BATCH, DIM = 192, 16384
+SIZES = {"gpu": {"BATCH": 16384, "DIM": 32768}, "small": {"BATCH": 4, "DIM": 1000}}
 FLOPS = float(BATCH * DIM)
 BYTES_MOVED = float(2 * 4 * BATCH * DIM)
 

@@ -10,6 +10,10 @@ import torch.nn as nn
 CATEGORY = "arch"
 LEVEL = 3
 BATCH, C_IN, C_OUT, HEIGHT, WIDTH = 4, 32, 64, 56, 56
+SIZES = {
+    "gpu": {"BATCH": 64, "C_IN": 64, "C_OUT": 128, "HEIGHT": 112, "WIDTH": 112},
+    "small": {"BATCH": 1, "C_IN": 3, "C_OUT": 4, "HEIGHT": 6, "WIDTH": 8},
+}
 # Conv: 2 * C_in * 9 flops per output; BN (mul + add) and ReLU per conv output; 3 compares per pooled output.
 FLOPS = float(BATCH * C_OUT * HEIGHT * WIDTH * (2 * C_IN * 9 + 3) + BATCH * C_OUT * (HEIGHT // 2) * (WIDTH // 2) * 3)
 BYTES_MOVED = float(4 * (BATCH * C_IN * HEIGHT * WIDTH + C_OUT * C_IN * 9 + 4 * C_OUT

@@ -9,6 +9,10 @@ import torch.nn as nn
 CATEGORY = "arch"
 LEVEL = 3
 BATCH, IN_FEATURES, HIDDEN, OUT_FEATURES = 128, 1024, 2048, 1024
+SIZES = {
+    "gpu": {"BATCH": 8192, "IN_FEATURES": 4096, "HIDDEN": 8192, "OUT_FEATURES": 4096},
+    "small": {"BATCH": 4, "IN_FEATURES": 32, "HIDDEN": 48, "OUT_FEATURES": 16},
+}
 # Two matmuls (2 flops per multiply-add), the bias adds and the ReLU.
 FLOPS = float(2 * BATCH * (IN_FEATURES * HIDDEN + HIDDEN * OUT_FEATURES) + BATCH * (2 * HIDDEN + OUT_FEATURES))
 # Read x and both layers' weights and biases; write y (the hidden activation can stay on chip).

@@ -11,6 +11,10 @@ import torch.nn.functional as F
 CATEGORY = "attention"
 LEVEL = 2
 BATCH, HEADS, SEQ, HEAD_DIM = 1, 12, 640, 64
+SIZES = {
+    "gpu": {"BATCH": 16, "HEADS": 16, "SEQ": 2048, "HEAD_DIM": 64},
+    "small": {"BATCH": 1, "HEADS": 2, "SEQ": 16, "HEAD_DIM": 16},
+}
 # About half of the S x S score matrix is computed: 2 matmuls of 2 * (S*S/2) * D each, plus softmax.
 FLOPS = float(BATCH * HEADS * (2 * SEQ * SEQ * HEAD_DIM + 5 * SEQ * SEQ // 2))
 BYTES_MOVED = float(4 * 4 * BATCH * HEADS * SEQ * HEAD_DIM)

@@ -11,6 +11,10 @@ import torch.nn.functional as F
 CATEGORY = "attention"
 LEVEL = 2
 BATCH, HEADS, SEQ, HEAD_DIM = 2, 8, 512, 64
+SIZES = {
+    "gpu": {"BATCH": 16, "HEADS": 16, "SEQ": 2048, "HEAD_DIM": 64},
+    "small": {"BATCH": 1, "HEADS": 2, "SEQ": 16, "HEAD_DIM": 16},
+}
 # q @ k^T and p @ v: 2 * S * S * D each; softmax (~5 ops per score) is small next to them.
 FLOPS = float(BATCH * HEADS * (4 * SEQ * SEQ * HEAD_DIM + 5 * SEQ * SEQ))
 BYTES_MOVED = float(4 * 4 * BATCH * HEADS * SEQ * HEAD_DIM)

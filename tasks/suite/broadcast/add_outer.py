@@ -6,6 +6,7 @@ import torch.nn as nn
 CATEGORY = "broadcast"
 LEVEL = 1
 BATCH, M, N = 12, 256, 1000
+SIZES = {"gpu": {"BATCH": 512, "M": 1024, "N": 1024}, "small": {"BATCH": 2, "M": 30, "N": 50}}
 FLOPS = float(BATCH * M * N)
 BYTES_MOVED = float(4 * (BATCH * M + BATCH * N + BATCH * M * N))
 

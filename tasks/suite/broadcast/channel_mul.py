@@ -6,6 +6,10 @@ import torch.nn as nn
 CATEGORY = "broadcast"
 LEVEL = 1
 BATCH, CHANNELS, HEIGHT, WIDTH = 16, 64, 56, 56
+SIZES = {
+    "gpu": {"BATCH": 256, "CHANNELS": 256, "HEIGHT": 112, "WIDTH": 112},
+    "small": {"BATCH": 2, "CHANNELS": 3, "HEIGHT": 5, "WIDTH": 7},
+}
 FLOPS = float(BATCH * CHANNELS * HEIGHT * WIDTH)
 BYTES_MOVED = float(4 * (2 * BATCH * CHANNELS * HEIGHT * WIDTH + CHANNELS))
 

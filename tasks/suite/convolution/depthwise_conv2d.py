@@ -7,6 +7,10 @@ import torch.nn as nn
 CATEGORY = "convolution"
 LEVEL = 1
 BATCH, CHANNELS, HEIGHT, WIDTH, KERNEL = 4, 96, 56, 56, 7
+SIZES = {
+    "gpu": {"BATCH": 128, "CHANNELS": 128, "HEIGHT": 112, "WIDTH": 112},
+    "small": {"BATCH": 1, "CHANNELS": 3, "HEIGHT": 9, "WIDTH": 8},
+}
 FLOPS = float(2 * BATCH * CHANNELS * HEIGHT * WIDTH * KERNEL * KERNEL)
 BYTES_MOVED = float(4 * (2 * BATCH * CHANNELS * HEIGHT * WIDTH + CHANNELS * KERNEL * KERNEL + CHANNELS))
 

@@ -7,6 +7,10 @@ import torch.nn.functional as F
 CATEGORY = "fuse"
 LEVEL = 2
 BATCH, IN_FEATURES, OUT_FEATURES = 512, 1024, 1024
+SIZES = {
+    "gpu": {"BATCH": 8192, "IN_FEATURES": 8192, "OUT_FEATURES": 8192},
+    "small": {"BATCH": 4, "IN_FEATURES": 32, "OUT_FEATURES": 16},
+}
 # The matmul dominates; the bias + GELU epilogue is ~20 flops per output.
 FLOPS = float(2 * BATCH * IN_FEATURES * OUT_FEATURES + 20 * BATCH * OUT_FEATURES)
 BYTES_MOVED = float(4 * (BATCH * IN_FEATURES + OUT_FEATURES * IN_FEATURES + OUT_FEATURES + BATCH * OUT_FEATURES))

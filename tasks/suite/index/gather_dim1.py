@@ -9,6 +9,7 @@ import torch.nn as nn
 CATEGORY = "index"
 LEVEL = 1
 BATCH, DIM, K = 2048, 4096, 2048
+SIZES = {"gpu": {"BATCH": 65536, "DIM": 4096, "K": 4096}, "small": {"BATCH": 4, "DIM": 50, "K": 30}}
 # Pure data movement: no arithmetic.
 FLOPS = 0.0
 # Read the indices (int64) and one gathered float per output; write the output.

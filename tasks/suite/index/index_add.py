@@ -10,6 +10,7 @@ import torch.nn as nn
 CATEGORY = "index"
 LEVEL = 1
 ROWS, SRC_ROWS, DIM = 8192, 32768, 256
+SIZES = {"gpu": {"ROWS": 262144, "SRC_ROWS": 1048576, "DIM": 512}, "small": {"ROWS": 10, "SRC_ROWS": 30, "DIM": 8}}
 # One add per source element.
 FLOPS = float(SRC_ROWS * DIM)
 # Read x, src and the indices; write the output.

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 CATEGORY = "loss"
 LEVEL = 1
 BATCH, CLASSES = 3072, 1000
+SIZES = {"gpu": {"BATCH": 262144, "CLASSES": 4096}, "small": {"BATCH": 4, "CLASSES": 100}}
 # Per logit: subtract the max, exp (~10 flops), add to the sum, compare for the max.
 FLOPS = float(13 * BATCH * CLASSES)
 BYTES_MOVED = float(4 * BATCH * CLASSES + 8 * BATCH + 4)

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 CATEGORY = "loss"
 LEVEL = 1
 BATCH, DIM = 96, 32768
+SIZES = {"gpu": {"BATCH": 16384, "DIM": 32768}, "small": {"BATCH": 4, "DIM": 1000}}
 BETA = 0.5
 FLOPS = float(5 * BATCH * DIM)
 BYTES_MOVED = float(2 * 4 * BATCH * DIM + 4)

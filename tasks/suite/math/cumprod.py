@@ -6,6 +6,7 @@ import torch.nn as nn
 CATEGORY = "math"
 LEVEL = 1
 ROWS, LENGTH = 768, 4096
+SIZES = {"gpu": {"ROWS": 131072, "LENGTH": 4096}, "small": {"ROWS": 4, "LENGTH": 100}}
 FLOPS = float(ROWS * LENGTH)
 BYTES_MOVED = float(2 * 4 * ROWS * LENGTH)
 

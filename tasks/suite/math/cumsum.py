@@ -6,6 +6,7 @@ import torch.nn as nn
 CATEGORY = "math"
 LEVEL = 1
 BATCH, LENGTH, DIM = 8, 512, 512
+SIZES = {"gpu": {"BATCH": 64, "LENGTH": 4096, "DIM": 2048}, "small": {"BATCH": 2, "LENGTH": 30, "DIM": 20}}
 FLOPS = float(BATCH * LENGTH * DIM)
 BYTES_MOVED = float(2 * 4 * BATCH * LENGTH * DIM)
 

@@ -6,6 +6,7 @@ import torch.nn as nn
 CATEGORY = "matmul"
 LEVEL = 1
 BATCH, M, K, N = 32, 128, 256, 192
+SIZES = {"gpu": {"BATCH": 64, "M": 1024, "K": 2048, "N": 1024}, "small": {"BATCH": 2, "M": 16, "K": 33, "N": 20}}
 FLOPS = float(2 * BATCH * M * K * N)
 BYTES_MOVED = float(4 * BATCH * (M * K + K * N + M * N))
 

@@ -6,6 +6,7 @@ import torch.nn as nn
 CATEGORY = "matmul"
 LEVEL = 1
 M, K, N = 512, 1024, 768
+SIZES = {"gpu": {"M": 8192, "K": 8192, "N": 8192}, "small": {"M": 16, "K": 33, "N": 20}}
 FLOPS = float(2 * M * K * N)
 BYTES_MOVED = float(4 * (M * K + K * N + M * N))
 # Each output is a length-1024 fp32 dot product with |C| up to ~150: a different (equally valid)

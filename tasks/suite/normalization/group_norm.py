@@ -8,6 +8,10 @@ import torch.nn as nn
 CATEGORY = "normalization"
 LEVEL = 1
 BATCH, CHANNELS, HEIGHT, WIDTH, GROUPS = 8, 128, 56, 56, 8
+SIZES = {
+    "gpu": {"BATCH": 128, "CHANNELS": 256, "HEIGHT": 112, "WIDTH": 112, "GROUPS": 32},
+    "small": {"BATCH": 2, "CHANNELS": 16, "HEIGHT": 5, "WIDTH": 7, "GROUPS": 8},
+}
 # Mean, variance, then normalize + affine: about 8 flops per element.
 FLOPS = float(8 * BATCH * CHANNELS * HEIGHT * WIDTH)
 BYTES_MOVED = float(4 * (2 * BATCH * CHANNELS * HEIGHT * WIDTH + 2 * CHANNELS))

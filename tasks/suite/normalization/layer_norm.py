@@ -7,6 +7,7 @@ import torch.nn as nn
 CATEGORY = "normalization"
 LEVEL = 1
 BATCH, SEQ, DIM = 6, 128, 4096
+SIZES = {"gpu": {"BATCH": 64, "SEQ": 2048, "DIM": 4096}, "small": {"BATCH": 2, "SEQ": 3, "DIM": 100}}
 # Mean, variance, then normalize + affine: about 8 flops per element.
 FLOPS = float(8 * BATCH * SEQ * DIM)
 BYTES_MOVED = float(4 * (2 * BATCH * SEQ * DIM + 2 * DIM))

@@ -18,6 +18,7 @@ import torch.nn as nn
 CATEGORY = "optimizer"
 LEVEL = 2
 ROWS, COLS = 1024, 1024
+SIZES = {"gpu": {"ROWS": 16384, "COLS": 16384}, "small": {"ROWS": 4, "COLS": 100}}
 LR, BETA1, BETA2, EPS, WEIGHT_DECAY, STEP = 0.01, 0.9, 0.999, 1e-8, 0.01, 10
 # Per element: 1 (decay) + 3 (m) + 4 (v) + 3 (sqrt, divide, + eps) + 3 (m / denom, * step size, subtract).
 FLOPS = float(14 * ROWS * COLS)

@@ -13,6 +13,7 @@ import torch.nn as nn
 CATEGORY = "optimizer"
 LEVEL = 1
 ROWS, COLS = 1024, 2048
+SIZES = {"gpu": {"ROWS": 16384, "COLS": 16384}, "small": {"ROWS": 4, "COLS": 100}}
 LR, MOMENTUM, WEIGHT_DECAY = 0.05, 0.9, 1e-2
 # Per element: 2 flops for g, 2 for the momentum buffer, 2 for the parameter update.
 FLOPS = float(6 * ROWS * COLS)

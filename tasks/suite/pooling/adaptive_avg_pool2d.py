@@ -10,6 +10,10 @@ import torch.nn as nn
 CATEGORY = "pooling"
 LEVEL = 1
 BATCH, CHANNELS, HEIGHT, WIDTH = 32, 512, 28, 28
+SIZES = {
+    "gpu": {"BATCH": 512, "CHANNELS": 1024, "HEIGHT": 28, "WIDTH": 28},
+    "small": {"BATCH": 2, "CHANNELS": 3, "HEIGHT": 9, "WIDTH": 11},
+}
 OUT_H, OUT_W = 7, 7
 # One add per input element (windows tile the input exactly at the default size) and one scale per output.
 FLOPS = float(BATCH * CHANNELS * (HEIGHT * WIDTH + OUT_H * OUT_W))

@@ -9,6 +9,10 @@ import torch.nn as nn
 CATEGORY = "pooling"
 LEVEL = 1
 BATCH, CHANNELS, HEIGHT, WIDTH = 4, 32, 112, 112
+SIZES = {
+    "gpu": {"BATCH": 128, "CHANNELS": 128, "HEIGHT": 224, "WIDTH": 224},
+    "small": {"BATCH": 2, "CHANNELS": 3, "HEIGHT": 9, "WIDTH": 11},
+}
 KERNEL, STRIDE, PADDING = 3, 2, 1
 OUT_H = (HEIGHT + 2 * PADDING - KERNEL) // STRIDE + 1
 OUT_W = (WIDTH + 2 * PADDING - KERNEL) // STRIDE + 1

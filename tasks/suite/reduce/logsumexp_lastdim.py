@@ -10,6 +10,7 @@ import torch.nn as nn
 CATEGORY = "reduce"
 LEVEL = 1
 BATCH, DIM = 2048, 2048
+SIZES = {"gpu": {"BATCH": 65536, "DIM": 8192}, "small": {"BATCH": 4, "DIM": 1000}}
 # Per element: subtract the max, exp (counted as one op), add; plus a max pass.
 FLOPS = float(4 * BATCH * DIM)
 BYTES_MOVED = float(4 * BATCH * (DIM + 1))

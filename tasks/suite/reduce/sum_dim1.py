@@ -9,6 +9,7 @@ import torch.nn as nn
 CATEGORY = "reduce"
 LEVEL = 1
 BATCH, REDUCE, DIM = 32, 512, 1024
+SIZES = {"gpu": {"BATCH": 256, "REDUCE": 2048, "DIM": 1024}, "small": {"BATCH": 2, "REDUCE": 30, "DIM": 20}}
 FLOPS = float(BATCH * REDUCE * DIM)
 BYTES_MOVED = float(4 * BATCH * DIM * (REDUCE + 1))
 

@@ -12,6 +12,10 @@ import torch.nn.functional as F
 CATEGORY = "resize"
 LEVEL = 1
 BATCH, CHANNELS, HEIGHT, WIDTH = 2, 32, 96, 128
+SIZES = {
+    "gpu": {"BATCH": 64, "CHANNELS": 128, "HEIGHT": 256, "WIDTH": 256},
+    "small": {"BATCH": 1, "CHANNELS": 2, "HEIGHT": 6, "WIDTH": 7},
+}
 OUT_H, OUT_W = 160, 224
 # Per output: 4 loads blended with 3 lerps of 3 flops each.
 FLOPS = float(BATCH * CHANNELS * OUT_H * OUT_W * 9)

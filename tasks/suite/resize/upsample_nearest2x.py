@@ -10,6 +10,10 @@ import torch.nn.functional as F
 CATEGORY = "resize"
 LEVEL = 1
 BATCH, CHANNELS, HEIGHT, WIDTH = 2, 48, 128, 128
+SIZES = {
+    "gpu": {"BATCH": 32, "CHANNELS": 64, "HEIGHT": 256, "WIDTH": 256},
+    "small": {"BATCH": 1, "CHANNELS": 2, "HEIGHT": 6, "WIDTH": 7},
+}
 SCALE = 2
 # Pure data movement: no arithmetic.
 FLOPS = 0.0

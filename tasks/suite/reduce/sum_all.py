@@ -1,0 +1,40 @@
+"""Sum of every element of a matrix to a scalar: y = x.sum()."""
+
+import torch
+import torch.nn as nn
+
+CATEGORY = "reduce"
+LEVEL = 1
+BATCH, DIM = 4096, 2048
+SIZES = {"gpu": {"BATCH": 65536, "DIM": 8192}, "small": {"BATCH": 4, "DIM": 1000}}
+FLOPS = float(1 * BATCH * DIM)
+BYTES_MOVED = float(4 * (BATCH * DIM + 1))
+# 8M float32 terms: the summation order alone moves the result by ~1e-3 absolute.
+TOLERANCE = {"atol": 1e-2, "rtol": 1e-4}
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.sum()
+
+
+def get_inputs():
+    return [torch.randn(BATCH, DIM)]
+
+
+def get_init_inputs():
+    return []
+
+
+def get_input_groups():
+    # Odd sizes, a 3-D tensor (the last axis reduces), single-element rows, heavy tails, and a large common offset.
+    return [
+        [torch.randn(7, 1001)],
+        [torch.randn(3, 5, 129)],
+        [torch.randn(300, 1)],
+        [torch.randn(64, 999) ** 3],
+        [torch.randn(33, 65) + 100.0],
+    ]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
+PR_SET_PDEATHSIG = 1
 _CGROUP_ROOTS = [Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")]
 
 
@@ -84,22 +85,24 @@ class PidsCgroup:
             pass
 
 
-def _unshare(flags: int) -> bool:
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    return libc.unshare(flags) == 0
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 
 
 def preexec(limits: Limits, cgroup: PidsCgroup, isolate_network: bool) -> Callable[[], None]:
     """The function `subprocess.Popen(preexec_fn=...)` runs in the child before exec."""
     cgroup_procs = str(cgroup.path / "cgroup.procs") if cgroup.path else None
+    libc = _libc()  # resolved here: find_library may run a subprocess, which must not happen after fork
 
     def apply() -> None:
+        # Die with the evaluator: a killed Ray actor (Ctrl-C, actor restart) must not orphan its candidate.
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if cgroup_procs:
             with open(cgroup_procs, "w") as handle:
                 handle.write(str(os.getpid()))
-        if isolate_network and not _unshare(CLONE_NEWNET):
+        if isolate_network and libc.unshare(CLONE_NEWNET) != 0:
             # Unprivileged users may still get a network namespace inside a user namespace.
-            _unshare(CLONE_NEWUSER | CLONE_NEWNET)
+            libc.unshare(CLONE_NEWUSER | CLONE_NEWNET)
         mem = limits.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))

@@ -16,7 +16,8 @@ SIZES = {
 # The convolution dominates; the epilogue costs about 24 flops per convolution output.
 FLOPS = float((2 * IN_CHANNELS * 3 + 24) * BATCH * OUT_CHANNELS * LENGTH)
 BYTES_MOVED = float(
-    4 * (BATCH * IN_CHANNELS * LENGTH + OUT_CHANNELS * IN_CHANNELS * 3 + BATCH * OUT_CHANNELS * LENGTH // 2)
+    4 * (BATCH * IN_CHANNELS * LENGTH + OUT_CHANNELS * IN_CHANNELS * 3
+         + BATCH * OUT_CHANNELS * LENGTH // 2)
 )
 # The epilogue follows a 3x3 x IN_CHANNELS convolution sum; another valid summation order moves its
 # inputs by ~1e-4, too close to the default atol.

@@ -15,7 +15,8 @@ SIZES = {
 # The convolution dominates; the epilogue costs about 10 flops per convolution output.
 FLOPS = float((2 * IN_CHANNELS * 9 + 10) * BATCH * OUT_CHANNELS * HEIGHT * WIDTH)
 BYTES_MOVED = float(
-    4 * (BATCH * IN_CHANNELS * HEIGHT * WIDTH + OUT_CHANNELS * IN_CHANNELS * 9 + BATCH * OUT_CHANNELS * HEIGHT * WIDTH)
+    4 * (BATCH * IN_CHANNELS * HEIGHT * WIDTH + OUT_CHANNELS * IN_CHANNELS * 9
+         + BATCH * OUT_CHANNELS * HEIGHT * WIDTH)
 )
 # The epilogue follows a 3x3 x IN_CHANNELS convolution sum; another valid summation order moves its
 # inputs by ~1e-4, too close to the default atol.

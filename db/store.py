@@ -677,8 +677,8 @@ class Store:
     ) -> EvaluationRow | None:
         """The newest stored evaluation for this exact (task version, candidate, platform, harness, allow_torch).
 
-        This is the evaluation cache. Results that ended in `Reason.harness_error` are skipped: they say
-        nothing about the candidate, so they must be re-run rather than served.
+        This is the evaluation cache. Results that ended in `Reason.harness_error` or `unstable_timing` are
+        skipped: they say nothing final about the candidate, so they must be re-run rather than served.
         """
         query = (
             select(EvaluationModel, CandidateModel.normalized_hash)
@@ -690,7 +690,7 @@ class Store:
                 EvaluationModel.platform == platform,
                 EvaluationModel.harness_version == harness_version,
                 EvaluationModel.allow_torch == allow_torch,
-                EvaluationModel.reason != Reason.harness_error,
+                EvaluationModel.reason.not_in([Reason.harness_error, Reason.unstable_timing]),
             )
             .order_by(EvaluationModel.created_at.desc(), EvaluationModel.id.desc())
             .limit(1)
@@ -805,6 +805,19 @@ class Store:
                 raise NotFoundError(f"run {run_id!r} is not in the store")
             row.status = status
             row.finished_at = utcnow()
+
+    def reopen_run(self, run_id: str) -> None:
+        """Mark a stopped run (and its unfinished trajectories) running again, for a resume."""
+        with self._write.begin() as session:
+            row = session.get(RunModel, run_id)
+            if row is None:
+                raise NotFoundError(f"run {run_id!r} is not in the store")
+            row.status = RunStatus.running
+            row.finished_at = None
+            for traj in session.scalars(select(TrajectoryModel).where(TrajectoryModel.run_id == run_id)):
+                if traj.status is not RunStatus.finished:
+                    traj.status = RunStatus.running
+                    traj.finished_at = None
 
     def get_run(self, run_id: str) -> RunRow | None:
         """The stored run `run_id`, or None."""

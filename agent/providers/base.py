@@ -10,7 +10,15 @@ from tasks.model import Task
 
 
 class ProviderError(RuntimeError):
-    """The provider cannot serve requests (missing key, endpoint down, retries exhausted); says what to do."""
+    """The provider cannot serve requests; the message says what to do.
+
+    `fatal` errors (missing key, endpoint down, request refused) end the run; the others (retries spent on
+    429/5xx) end only the turn they happened in.
+    """
+
+    def __init__(self, message: str, fatal: bool = True) -> None:
+        super().__init__(message)
+        self.fatal = fatal
 
 
 class ChatMessage(BaseModel):

@@ -96,7 +96,7 @@ class OpenAIProvider(Provider):
                                         f"{exc.message}") from exc
                 delay, problem = _retry_after(exc), f"HTTP {exc.status_code}: {exc.message}"
             if retries >= cfg.max_retries:
-                raise ProviderError(f"{self.base_url}: gave up after {retries + 1} attempts ({problem})")
+                raise ProviderError(f"{self.base_url}: gave up after {retries + 1} attempts ({problem})", fatal=False)
             retries += 1
             # Exponential backoff with jitter, so parallel trajectories don't retry in lockstep.
             wait = delay if delay is not None else cfg.backoff_s * 2 ** (retries - 1) * (0.5 + random.random())

@@ -377,12 +377,15 @@ def test_cache_lookup_respects_version_platform_task_hash_and_allow_torch(store:
     assert store.find_evaluation(task.source_hash, digest, "cpu", "2.0.0").speedup == 3.0  # type: ignore[union-attr]
     assert store.find_evaluation(task.source_hash, digest, "cpu", HARNESS_VERSION).speedup == 2.1  # type: ignore[union-attr]
 
-    # The newest result wins; harness errors are never served from the cache.
+    # The newest result wins; harness errors and unsettled timings are never served from the cache.
     store.record_evaluation(task, KERNEL, make_result(task, speedup=2.5))
     store.record_evaluation(
         task,
         KERNEL,
         make_result(task, status=Status.runtime_error, reason=Reason.harness_error, stage=Stage.build),
+    )
+    store.record_evaluation(
+        task, KERNEL, make_result(task, status=Status.unstable, reason=Reason.unstable_timing, speedup=None)
     )
     assert store.find_evaluation(task.source_hash, digest, "cpu").speedup == 2.5  # type: ignore[union-attr]
 
@@ -532,6 +535,12 @@ def test_runs_trajectories_turns_round_trip(store: Store) -> None:
     finished = store.get_run(run_id)
     assert finished is not None and finished.status is RunStatus.interrupted
     assert finished.finished_at is not None and finished.finished_at >= finished.created_at
+
+    store.reopen_run(run_id)
+    reopened = store.get_run(run_id)
+    assert reopened is not None and (reopened.status, reopened.finished_at) == (RunStatus.running, None)
+    # Finished trajectories stay finished; the failed one runs again.
+    assert [t.status for t in store.trajectories_for_run(run_id)] == [RunStatus.finished, RunStatus.running]
 
 
 def test_turn_outcomes_and_stop_reason(store: Store) -> None:

@@ -1,0 +1,1 @@
+"""Rich renderings shared by commands: live progress and run summaries."""

@@ -19,7 +19,9 @@ from evaluator.request import EvalOptions, EvalRequest
 from evaluator.result import EvalResult, Reason, Stage, Status
 from evaluator.sandbox.launcher import ChildOutcome, run_child
 from evaluator.static_checks import check_source
+from tasks.loader import task_at_size
 from tasks.model import Task
+from tasks.sizes import DEFAULT_SIZE
 
 
 def default_threads() -> int:
@@ -35,24 +37,50 @@ def timing_lock_path(platform: str) -> Path:
     return folder / f"timing-{platform}.lock"
 
 
+def resolve_size(task: Task, size: str | None, platform: str) -> Task:
+    """The task at `size`, or at the platform's default size when `size` is None.
+
+    Defaults: `cpu` runs the task file as written; `cuda` and `triton` on a GPU run its `gpu` size; `triton`
+    interpreted and `cuda` compile-checked run its `small` size. A task without the default size runs at
+    its CPU size; a size named explicitly must exist (`TaskLoadError` otherwise). A task the caller has
+    already resized is left as it is unless another size is named.
+    """
+    if size is None:
+        if task.size != DEFAULT_SIZE:
+            return task
+        size = get_platform(platform).default_size(task)
+    return task_at_size(task, size)
+
+
 def evaluate(task: Task, candidate_source: str, platform: str = "cpu",
              options: EvalOptions | None = None) -> EvalResult:
-    """Judge one candidate on one task: static checks here, everything that runs code in a sandbox child."""
+    """Judge one candidate on one task: static checks here, everything that runs code in a sandbox child.
+
+    The task is first brought to the problem size `options.size` names (or the platform's default, see
+    `resolve_size`); an undefined size raises `TaskLoadError`.
+    """
     opts = options or EvalOptions()
     start = time.perf_counter()
     plat = get_platform(platform)
+    task = resolve_size(task, opts.size, plat.name)
+    verification = plat.verification()
     threads = opts.threads or default_threads()
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
         hardware = plat.hardware()
         common = dict(platform=plat.name, hardware=hardware.description, allow_torch=opts.allow_torch,
-                      task_id=task.id, task_hash=task.source_hash, candidate_hash=normalized_hash(candidate_source))
+                      task_id=task.id, task_hash=task.source_hash, candidate_hash=normalized_hash(candidate_source),
+                      size=task.size, verification=verification)
         finding = check_source(candidate_source, plat, allow_torch=opts.allow_torch)
         if finding is not None:
             status = Status.build_error if finding.reason is Reason.syntax_error else Status.rejected
             return EvalResult(status=status, reason=finding.reason, message=finding.message, stage=Stage.static,
                               wall_seconds=time.perf_counter() - start, **common)
+        missing = plat.unavailable()
+        if missing is not None:
+            return EvalResult(status=Status.build_error, reason=Reason.no_toolchain, message=missing,
+                              stage=Stage.build, wall_seconds=time.perf_counter() - start, **common)
         plat.prepare()
         peaks = plat.peaks()
     finally:
@@ -60,9 +88,9 @@ def evaluate(task: Task, candidate_source: str, platform: str = "cpu",
     private = tempfile.mkdtemp(prefix="kw_eval_")
     try:
         request = EvalRequest(task=task, candidate_source=candidate_source, platform=plat.name, options=opts,
-                              peaks=peaks, nonce=uuid.uuid4().hex, private_dir=private,
+                              peaks=peaks, verification=verification, nonce=uuid.uuid4().hex, private_dir=private,
                               cache_dir=str(cache_root()), timing_lock=str(timing_lock_path(plat.name)))
-        outcome = run_child(request, threads)
+        outcome = run_child(request, threads, plat.child_env(), plat.limit_address_space)
     finally:
         shutil.rmtree(private, ignore_errors=True)
     result = _to_result(outcome, opts)

@@ -26,7 +26,7 @@ from evaluator.integrity import TorchIntegrity
 from evaluator.platforms import get_platform
 from evaluator.platforms.base import Platform
 from evaluator.request import EvalRequest
-from evaluator.result import CorrectnessStats, EvalResult, Reason, Stage, Status, TimingStats
+from evaluator.result import CorrectnessStats, EvalResult, Reason, Stage, Status, TimingStats, Verification
 from evaluator.sandbox.guard import SandboxGuard, install
 from evaluator.sanity import above_peak
 from evaluator.timing import TimingConfig, measure
@@ -68,6 +68,11 @@ def _is_oom(exc: BaseException) -> bool:
 
 def _clone(args: list[Any]) -> list[Any]:
     return [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
+
+
+def _on(device: torch.device, args: list[Any]) -> list[Any]:
+    """Tensor inputs moved to the platform's device (task files build them on the CPU, as in KernelBench)."""
+    return [a.to(device) if isinstance(a, torch.Tensor) else a for a in args]
 
 
 def _poison(like: list[torch.Tensor]) -> None:
@@ -115,7 +120,11 @@ class Pipeline:
     def __init__(self, req: EvalRequest, channel: Channel) -> None:
         self.req, self.chan, self.opts = req, channel, req.options
         self.task = req.task
+        # Made before any candidate code loads: a GPU platform keeps its references to the device's clock
+        # and sync from now on (row 11).
         self.platform: Platform = get_platform(req.platform)
+        self.device = self.platform.device
+        self.verification = req.verification
         self.stage = Stage.build
         # Opened before candidate code loads: the guard refuses writes outside the private folder later.
         self.timing_lock = os.open(req.timing_lock, os.O_RDWR | os.O_CREAT, 0o600) if req.timing_lock else None
@@ -138,6 +147,9 @@ class Pipeline:
         if _GET_THREADS() != self.threads:
             raise Verdict(Status.rejected, Reason.timer_patch, f"the candidate changed the thread count from "
                           f"{self.threads} to {_GET_THREADS()}")
+        timer_problem = self.platform.timer_problems()
+        if timer_problem:
+            raise Verdict(Status.rejected, Reason.timer_patch, timer_problem)
         if self.guard.violations:
             raise Verdict(Status.rejected, Reason.sandbox_violation, "sandbox: " + self.guard.violations[0])
         # Row 15: some spawns raise no audit event (`_posixsubprocess.fork_exec`); the harness's own compiler
@@ -158,19 +170,23 @@ class Pipeline:
         _SET_THREADS(self.threads)
         task_module = exec_module_from_source(self.task.source, "task", Path(self.req.private_dir) / "task")
         init = init_inputs(task_module, self.task.id)
-        self.reference = build_model(task_module.Model, init, seed=self.opts.seed + 42)
+        self.reference = build_model(task_module.Model, init, seed=self.opts.seed + 42).to(self.device)
         self.task_module = task_module
         # Snapshot, before any candidate code runs, what the reference and the harness rely on.
         harness = [sys.modules[__name__], sys.modules[compare.__module__], sys.modules[measure.__module__],
                    sys.modules[above_peak.__module__], sys.modules[input_groups.__module__], Pipeline,
                    task_module, task_module.Model]
-        self.integrity = TorchIntegrity(lambda: self.reference(*input_groups(task_module, 1, self.task.id)[0]),
-                                        harness)
+        self.integrity = TorchIntegrity(lambda: self.reference(*self.inputs(1)[0]), harness)
         self.set_stage(Stage.build)
         model_new = self.build(init)
+        if self.verification is Verification.compile_only:
+            return self.compile_checked()
         self.set_stage(Stage.correctness)
         with torch.no_grad():
             self.correctness(model_new)
+            if self.verification is Verification.interpreter:
+                return self.result(Status.correct, Reason.ok, f"{self.correct_message()} "
+                                   f"({self.verification.label})")
             if not self.opts.timing:
                 return self.result(Status.correct, Reason.ok, self.correct_message())
             self.set_stage(Stage.timing)
@@ -207,6 +223,22 @@ class Pipeline:
         self.stage = Stage.done
         return self.result(Status.correct, Reason.ok, msg, achieved_gflops=gflops, achieved_gbps=gbps, **timed)
 
+    def inputs(self, seed: int) -> list[list[Any]]:
+        """The task's input groups for `seed`, on the platform's device."""
+        return [_on(self.device, group) for group in input_groups(self.task_module, seed, self.task.id)]
+
+    def compile_checked(self) -> EvalResult:
+        """The verdict without a GPU: what compiled, and that nothing ran."""
+        if self.platform.kernels_built() == 0:
+            raise Verdict(Status.build_error, Reason.kernel_not_built, "without a GPU the harness compile-checks the "
+                          "kernels built while the module loads or ModelNew is constructed, and this candidate built "
+                          "none then; build them at module level or in __init__")
+        return self.result(Status.build_ok_unverified, Reason.ok, self.compile_message())
+
+    def compile_message(self) -> str:
+        return (f"{self.platform.kernels_built()} extension(s) compiled with nvcc ({self.verification.label}); "
+                "neither correctness nor speed was checked")
+
     def correct_message(self) -> str:
         return f"correct on {self.trials} trials x {self.task_groups} input groups"
 
@@ -214,6 +246,7 @@ class Pipeline:
         return EvalResult(
             status=status, reason=reason, message=message, stage=self.stage, platform=self.platform.name,
             allow_torch=self.opts.allow_torch, build_seconds=self.platform.build_seconds(),
+            verification=self.verification,
             correctness=CorrectnessStats(trials=self.trials, input_groups=getattr(self, "task_groups", 0),
                                          max_abs_error=self.errors.max_abs, max_rel_error=self.errors.max_rel,
                                          worst_index=self.errors.index),
@@ -223,6 +256,7 @@ class Pipeline:
     def build(self, init: list[Any]) -> torch.nn.Module:
         self.platform.install_build_hooks()
         self._guard_builds()
+        self.platform.guard_builds(self.guard.building)
         install(self.guard)
         self.guard.armed = True
         try:
@@ -246,8 +280,13 @@ class Pipeline:
         if not isinstance(cls, type) or not issubclass(cls, torch.nn.Module):
             raise Verdict(Status.rejected, Reason.no_model_new, "ModelNew must be a torch.nn.Module subclass")
         try:
-            model = build_model(cls, init, seed=self.opts.seed + 42)
+            model = build_model(cls, init, seed=self.opts.seed + 42).to(self.device)
         except Exception as exc:  # noqa: BLE001 - a constructor that fails is the candidate's verdict
+            if self.verification is Verification.compile_only and self.platform.kernels_built():
+                # Without a GPU a constructor that touches the device fails for want of one, not by its fault:
+                # what compiled is still the answer.
+                raise Verdict(Status.build_ok_unverified, Reason.ok, f"{self.compile_message()} (ModelNew() could "
+                              f"not be constructed without a GPU: {_candidate_frame(exc)})") from exc
             raise Verdict(Status.runtime_error, Reason.runtime_exception,
                           f"ModelNew(*get_init_inputs()) failed: {_candidate_frame(exc)}") from exc
         ref_state = self.reference.state_dict()
@@ -332,7 +371,7 @@ class Pipeline:
         threads_after_warm: int | None = None
         for trial in range(self.opts.correctness_trials):
             # Fresh seeds, never the ones the task file would produce by default (row 8).
-            groups = input_groups(self.task_module, 1000 + 7919 * (trial + 1) + self.opts.seed, self.task.id)
+            groups = self.inputs(1000 + 7919 * (trial + 1) + self.opts.seed)
             self.task_groups = len(groups)
             for g, args in enumerate(groups):
                 where = f"trial {trial + 1}, input group {g}"
@@ -365,7 +404,7 @@ class Pipeline:
                           "are still running after its forward returned")
 
     def timing(self, model: torch.nn.Module) -> Any:
-        buffers = input_groups(self.task_module, 99, self.task.id)[0]
+        buffers = self.inputs(99)[0]
 
         def fresh(bucket: int) -> list[Any]:
             # Row 4: new values written into the same tensors, so a cache keyed on addresses goes stale.

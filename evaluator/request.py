@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from evaluator.platforms.base import Peaks
+from evaluator.result import Verification
 from tasks.model import Task
 
 
@@ -22,14 +23,19 @@ class EvalOptions(BaseModel):
     max_processes: int = Field(default=256, ge=8)
     max_file_mb: int = Field(default=1024, ge=1)
     seed: int = 0
+    size: str | None = Field(default=None, description="problem size (tasks/sizes.py); default: the platform's")
+    profile: bool = Field(default=True, description="attach Nsight Compute metrics when ncu is installed (GPU only)")
 
 
 class EvalRequest(BaseModel):
+    """One evaluation as the sandboxed child receives it."""
+
     task: Task
     candidate_source: str
     platform: str
     options: EvalOptions
     peaks: Peaks | None = None
+    verification: Verification = Verification.native
     nonce: str
     private_dir: str
     cache_dir: str

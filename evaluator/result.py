@@ -7,7 +7,7 @@ from enum import Enum
 from pydantic import BaseModel, Field
 
 # Bumped whenever a check or the timing protocol changes, so stored results can be re-scored.
-HARNESS_VERSION = "1.1.0"
+HARNESS_VERSION = "1.2.0"
 
 
 class Status(str, Enum):
@@ -18,6 +18,28 @@ class Status(str, Enum):
     timeout = "timeout"
     rejected = "rejected"
     unstable = "unstable"
+    # Compiled for the GPU on a machine without one: nothing ran, so it is neither correct nor fast.
+    build_ok_unverified = "build_ok_unverified"
+
+
+class Verification(str, Enum):
+    """How far a result could be checked on the machine that produced it."""
+
+    native = "native"  # built, checked and timed on the platform's own hardware
+    interpreter = "interpreter"  # Triton without a GPU: correctness under TRITON_INTERPRET=1 on small inputs only
+    compile_only = "compile_only"  # CUDA without a GPU: compiled with nvcc, never run
+
+    @property
+    def label(self) -> str:
+        """What a person reading the result must know about it."""
+        return VERIFICATION_LABELS[self]
+
+
+VERIFICATION_LABELS = {
+    Verification.native: "ran on the device",
+    Verification.interpreter: "interpreted: correctness only, on small inputs, not timed",
+    Verification.compile_only: "compile-checked only: no GPU here, nothing ran",
+}
 
 
 class Stage(str, Enum):
@@ -59,6 +81,7 @@ class Reason(str, Enum):
     # correctness
     torch_compute = "torch_compute"
     kernel_not_called = "kernel_not_called"
+    kernel_not_built = "kernel_not_built"
     output_type = "output_type"
     output_shape = "output_shape"
     output_dtype = "output_dtype"
@@ -69,11 +92,13 @@ class Reason(str, Enum):
     nondeterministic = "nondeterministic"
     stale_output = "stale_output"
     background_thread = "background_thread"
+    side_stream = "side_stream"
     # timing / sanity
     unstable_timing = "unstable_timing"
     above_peak = "above_peak"
     # harness
     harness_error = "harness_error"
+    no_toolchain = "no_toolchain"
 
 
 class CorrectnessStats(BaseModel):
@@ -121,6 +146,10 @@ class EvalResult(BaseModel):
     timing: TimingStats | None = None
     achieved_gbps: float | None = None
     achieved_gflops: float | None = None
+    verification: Verification = Verification.native
+    size: str | None = Field(default=None, description="the task's problem size this ran at (tasks/sizes.py)")
+    profile: dict[str, float] | None = Field(default=None, description="Nsight Compute metrics of the candidate's "
+                                             "kernels, when ncu was available (see evaluator/profiler.py)")
     build_seconds: float | None = None
     wall_seconds: float | None = None
     log: str = ""

@@ -1,9 +1,10 @@
 """Stage 4: side-by-side timing of baseline and candidate.
 
 Baseline and candidate are timed in buckets; within a bucket their order is random, every run starts
-from a flushed cache, and both see the same fresh inputs (new values at the same addresses, so a cache
-keyed on pointers goes stale: row 4). The speedup is the median of per-bucket ratios, with a bootstrap
-interval; a measurement whose interval is too wide is retried, then reported as unstable.
+from a flushed cache (the CPU's last-level cache, or the GPU's L2), and both see the same fresh inputs
+(new values at the same addresses, so a cache keyed on pointers goes stale: row 4). The speedup is the
+median of per-bucket ratios, with a bootstrap interval; a measurement whose interval is too wide is
+retried, then reported as unstable.
 """
 
 from __future__ import annotations
@@ -69,13 +70,16 @@ def measure(
     rng = random.Random(seed)
     inputs = fresh_inputs(0)
 
+    # The platform's stopwatch: the host clock on the CPU, CUDA events on a GPU. Either way it stops only
+    # after every stream has finished, so work left on a side stream is counted (row 2).
+    watch = platform.stopwatch(timer)
+
     def one(fn: Runner) -> tuple[float, object]:
         platform.flush_cache()
         platform.synchronize()
-        start = timer()
+        watch.start()
         out = fn(inputs)
-        platform.synchronize()
-        return timer() - start, out
+        return watch.stop(), out
 
     for _ in range(cfg.warmup_runs):
         one(baseline)

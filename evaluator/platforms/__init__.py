@@ -34,7 +34,7 @@ def get_platform(name: str) -> Platform:
 
 
 def _load_builtin() -> None:
-    from evaluator.platforms import cpu  # noqa: F401  (registers itself)
+    from evaluator.platforms import cpu, cuda, triton  # noqa: F401  (each registers itself)
 
 
 __all__ = ["HardwareInfo", "Peaks", "Platform", "available_platforms", "get_platform", "register"]

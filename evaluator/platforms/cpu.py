@@ -19,7 +19,8 @@ from evaluator.platforms.base import HardwareInfo, Peaks, Platform
 _KERNEL_BUILDERS = {"load_inline", "load"}
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name, from /proc/cpuinfo where it can be read."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -56,7 +57,7 @@ class CpuPlatform(Platform):
         return torch.empty(_llc_bytes() // 4, dtype=torch.float32)
 
     def hardware(self) -> HardwareInfo:
-        model = _cpu_model()
+        model = cpu_model()
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         threads = torch.get_num_threads()
         desc = f"{model} ({cores} cores, {threads} threads used)"

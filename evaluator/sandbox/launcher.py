@@ -20,7 +20,9 @@ from evaluator.request import EvalRequest
 from evaluator.sandbox.limits import Limits, PidsCgroup, preexec
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
-_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "CXX", "CC", "LD_LIBRARY_PATH")
+# Toolchain and device selection only: CUDA_VISIBLE_DEVICES pins the child to the evaluator's GPU.
+_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "CXX", "CC", "LD_LIBRARY_PATH", "CUDA_HOME", "CUDA_PATH", "CUDA_VISIBLE_DEVICES",
+             "KERNELWRIGHT_CUDA_ARCH", "TRITON_LIBCUDA_PATH")
 _LOG_LIMIT = 64 * 1024
 
 
@@ -38,9 +40,10 @@ class ChildOutcome:
         return -self.returncode if self.returncode is not None and self.returncode < 0 else None
 
 
-def child_env(request: EvalRequest, threads: int) -> dict[str, str]:
-    """A scrubbed environment: no API keys or tokens reach candidate code (row 15)."""
+def child_env(request: EvalRequest, threads: int, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A scrubbed environment: no API keys or tokens reach candidate code (row 15); `extra` is the platform's."""
     env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
+    env.update(extra or {})
     env.update(
         HOME=request.private_dir,
         TMPDIR=request.private_dir,
@@ -71,11 +74,16 @@ def _drain(stream: object, sink: list[bytes]) -> None:
             size -= len(sink.pop(0))
 
 
-def run_child(request: EvalRequest, threads: int) -> ChildOutcome:
-    """Run one evaluation in a fresh child; never raises for anything the candidate does."""
+def run_child(request: EvalRequest, threads: int, extra_env: dict[str, str] | None = None,
+              limit_address_space: bool = True) -> ChildOutcome:
+    """Run one evaluation in a fresh child; never raises for anything the candidate does.
+
+    `extra_env` and `limit_address_space` come from the platform (a GPU child can't run under RLIMIT_AS).
+    """
     opts = request.options
     limits = Limits(memory_mb=opts.memory_mb, cpu_seconds=int(opts.timeout_s * max(threads, 1) * 2 + 30),
-                    max_processes=opts.max_processes, max_file_mb=opts.max_file_mb)
+                    max_processes=opts.max_processes, max_file_mb=opts.max_file_mb,
+                    address_space=limit_address_space)
     cgroup = PidsCgroup.create(opts.max_processes)
     outcome = ChildOutcome(notes=list(cgroup.notes))
     read_fd, write_fd = os.pipe()
@@ -83,7 +91,7 @@ def run_child(request: EvalRequest, threads: int) -> ChildOutcome:
     proc = subprocess.Popen(
         [sys.executable, "-m", "evaluator.child", str(write_fd)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        pass_fds=(write_fd,), cwd=request.private_dir, env=child_env(request, threads),
+        pass_fds=(write_fd,), cwd=request.private_dir, env=child_env(request, threads, extra_env),
         preexec_fn=preexec(limits, cgroup, isolate_network=True), start_new_session=True,
     )
     os.close(write_fd)

@@ -29,6 +29,8 @@ class Limits:
     cpu_seconds: int
     max_processes: int
     max_file_mb: int
+    # RLIMIT_AS; off for GPU children, whose CUDA driver reserves huge unused address ranges.
+    address_space: bool = True
 
 
 @dataclass
@@ -103,8 +105,9 @@ def preexec(limits: Limits, cgroup: PidsCgroup, isolate_network: bool) -> Callab
         if isolate_network and libc.unshare(CLONE_NEWNET) != 0:
             # Unprivileged users may still get a network namespace inside a user namespace.
             libc.unshare(CLONE_NEWUSER | CLONE_NEWNET)
-        mem = limits.memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        if limits.address_space:
+            mem = limits.memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
         size = limits.max_file_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))

@@ -1,0 +1,83 @@
+"""The `cuda` platform: CUDA C++ kernels built with `load_inline(cuda_sources=...)`.
+
+On a GPU: built in the sandbox child for the device's exact architecture, checked and timed on the device.
+Without one: compiled with nvcc where it is installed, and reported `build_ok_unverified`, never correct.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from functools import cached_property
+
+import torch
+
+from evaluator.build.cuda import DEFAULT_ARCH, CudaBuilder, find_nvcc, parse_arch, patched_load_inline
+from evaluator.platforms import register
+from evaluator.platforms.gpu import GpuPlatform
+from evaluator.result import Verification
+
+_KERNEL_BUILDERS = {"load_inline", "load"}
+
+
+def _builder_calls(tree: ast.Module) -> list[ast.Call]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in _KERNEL_BUILDERS:
+                found.append(node)
+    return found
+
+
+@register("cuda")
+class CudaPlatform(GpuPlatform):
+    name = "cuda"
+    kernel_language = "CUDA C++ via torch.utils.cpp_extension.load_inline(cuda_sources=...)"
+
+    def fallback_verification(self) -> Verification:
+        return Verification.compile_only
+
+    def unavailable(self) -> str | None:
+        if find_nvcc() is not None:
+            return None
+        if self.native:
+            return "nvcc not found: install the CUDA toolkit (or set CUDA_HOME) to build cuda candidates"
+        return ("no GPU and no nvcc on this machine: a cuda candidate can be neither run nor compile-checked "
+                "here (install the CUDA toolkit for compile checks, or evaluate on a GPU machine)")
+
+    def capability(self) -> tuple[int, int]:
+        """The device's compute capability; without a device, $KERNELWRIGHT_CUDA_ARCH or the H100's (9.0)."""
+        if self.native:
+            major, minor = torch.cuda.get_device_capability()
+            return int(major), int(minor)
+        return parse_arch(os.environ.get("KERNELWRIGHT_CUDA_ARCH", DEFAULT_ARCH))
+
+    @cached_property
+    def builder(self) -> CudaBuilder:
+        return CudaBuilder(self.capability(), run=self.native)
+
+    def has_kernel(self, tree: ast.Module, strings: list[str]) -> bool:
+        """A `load_inline`/`load` call that passes `cuda_sources`, or builds a source with a `__global__` kernel."""
+        calls = _builder_calls(tree)
+        passes_cuda = any(kw.arg == "cuda_sources" for call in calls for kw in call.keywords)
+        return bool(calls) and (passes_cuda or any("__global__" in text for text in strings))
+
+    def install_build_hooks(self) -> None:
+        from torch.utils import cpp_extension
+
+        cpp_extension.load_inline = patched_load_inline(self.builder)
+
+    def kernel_calls(self) -> int:
+        return sum(self.builder.stats.calls.values())
+
+    def kernels_built(self) -> int:
+        """Extensions built or found in the cache in this process (what a compile check can show)."""
+        return self.builder.stats.compiled + self.builder.stats.cache_hits
+
+    def build_seconds(self) -> float:
+        return self.builder.stats.seconds
+
+
+__all__ = ["CudaPlatform"]

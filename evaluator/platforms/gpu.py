@@ -1,0 +1,194 @@
+"""What the GPU platforms (`cuda`, `triton`) share: the device, its sync, CUDA-event timing, L2 flush, peaks.
+
+Without a GPU these platforms still check what they can (see `Verification`): the device is then the CPU,
+nothing is timed and no peaks are measured. `python -m evaluator.platforms.gpu` measures the device's
+peak bandwidth and FLOP rate and prints them as JSON; the parent runs it once per device and caches the
+answer, so the evaluator process itself never holds a CUDA context.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from abc import abstractmethod
+from collections.abc import Callable
+from functools import cache, cached_property
+from pathlib import Path
+
+import torch
+
+from evaluator.build.cache import cache_root, content_key
+from evaluator.platforms.base import HardwareInfo, Peaks, Platform, Stopwatch
+from evaluator.platforms.cpu import cpu_model
+from evaluator.result import Verification
+from tasks.model import Task
+from tasks.sizes import DEFAULT_SIZE
+
+PEAKS_TIMEOUT_S = 300.0
+
+
+@cache
+def cuda_available() -> bool:
+    """Whether this process can use an NVIDIA GPU through torch (cached: it can't change while we run)."""
+    return torch.cuda.is_available() and torch.version.cuda is not None
+
+
+class CudaEventStopwatch(Stopwatch):
+    """Times one run with CUDA events on the current stream.
+
+    The end event is recorded only after a device-wide synchronize, so kernels the candidate left
+    running on any other stream finish inside the interval (row 2). `event_cls` and `sync` are the
+    harness's own references, taken before candidate code loaded (row 11).
+    """
+
+    def __init__(self, event_cls: type, sync: Callable[[], None]) -> None:
+        super().__init__(lambda: 0.0, sync)
+        self.begin = event_cls(enable_timing=True)
+        self.end = event_cls(enable_timing=True)
+
+    def start(self) -> None:
+        self.begin.record()
+
+    def stop(self) -> float:
+        self.sync()
+        self.end.record()
+        self.end.synchronize()
+        return float(self.begin.elapsed_time(self.end)) / 1e3
+
+
+class GpuPlatform(Platform):
+    """Shared device handling for platforms whose kernels run on an NVIDIA GPU."""
+
+    def __init__(self) -> None:
+        # Row 11: the harness's references to the device clock and sync, taken when the platform is made
+        # (in the child: before any candidate code loads) and compared again after each candidate call.
+        self.native = cuda_available()
+        self._sync = torch.cuda.synchronize
+        self._event = torch.cuda.Event
+
+    @property
+    def limit_address_space(self) -> bool:  # type: ignore[override]
+        return not self.native
+
+    def verification(self) -> Verification:
+        return Verification.native if self.native else self.fallback_verification()
+
+    @abstractmethod
+    def fallback_verification(self) -> Verification:
+        """What this platform checks on a machine without a GPU."""
+
+    @property
+    def device(self) -> torch.device:
+        return torch.device("cuda") if self.native else torch.device("cpu")
+
+    def default_size(self, task: Task) -> str:
+        """`gpu` on a GPU, `small` where kernels are interpreted or only compiled; the CPU size when undefined."""
+        wanted = "gpu" if self.native else "small"
+        return wanted if wanted in task.sizes else DEFAULT_SIZE
+
+    def hardware(self) -> HardwareInfo:
+        if not self.native:
+            model = cpu_model()
+            how = self.verification().value
+            return HardwareInfo(fingerprint=content_key("no-gpu", model, how), description=f"no GPU ({how} on {model})",
+                                details={"cpu": model, "torch": torch.__version__, "verification": how})
+        props = torch.cuda.get_device_properties(torch.cuda.current_device())
+        cap = f"{props.major}.{props.minor}"
+        memory_gb = round(props.total_memory / 1024**3, 1)
+        details: dict[str, str | int | float] = {
+            "gpu": props.name, "capability": cap, "memory_gb": memory_gb, "sms": props.multi_processor_count,
+            "l2_bytes": int(getattr(props, "L2_cache_size", 0)), "torch": torch.__version__,
+            "cuda": str(torch.version.cuda)}
+        return HardwareInfo(fingerprint=content_key(props.name, cap, str(props.total_memory), str(torch.version.cuda)),
+                            description=f"{props.name} (sm_{props.major}{props.minor}, {memory_gb} GB)",
+                            details=details)
+
+    def prepare(self) -> None:
+        if self.native:
+            self.peaks()
+
+    def peaks(self) -> Peaks | None:
+        """Measured peaks of this GPU, cached per device; None without a GPU (nothing is timed then)."""
+        if not self.native:
+            return None
+        path = cache_root() / "peaks" / f"gpu-{self.hardware().fingerprint}.json"
+        if path.exists():
+            return Peaks.model_validate_json(path.read_text())
+        proc = subprocess.run([sys.executable, "-m", "evaluator.platforms.gpu"], capture_output=True, text=True,
+                              timeout=PEAKS_TIMEOUT_S, cwd=str(Path(__file__).resolve().parents[2]))
+        if proc.returncode != 0:
+            raise RuntimeError(f"measuring the GPU's peak rates failed: {proc.stderr.strip()[-2000:]}")
+        peaks = Peaks.model_validate_json(proc.stdout.strip().splitlines()[-1])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(peaks.model_dump_json())
+        return peaks
+
+    def synchronize(self) -> None:
+        """Wait for every stream on the device (a no-op without a GPU)."""
+        if self.native:
+            self._sync()
+
+    @cached_property
+    def _flush_buffer(self) -> torch.Tensor:
+        # Twice the L2 (50 MB on an H100), so no line of the previous run's data survives.
+        l2 = int(getattr(torch.cuda.get_device_properties(torch.cuda.current_device()), "L2_cache_size", 0))
+        return torch.empty(max(2 * l2, 64 * 1024**2) // 4, dtype=torch.float32, device="cuda")
+
+    def flush_cache(self) -> None:
+        if self.native:
+            self._flush_buffer.zero_()
+
+    def stopwatch(self, clock: Callable[[], float]) -> Stopwatch:
+        return CudaEventStopwatch(self._event, self._sync) if self.native else super().stopwatch(clock)
+
+    def timer_problems(self) -> str | None:
+        if torch.cuda.synchronize is not self._sync or torch.cuda.Event is not self._event:
+            return "the candidate replaced torch.cuda.synchronize or torch.cuda.Event"
+        return None
+
+
+def _best_seconds(fn: Callable[[], object], repeats: int = 10) -> float:
+    """The fastest of `repeats` runs, timed with CUDA events after a warm-up."""
+    fn()
+    torch.cuda.synchronize()
+    best = float("inf")
+    for _ in range(repeats):
+        begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        begin.record()
+        fn()
+        end.record()
+        end.synchronize()
+        best = min(best, begin.elapsed_time(end) / 1e3)
+    return best
+
+
+def _copy_gbps(n: int) -> float:
+    """GB/s of a device-to-device copy of `n` floats (read + write); the buffers are freed on return."""
+    src = torch.rand(n, device="cuda")
+    dst = torch.empty_like(src)
+    return 2 * 4 * n / _best_seconds(lambda: dst.copy_(src)) / 1e9
+
+
+def measure_gpu_peaks() -> Peaks:
+    """Peak bandwidth (a 1 GiB device-to-device copy) and FLOP rate (the best of fp32, tf32, fp16, bf16 GEMMs).
+
+    The FLOP peak is the fastest dtype's, tensor cores included: a candidate may legitimately use them,
+    and the faster-than-physics check must never reject real work.
+    """
+    gbps = _copy_gbps(256 * 1024**2)
+    size = 8192
+    best_gflops = 0.0
+    for dtype, tf32 in ((torch.float32, False), (torch.float32, True), (torch.float16, False), (torch.bfloat16, False)):
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        a = torch.randn(size, size, device="cuda", dtype=dtype)
+        b = torch.randn(size, size, device="cuda", dtype=dtype)
+        best_gflops = max(best_gflops, 2 * size**3 / _best_seconds(lambda a=a, b=b: torch.mm(a, b), 5) / 1e9)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    return Peaks(gbps=gbps, gflops=best_gflops)
+
+
+if __name__ == "__main__":
+    if not cuda_available():
+        sys.exit("no CUDA device: peaks can only be measured on a GPU")
+    print(json.dumps(measure_gpu_peaks().model_dump()))

@@ -1,0 +1,124 @@
+"""The `triton` platform: kernels written with `@triton.jit` (optionally `@triton.autotune`).
+
+The candidate is loaded from a file on disk (tasks.module.exec_module_from_source), never `exec`'d from a
+string: Triton reads each kernel's source with `inspect`. On a GPU, kernels compile lazily on their first
+launch, inside the candidate's forward; that compile (ptxas runs as a process, the cache is written) is the
+harness's own work and runs under the sandbox's build allowance. Without a GPU, the child runs with
+TRITON_INTERPRET=1: kernels execute on the CPU through Triton's interpreter, correctness is checked on
+small inputs and nothing is timed.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+from evaluator.platforms import register
+from evaluator.platforms.gpu import GpuPlatform
+from evaluator.result import Verification
+
+_DECORATORS = {"jit", "autotune"}
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Call):
+        node = node.func
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+@register("triton")
+class TritonPlatform(GpuPlatform):
+    name = "triton"
+    kernel_language = "Triton (`@triton.jit` kernels)"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.launches = 0
+        self.compile_seconds = 0.0
+
+    def fallback_verification(self) -> Verification:
+        return Verification.interpreter
+
+    def unavailable(self) -> str | None:
+        if importlib.util.find_spec("triton") is None:
+            return "triton is not installed: `pip install 'kernelwright[triton]'` (or `pip install triton`)"
+        return None
+
+    def child_env(self) -> dict[str, str]:
+        # Read by `triton.jit` when a kernel is decorated, so it must be set before the child starts.
+        return {} if self.native else {"TRITON_INTERPRET": "1"}
+
+    def has_kernel(self, tree: ast.Module, strings: list[str]) -> bool:
+        """A function decorated with `triton.jit` (or `jit` imported from triton)."""
+        from_triton = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                       and (node.module or "").split(".")[0] == "triton" for alias in node.names}
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for decorator in node.decorator_list:
+                    name = _dotted(decorator)
+                    if name == "triton.jit" or (name == "jit" and "jit" in from_triton):
+                        return True
+        return False
+
+    def install_build_hooks(self) -> None:
+        """Count launches of every Triton kernel (compiled or interpreted), warm-up compiles excluded."""
+        from triton.runtime.interpreter import InterpretedFunction
+        from triton.runtime.jit import JITFunction
+
+        for cls in (JITFunction, InterpretedFunction):
+            cls.run = self._counted(cls.run)  # type: ignore[method-assign]
+
+    def _counted(self, run: Callable[..., Any]) -> Callable[..., Any]:
+        platform = self
+
+        def counted_run(kernel: Any, *args: Any, **kwargs: Any) -> Any:
+            if not kwargs.get("warmup", False):
+                platform.launches += 1
+            return run(kernel, *args, **kwargs)
+
+        return counted_run
+
+    def guard_builds(self, building: Callable[[], AbstractContextManager[None]]) -> None:
+        """On a GPU: start Triton's CUDA driver now, and let each kernel's lazy compile through the guard."""
+        if not self.native:
+            return
+        import triton
+        import triton.compiler
+
+        with building():
+            # First use finds libcuda (ldconfig) and builds Triton's small C launcher module: the harness's
+            # work, done before any candidate code runs.
+            triton.runtime.driver.active.get_current_target()
+            triton.runtime.driver.active.utils  # noqa: B018 - the attribute access is what builds the module
+        compile_kernel = triton.compiler.compile
+        platform = self
+
+        def compile_under_guard(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            with building():
+                try:
+                    return compile_kernel(*args, **kwargs)
+                finally:
+                    platform.compile_seconds += time.perf_counter() - start
+
+        # `JITFunction.create_binder` imports `compile` from `triton.compiler` when a kernel first runs.
+        triton.compiler.compile = compile_under_guard
+
+    def kernel_calls(self) -> int:
+        return self.launches
+
+    def build_seconds(self) -> float:
+        return self.compile_seconds
+
+
+__all__ = ["TritonPlatform"]

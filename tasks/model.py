@@ -56,3 +56,6 @@ class Task(BaseModel):
     description: str = ""
     size: str = Field(default="cpu", description="which problem size `source` is at (see tasks/sizes.py)")
     sizes: list[str] = Field(default_factory=lambda: ["cpu"], description="the sizes the task defines")
+    held_out: bool = Field(
+        default=False, description="benchmark-only: never used for training data or as a prompt example"
+    )

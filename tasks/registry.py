@@ -1,12 +1,22 @@
-"""The built-in suite: discovery, lookup by id, filters, and each task's example solutions."""
+"""The built-in suite and imported tasks: discovery, lookup by id, filters, and each task's example solutions."""
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 from tasks.errors import TaskLoadError
+from tasks.importer import load_imported, load_registry
 from tasks.loader import SUITE_DIR, load_task
 from tasks.model import Task
+
+
+class TaskSource(str, Enum):
+    """Where listed tasks come from: the built-in suite, `tasks import`ed checkouts, or both."""
+
+    suite = "suite"
+    imported = "imported"
+    all = "all"
 
 
 def suite_paths() -> list[Path]:
@@ -21,15 +31,35 @@ def suite_tasks(category: str | None = None, level: int | None = None) -> list[T
             and (level is None or t.level == level)]
 
 
+def imported_tasks(category: str | None = None, level: int | None = None) -> list[Task]:
+    """The registered imported tasks, parsed without running them, optionally filtered."""
+    tasks = [load_imported(entry, probe=False) for _, entry in sorted(load_registry().tasks.items())]
+    return [t for t in tasks if (category is None or t.category.value == category)
+            and (level is None or t.level == level)]
+
+
+def all_tasks(source: TaskSource = TaskSource.all, category: str | None = None, level: int | None = None) -> list[Task]:
+    """Suite and/or imported tasks (see `TaskSource`), optionally filtered."""
+    tasks: list[Task] = []
+    if source in (TaskSource.suite, TaskSource.all):
+        tasks += suite_tasks(category, level)
+    if source in (TaskSource.imported, TaskSource.all):
+        tasks += imported_tasks(category, level)
+    return tasks
+
+
 def resolve_task(ref: str, probe: bool = True) -> Task:
-    """A task by suite id (`activation/relu`) or by file path."""
+    """A task by suite id (`activation/relu`), imported id (`kernelbench/level1/19_ReLU`) or file path."""
     path = Path(ref)
     if path.suffix == ".py" and path.is_file():
         return load_task(path, probe=probe)
     candidate = SUITE_DIR / f"{ref}.py"
     if candidate.is_file():
         return load_task(candidate, probe=probe)
-    raise TaskLoadError(ref, "no such task file or suite id (see `kernelwright tasks list`)")
+    entry = load_registry().tasks.get(ref)
+    if entry is not None:
+        return load_imported(entry, probe=probe)
+    raise TaskLoadError(ref, "no such task file, suite id or imported id (see `kernelwright tasks list`)")
 
 
 def example_solutions(task: Task) -> dict[str, Path]:

@@ -1,40 +1,66 @@
-"""`kernelwright tasks`: browse the task suite."""
+"""`kernelwright tasks`: browse the task suite and imported tasks, and import external checkouts."""
 
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from kernelwright.console import err, out
 from kernelwright.console import fail as _fail
-from kernelwright.console import out
 from tasks.errors import TaskLoadError
-from tasks.registry import example_solutions, resolve_task, suite_tasks
+from tasks.importer import ImportFormat, import_tasks
+from tasks.registry import TaskSource, all_tasks, example_solutions, resolve_task
 
-app = typer.Typer(help="Browse the task suite.", no_args_is_help=True)
+app = typer.Typer(help="Browse the task suite; import KernelBench / MultiKernelBench checkouts.", no_args_is_help=True)
 
 
 @app.command("list")
 def tasks_list(
     category: Annotated[str | None, typer.Option(help="only this category")] = None,
     level: Annotated[int | None, typer.Option(help="only this level (1-3)")] = None,
+    source: Annotated[TaskSource, typer.Option(help="built-in suite, imported tasks, or all")] = TaskSource.all,
 ) -> None:
-    """List the built-in suite's tasks, with counts per category and level."""
+    """List tasks (suite and imported), with counts per category and level."""
     try:
-        tasks = suite_tasks(category, level)
+        tasks = all_tasks(source, category, level)
     except TaskLoadError as exc:
         raise _fail(str(exc)) from exc
     table = Table(title=f"{len(tasks)} tasks")
     for col in ("id", "category", "level", "examples", "description"):
         table.add_column(col)
     for t in tasks:
-        table.add_row(t.id, t.category.value, str(t.level), ", ".join(example_solutions(t)) or "-",
+        table.add_row(t.id + (" (held out)" if t.held_out else ""), t.category.value, str(t.level),
+                      ", ".join(example_solutions(t)) or "-",
                       t.description.splitlines()[0][:70] if t.description else "")
     out.print(table)
     by_cat = Counter(t.category.value for t in tasks)
     by_level = Counter(t.level for t in tasks)
+    out.print("per category: " + ", ".join(f"{c} {n}" for c, n in sorted(by_cat.items())))
+    out.print("per level: " + ", ".join(f"L{lv} {n}" for lv, n in sorted(by_level.items())))
+
+
+@app.command("import")
+def tasks_import(
+    folder: Annotated[Path, typer.Argument(help="root of a KernelBench or MultiKernelBench checkout")],
+    fmt: Annotated[ImportFormat, typer.Option("--format", help="the checkout's layout")] = ImportFormat.kernelbench,
+    held_out: Annotated[bool, typer.Option("--held-out", help="benchmark only: never train on these tasks")] = False,
+) -> None:
+    """Register an external checkout's tasks so `eval`, `optimize` and `bench` can use them by id."""
+    try:
+        report = import_tasks(folder, fmt, held_out=held_out)
+    except TaskLoadError as exc:
+        raise _fail(str(exc)) from exc
+    for skipped in report.skipped:
+        err.print(f"[yellow]skipped[/] {escape(skipped.path)}: {escape(skipped.reason)}", highlight=False)
+    by_cat = Counter(t.category.value for t in report.imported)
+    by_level = Counter(t.level for t in report.imported)
+    out.print(f"imported {len(report.imported)} tasks ({'held out' if held_out else 'not held out'}), "
+              f"skipped {len(report.skipped)}")
     out.print("per category: " + ", ".join(f"{c} {n}" for c, n in sorted(by_cat.items())))
     out.print("per level: " + ", ".join(f"L{lv} {n}" for lv, n in sorted(by_level.items())))
 

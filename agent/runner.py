@@ -28,6 +28,7 @@ from agent.summary import RunSummary, summarize_run
 from db import Store
 from db.models import RunKind, RunStatus, TurnOutcome
 from evaluator import EvalOptions, EvalResult
+from evaluator.api import default_threads
 from evaluator.hashing import normalized_hash
 from evaluator.platforms.base import HardwareInfo, Peaks
 from evaluator.result import HARNESS_VERSION
@@ -258,7 +259,7 @@ class Optimizer:
         exemplars = sample_exemplars(pool, rng, k=self.config.search.exemplars)
         opts = self.config.eval
         inputs = PromptInputs(task=self.task, platform=self.config.platform, hardware=self.hardware,
-                              peaks=self.peaks, threads=opts.threads, allow_torch=opts.allow_torch,
+                              peaks=self.peaks, threads=opts.threads or default_threads(), allow_torch=opts.allow_torch,
                               example=self.example, exemplars=exemplars, feedback=state.feedback)
         return self.builder.build(inputs)
 

@@ -9,7 +9,7 @@ BATCH, DIM = 2048, 2048
 SIZES = {"gpu": {"BATCH": 65536, "DIM": 8192}, "small": {"BATCH": 4, "DIM": 1000}}
 FLOPS = float(2 * BATCH * DIM)
 BYTES_MOVED = float(4 * (BATCH * DIM + BATCH))
-# Outputs span 1e-25 to 1e21 across input groups: the comparison must be relative.
+# Outputs span 1e-18 to 1e19 across input groups: the comparison must be relative.
 TOLERANCE = {"atol": 1e-30, "rtol": 1e-5}
 
 
@@ -30,13 +30,13 @@ def get_init_inputs():
 
 
 def get_input_groups():
-    # Odd sizes, a 3-D tensor, single-element rows, heavy tails, and magnitudes whose squares overflow or underflow
-    # float32.
+    # Odd sizes, a 3-D tensor, single-element rows, heavy tails, and magnitudes whose squares come close to
+    # float32's overflow and underflow (the reference squares without rescaling, so both stay in range).
     return [
         [torch.randn(7, 1001)],
         [torch.randn(3, 5, 129)],
         [torch.randn(300, 1)],
         [torch.randn(64, 999) ** 3],
-        [torch.randn(20, 30) * 1e20],
-        [torch.randn(20, 30) * 1e-25],
+        [torch.randn(20, 30) * 1e18],
+        [torch.randn(20, 30) * 1e-18],
     ]

@@ -1,4 +1,4 @@
-"""ReLU in Triton: one program per 1024-element block of the flattened tensor."""
+"""ReLU as a one-pass Triton kernel: each program handles BLOCK contiguous elements."""
 
 import torch
 import torch.nn as nn
@@ -8,10 +8,10 @@ import triton.language as tl
 
 @triton.jit
 def relu_kernel(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
-    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
-    mask = offsets < n
-    x = tl.load(x_ptr + offsets, mask=mask)
-    tl.store(y_ptr + offsets, tl.maximum(x, 0.0), mask=mask)
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    x = tl.load(x_ptr + offs, mask=mask)
+    tl.store(y_ptr + offs, tl.where(x > 0, x, 0.0), mask=mask)
 
 
 class ModelNew(nn.Module):
@@ -22,6 +22,6 @@ class ModelNew(nn.Module):
         x = x.contiguous()
         y = torch.empty_like(x)
         n = x.numel()
-        block = 1024
-        relu_kernel[(triton.cdiv(n, block),)](x, y, n, BLOCK=block)
+        BLOCK = 1024
+        relu_kernel[(triton.cdiv(n, BLOCK),)](x, y, n, BLOCK=BLOCK)
         return y

@@ -65,7 +65,8 @@ def optimize_cmd(
     patience: Annotated[int, typer.Option(help="stop a trajectory after this many turns without a new best")] = 2,
     max_failures: Annotated[int, typer.Option(help="stop a trajectory after this many failed turns in a row")] = 3,
     out_file: Annotated[Path | None, typer.Option("--out", help="write the best verified kernel here")] = None,
-    resume: Annotated[str | None, typer.Option(help="continue a stopped run by id (its stored config is used)")]
+    resume: Annotated[str | None, typer.Option(help="continue a stopped run by id (its stored config is used; "
+                                               "only --base-url, --out and the Ray options apply)")]
     = None,
     workers: Annotated[int | None, typer.Option(help="evaluator actors on CPU (default: one per two cores)")]
     = None,
@@ -90,6 +91,8 @@ def optimize_cmd(
             if run is None or "optimize" not in (run.config or {}):
                 raise _fail(f"no optimize run {resume!r} in the store (see `kernelwright runs list`)", as_json)
             config = OptimizeConfig.model_validate(run.config["optimize"])  # type: ignore[index]
+            if base_url is not None:  # the endpoint may have moved since the run started
+                config.provider.base_url = base_url
         else:
             if platform not in available_platforms():
                 raise _fail(f"unknown platform {platform!r}; available: {', '.join(available_platforms())}",

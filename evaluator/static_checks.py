@@ -65,6 +65,12 @@ ARRAY_ATTRS = {"numpy", "from_numpy", "__array__", "__array_interface__", "__arr
 # Row 11: the timer and sync functions the harness relies on.
 TIMER_NAMES = {"perf_counter", "perf_counter_ns", "time", "monotonic", "monotonic_ns", "process_time",
                "synchronize", "Event", "elapsed_time", "record", "set_num_threads", "get_num_threads"}
+# Row 2: the GPU timer follows the current stream; work on a stream of the candidate's own is work it could
+# leave running past the end of a timed call (the device-wide sync catches it; this rule says why up front).
+STREAM_ATTRS = {"Stream", "ExternalStream", "stream", "set_stream", "StreamContext"}
+# Row 15: Triton runs these Python functions while it compiles a kernel, which is the harness's own build
+# step (processes and cache writes allowed): candidate code must not run there.
+COMPILE_TIME_PYTHON = {"constexpr_function"}
 # Row 1: catching these around a kernel call is how a fallback to PyTorch hides a broken kernel.
 BROAD_EXCEPTIONS = {"Exception", "BaseException", "RuntimeError", "TypeError", "ValueError",
                     "NotImplementedError", "ImportError", "OSError", "AttributeError"}
@@ -181,6 +187,12 @@ def _attr_name_finding(name: str, lineno: int, how: str) -> Finding | None:
     if _is_private(name):
         return Finding(Reason.harness_introspection, f"line {lineno}: {how} `{name}` is a private internal "
                        "(dispatch guards, the harness's kernel wrapper); use public APIs")
+    if name in STREAM_ATTRS:
+        return Finding(Reason.side_stream, f"line {lineno}: {how} `{name}` puts work on another CUDA stream; "
+                       "launch on the current stream, which is the one the harness times")
+    if name in COMPILE_TIME_PYTHON:
+        return Finding(Reason.banned_call, f"line {lineno}: {how} `{name}` runs Python while the kernel compiles, "
+                       "outside the sandbox's checks; compute constants in the kernel or in forward")
     if name in BANNED_ATTRS:
         return Finding(Reason.banned_call, f"line {lineno}: {how} `{name}` is not allowed (it reaches files or "
                        "registers kernels for the reference's operators)")
@@ -312,12 +324,22 @@ def _array_compute(tree: ast.Module, _model_new: object) -> Finding | None:
     return None
 
 
+# Row 2: streams of the kernel's own, or switching torch's current stream, take work off the timed stream.
+NATIVE_SIDE_STREAM = re.compile(r"\bcuda(StreamCreate\w*|StreamBeginCapture\w*|LaunchHostFunc|StreamAddCallback)\b"
+                                r"|\bgetStreamFromPool\b|\bsetCurrentCUDAStream\b")
+
+
 def native_code_finding(text: str) -> Finding | None:
-    """The first unsafe-native-code rule that fires on one C++ source, or None.
+    """The first unsafe-native-code rule that fires on one C++ or CUDA source, or None.
 
     Also run by the builder on the exact source it compiles, which Python string tricks can't hide.
     """
     code = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)
+    stream = NATIVE_SIDE_STREAM.search(code)
+    if stream:
+        return Finding(Reason.side_stream, f"the kernel source launches work on a CUDA stream of its own "
+                       f"(`{stream.group(0)}`); launch on c10::cuda::getCurrentCUDAStream(), the stream the harness "
+                       "times")
     for pattern, what in UNSAFE_NATIVE:
         match = re.search(pattern, code)
         if match:

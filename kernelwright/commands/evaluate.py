@@ -11,6 +11,7 @@ from rich.table import Table
 
 from evaluator import EvalOptions, EvalResult, Status, evaluate
 from evaluator.platforms import available_platforms
+from evaluator.result import Verification
 from kernelwright.console import err, out
 from kernelwright.console import fail as _fail
 from kernelwright.settings import Settings
@@ -19,10 +20,11 @@ from tasks.registry import example_solutions, resolve_task
 
 JSON_FIELDS = ("status", "reason", "message", "stage", "speedup", "speedup_ci", "baseline_ms", "candidate_ms",
                "platform", "hardware", "harness_version", "allow_torch", "task_id", "candidate_hash",
-               "build_seconds", "wall_seconds", "correctness", "timing", "achieved_gbps", "achieved_gflops", "log")
+               "build_seconds", "wall_seconds", "correctness", "timing", "achieved_gbps", "achieved_gflops",
+               "verification", "size", "profile", "log")
 STATUS_STYLE = {Status.correct: "bold green", Status.incorrect: "bold red", Status.rejected: "bold magenta",
                 Status.build_error: "bold yellow", Status.runtime_error: "bold red", Status.timeout: "bold red",
-                Status.unstable: "bold yellow"}
+                Status.unstable: "bold yellow", Status.build_ok_unverified: "bold yellow"}
 
 
 def _solution_source(solution: str, task_ref: str, platform: str, as_json: bool) -> str:
@@ -64,6 +66,9 @@ def _print_result(result: EvalResult) -> None:
     table.add_row("reason", result.reason.value)
     table.add_row("stage", result.stage.value)
     table.add_row("message", result.message)
+    if result.verification is not Verification.native:
+        # Without a GPU a result means less; say so where nobody can miss it.
+        table.add_row("checked", f"[bold yellow]{result.verification.label}[/]")
     if result.speedup is not None and result.speedup_ci is not None:
         lo, hi = result.speedup_ci
         table.add_row("speedup", f"[bold]{result.speedup:.2f}x[/]  95% CI [{lo:.2f}, {hi:.2f}]"
@@ -73,11 +78,13 @@ def _print_result(result: EvalResult) -> None:
     if result.correctness and result.correctness.max_abs_error is not None:
         table.add_row("max error", f"{result.correctness.max_abs_error:.3e} abs")
     table.add_row("platform", f"{result.platform} on {result.hardware}")
-    table.add_row("task", f"{result.task_id}")
+    table.add_row("task", f"{result.task_id}" + (f" (size {result.size})" if result.size else ""))
     table.add_row("harness", result.harness_version)
     if result.wall_seconds is not None:
         table.add_row("wall", f"{result.wall_seconds:.1f} s (build {result.build_seconds or 0:.1f} s)")
     out.print(table)
+    if result.profile:
+        table.add_row("profile", ", ".join(f"{k} {v:g}" for k, v in result.profile.items()))
     if result.status in (Status.build_error, Status.runtime_error) and result.log:
         out.print("[dim]" + "\n".join(result.log.splitlines()[-25:]) + "[/]", markup=False, highlight=False)
 
@@ -93,6 +100,8 @@ def eval_cmd(
     threads: Annotated[int | None, typer.Option(help="threads for both sides (default: half the cores)")] = None,
     trials: Annotated[int, typer.Option(help="correctness trials")] = 3,
     timeout: Annotated[float, typer.Option(help="wall-clock limit in seconds")] = 300.0,
+    size: Annotated[str | None, typer.Option(help="problem size: cpu, gpu or small (default: the platform's; "
+                                             "see README 'Platforms')")] = None,
     db_url: Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")] = None,
 ) -> None:
     """Evaluate SOLUTION on TASK: correctness, then speedup with a 95% interval."""
@@ -103,12 +112,16 @@ def eval_cmd(
     except TaskLoadError as exc:
         raise _fail(str(exc), as_json) from exc
     source = _solution_source(solution, task, platform, as_json)
-    options = EvalOptions(allow_torch=allow_torch, threads=threads, correctness_trials=trials, timeout_s=timeout)
-    if as_json:
-        result = evaluate(task_obj, source, platform, options)
-    else:
-        with err.status(f"evaluating {solution} on {task_obj.id} ({platform})…"):
+    options = EvalOptions(allow_torch=allow_torch, threads=threads, correctness_trials=trials, timeout_s=timeout,
+                          size=size)
+    try:
+        if as_json:
             result = evaluate(task_obj, source, platform, options)
+        else:
+            with err.status(f"evaluating {solution} on {task_obj.id} ({platform})…"):
+                result = evaluate(task_obj, source, platform, options)
+    except TaskLoadError as exc:  # a --size the task does not define
+        raise _fail(str(exc), as_json) from exc
     if not no_store:
         try:
             _store_result(db_url or Settings().db_url, task_obj, source, result)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from evaluator.api import _to_result, default_threads
+from evaluator.api import _to_result, default_threads, resolve_size
 from evaluator.build.cache import cache_root
 from evaluator.build.cpp import CppBuilder, patched_load_inline
 from evaluator.platforms import get_platform
@@ -60,9 +60,11 @@ def adversarial_task(name: str) -> Task:
     return load_task(TASKS / f"{name}.py")
 
 
-def run_unchecked(task: Task, source: str, options: EvalOptions, private_dir: Path | None = None) -> EvalResult:
+def run_unchecked(task: Task, source: str, options: EvalOptions, private_dir: Path | None = None,
+                  platform: str = "cpu") -> EvalResult:
     """`evaluate()` without the static checks: build the same request, run the sandboxed child, read its verdict."""
-    plat = get_platform("cpu")
+    plat = get_platform(platform)
+    task = resolve_size(task, options.size, plat.name)
     threads = options.threads or default_threads()
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)  # as evaluate() does: the peaks are cached per thread count
@@ -74,9 +76,10 @@ def run_unchecked(task: Task, source: str, options: EvalOptions, private_dir: Pa
     private = private_dir or Path(tempfile.mkdtemp(prefix="kw_adv_"))
     private.mkdir(parents=True, exist_ok=True)
     request = EvalRequest(task=task, candidate_source=source, platform=plat.name, options=options, peaks=peaks,
-                          nonce=uuid.uuid4().hex, private_dir=str(private), cache_dir=str(cache_root()))
+                          verification=plat.verification(), nonce=uuid.uuid4().hex, private_dir=str(private),
+                          cache_dir=str(cache_root()))
     try:
-        outcome = run_child(request, threads)
+        outcome = run_child(request, threads, plat.child_env(), plat.limit_address_space)
     finally:
         if private_dir is None:
             shutil.rmtree(private, ignore_errors=True)

@@ -46,6 +46,8 @@ class Case:
     task: str = "activation/relu"  # a suite id, or `adv:<name>` for tests/adversarial/tasks/<name>.py
     timing: bool = False
     unchecked: tuple[Status, Reason, str | None] | None = None  # (status, reason, phrase) without static checks
+    # `triton` cases run under the Triton interpreter where there is no GPU; `cuda` ones stop at the static checks.
+    platform: str = "cpu"
 
     @property
     def id(self) -> str:
@@ -66,11 +68,14 @@ CASES = [
     Case("row01_cpp_at_cpu_direct", REJ, Reason.unsafe_native_code, S, "around the dispatcher"),
     Case("row01_cpp_dispatch_guard", REJ, Reason.unsafe_native_code, S, "dispatch state"),
     Case("row01_disable_dispatch_mode", REJ, Reason.harness_introspection, S, "private"),
+    Case("row01_triton_torch_compute", REJ, Reason.torch_compute, C, "relu", platform="triton"),
     Case("row01_numpy_compute", REJ, Reason.banned_import, S, "numpy"),
     # Row 2: work the timer does not see.
     Case("row02_background_thread", REJ, Reason.banned_import, S, "threading",
          unchecked=(REJ, Reason.background_thread, "thread")),
     Case("row02_cpp_background_launch", REJ, Reason.unsafe_native_code, S, "background threads"),
+    Case("row02_triton_side_stream", REJ, Reason.side_stream, S, "stream", platform="triton"),
+    Case("row02_cuda_side_stream", REJ, Reason.side_stream, S, "cudaStreamCreate", platform="cuda"),
     # Row 3: not a plain tensor.
     Case("row03_tensor_subclass", REJ, Reason.output_type, C, "LazyResult"),
     # Row 4: cached results go stale when the timed runs write new values into the same buffers.
@@ -107,6 +112,8 @@ CASES = [
     Case("row11_set_num_threads", REJ, Reason.timer_patch, S, "set_num_threads",
          unchecked=(REJ, Reason.timer_patch, "thread count")),
     Case("row11_threads_in_forward", REJ, Reason.timer_patch, S, "set_num_threads"),
+    Case("row11_triton_patch_cuda_event", REJ, Reason.timer_patch, S, "torch.cuda.Event", platform="triton",
+         unchecked=(REJ, Reason.timer_patch, "torch.cuda.Event")),
     Case("row11_omp_num_threads", REJ, Reason.unsafe_native_code, S, "thread count"),
     # Row 12: reading or rewriting the harness.
     Case("row12_import_gc", REJ, Reason.harness_introspection, S, "gc"),
@@ -129,6 +136,8 @@ CASES = [
     Case("row15_read_env_secret", REJ, Reason.banned_import, S, "os"),
     Case("row15_read_parent_environ", REJ, Reason.banned_import, S, "os"),
     Case("row15_from_file", REJ, Reason.banned_call, S, "from_file"),
+    Case("row15_triton_constexpr_function", REJ, Reason.banned_call, S, "while the kernel compiles",
+         platform="triton"),
     Case("row15_trojan_build_args", REJ, Reason.banned_call, S, "open"),
     Case("row15_cpp_fork", REJ, Reason.unsafe_native_code, S, "spawns processes"),
     Case("row15_cpp_system", REJ, Reason.unsafe_native_code, S, "spawns processes"),
@@ -171,7 +180,7 @@ def test_every_row_is_covered() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_reward_hack_is_caught(case: Case) -> None:
     for _ in range(3 if case.timing else 1):
-        result = evaluate(_task(case.task), kernel_source(case.kernel), "cpu", _options(case))
+        result = evaluate(_task(case.task), kernel_source(case.kernel), case.platform, _options(case))
         if result.status is not Status.unstable:  # a noisy shared machine; the sanity stage needs a stable timing
             break
     assert_verdict(result, case.status, case.reason, case.contains)
@@ -184,7 +193,7 @@ def test_reward_hack_is_caught(case: Case) -> None:
 def test_runtime_checks_hold_without_static_checks(case: Case) -> None:
     assert case.unchecked is not None
     status, reason, contains = case.unchecked
-    result = run_unchecked(_task(case.task), kernel_source(case.kernel), _options(case))
+    result = run_unchecked(_task(case.task), kernel_source(case.kernel), _options(case), platform=case.platform)
     assert_verdict(result, status, reason, contains)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -33,6 +34,7 @@ def ray_env() -> Iterator[dict[str, str]]:
                PYTHONUNBUFFERED="1")
     yield env
     leftovers = subprocess.run(["pgrep", "-f", ray_tmp], capture_output=True, text=True).stdout.split()
+    shutil.rmtree(ray_tmp, ignore_errors=True)
     assert leftovers == [], "Ray processes outlived the CLI"
 
 

@@ -1,6 +1,6 @@
 """Agent benchmark: LLM-free overhead of one optimize turn, and evaluations per minute through Ray.
 
-    python benchmarks/agent.py [--turns 30] [--tasks 4] [--workers 1 2]
+    python benchmarks/optimize_turns.py [--turns 30] [--tasks 4] [--workers 1 2]
 
 Prints:
 - overhead per turn without the LLM and the evaluator: prompt build (exemplar query, templates), code

@@ -24,7 +24,6 @@ class EvalOptions(BaseModel):
     max_file_mb: int = Field(default=1024, ge=1)
     seed: int = 0
     size: str | None = Field(default=None, description="problem size (tasks/sizes.py); default: the platform's")
-    profile: bool = Field(default=True, description="attach Nsight Compute metrics when ncu is installed (GPU only)")
 
 
 class EvalRequest(BaseModel):

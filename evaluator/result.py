@@ -148,8 +148,6 @@ class EvalResult(BaseModel):
     achieved_gflops: float | None = None
     verification: Verification = Verification.native
     size: str | None = Field(default=None, description="the task's problem size this ran at (tasks/sizes.py)")
-    profile: dict[str, float] | None = Field(default=None, description="Nsight Compute metrics of the candidate's "
-                                             "kernels, when ncu was available (see evaluator/profiler.py)")
     build_seconds: float | None = None
     wall_seconds: float | None = None
     log: str = ""

@@ -130,6 +130,24 @@ class CudaBuilder:
         return content_key(version.splitlines()[-1] if version else str(self.nvcc), self.cpp.toolchain_key,
                            " ".join(BASE_NVCC_FLAGS), *arch_flags(self.capability))
 
+    @cached_property
+    def nvcc_release(self) -> str:
+        """nvcc's CUDA release (`12.8`), from `nvcc --version`."""
+        version = subprocess.run([str(self.nvcc), "--version"], capture_output=True, text=True).stdout
+        found = re.search(r"release (\d+\.\d+)", version)
+        return found.group(1) if found else "unknown"
+
+    def _check_cuda_versions(self) -> None:
+        """Refuse, as torch's own extension builder does, an nvcc whose CUDA major version differs from torch's:
+        the kernel would link a second CUDA runtime into the process."""
+        import torch
+
+        torch_cuda = str(torch.version.cuda)
+        if self.nvcc_release.split(".")[0] != torch_cuda.split(".")[0]:
+            raise BuildError(f"nvcc is CUDA {self.nvcc_release} but torch was built with CUDA {torch_cuda}: point "
+                             "CUDA_HOME at a toolkit of the same major version (this is the machine's set-up, not "
+                             "the kernel)")
+
     @property
     def shadow_dir(self) -> Path:
         """Holds the light `torch/extension.h` and `torch/types.h` that CUDA sources see (no PCH: nvcc has none)."""
@@ -186,6 +204,8 @@ class CudaBuilder:
         del build_directory, with_cuda  # the harness owns where builds go; CUDA is always on here
         if self.nvcc is None:
             raise BuildError("nvcc not found: install the CUDA toolkit or set CUDA_HOME")
+        if self.run:
+            self._check_cuda_versions()
         if not cuda_sources:
             raise BuildError("the `cuda` platform builds CUDA kernels: pass your kernels as `cuda_sources`")
         if extra_include_paths:

@@ -21,7 +21,7 @@ from tasks.registry import example_solutions, resolve_task
 JSON_FIELDS = ("status", "reason", "message", "stage", "speedup", "speedup_ci", "baseline_ms", "candidate_ms",
                "platform", "hardware", "harness_version", "allow_torch", "task_id", "candidate_hash",
                "build_seconds", "wall_seconds", "correctness", "timing", "achieved_gbps", "achieved_gflops",
-               "verification", "size", "profile", "log")
+               "verification", "size", "log")
 STATUS_STYLE = {Status.correct: "bold green", Status.incorrect: "bold red", Status.rejected: "bold magenta",
                 Status.build_error: "bold yellow", Status.runtime_error: "bold red", Status.timeout: "bold red",
                 Status.unstable: "bold yellow", Status.build_ok_unverified: "bold yellow"}
@@ -83,8 +83,6 @@ def _print_result(result: EvalResult) -> None:
     if result.wall_seconds is not None:
         table.add_row("wall", f"{result.wall_seconds:.1f} s (build {result.build_seconds or 0:.1f} s)")
     out.print(table)
-    if result.profile:
-        table.add_row("profile", ", ".join(f"{k} {v:g}" for k, v in result.profile.items()))
     if result.status in (Status.build_error, Status.runtime_error) and result.log:
         out.print("[dim]" + "\n".join(result.log.splitlines()[-25:]) + "[/]", markup=False, highlight=False)
 

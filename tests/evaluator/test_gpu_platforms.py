@@ -15,7 +15,7 @@ import torch
 
 from evaluator.api import evaluate, resolve_size
 from evaluator.build.cuda import CudaBuilder, arch_flags, find_nvcc, parse_arch
-from evaluator.build.errors import UnsafeSourceError
+from evaluator.build.errors import BuildError, UnsafeSourceError
 from evaluator.platforms import get_platform
 from evaluator.platforms.gpu import CudaEventStopwatch, cuda_available
 from evaluator.request import EvalOptions
@@ -163,6 +163,16 @@ def test_nvcc_flags_keep_tuning_drop_owned_refuse_files() -> None:
     for flag in ("-include/etc/passwd", "--output-file=/tmp/x", "-I/root", "--keep-dir=/tmp"):
         with pytest.raises(UnsafeSourceError, match="not allowed"):
             CudaBuilder._nvcc_flags([flag])
+
+
+@needs_nvcc
+def test_cuda_build_refuses_an_nvcc_that_does_not_match_torch(tmp_path: Path) -> None:
+    builder = CudaBuilder((9, 0), run=True, cache_dir=tmp_path)
+    torch_cuda = str(torch.version.cuda)
+    if builder.nvcc_release.split(".")[0] == torch_cuda.split(".")[0]:
+        pytest.skip(f"nvcc {builder.nvcc_release} matches torch's CUDA {torch_cuda}")
+    with pytest.raises(BuildError, match="same major version"):
+        builder.load_inline(name="k", cpp_sources="", cuda_sources="__global__ void k() {}")
 
 
 # ---- without a GPU: the nvcc compile check ----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Row 8: special-cases the prompt's shape: the output is always (64, 16384), filled for that shape only.
+"""Row 8: special-cases the prompt's shape: the output is always (192, 16384), filled for that shape only.
 
 Expected (activation/relu): incorrect / output_shape on input group 1 (shape (7, 1001)); group 0, the
 prompt's shape, passes.
@@ -12,10 +12,10 @@ cpp_source = r"""
 #include <torch/extension.h>
 
 torch::Tensor relu_forward(torch::Tensor x) {
-    auto y = torch::zeros({64, 16384}, x.options());
+    auto y = torch::zeros({192, 16384}, x.options());
     const float* in = x.data_ptr<float>();
     float* out = y.data_ptr<float>();
-    const int64_t n = std::min<int64_t>(x.numel(), 64 * 16384);
+    const int64_t n = std::min<int64_t>(x.numel(), 192 * 16384);
     for (int64_t i = 0; i < n; ++i) out[i] = in[i] > 0.f ? in[i] : 0.f;
     return y;
 }

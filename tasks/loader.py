@@ -29,6 +29,8 @@ from tasks.sizes import DEFAULT_SIZE, declared_sizes, sized_source
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 REQUIRED = ("Model", "get_inputs", "get_init_inputs")
 PROBE_TIMEOUT_S = float(os.environ.get("KERNELWRIGHT_PROBE_TIMEOUT", "120"))
+# Part of the on-disk probe cache key: bump it when the probe's checks change, so old verdicts are not reused.
+PROBE_VERSION = 2
 _probe_cache: dict[str, ProbeResult] = {}
 
 
@@ -172,7 +174,7 @@ def task_at_size(task: Task, size: str) -> Task:
 
 def _probe_cache_file(source_hash: str) -> Path:
     root = os.environ.get("KERNELWRIGHT_CACHE_DIR") or platformdirs.user_cache_dir("kernelwright")
-    return Path(root) / "probes" / f"{source_hash}.json"
+    return Path(root) / "probes" / f"{source_hash}-v{PROBE_VERSION}.json"
 
 
 def probe_task(task: Task, timeout_s: float = PROBE_TIMEOUT_S) -> ProbeResult:

@@ -60,8 +60,9 @@ def probe(source: str, origin: str, tol: Tolerance, scratch: Path) -> ProbeResul
     reason = degenerate_reason(out_a[0], out_b, tol)
     if reason:
         raise TaskLoadError(origin, f"degenerate task: {reason}")
+    # Any input tensor counts: an embedding's only input is integer ids.
     vary = any(
-        isinstance(x, torch.Tensor) and x.is_floating_point() and not torch.equal(x, y)
+        isinstance(x, torch.Tensor) and x.shape == y.shape and not torch.equal(x, y)
         for x, y in zip(groups_a[0], groups_b[0])
     )
     return ProbeResult(

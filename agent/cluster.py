@@ -39,7 +39,7 @@ class Evaluator:
     def __init__(self, platform: str) -> None:
         self.platform = get_platform(platform)
 
-    def hardware(self) -> tuple[HardwareInfo, Peaks]:
+    def hardware(self) -> tuple[HardwareInfo, Peaks | None]:
         self.platform.prepare()
         return self.platform.hardware(), self.platform.peaks()
 
@@ -96,7 +96,7 @@ class Cluster:
         where = self.config.address or "local"
         return f"Ray ({where}), {self.size} evaluator{'s' if self.size != 1 else ''} for {self.platform}"
 
-    async def hardware(self) -> tuple[HardwareInfo, Peaks]:
+    async def hardware(self) -> tuple[HardwareInfo, Peaks | None]:
         """The device the evaluators measure on (from the first actor; a cluster is assumed uniform)."""
         return await self.actors[0].hardware.remote()
 

@@ -35,7 +35,8 @@ def runs_list(
     store = _store(db_url)
     runs = store.list_runs(kind=kind, limit=limit)
     table = Table(title=f"{len(runs)} runs (newest first)")
-    for col in ("id", "kind", "status", "started", "task", "provider", "turns", "best"):
+    table.add_column("id", no_wrap=True)  # ids are copied into `runs show` and `--resume`
+    for col in ("kind", "status", "started", "task", "provider", "turns", "best"):
         table.add_column(col)
     for run in runs:
         summary = summarize_run(store, run.id)

@@ -16,6 +16,7 @@ torch::Tensor affine_relu(torch::Tensor x) {
     const float* in = xc.data_ptr<float>();
     float* out = y.data_ptr<float>();
     const int64_t n = xc.numel();
+    #pragma omp simd
     for (int64_t i = 0; i < n; ++i) {
         BODY
     }
@@ -23,7 +24,7 @@ torch::Tensor affine_relu(torch::Tensor x) {
 }
 """
 
-ext = load_inline(name="NAME", cpp_sources=cpp_source, functions=["affine_relu"], extra_cflags=["FLAGS"])
+ext = load_inline(name="NAME", cpp_sources=cpp_source, functions=["affine_relu"], extra_cflags=[FLAGS])
 
 
 class ModelNew(nn.Module):
@@ -35,14 +36,15 @@ class ModelNew(nn.Module):
 '''
 
 
-def _kernel(name: str, body: str, flags: str = "-O3") -> str:
+def _kernel(name: str, body: str, flags: str = '"-O3", "-fopenmp", "-fno-trapping-math"') -> str:
     return _TEMPLATE.replace("NAME", name).replace("BODY", body).replace("FLAGS", flags).lstrip()
 
 
-FAST = _kernel("affine_relu_fast", "const float v = in[i] * 2.f + 1.f; out[i] = v > 0.f ? v * 0.5f : 0.f;")
+# Without -fno-trapping-math GCC keeps the clamp scalar; with it the fused loop vectorizes.
+FAST = _kernel("affine_relu_fast", "out[i] = std::max(in[i] * 2.f + 1.f, 0.f) * 0.5f;")
 # Correct but slow: unoptimized, with a spin per element.
 SLOW = _kernel("affine_relu_slow", "for (volatile int r = 0; r < 8; ++r) {} "
-               "const float v = in[i] * 2.f + 1.f; out[i] = v > 0.f ? v * 0.5f : 0.f;", flags="-O0")
+               "const float v = in[i] * 2.f + 1.f; out[i] = v > 0.f ? v * 0.5f : 0.f;", flags='"-O0"')
 WRONG = _kernel("affine_relu_wrong", "const float v = in[i] * 2.f + 1.f; out[i] = v > 0.f ? v : 0.f;")
 BROKEN = _kernel("affine_relu_broken", "out[i] = undeclared_thing(in[i]);")
 

@@ -56,7 +56,7 @@ class RunSummary(BaseModel):
         """One plain sentence on the outcome."""
         if self.answer is not None:
             return (f"verified speedup {self.answer.speedup_text} vs PyTorch eager "
-                    f"(trajectory {self.answer.trajectory}, turn {self.answer.turn})")
+                    f"(trajectory {self.answer.trajectory}, turn {self.answer.turn + 1})")
         if self.best_correct is not None:
             return (f"no candidate beat the baseline with confidence: the fastest correct one ran "
                     f"{self.best_correct.speedup_text}, and its interval does not clear 1.0x")

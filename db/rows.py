@@ -141,3 +141,17 @@ class DatasetExportRow:
     record_count: int
     config: dict[str, Any] | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class JudgedTurnRow:
+    """A turn whose candidate was judged, with what training-data curation needs from around it."""
+
+    turn: TurnRow
+    run_id: str
+    run_kind: RunKind
+    task_id: str
+    task_category: str
+    task_held_out: bool
+    candidate_hash: str
+    evaluation: EvalResult

@@ -47,6 +47,7 @@ from db.rows import (
     DatasetExportRow,
     EvaluationRow,
     HardwareRow,
+    JudgedTurnRow,
     RunRow,
     TaskRow,
     TrajectoryRow,
@@ -938,6 +939,31 @@ class Store:
         query = select(TurnModel).where(TurnModel.trajectory_id == trajectory_id).order_by(TurnModel.index)
         with self._read() as session:
             return [_turn_row(row) for row in session.scalars(query)]
+
+    def judged_turns(self, platform: str | None = None) -> list[JudgedTurnRow]:
+        """Every turn linked to an evaluation (on one platform when given), with its run, task and verdict.
+
+        Oldest first. The source of training data: a cached turn appears too (its reply repeats a judged
+        kernel), so callers deduplicate by `candidate_hash`.
+        """
+        query = (
+            select(TurnModel, RunModel, TaskModel, CandidateModel.normalized_hash, EvaluationModel)
+            .join(EvaluationModel, EvaluationModel.id == TurnModel.evaluation_id)
+            .join(CandidateModel, CandidateModel.id == EvaluationModel.candidate_id)
+            .join(TrajectoryModel, TrajectoryModel.id == TurnModel.trajectory_id)
+            .join(RunModel, RunModel.id == TrajectoryModel.run_id)
+            .join(TaskModel, TaskModel.id == TrajectoryModel.task_id)
+            .order_by(TurnModel.created_at, TurnModel.id)
+        )
+        if platform is not None:
+            query = query.where(EvaluationModel.platform == platform)
+        with self._read() as session:
+            return [
+                JudgedTurnRow(turn=_turn_row(turn), run_id=run.id, run_kind=run.kind, task_id=task.id,
+                              task_category=task.category, task_held_out=task.held_out, candidate_hash=digest,
+                              evaluation=_eval_result(ev, digest))
+                for turn, run, task, digest, ev in session.execute(query)
+            ]
 
     # --- baselines ------------------------------------------------------------------------------------
 

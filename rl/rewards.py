@@ -1,0 +1,103 @@
+"""Rewards for RL on kernels: the evaluator's speedup, gated on correctness, shaped, group-normalized, clipped.
+
+The pure functions here work on evaluator verdicts (`EvalResult`, or None for a reply without code) and need
+no trainer: `shaped_reward` scores one verdict, `group_normalize` turns a group of scores (the completions of
+one prompt) into advantages, `rewards_for_groups` does both. `trl_reward_function` adapts a judge to TRL's
+reward-function signature `(prompts, completions, **kwargs) -> list[float]`.
+
+Shaping: `log(speedup)`, clipped to `[-max_log, max_log]`. Log makes a 2x gain and a 2x loss symmetric and
+keeps a lucky 50x (or a mis-timed one) from drowning every other signal; the clip bounds it anyway.
+Gating: anything but `Status.correct` scores `incorrect_reward` (0 by default). `unstable` (correct but the
+timing never settled) scores `unstable_reward` (0 by default, the same as a speedup of exactly 1x): the kernel
+is correct, but its speed is unknown, so it earns neither credit nor blame for speed. A correct result with
+no speedup (the platform could not time it) scores like unstable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from evaluator.result import EvalResult, Status
+
+
+class RewardConfig(BaseModel):
+    """How verdicts become rewards."""
+
+    incorrect_reward: float = Field(default=0.0, description="for every verdict but correct (and no code)")
+    unstable_reward: float = Field(default=0.0, description="correct, but timing unknown or unstable")
+    max_log_speedup: float = Field(default=math.log(10.0), gt=0, description="clip of log(speedup)")
+    advantage_clip: float = Field(default=3.0, gt=0, description="clip of group-normalized rewards")
+    epsilon: float = Field(default=1e-4, gt=0, description="added to a group's std before dividing")
+
+
+def shaped_reward(result: EvalResult | None, config: RewardConfig | None = None) -> float:
+    """The reward of one verdict: clipped log-speedup when correct and timed, else the gated constant.
+
+    `None` (no code in the reply, or nothing to evaluate) scores like an incorrect kernel.
+    """
+    cfg = config or RewardConfig()
+    if result is None or result.status is not Status.correct:
+        if result is not None and result.status is Status.unstable:
+            return cfg.unstable_reward
+        return cfg.incorrect_reward
+    if result.speedup is None or not math.isfinite(result.speedup) or result.speedup <= 0:
+        return cfg.unstable_reward
+    return max(-cfg.max_log_speedup, min(cfg.max_log_speedup, math.log(result.speedup)))
+
+
+def group_normalize(rewards: Sequence[float], config: RewardConfig | None = None) -> list[float]:
+    """(r - mean) / (std + eps) over one group, clipped to +-`advantage_clip`; all-equal groups give zeros."""
+    cfg = config or RewardConfig()
+    if not rewards:
+        return []
+    mean = sum(rewards) / len(rewards)
+    std = math.sqrt(sum((r - mean) ** 2 for r in rewards) / len(rewards))
+    clip = cfg.advantage_clip
+    return [max(-clip, min(clip, (r - mean) / (std + cfg.epsilon))) for r in rewards]
+
+
+def rewards_for_groups(
+    results: Sequence[EvalResult | None], group_size: int, config: RewardConfig | None = None
+) -> list[float]:
+    """Shaped, group-normalized, clipped rewards for verdicts laid out as consecutive groups of `group_size`.
+
+    This is the whole reward outside a trainer (e.g. to score a batch of sampled kernels).
+    """
+    if group_size < 1 or len(results) % group_size:
+        raise ValueError(f"{len(results)} results do not split into groups of {group_size}")
+    shaped = [shaped_reward(r, config) for r in results]
+    out: list[float] = []
+    for start in range(0, len(shaped), group_size):
+        out.extend(group_normalize(shaped[start:start + group_size], config))
+    return out
+
+
+# judge(prompts, completions, task_ids) -> one verdict (or None) per completion.
+Judge = Callable[[list[Any], list[Any], list[str]], Awaitable[list[EvalResult | None]]]
+
+
+def completion_text(completion: Any) -> str:
+    """The text of a TRL completion: a plain string, or a conversational list of messages."""
+    if isinstance(completion, str):
+        return completion
+    return "".join(m.get("content") or "" for m in completion if m.get("role") == "assistant")
+
+
+def trl_reward_function(judge: Judge, config: RewardConfig | None = None) -> Callable[..., Awaitable[list[float]]]:
+    """An async reward function with TRL's signature: `(prompts, completions, task_id, **kwargs) -> list[float]`.
+
+    It returns shaped rewards without group normalization: GRPOTrainer normalizes per prompt group itself
+    (`scale_rewards="group"`), and normalizing twice would clip before TRL sees the raw spread. The dataset
+    must carry a `task_id` column (TRL passes dataset columns to reward functions as keyword arguments).
+    """
+
+    async def kernel_speedup_reward(prompts: list[Any], completions: list[Any], task_id: list[str],
+                                    **_trainer_kwargs: Any) -> list[float]:
+        verdicts = await judge(prompts, completions, task_id)
+        return [shaped_reward(v, config) for v in verdicts]
+
+    return kernel_speedup_reward

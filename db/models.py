@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from evaluator.baseline_result import BaselineStatus
 from evaluator.result import Reason, Stage, Status
 
 # Explicit constraint names make migrations reproducible and let Alembic compare constraints by name on
@@ -270,9 +271,18 @@ class BaselineTimingModel(Base):
     hardware_id: Mapped[int | None] = mapped_column(ForeignKey("hardware.id"))
     platform: Mapped[str] = mapped_column(String(32))
     kind: Mapped[BaselineKind] = mapped_column(enum_column(BaselineKind))
-    median_ms: Mapped[float]
+    status: Mapped[BaselineStatus] = mapped_column(
+        enum_column(BaselineStatus), default=BaselineStatus.measured, server_default=BaselineStatus.measured.value
+    )
+    message: Mapped[str | None] = mapped_column(Text)
+    # None when the measurement failed (see `status`/`message`).
+    median_ms: Mapped[float | None]
     min_ms: Mapped[float | None]
     ci: Mapped[list[Any] | None]
+    # Compile baselines: eager time / this time, median of per-bucket ratios, with its 95% interval.
+    vs_eager: Mapped[float | None]
+    vs_eager_lo: Mapped[float | None]
+    vs_eager_hi: Mapped[float | None]
     harness_version: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from db.models import BaselineKind, RunKind, RunStatus, TurnOutcome
+from evaluator.baseline_result import BaselineStatus
 from evaluator.result import EvalResult
 
 
@@ -124,11 +125,14 @@ class BaselineRow:
     hardware_id: int | None
     platform: str
     kind: BaselineKind
-    median_ms: float
+    median_ms: float | None
     min_ms: float | None
     ci: tuple[float, float] | None
     harness_version: str
     created_at: datetime
+    status: BaselineStatus = BaselineStatus.measured
+    message: str | None = None
+    vs_eager: tuple[float, float, float] | None = None
 
 
 @dataclass(frozen=True)

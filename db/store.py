@@ -53,6 +53,7 @@ from db.rows import (
     TrajectoryRow,
     TurnRow,
 )
+from evaluator.baseline_result import BaselineStatus
 from evaluator.hashing import normalized_hash
 from evaluator.result import HARNESS_VERSION, EvalResult, Reason, Status
 from tasks.model import Task
@@ -329,6 +330,9 @@ def _baseline_row(m: BaselineTimingModel) -> BaselineRow:
         min_ms=m.min_ms,
         ci=ci,
         harness_version=m.harness_version,
+        status=m.status,
+        message=m.message,
+        vs_eager=None if m.vs_eager is None else (m.vs_eager, m.vs_eager_lo or m.vs_eager, m.vs_eager_hi or m.vs_eager),
         created_at=_utc(m.created_at),
     )
 
@@ -410,7 +414,8 @@ class Store:
     def upsert_task(self, task: Task) -> None:
         """Insert `task`, or update the stored copy (same id) to its current source and hash.
 
-        `held_out` is left as it is: it is set only through `set_held_out`.
+        A task that says it is held out (`Task.held_out`: the suite's list, `tasks import --held-out`) marks the
+        row held out; otherwise the mark is left as it is (`set_held_out` sets or clears it).
         """
         with self._write.begin() as session:
             self._upsert_task(session, task)
@@ -456,6 +461,8 @@ class Store:
         for key, value in values.items():
             # Assigning equal values is not a change, so an unchanged task is not rewritten.
             setattr(row, key, value)
+        if task.held_out:
+            row.held_out = True
         session.flush()
         return row
 
@@ -795,6 +802,14 @@ class Store:
             session.add(RunModel(id=run_id, kind=RunKind(kind), config=_json_safe(config or {})))
         return run_id
 
+    def set_run_config(self, run_id: str, config: dict[str, Any]) -> None:
+        """Replace a run's stored config (a job that learns its outcome only at the end records it here)."""
+        with self._write.begin() as session:
+            row = session.get(RunModel, run_id)
+            if row is None:
+                raise NotFoundError(f"no run {run_id!r} in the store")
+            row.config = _json_safe(config)
+
     def finish_run(self, run_id: str, status: RunStatus | str = RunStatus.finished) -> None:
         """Mark a run finished, failed or interrupted, stamping `finished_at`."""
         status = RunStatus(status)
@@ -973,14 +988,21 @@ class Store:
         task_hash: str,
         platform: str,
         kind: BaselineKind | str,
-        median_ms: float,
+        median_ms: float | None,
         *,
         hardware_id: int | None = None,
         min_ms: float | None = None,
         ci: tuple[float, float] | None = None,
         harness_version: str = HARNESS_VERSION,
+        status: BaselineStatus | str = BaselineStatus.measured,
+        message: str | None = None,
+        vs_eager: tuple[float, float, float] | None = None,
     ) -> int:
-        """Store a measured reference time of one task version on one machine; returns its id."""
+        """Store a reference time of one task version on one machine; returns its id.
+
+        A failed measurement is stored too (`median_ms` None, `status` and `message` say why); `vs_eager` is a
+        compile baseline's (ratio, low, high) of eager time over its time.
+        """
         with self._write.begin() as session:
             if session.get(TaskModel, task_id) is None:
                 raise NotFoundError(f"task {task_id!r} is not in the store; call upsert_task first")
@@ -990,9 +1012,14 @@ class Store:
                 hardware_id=hardware_id,
                 platform=platform,
                 kind=BaselineKind(kind),
+                status=BaselineStatus(status),
+                message=message,
                 median_ms=median_ms,
                 min_ms=min_ms,
                 ci=None if ci is None else _json_safe(list(ci)),
+                vs_eager=None if vs_eager is None else vs_eager[0],
+                vs_eager_lo=None if vs_eager is None else vs_eager[1],
+                vs_eager_hi=None if vs_eager is None else vs_eager[2],
                 harness_version=harness_version,
             )
             session.add(row)

@@ -9,6 +9,9 @@ from typing import Any
 
 _EXPORTS = {
     "evaluate": "evaluator.api",
+    "measure_baselines": "evaluator.api",
+    "BaselineResult": "evaluator.baseline_result",
+    "BaselineStatus": "evaluator.baseline_result",
     "EvalOptions": "evaluator.request",
     "HARNESS_VERSION": "evaluator.result",
     "EvalResult": "evaluator.result",

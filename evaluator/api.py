@@ -12,11 +12,12 @@ from pathlib import Path
 
 import torch
 
+from evaluator.baseline_result import BaselineResult, BaselineStatus
 from evaluator.build.cache import cache_root
 from evaluator.hashing import normalized_hash
 from evaluator.platforms import get_platform
-from evaluator.request import EvalOptions, EvalRequest
-from evaluator.result import EvalResult, Reason, Stage, Status
+from evaluator.request import EvalOptions, EvalRequest, RequestMode
+from evaluator.result import EvalResult, Reason, Stage, Status, Verification
 from evaluator.sandbox.launcher import ChildOutcome, run_child
 from evaluator.static_checks import check_source
 from tasks.loader import task_at_size
@@ -95,6 +96,47 @@ def evaluate(task: Task, candidate_source: str, platform: str = "cpu",
         shutil.rmtree(private, ignore_errors=True)
     result = _to_result(outcome, opts)
     return result.model_copy(update={**common, "wall_seconds": time.perf_counter() - start})
+
+
+def measure_baselines(task: Task, platform: str = "cpu", options: EvalOptions | None = None) -> BaselineResult:
+    """Time the task's PyTorch eager model against `torch.compile` of it, side by side, in a sandbox child.
+
+    Same size, threads, timing protocol and timing lock as `evaluate`, so the times compare with its speedups.
+    Platforms that time nothing on this machine (Triton interpreted, CUDA compile-checked) return `not_timed`.
+    """
+    opts = options or EvalOptions()
+    start = time.perf_counter()
+    plat = get_platform(platform)
+    task = resolve_size(task, opts.size, plat.name)
+    common = dict(platform=plat.name, task_id=task.id, task_hash=task.source_hash, size=task.size)
+    if plat.verification() is not Verification.native:
+        return BaselineResult(status=BaselineStatus.not_timed, message=f"{plat.name} times nothing here "
+                              f"({plat.verification().label})", **common)
+    threads = opts.threads or default_threads()
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        hardware = plat.hardware().description
+        plat.prepare()
+    finally:
+        torch.set_num_threads(previous)
+    private = tempfile.mkdtemp(prefix="kw_base_")
+    try:
+        request = EvalRequest(mode=RequestMode.baselines, task=task, candidate_source="", platform=plat.name,
+                              options=opts, nonce=uuid.uuid4().hex, private_dir=private,
+                              cache_dir=str(cache_root()), timing_lock=str(timing_lock_path(plat.name)))
+        outcome = run_child(request, threads, plat.child_env(), plat.limit_address_space)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+    finals = [m["baseline"] for m in outcome.messages if "baseline" in m]
+    if finals:
+        result = BaselineResult.model_validate(finals[-1])
+    else:
+        why = "timed out" if outcome.timed_out else f"exited with code {outcome.returncode}"
+        tail = outcome.log.strip().splitlines()[-1:] or ["no output"]
+        result = BaselineResult(status=BaselineStatus.error, message=f"the baseline run {why}: {tail[0][:300]}",
+                                platform=plat.name, log=outcome.log[-8000:])
+    return result.model_copy(update={**common, "hardware": hardware, "wall_seconds": time.perf_counter() - start})
 
 
 def _to_result(outcome: ChildOutcome, opts: EvalOptions) -> EvalResult:

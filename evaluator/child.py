@@ -19,13 +19,14 @@ from typing import Any, TextIO
 
 import torch
 
+from evaluator.baselines import BaselinePipeline
 from evaluator.build.errors import BuildError, UnsafeSourceError
 from evaluator.compare import ErrorStats, Mismatch, check_output_type, compare, inputs_unchanged
 from evaluator.dispatch_guard import DispatchRecorder
 from evaluator.integrity import TorchIntegrity
 from evaluator.platforms import get_platform
 from evaluator.platforms.base import Platform
-from evaluator.request import EvalRequest
+from evaluator.request import EvalRequest, RequestMode
 from evaluator.result import CorrectnessStats, EvalResult, Reason, Stage, Status, TimingStats, Verification
 from evaluator.sandbox.guard import SandboxGuard, install
 from evaluator.sanity import above_peak
@@ -435,6 +436,11 @@ def main() -> None:
     netns = os.environ.pop("KW_PARENT_NETNS", "")
     if netns and os.path.exists("/proc/self/ns/net") and os.readlink("/proc/self/ns/net") == netns:
         print("sandbox note: no separate network namespace on this machine; sockets are blocked by the audit hook")
+    if req.mode is RequestMode.baselines:
+        # Trusted code only (the task's own Model): its failures are the harness's, reported by the parent.
+        channel.send(baseline=json.loads(BaselinePipeline(req).run().model_dump_json()))
+        sys.stdout.flush()
+        os._exit(0)
     pipeline = Pipeline(req, channel)
     try:
         result = pipeline.run()

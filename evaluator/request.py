@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 from pydantic import BaseModel, Field
 
 from evaluator.platforms.base import Peaks
@@ -24,10 +26,20 @@ class EvalOptions(BaseModel):
     max_file_mb: int = Field(default=1024, ge=1)
     seed: int = 0
     size: str | None = Field(default=None, description="problem size (tasks/sizes.py); default: the platform's")
+    compile_baseline: bool = Field(default=True, description="baseline measurements also time torch.compile")
+
+
+class RequestMode(str, Enum):
+    """What the child is asked to do."""
+
+    candidate = "candidate"  # judge a candidate kernel (build, correctness, timing, sanity)
+    baselines = "baselines"  # time the task's PyTorch eager model against torch.compile of it
 
 
 class EvalRequest(BaseModel):
     """One evaluation as the sandboxed child receives it."""
+
+    mode: RequestMode = RequestMode.candidate
 
     task: Task
     candidate_source: str

@@ -165,7 +165,7 @@ def test_open_creates_every_table_and_is_idempotent(db_url: str) -> None:
         assert ALL_TABLES | {"alembic_version"} <= tables
         assert len(second.evaluations_for_task(task.id)) == 1
         with second.engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0002"]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0003"]
 
 
 def test_migration_schema_matches_models(store: Store) -> None:

@@ -8,6 +8,8 @@ tasks whose reference output is degenerate (REWARD_HACKS.md row 7).
 
 from __future__ import annotations
 
+import functools
+
 import ast
 import json
 import operator
@@ -229,8 +231,15 @@ def load_task_source(
     return task
 
 
+@functools.cache
+def suite_held_out() -> frozenset[str]:
+    """Ids of the suite's held-out tasks (`tasks/suite/held_out.txt`): benchmark-only, never training data."""
+    lines = (SUITE_DIR / "held_out.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
+
+
 def load_task(path: str | Path, probe: bool = True, task_id: str | None = None) -> Task:
-    """Load a task file; `probe=False` parses only (fast, for listings)."""
+    """Load a task file; `probe=False` parses only (fast, for listings). Suite tasks carry their held-out mark."""
     p = Path(path)
     if not p.is_file():
         raise TaskLoadError(str(p), "no such file")
@@ -239,6 +248,8 @@ def load_task(path: str | Path, probe: bool = True, task_id: str | None = None) 
     except (OSError, UnicodeDecodeError) as exc:
         raise TaskLoadError(str(p), f"cannot read: {exc}") from exc
     task = parse_task(source, str(p), path=p, task_id=task_id)
+    if p.resolve().parent.parent == SUITE_DIR.resolve() and task.id in suite_held_out():
+        task = task.model_copy(update={"held_out": True})
     if probe:
         result = probe_task(task)
         task = task.model_copy(update={"input_groups": result.input_groups})

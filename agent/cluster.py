@@ -14,7 +14,7 @@ from typing import Any
 import ray
 from pydantic import BaseModel, Field
 
-from evaluator import EvalOptions, EvalResult, evaluate
+from evaluator import BaselineResult, EvalOptions, EvalResult, evaluate, measure_baselines
 from evaluator.platforms import get_platform
 from evaluator.platforms.base import HardwareInfo, Peaks
 from tasks.model import Task
@@ -45,6 +45,9 @@ class Evaluator:
 
     def evaluate(self, task: Task, source: str, options: EvalOptions) -> EvalResult:
         return evaluate(task, source, self.platform.name, options)
+
+    def baselines(self, task: Task, options: EvalOptions) -> BaselineResult:
+        return measure_baselines(task, self.platform.name, options)
 
 
 def default_workers() -> int:
@@ -102,15 +105,30 @@ class Cluster:
 
     async def evaluate(self, task: Task, source: str, options: EvalOptions) -> EvalResult:
         """Run one evaluation on the next idle actor."""
+        actor = await self._acquire()
+        try:
+            return await actor.evaluate.remote(task, source, options)
+        finally:
+            self._release(actor)
+
+    async def baselines(self, task: Task, options: EvalOptions) -> BaselineResult:
+        """Time the task's eager model against torch.compile on the next idle actor."""
+        actor = await self._acquire()
+        try:
+            return await actor.baselines.remote(task, options)
+        finally:
+            self._release(actor)
+
+    async def _acquire(self) -> Any:
         if self._idle is None:
             self._idle = asyncio.Queue()
             for actor in self.actors:
                 self._idle.put_nowait(actor)
-        actor = await self._idle.get()
-        try:
-            return await actor.evaluate.remote(task, source, options)
-        finally:
-            self._idle.put_nowait(actor)
+        return await self._idle.get()
+
+    def _release(self, actor: Any) -> None:
+        assert self._idle is not None
+        self._idle.put_nowait(actor)
 
     def shutdown(self) -> None:
         """Kill our actors (and with them any evaluation in flight); disconnect, stopping Ray if we started it."""

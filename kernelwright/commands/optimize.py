@@ -11,13 +11,14 @@ from typing import Annotated
 import typer
 
 from agent.cluster import Cluster, ClusterConfig
-from agent.providers import PROVIDERS, Provider, ProviderConfig, ProviderError, get_provider
+from agent.providers import Provider, ProviderConfig, ProviderError, get_provider
 from agent.runner import OptimizeConfig, Optimizer, load_config_task
 from agent.search import SearchConfig
 from agent.summary import RunSummary
 from db import Store
 from evaluator import EvalOptions
 from evaluator.platforms import available_platforms
+from kernelwright.commands import options as opt
 from kernelwright.console import err, out
 from kernelwright.console import fail as _fail
 from kernelwright.settings import Settings
@@ -48,38 +49,33 @@ def _write_out(summary: RunSummary, out_path: Path | None) -> str:
 
 def optimize_cmd(
     op: Annotated[str | None, typer.Argument(help="a KernelBench-format operator file (or a suite id)")] = None,
-    platform: Annotated[str, typer.Option(help="target platform")] = "cpu",
-    provider: Annotated[str, typer.Option(help=f"LLM provider: {', '.join(PROVIDERS)} (examples = offline "
-                                          "replay of the suite's example solutions)")] = "openai",
-    model: Annotated[str, typer.Option(help="model name at the endpoint")] = "gpt-4o-mini",
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL "
-                                                 "or api.openai.com)")] = None,
-    api_key_env: Annotated[str, typer.Option(help="environment variable holding the API key")] = "OPENAI_API_KEY",
-    temperature: Annotated[float, typer.Option(help="sampling temperature")] = 0.7,
-    max_tokens: Annotated[int, typer.Option(help="max tokens per reply")] = 8192,
-    stream: Annotated[bool, typer.Option(help="stream replies")] = False,
-    price_in: Annotated[float, typer.Option(help="USD per million prompt tokens, for cost accounting")] = 0.0,
-    price_out: Annotated[float, typer.Option(help="USD per million completion tokens")] = 0.0,
+    platform: opt.Platform = "cpu",
+    provider: opt.ProviderName = "openai",
+    model: opt.Model = "gpt-4o-mini",
+    base_url: opt.BaseUrl = None,
+    api_key_env: opt.ApiKeyEnv = "OPENAI_API_KEY",
+    temperature: opt.Temperature = 0.7,
+    max_tokens: opt.MaxTokens = 8192,
+    stream: opt.Stream = False,
+    price_in: opt.PriceIn = 0.0,
+    price_out: opt.PriceOut = 0.0,
     trajectories: Annotated[int, typer.Option(help="parallel trajectories")] = 2,
     turns: Annotated[int, typer.Option(help="refinement turns per trajectory")] = 4,
-    patience: Annotated[int, typer.Option(help="stop a trajectory after this many turns without a new best")] = 2,
-    max_failures: Annotated[int, typer.Option(help="stop a trajectory after this many failed turns in a row")] = 3,
+    patience: opt.Patience = 2,
+    max_failures: opt.MaxFailures = 3,
     out_file: Annotated[Path | None, typer.Option("--out", help="write the best verified kernel here")] = None,
     resume: Annotated[str | None, typer.Option(help="continue a stopped run by id (its stored config is used; "
                                                "only --base-url, --out and the Ray options apply)")]
     = None,
-    workers: Annotated[int | None, typer.Option(help="evaluator actors on CPU (default: one per two cores)")]
-    = None,
-    ray_address: Annotated[str | None, typer.Option(help="join an existing Ray cluster (default: start one "
-                                                    "locally)")] = None,
-    allow_torch: Annotated[bool, typer.Option("--allow-torch", help="the track where calling PyTorch is allowed")]
-    = False,
-    threads: Annotated[int | None, typer.Option(help="threads for both sides (default: half the cores)")] = None,
-    trials: Annotated[int, typer.Option(help="correctness trials per evaluation")] = 3,
-    timeout: Annotated[float, typer.Option(help="wall-clock limit per evaluation, seconds")] = 300.0,
-    seed: Annotated[int, typer.Option(help="seed for exemplar sampling")] = 0,
+    workers: opt.Workers = None,
+    ray_address: opt.RayAddress = None,
+    allow_torch: opt.AllowTorch = False,
+    threads: opt.Threads = None,
+    trials: opt.Trials = 3,
+    timeout: opt.Timeout = 300.0,
+    seed: opt.Seed = 0,
     as_json: Annotated[bool, typer.Option("--json", help="no live view; print the summary as JSON")] = False,
-    db_url: Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")] = None,
+    db_url: opt.DbUrl = None,
 ) -> None:
     """Search for a faster kernel for OP: N trajectories x T turns, each candidate verified and timed."""
     if (op is None) == (resume is None):
@@ -97,14 +93,11 @@ def optimize_cmd(
             if platform not in available_platforms():
                 raise _fail(f"unknown platform {platform!r}; available: {', '.join(available_platforms())}",
                             as_json)
-            provider_cfg = ProviderConfig(name=provider, model=model if provider != "examples" else "examples",
-                                          base_url=base_url, api_key_env=api_key_env, temperature=temperature,
-                                          max_tokens=max_tokens, stream=stream, price_in_per_mtok=price_in,
-                                          price_out_per_mtok=price_out)
+            provider_cfg = opt.provider_config(provider, model, base_url, api_key_env, temperature, max_tokens,
+                                               stream, price_in, price_out)
             search = SearchConfig(trajectories=trajectories, turns=turns, patience=patience,
                                   max_failures=max_failures, seed=seed)
-            options = EvalOptions(allow_torch=allow_torch, threads=threads, correctness_trials=trials,
-                                  timeout_s=timeout)
+            options = opt.eval_options(allow_torch, threads, trials, timeout)
             config = _new_config(op, platform, provider_cfg, search, options)  # type: ignore[arg-type]
         task = load_config_task(config)
     except TaskLoadError as exc:

@@ -8,8 +8,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from agent.runner import Event, EventKind
 from agent.search import is_verified_speedup
+from agent.task_search import Event, EventKind
 from db.models import TurnOutcome
 from evaluator.result import EvalResult
 

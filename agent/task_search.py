@@ -1,0 +1,242 @@
+"""One task's search inside a run: N trajectories x T turns over an LLM and Ray evaluators, all stored.
+
+Shared by `optimize` (one task per run) and `bench` (many tasks per run). Each turn: build the prompt (task,
+same-category example, hardware, contrastive exemplars from the store, last verdict), ask the model, extract the
+candidate, serve the verdict from the evaluation cache or from an evaluator actor, record it, and turn it into the
+next prompt's feedback. A resumed run replays its stored turns to rebuild each trajectory's state and never
+re-runs a stored evaluation (cache key: task version, candidate hash, platform, harness version, allow_torch).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass, field
+from enum import Enum
+
+from pydantic import BaseModel
+
+from agent.cluster import Cluster
+from agent.exemplars import Exemplar, sample_exemplars, speedup_bucket
+from agent.extract import extract_candidate
+from agent.prompts import PromptBuilder, PromptInputs, feedback_for, no_code_feedback
+from agent.prompts.builder import same_category_example
+from agent.providers import ChatMessage, CompletionContext, Provider, ProviderError
+from agent.search import SearchConfig, TrajectoryState
+from db import Store
+from db.models import RunStatus, TurnOutcome
+from evaluator import EvalOptions, EvalResult
+from evaluator.api import default_threads
+from evaluator.hashing import normalized_hash
+from evaluator.platforms.base import HardwareInfo, Peaks
+from evaluator.result import HARNESS_VERSION
+from tasks.model import Task
+
+
+class EventKind(str, Enum):
+    run_started = "run_started"
+    phase = "phase"
+    turn_done = "turn_done"
+    trajectory_done = "trajectory_done"
+    baseline_done = "baseline_done"
+
+
+class Event(BaseModel):
+    """Progress for the live views."""
+
+    kind: EventKind
+    run_id: str
+    task_id: str | None = None
+    trajectory: int | None = None
+    turn: int | None = None
+    phase: str = ""
+    outcome: TurnOutcome | None = None
+    result: EvalResult | None = None
+    improved: bool = False
+    message: str = ""
+
+
+EventSink = Callable[[Event], None]
+EvalJob = asyncio.Task[tuple[int, int, EvalResult]]
+
+
+@dataclass
+class SearchContext:
+    """What every task search of one run shares: the store, the model, the evaluators and the machine."""
+
+    store: Store
+    provider: Provider
+    cluster: Cluster
+    run_id: str
+    platform: str
+    search: SearchConfig
+    eval: EvalOptions
+    on_event: EventSink
+    hardware: HardwareInfo | None = None
+    peaks: Peaks | None = None
+    hardware_id: int | None = None
+    # Candidates being evaluated right now, by (task version, normalized hash): duplicates share the job.
+    inflight: dict[tuple[str, str], EvalJob] = field(default_factory=dict)
+    # Bounds how many trajectories run at once (bench); None: no bound.
+    limiter: asyncio.Semaphore | None = None
+
+
+class TaskSearch:
+    """The trajectories of one task in a run. `prepare()` (creates or replays them), then `await run()`."""
+
+    def __init__(self, ctx: SearchContext, task: Task, resuming: bool) -> None:
+        self.ctx, self.task, self.resuming = ctx, task, resuming
+        self.builder = PromptBuilder()
+        self.example = same_category_example(task, ctx.platform)
+        self.states: list[TrajectoryState] = []
+
+    def prepare(self) -> list[TrajectoryState]:
+        """Create this task's trajectories, or rebuild stored ones by replaying their turns."""
+        ctx = self.ctx
+        existing = ({t.index: t for t in ctx.store.trajectories_for_run(ctx.run_id) if t.task_id == self.task.id}
+                    if self.resuming else {})
+        for index in range(ctx.search.trajectories):
+            row = existing.get(index)
+            if row is None:
+                db_id = ctx.store.add_trajectory(ctx.run_id, self.task.id, index)
+                self.states.append(TrajectoryState(index=index, db_id=db_id))
+                continue
+            state = TrajectoryState(index=index, db_id=row.id)
+            self._replay(state)
+            if row.status is RunStatus.finished:
+                state.stop_reason = row.stop_reason or state.stop_reason or "finished"
+            self.states.append(state)
+        return self.states
+
+    def close(self, status: RunStatus) -> None:
+        """Trajectories that stopped on their own are already closed; the rest share the run's fate."""
+        for state in self.states:
+            if not state.done:
+                self.ctx.store.finish_trajectory(state.db_id, status, state.stop_reason)
+
+    async def run(self) -> None:
+        """Run every unfinished trajectory to its stop."""
+        await asyncio.gather(*(self._trajectory(s) for s in self.states if not s.done))
+
+    # --- trajectories ---------------------------------------------------------------------------------
+
+    def _replay(self, state: TrajectoryState) -> None:
+        """Rebuild a stored trajectory's counters and feedback; a turn cut off before its verdict is re-judged
+        when the trajectory continues (from the cache if its evaluation was stored)."""
+        store, search = self.ctx.store, self.ctx.search
+        for turn in store.turns_for_trajectory(state.db_id):
+            if turn.outcome is None:
+                state.pending_turn_id = turn.id
+                continue
+            result = None
+            if turn.evaluation_id is not None:
+                row = store.get_evaluation(turn.evaluation_id)
+                result = row.result if row is not None else None
+            state.observe(result, search)
+            if result is not None:
+                state.feedback = feedback_for(result, self.task)
+                state.parent_candidate_id = turn.candidate_id
+            elif turn.outcome is TurnOutcome.no_code:
+                state.feedback = no_code_feedback()
+
+    async def _trajectory(self, state: TrajectoryState) -> None:
+        limiter: AbstractAsyncContextManager[object] = self.ctx.limiter or nullcontext()
+        async with limiter:
+            while not state.done:
+                await self._turn(state)
+        self.ctx.store.finish_trajectory(state.db_id, RunStatus.finished, state.stop_reason)
+        self._event(EventKind.trajectory_done, state, message=state.stop_reason or "")
+
+    async def _turn(self, state: TrajectoryState) -> None:
+        ctx, turn = self.ctx, state.turns_done
+        if state.pending_turn_id is not None:
+            # Resume: this turn's reply is stored; only its verdict is missing.
+            pending, state.pending_turn_id = state.pending_turn_id, None
+            stored = next(t for t in ctx.store.turns_for_trajectory(state.db_id) if t.id == pending)
+            await self._judge(state, turn, pending, stored.reply)
+            return
+        messages = self._messages(state, turn)
+        self._event(EventKind.phase, state, turn, phase="asking the model")
+        context = CompletionContext(task=self.task, platform=ctx.platform, trajectory=state.index, turn=turn)
+        prompt = json.dumps([m.model_dump() for m in messages])
+        try:
+            completion = await ctx.provider.complete(messages, context)
+        except ProviderError as exc:
+            if exc.fatal:
+                raise
+            ctx.store.add_turn(state.db_id, turn, prompt, "", model=ctx.provider.config.model,
+                               outcome=TurnOutcome.llm_error)
+            state.observe(None, ctx.search)
+            self._event(EventKind.turn_done, state, turn, outcome=TurnOutcome.llm_error, message=str(exc))
+            return
+        turn_id = ctx.store.add_turn(
+            state.db_id, turn, prompt, completion.text, model=completion.model, reasoning=completion.reasoning,
+            prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
+            latency_s=completion.latency_s, cost_usd=completion.cost_usd)
+        await self._judge(state, turn, turn_id, completion.text)
+
+    async def _judge(self, state: TrajectoryState, turn: int, turn_id: int, reply: str) -> None:
+        ctx = self.ctx
+        source = extract_candidate(reply)
+        if source is None:
+            ctx.store.set_turn_outcome(turn_id, TurnOutcome.no_code)
+            state.observe(None, ctx.search)
+            state.feedback = no_code_feedback()
+            self._event(EventKind.turn_done, state, turn, outcome=TurnOutcome.no_code,
+                        message="the reply had no ModelNew code block")
+            return
+        digest = normalized_hash(source)
+        cached = ctx.store.find_evaluation_row(self.task.source_hash, digest, ctx.platform, HARNESS_VERSION,
+                                               ctx.eval.allow_torch)
+        if cached is not None:
+            outcome, candidate_id, evaluation_id, result = (TurnOutcome.cached, cached.candidate_id, cached.id,
+                                                            cached.result)
+        else:
+            self._event(EventKind.phase, state, turn, phase="evaluating")
+            # Two trajectories that produce the same kernel at once share one evaluation.
+            key = (self.task.source_hash, digest)
+            job = ctx.inflight.get(key)
+            outcome = TurnOutcome.cached if job is not None else TurnOutcome.evaluated
+            if job is None:
+                job = asyncio.create_task(self._evaluate(source, state.parent_candidate_id, turn_id))
+                ctx.inflight[key] = job
+            candidate_id, evaluation_id, result = await job
+        ctx.store.set_turn_outcome(turn_id, outcome, candidate_id=candidate_id, evaluation_id=evaluation_id)
+        improved = state.observe(result, ctx.search)
+        state.feedback = feedback_for(result, self.task)
+        state.parent_candidate_id = candidate_id
+        self._event(EventKind.turn_done, state, turn, outcome=outcome, result=result, improved=improved,
+                    message=result.message)
+
+    async def _evaluate(self, source: str, parent_id: int | None, turn_id: int) -> tuple[int, int, EvalResult]:
+        ctx = self.ctx
+        result = await ctx.cluster.evaluate(self.task, source, ctx.eval)
+        evaluation_id = ctx.store.record_evaluation(self.task, source, result, hardware_id=ctx.hardware_id,
+                                                    parent_id=parent_id, turn_id=turn_id)
+        row = ctx.store.get_evaluation(evaluation_id)
+        assert row is not None
+        return row.candidate_id, evaluation_id, result
+
+    # --- prompts and events ---------------------------------------------------------------------------
+
+    def _messages(self, state: TrajectoryState, turn: int) -> list[ChatMessage]:
+        ctx = self.ctx
+        rng = random.Random(ctx.search.seed * 1_000_003 + state.index * 1009 + turn)
+        scored = ctx.store.scored_candidates(self.task.source_hash, ctx.platform, HARNESS_VERSION,
+                                             ctx.eval.allow_torch)
+        pool = [Exemplar(source=c.source, speedup=r.speedup or 0.0, ci_low=(r.speedup_ci or (0.0, 0.0))[0],
+                         ci_high=(r.speedup_ci or (0.0, 0.0))[1], bucket=speedup_bucket(r.speedup or 0.0))
+                for c, r in scored]
+        exemplars = sample_exemplars(pool, rng, k=ctx.search.exemplars)
+        opts = ctx.eval
+        inputs = PromptInputs(task=self.task, platform=ctx.platform, hardware=ctx.hardware, peaks=ctx.peaks,
+                              threads=opts.threads or default_threads(), allow_torch=opts.allow_torch,
+                              example=self.example, exemplars=exemplars, feedback=state.feedback)
+        return self.builder.build(inputs)
+
+    def _event(self, kind: EventKind, state: TrajectoryState, turn: int | None = None, **fields: object) -> None:
+        self.ctx.on_event(Event(kind=kind, run_id=self.ctx.run_id, task_id=self.task.id, trajectory=state.index,
+                                turn=turn, **fields))  # type: ignore[arg-type]

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from kernelwright.commands import evaluate, optimize, runs, tasks
+from kernelwright.commands import bench, evaluate, leaderboard, optimize, report, rescore, runs, tasks, traces, train
 
 app = typer.Typer(help="Kernelwright: LLM agents that write and verify fast kernels.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 app.command("eval")(evaluate.eval_cmd)
 app.command("optimize")(optimize.optimize_cmd)
+app.command("bench")(bench.bench_cmd)
+app.command("leaderboard")(leaderboard.leaderboard_cmd)
+app.command("report")(report.report_cmd)
+app.command("rescore")(rescore.rescore_cmd)
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(runs.app, name="runs")
+app.add_typer(traces.app, name="traces")
+app.add_typer(train.app, name="train")
 
 
 if __name__ == "__main__":

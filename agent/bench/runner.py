@@ -1,0 +1,126 @@
+"""The driver of `kernelwright bench`: every selected task's search, plus its baselines, as one stored run.
+
+Only this process writes to the store. Tasks run concurrently (at most `concurrency` trajectories at once) on
+the shared evaluator actors; the PyTorch eager and `torch.compile` baselines of each task are measured once per
+task version, machine, platform and harness version and reused by later runs. A run stopped any way (Ctrl-C,
+SIGKILL, a crash) resumes with `--resume RUN_ID`: stored turns are replayed and stored evaluations never re-run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from agent.bench.config import BenchConfig
+from agent.cluster import Cluster
+from agent.prompts import template_version
+from agent.providers import Provider
+from agent.task_search import Event, EventKind, EventSink, SearchContext, TaskSearch
+from db import Store
+from db.models import BaselineKind, RunKind, RunStatus
+from evaluator import BaselineResult, BaselineStatus
+from evaluator.result import HARNESS_VERSION
+from tasks.model import Task
+
+
+class BenchRunner:
+    """Runs (or resumes) one bench run. Call `run()` once; `run_id` is set as soon as the run exists."""
+
+    def __init__(self, store: Store, provider: Provider, cluster: Cluster, config: BenchConfig, tasks: list[Task],
+                 on_event: EventSink | None = None, resume_run_id: str | None = None) -> None:
+        self.store, self.provider, self.cluster, self.config, self.tasks = store, provider, cluster, config, tasks
+        self.on_event = on_event or (lambda _event: None)
+        self.run_id = resume_run_id or ""
+        self.resuming = resume_run_id is not None
+        self.searches: list[TaskSearch] = []
+
+    def run(self) -> str:
+        """Run every task to its end; Ctrl-C marks the run interrupted (resumable) and re-raises."""
+        for task in self.tasks:
+            self.store.upsert_task(task)
+        try:
+            asyncio.run(self._main())
+        except KeyboardInterrupt:
+            self._close(RunStatus.interrupted)
+            raise
+        except BaseException:
+            self._close(RunStatus.failed)
+            raise
+        self._close(RunStatus.finished)
+        return self.run_id
+
+    def _close(self, status: RunStatus) -> None:
+        for search in self.searches:
+            search.close(status)
+        if self.run_id:
+            self.store.finish_run(self.run_id, status)
+
+    async def _main(self) -> None:
+        try:
+            cfg = self.config
+            hardware, peaks = await self.cluster.hardware()
+            hardware_id = self.store.upsert_hardware(hardware.fingerprint, cfg.platform, hardware.description,
+                                                     hardware.details)
+            if self.resuming:
+                self.store.reopen_run(self.run_id)
+            else:
+                self.run_id = self.store.create_run(RunKind.bench, {
+                    "bench": cfg.model_dump(mode="json"), "provider_label": self.provider.label,
+                    "offline_provider": self.provider.offline, "prompt_template_version": template_version(),
+                    "harness_version": HARNESS_VERSION, "hardware": hardware.description,
+                    "hardware_id": hardware_id})
+            ctx = SearchContext(store=self.store, provider=self.provider, cluster=self.cluster, run_id=self.run_id,
+                                platform=cfg.platform, search=cfg.search, eval=cfg.eval, on_event=self.on_event,
+                                hardware=hardware, peaks=peaks, hardware_id=hardware_id,
+                                limiter=asyncio.Semaphore(cfg.concurrency))
+            self.searches = [TaskSearch(ctx, task, self.resuming) for task in self.tasks]
+            done = sum(state.turns_done if not state.done else cfg.search.turns
+                       for search in self.searches for state in search.prepare())
+            pending = [t for t in self.tasks if self._needs_baselines(t, hardware_id)]
+            self.on_event(Event(kind=EventKind.run_started, run_id=self.run_id, turn=done,
+                                message=f"{len(self.tasks)} tasks x {cfg.samples} samples x {cfg.search.turns} "
+                                f"turns; {len(pending)} tasks need baselines"))
+            await asyncio.gather(*(s.run() for s in self.searches),
+                                 *(self._baselines(t, hardware_id) for t in pending))
+        finally:
+            await self.provider.close()
+
+    # --- baselines ------------------------------------------------------------------------------------
+
+    def _needs_baselines(self, task: Task, hardware_id: int) -> bool:
+        kinds = [BaselineKind.eager, *([BaselineKind.compile] if self.config.eval.compile_baseline else [])]
+        for kind in kinds:
+            row = self.store.latest_baseline(task.id, hardware_id, self.config.platform, kind,
+                                             task_hash=task.source_hash, harness_version=HARNESS_VERSION)
+            if row is None or row.status is BaselineStatus.error:
+                return True
+        return False
+
+    async def _baselines(self, task: Task, hardware_id: int) -> None:
+        result = await self.cluster.baselines(task, self.config.eval)
+        record_baselines(self.store, task, result, hardware_id)
+        self.on_event(Event(kind=EventKind.baseline_done, run_id=self.run_id, task_id=task.id,
+                            message=f"{result.status.value}: {result.message}"))
+
+
+def record_baselines(store: Store, task: Task, result: BaselineResult, hardware_id: int | None) -> None:
+    """Store a baseline measurement as an eager row and (when asked for) a compile row."""
+    if result.status is BaselineStatus.not_timed:
+        return
+    common = dict(hardware_id=hardware_id, harness_version=result.harness_version)
+    eager = result.eager
+    if eager is None:
+        store.record_baseline(task.id, task.source_hash, result.platform, BaselineKind.eager, None,
+                              status=result.status, message=result.message, **common)  # type: ignore[arg-type]
+        return
+    store.record_baseline(task.id, task.source_hash, result.platform, BaselineKind.eager, eager.median_ms,
+                          min_ms=eager.min_ms, ci=eager.ci_ms, **common)  # type: ignore[arg-type]
+    if result.compile_seconds is None and result.compiled is None:
+        return  # the compile baseline was not asked for
+    comp = result.compiled
+    ratio = None
+    if result.compile_speedup is not None and result.compile_speedup_ci is not None:
+        ratio = (result.compile_speedup, *result.compile_speedup_ci)
+    store.record_baseline(task.id, task.source_hash, result.platform, BaselineKind.compile,
+                          None if comp is None else comp.median_ms, min_ms=None if comp is None else comp.min_ms,
+                          ci=None if comp is None else comp.ci_ms, status=result.status, message=result.message,
+                          vs_eager=ratio, **common)  # type: ignore[arg-type]

@@ -1,0 +1,152 @@
+"""`kernelwright bench`: run a model or agent config over a task suite, as one stored, resumable run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from contextlib import nullcontext
+from typing import Annotated
+
+import typer
+
+from agent.bench.config import BenchConfig, BenchTask, Split, Suite, describe_selection, select_tasks
+from agent.bench.metrics import run_metrics
+from agent.bench.runner import BenchRunner
+from agent.cluster import Cluster, ClusterConfig
+from agent.providers import Provider, ProviderError, get_provider
+from agent.search import SearchConfig
+from db import Store
+from evaluator.platforms import available_platforms
+from kernelwright.commands import options as opt
+from kernelwright.console import err, out, print_wide
+from kernelwright.console import fail as _fail
+from kernelwright.settings import Settings
+from kernelwright.views.bench_progress import BenchProgress
+from kernelwright.views.leaderboard import Format, render, title
+from tasks.errors import TaskLoadError
+from tasks.loader import load_task_source
+from tasks.model import Task
+
+
+def _resume_tasks(store: Store, config: BenchConfig) -> list[Task]:
+    """The run's tasks as stored when it started; a task whose source changed since cannot be resumed."""
+    tasks = []
+    for bench_task in config.tasks:
+        row = store.get_task(bench_task.id)
+        if row is None or row.source_hash != bench_task.source_hash:
+            raise TaskLoadError(bench_task.id, "the task changed since the run started; start a new bench run")
+        task = load_task_source(row.source, bench_task.origin, task_id=row.id, probe=False)
+        tasks.append(task.model_copy(update={"category": row.category, "level": row.level,
+                                             "held_out": row.held_out}))
+    return tasks
+
+
+def bench_cmd(
+    suite: Annotated[Suite | None, typer.Option(help="named task set (default builtin when no --tasks)")] = None,
+    tasks_glob: Annotated[list[str] | None, typer.Option("--tasks", help="task id glob, e.g. 'pooling/*' "
+                                                         "(repeatable)")] = None,
+    category: Annotated[str | None, typer.Option(help="only this category")] = None,
+    level: Annotated[int | None, typer.Option(help="only this level")] = None,
+    split: Annotated[Split, typer.Option(help="all, public (held-out excluded) or held-out")] = Split.all,
+    platform: opt.Platform = "cpu",
+    provider: opt.ProviderName = "openai",
+    model: opt.Model = "gpt-4o-mini",
+    base_url: opt.BaseUrl = None,
+    api_key_env: opt.ApiKeyEnv = "OPENAI_API_KEY",
+    temperature: opt.Temperature = 0.7,
+    max_tokens: opt.MaxTokens = 8192,
+    stream: opt.Stream = False,
+    price_in: opt.PriceIn = 0.0,
+    price_out: opt.PriceOut = 0.0,
+    samples: Annotated[int, typer.Option(help="independent samples (trajectories) per task, for pass@k")] = 1,
+    turns: Annotated[int, typer.Option(help="refinement turns per sample")] = 1,
+    patience: opt.Patience = 2,
+    max_failures: opt.MaxFailures = 3,
+    concurrency: Annotated[int, typer.Option(help="samples in flight at once, over all tasks")] = 8,
+    compile_baseline: Annotated[bool, typer.Option(help="also time torch.compile per task (once per task "
+                                                   "version and machine)")] = True,
+    resume: Annotated[str | None, typer.Option(help="continue a stopped bench run by id (its stored config is "
+                                               "used; only --base-url and the Ray options apply)")] = None,
+    workers: opt.Workers = None,
+    ray_address: opt.RayAddress = None,
+    allow_torch: opt.AllowTorch = False,
+    threads: opt.Threads = None,
+    trials: opt.Trials = 3,
+    timeout: opt.Timeout = 300.0,
+    seed: opt.Seed = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="no progress bars; print the run's metrics as JSON")]
+    = False,
+    db_url: opt.DbUrl = None,
+) -> None:
+    """Run every selected task (K samples x T turns each) and its baselines; prints the run's leaderboard row."""
+    store = Store(db_url or Settings().db_url)
+    try:
+        if resume is not None:
+            run = store.get_run(resume)
+            if run is None or "bench" not in (run.config or {}):
+                raise _fail(f"no bench run {resume!r} in the store (see `kernelwright leaderboard`)", as_json)
+            config = BenchConfig.model_validate(run.config["bench"])  # type: ignore[index]
+            if base_url is not None:
+                config.provider.base_url = base_url
+            tasks = _resume_tasks(store, config)
+        else:
+            if platform not in available_platforms():
+                raise _fail(f"unknown platform {platform!r}; available: {', '.join(available_platforms())}",
+                            as_json)
+            patterns = tasks_glob or []
+            tasks = select_tasks(suite, patterns, split, category, level)
+            if not tasks:
+                raise _fail("no task matches the selection (see `kernelwright tasks list`)", as_json)
+            config = BenchConfig(
+                selection=describe_selection(suite, patterns, split, category, level), split=split,
+                tasks=[BenchTask(id=t.id, origin=t.path or t.id, source_hash=t.source_hash) for t in tasks],
+                platform=platform,
+                provider=opt.provider_config(provider, model, base_url, api_key_env, temperature, max_tokens, stream,
+                                             price_in, price_out),
+                search=SearchConfig(trajectories=samples, turns=turns, patience=patience, max_failures=max_failures,
+                                    seed=seed),
+                eval=opt.eval_options(allow_torch, threads, trials, timeout, compile_baseline=compile_baseline),
+                concurrency=concurrency)
+        llm = get_provider(config.provider)
+    except TaskLoadError as exc:
+        raise _fail(str(exc), as_json) from exc
+    except ProviderError as exc:
+        raise _fail(str(exc), as_json) from exc
+    run_id = _run(store, llm, config, tasks, resume, ClusterConfig(address=ray_address, workers=workers), as_json)
+    metrics = run_metrics(store, run_id, config.split)
+    if as_json:
+        print(json.dumps(metrics.model_dump(mode="json", exclude={"tasks"})))
+        return
+    print_wide(render([metrics], Format.table, title(config.split.label, config.platform, None), None))
+    out.print(f"report: kernelwright report {run_id} --out report/{run_id}    "
+              f"leaderboard: kernelwright leaderboard --platform {config.platform}", highlight=False)
+
+
+def _run(store: Store, llm: Provider, config: BenchConfig, tasks: list[Task], resume: str | None,
+         cluster_cfg: ClusterConfig, as_json: bool) -> str:
+    """Check the provider, start Ray, run the bench under the progress view; always shut the actors down."""
+    try:
+        asyncio.run(llm.check())
+    except ProviderError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(code=1) from exc
+    cluster = Cluster(cluster_cfg, config.platform)
+    if not as_json:
+        err.print(f"bench: {len(tasks)} tasks ({config.selection}) on {config.platform} with "
+                  f"{llm.label}", highlight=False)
+    with err.status("starting Ray and evaluators…") if not as_json else nullcontext():
+        cluster.start()
+    view = None if as_json else BenchProgress(err, len(tasks), config.samples, config.search.turns)
+    runner = BenchRunner(store, llm, cluster, config, tasks, on_event=view, resume_run_id=resume)
+    try:
+        with view if view is not None else nullcontext():
+            return runner.run()
+    except KeyboardInterrupt:
+        err.print(f"\n[yellow]interrupted[/]; resume with: kernelwright bench --resume {runner.run_id}")
+        raise typer.Exit(code=130) from None
+    except ProviderError as exc:
+        err.print(f"[bold red]error:[/] {exc}\nresume with: kernelwright bench --resume {runner.run_id}",
+                  highlight=False)
+        raise typer.Exit(code=1) from exc
+    finally:
+        cluster.shutdown()

@@ -1,0 +1,62 @@
+"""The live view of a bench run: a progress bar over all turns with an ETA, baselines, and the tally so far."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from agent.task_search import Event, EventKind
+
+
+class BenchProgress:
+    """Consumes runner events; draws progress bars on a terminal, or prints a line per finished sample."""
+
+    def __init__(self, console: Console, tasks: int, samples: int, turns: int) -> None:
+        self.console, self.turns = console, turns
+        self.total = tasks * samples * turns
+        self.turns_seen: dict[tuple[str, int], int] = defaultdict(int)
+        self.correct: set[str] = set()
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=console,
+                                 disable=not console.is_terminal)
+        self.turn_bar = self.progress.add_task("turns", total=self.total)
+        self.base_bar = self.progress.add_task("baselines", total=0)
+
+    def __enter__(self) -> BenchProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(None, None, None)
+
+    def __call__(self, event: Event) -> None:
+        key = (event.task_id or "", event.trajectory or 0)
+        if event.kind is EventKind.run_started:
+            self.progress.update(self.turn_bar, completed=event.turn or 0)
+            base = event.message.rsplit("; ", 1)[-1].split()[0]
+            self.progress.update(self.base_bar, total=int(base) if base.isdigit() else 0)
+            self._line(f"run {event.run_id}: {event.message}")
+        elif event.kind is EventKind.turn_done:
+            self.turns_seen[key] += 1
+            self.progress.advance(self.turn_bar)
+            if event.result is not None and event.result.is_correct and event.task_id:
+                self.correct.add(event.task_id)
+            self.progress.update(self.turn_bar, description=f"turns ({len(self.correct)} tasks correct)")
+        elif event.kind is EventKind.trajectory_done:
+            # A trajectory that stops early skips its remaining turns.
+            left = self.turns - self.turns_seen[key]
+            if left > 0:
+                self.progress.advance(self.turn_bar, left)
+                self.turns_seen[key] = self.turns
+            self._line(f"{event.task_id} sample {event.trajectory}: {escape(event.message)}")
+        elif event.kind is EventKind.baseline_done:
+            self.progress.advance(self.base_bar)
+            self._line(f"{event.task_id} baselines: {escape(event.message)}")
+
+    def _line(self, text: str) -> None:
+        # On a terminal the bars carry the news; elsewhere (CI logs) one plain line per event.
+        if not self.console.is_terminal:
+            self.console.print(text, highlight=False)

@@ -1,0 +1,92 @@
+"""Leaderboard rendering: the same rows as a rich table, Markdown, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from enum import Enum
+
+from rich.table import Table
+
+from agent.bench.metrics import GroupMetrics, RunMetrics
+
+
+class Format(str, Enum):
+    table = "table"
+    markdown = "markdown"
+    csv = "csv"
+    json = "json"
+
+
+COLUMNS = ["rank", "run", "model", "provider", "platform", "hardware", "tasks", "samples x turns", "correct",
+           "fast_1", "fast_1.5", "fast_2", "geomean [95% CI]", "vs compile", "pass@1", "build err", "harness",
+           "status"]
+
+
+# The terminal table keeps what ranks runs; where they ran and under which harness goes in its caption.
+TABLE_COLUMNS = ["rank", "run", "model", "tasks", "samples x turns", "correct", "fast_1", "fast_2", "geomean [95% CI]",
+                 "vs compile", "pass@1", "build err"]
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
+
+
+def _x(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def _geomean(m: GroupMetrics) -> str:
+    if m.geomean is None or m.geomean_ci is None:
+        return "-"
+    return f"{m.geomean:.2f}x [{m.geomean_ci[0]:.2f}, {m.geomean_ci[1]:.2f}]"
+
+
+def row_cells(rank: int, run: RunMetrics, m: GroupMetrics) -> list[str]:
+    """One leaderboard row as display strings, in `COLUMNS` order."""
+    vs_compile = "-" if m.geomean_vs_compile is None else f"{m.geomean_vs_compile:.2f}x ({m.compile_tasks} tasks)"
+    return [str(rank), run.run_id, run.model, run.provider, run.platform, run.hardware, str(m.tasks),
+            f"{run.samples} x {run.turns}", _pct(m.correct_rate), _pct(m.fast_p.get("1")), _pct(m.fast_p.get("1.5")),
+            _pct(m.fast_p.get("2")), _geomean(m), vs_compile, _pct(m.pass_at_k.get("1")), _pct(m.build_error_rate),
+            ", ".join(run.harness_versions) + (" (rescored)" if run.rescored else ""), run.status.value]
+
+
+def title(split_label: str, platform: str | None, category: str | None) -> str:
+    """What the leaderboard covers, said plainly."""
+    parts = [f"split: {split_label}"]
+    parts += [f"platform: {platform}"] if platform else []
+    parts += [f"category: {category}"] if category else []
+    return "Kernelwright leaderboard — " + ", ".join(parts)
+
+
+def render(runs: list[RunMetrics], fmt: Format, heading: str, category: str | None) -> Table | str:
+    """The ranked runs in the asked-for format (a rich Table for `table`)."""
+    groups = [(r, r.by_category.get(category) if category else r.overall) for r in runs]
+    ranked = [(i + 1, r, m) for i, (r, m) in enumerate(g for g in groups if g[1] is not None)]
+    if fmt is Format.json:
+        return json.dumps({"title": heading, "runs": [
+            {"rank": rank, "run_id": r.run_id, "model": r.model, "provider": r.provider, "platform": r.platform,
+             "hardware": r.hardware, "split": r.split.value, "samples": r.samples, "turns": r.turns,
+             "harness_versions": r.harness_versions, "rescored": r.rescored, "status": r.status.value,
+             "metrics": m.model_dump(mode="json")} for rank, r, m in ranked]}, indent=2)
+    rows = [row_cells(rank, r, m) for rank, r, m in ranked]  # type: ignore[arg-type]
+    if fmt is Format.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(COLUMNS)
+        writer.writerows(rows)
+        return buffer.getvalue()
+    if fmt is Format.markdown:
+        lines = [f"**{heading}**", "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+        return "\n".join(lines) + "\n"
+    keep = [COLUMNS.index(c) for c in TABLE_COLUMNS]
+    where = sorted({f"{r.platform} on {r.hardware}, harness {', '.join(r.harness_versions)}"
+                    + (" (rescored)" if r.rescored else "") for _, r, _ in ranked})
+    table = Table(title=heading, title_justify="left", caption="; ".join(where), caption_justify="left")
+    for col in TABLE_COLUMNS:
+        table.add_column(col, no_wrap=col in ("run", "geomean [95% CI]"))
+    for row in rows:
+        table.add_row(*(row[i] for i in keep))
+    return table

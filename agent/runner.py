@@ -6,8 +6,6 @@ its stored turns and never re-runs a stored evaluation.
 
 from __future__ import annotations
 
-import asyncio
-
 from pydantic import BaseModel, Field
 
 from agent.cluster import Cluster
@@ -15,7 +13,7 @@ from agent.prompts import template_version
 from agent.providers import Provider, ProviderConfig
 from agent.search import SearchConfig
 from agent.summary import RunSummary, summarize_run
-from agent.task_search import Event, EventKind, EventSink, SearchContext, TaskSearch
+from agent.task_search import Event, EventKind, EventSink, SearchContext, TaskSearch, run_and_close
 from db import Store
 from db.models import RunKind, RunStatus
 from evaluator import EvalOptions
@@ -60,15 +58,7 @@ class Optimizer:
             self.store.reopen_run(self.run_id)
         else:
             self.run_id = self.store.create_run(RunKind.optimize, self._run_config())
-        try:
-            asyncio.run(self._main())
-        except KeyboardInterrupt:
-            self._close(RunStatus.interrupted)
-            raise
-        except BaseException:
-            self._close(RunStatus.failed)
-            raise
-        self._close(RunStatus.finished)
+        run_and_close(self._main, self._close)
         return summarize_run(self.store, self.run_id)
 
     def _run_config(self) -> dict[str, object]:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -82,6 +83,19 @@ class SearchContext:
     inflight: dict[tuple[str, str], EvalJob] = field(default_factory=dict)
     # Bounds how many trajectories run at once (bench); None: no bound.
     limiter: asyncio.Semaphore | None = None
+
+
+def run_and_close(main: Callable[[], Coroutine[Any, Any, None]], close: Callable[[RunStatus], None]) -> None:
+    """Run a driver's event loop; the run then ends finished, interrupted (Ctrl-C, resumable) or failed."""
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        close(RunStatus.interrupted)
+        raise
+    except BaseException:
+        close(RunStatus.failed)
+        raise
+    close(RunStatus.finished)
 
 
 class TaskSearch:

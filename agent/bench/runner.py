@@ -14,7 +14,7 @@ from agent.bench.config import BenchConfig
 from agent.cluster import Cluster
 from agent.prompts import template_version
 from agent.providers import Provider
-from agent.task_search import Event, EventKind, EventSink, SearchContext, TaskSearch
+from agent.task_search import Event, EventKind, EventSink, SearchContext, TaskSearch, run_and_close
 from db import Store
 from db.models import BaselineKind, RunKind, RunStatus
 from evaluator import BaselineResult, BaselineStatus
@@ -37,15 +37,7 @@ class BenchRunner:
         """Run every task to its end; Ctrl-C marks the run interrupted (resumable) and re-raises."""
         for task in self.tasks:
             self.store.upsert_task(task)
-        try:
-            asyncio.run(self._main())
-        except KeyboardInterrupt:
-            self._close(RunStatus.interrupted)
-            raise
-        except BaseException:
-            self._close(RunStatus.failed)
-            raise
-        self._close(RunStatus.finished)
+        run_and_close(self._main, self._close)
         return self.run_id
 
     def _close(self, status: RunStatus) -> None:

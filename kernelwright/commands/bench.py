@@ -25,7 +25,7 @@ from kernelwright.views.bench_progress import BenchProgress
 from kernelwright.views.leaderboard import Format, render, title
 from tasks.errors import TaskLoadError
 from tasks.loader import load_task_source
-from tasks.model import Task
+from tasks.model import Category, Task
 
 
 def _resume_tasks(store: Store, config: BenchConfig) -> list[Task]:
@@ -36,7 +36,7 @@ def _resume_tasks(store: Store, config: BenchConfig) -> list[Task]:
         if row is None or row.source_hash != bench_task.source_hash:
             raise TaskLoadError(bench_task.id, "the task changed since the run started; start a new bench run")
         task = load_task_source(row.source, bench_task.origin, task_id=row.id, probe=False)
-        tasks.append(task.model_copy(update={"category": row.category, "level": row.level,
+        tasks.append(task.model_copy(update={"category": Category(row.category), "level": row.level,
                                              "held_out": row.held_out}))
     return tasks
 

@@ -4,15 +4,11 @@ API with scripted replies (garbage, a compile error, a wrong result, a slow and 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,18 +20,6 @@ from db.models import RunStatus, TurnOutcome
 
 TASK = Path(__file__).parent / "tasks" / "affine_relu.py"
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def ray_env() -> Iterator[dict[str, str]]:
-    """Environment for CLI runs: Ray without auth in a short private temp dir (unix socket paths are short)."""
-    ray_tmp = tempfile.mkdtemp(prefix="kwray", dir="/tmp")
-    env = dict(os.environ, RAY_AUTH_MODE="disabled", RAY_TMPDIR=ray_tmp, OPENAI_API_KEY="test-key",
-               PYTHONUNBUFFERED="1")
-    yield env
-    leftovers = subprocess.run(["pgrep", "-f", ray_tmp], capture_output=True, text=True).stdout.split()
-    shutil.rmtree(ray_tmp, ignore_errors=True)
-    assert leftovers == [], "Ray processes outlived the CLI"
 
 
 def _cli(args: list[str], env: dict[str, str], timeout: float = 900) -> subprocess.CompletedProcess[str]:

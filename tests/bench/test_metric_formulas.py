@@ -50,8 +50,8 @@ def test_geomean_interval_brackets_the_point() -> None:
 
 def _outcome(task_id: str, speedups: list[float | None], level: int = 1, compile_ratio: float | None = None,
              evaluations: int = 0, build_errors: int = 0) -> TaskOutcome:
-    samples = [Sample(trajectory=i, correct=s is not None, speedup=s, speedup_ci=None if s is None else (s * 0.9, s * 1.1))
-               for i, s in enumerate(speedups)]
+    samples = [Sample(trajectory=i, correct=s is not None, speedup=s,
+                      speedup_ci=None if s is None else (s * 0.9, s * 1.1)) for i, s in enumerate(speedups)]
     timed = [s for s in speedups if s is not None]
     best = max(timed, default=None)
     outcome = TaskOutcome(task_id=task_id, category=task_id.split("/")[0], level=level, held_out=False,

@@ -76,8 +76,8 @@ def rewards_for_groups(
     return out
 
 
-# judge(prompts, completions, task_ids) -> one verdict (or None) per completion.
-Judge = Callable[[list[Any], list[Any], list[str]], Awaitable[list[EvalResult | None]]]
+# judge(prompts, completions, task_ids, completion_ids) -> one verdict (or None: no code) per completion.
+Judge = Callable[[list[Any], list[Any], list[str], list[list[int]] | None], Awaitable[list[EvalResult | None]]]
 
 
 def completion_text(completion: Any) -> str:
@@ -96,8 +96,9 @@ def trl_reward_function(judge: Judge, config: RewardConfig | None = None) -> Cal
     """
 
     async def kernel_speedup_reward(prompts: list[Any], completions: list[Any], task_id: list[str],
+                                    completion_ids: list[list[int]] | None = None,
                                     **_trainer_kwargs: Any) -> list[float]:
-        verdicts = await judge(prompts, completions, task_id)
+        verdicts = await judge(prompts, completions, task_id, completion_ids)
         return [shaped_reward(v, config) for v in verdicts]
 
     return kernel_speedup_reward

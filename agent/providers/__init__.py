@@ -1,4 +1,5 @@
-"""The provider registry: `openai` (any OpenAI-compatible endpoint) and `examples` (offline replay)."""
+"""The provider registry: `openai` (any OpenAI-compatible endpoint), `examples` (offline replay) and
+`local:PATH` (a model folder run with transformers)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,18 @@ from agent.providers.base import (
     ProviderError,
 )
 from agent.providers.examples import ExamplesProvider
+from agent.providers.local import LocalProvider
 from agent.providers.openai_chat import OpenAIProvider
 
-PROVIDERS: dict[str, type[Provider]] = {"openai": OpenAIProvider, "examples": ExamplesProvider}
+PROVIDERS: dict[str, type[Provider]] = {"openai": OpenAIProvider, "examples": ExamplesProvider,
+                                        "local": LocalProvider}
 
 
 def get_provider(config: ProviderConfig) -> Provider:
-    """The provider named by `config.name`."""
+    """The provider named by `config.name`; `NAME:ARG` (e.g. `local:PATH`) also sets the model to ARG."""
+    name, _, arg = config.name.partition(":")
+    if arg:
+        config = config.model_copy(update={"name": name, "model": arg})
     try:
         cls = PROVIDERS[config.name]
     except KeyError:

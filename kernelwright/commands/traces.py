@@ -1,0 +1,65 @@
+"""`kernelwright traces export`: training datasets (SFT, OpenAI fine-tuning, GRPO prompts) from the store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from db import Store
+from kernelwright.console import fail as _fail
+from kernelwright.console import out
+from kernelwright.settings import Settings
+from rl.curation import CurationConfig
+from rl.export import ExportFormat, ExportOptions, ExportResult, export_dataset
+
+app = typer.Typer(help="Training data from stored traces.", no_args_is_help=True)
+
+
+def _report_table(result: ExportResult) -> Table:
+    report = result.report
+    table = Table(title=f"{result.records} {result.format.value} records -> {result.path}")
+    table.add_column("category")
+    table.add_column("records", justify="right")
+    for category, count in report.categories.items():
+        table.add_row(category, str(count))
+    table.caption = (f"{report.judged} judged turns; dropped: {report.not_correct} not correct, {report.held_out} "
+                     f"held out, {report.duplicates} duplicates, {report.beyond_top_k} beyond top-k")
+    return table
+
+
+@app.command("export")
+def export_cmd(
+    format: Annotated[ExportFormat, typer.Option("--format", help="sft: curated chat records with provenance; "
+                                                 "openai: the same as {'messages'} only; grpo: one prompt per task")],
+    out_path: Annotated[Path, typer.Option("--out", help="JSONL file to write")],
+    hf: Annotated[Path | None, typer.Option(help="also save a Hugging Face `datasets` folder here "
+                                            "(needs the train extra)")] = None,
+    top_k: Annotated[int, typer.Option(help="fastest distinct kernels kept per task")] = 2,
+    min_speedup: Annotated[float, typer.Option(help="drop correct kernels slower than this")] = 0.0,
+    platform: Annotated[str | None, typer.Option(help="only evaluations on this platform")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the export report as JSON")] = False,
+    db_url: Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")] = None,
+) -> None:
+    """Write a dataset: correct kernels only, fastest per task, shortest reasoning, deduplicated, no held-out."""
+    if top_k < 1:
+        raise _fail("--top-k must be at least 1", as_json)
+    store = Store(db_url or Settings().db_url)
+    try:
+        options = ExportOptions(format=format, out=out_path, hf_dir=hf,
+                                curation=CurationConfig(top_k=top_k, min_speedup=min_speedup, platform=platform))
+        try:
+            result = export_dataset(store, options)
+        except ImportError as exc:
+            raise _fail(f"--hf needs the `datasets` package: {exc}", as_json) from exc
+    finally:
+        store.close()
+    if as_json:
+        print(json.dumps(result.model_dump(mode="json")))
+        return
+    out.print(_report_table(result))
+    if result.records == 0:
+        out.print("no records: the store has no correct kernels of non-held-out tasks yet (run optimize or bench)")

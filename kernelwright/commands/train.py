@@ -1,0 +1,154 @@
+"""`kernelwright train sft|grpo|openai`: fine-tune the kernel-writing model from exported traces."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent.cluster import ClusterConfig
+from db import Store
+from evaluator import EvalOptions
+from kernelwright.console import err, out
+from kernelwright.console import fail as _fail
+from kernelwright.settings import Settings
+from rl.rewards import RewardConfig
+from rl.trainers.common import TrainingReport
+from tasks.errors import TaskLoadError
+from tasks.model import Task
+from tasks.registry import resolve_task
+
+app = typer.Typer(help="Fine-tune the kernel-writing model from stored traces.", no_args_is_help=True)
+
+
+def _print_report(report: TrainingReport, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report.model_dump(mode="json")))
+        return
+    loss = "n/a" if report.final_loss is None else f"{report.final_loss:.4f}"
+    out.print(f"{report.steps} steps, {report.mean_step_s:.3f} s/step, final loss {loss}; model saved to "
+              f"{report.output_dir}", highlight=False)
+
+
+@app.command("sft")
+def sft_cmd(
+    model: Annotated[Path, typer.Option(help="model folder to start from (weights + tokenizer)")],
+    data: Annotated[Path, typer.Option(help="an SFT export (JSONL or a `datasets` folder)")],
+    out_dir: Annotated[Path, typer.Option("--out", help="where the trained model is saved")],
+    lora: Annotated[bool, typer.Option("--lora", help="train a LoRA adapter (PEFT), merged in when saved")] = False,
+    lora_r: Annotated[int, typer.Option(help="LoRA rank")] = 16,
+    steps: Annotated[int, typer.Option(help="optimizer steps (-1: --epochs epochs)")] = -1,
+    epochs: Annotated[float, typer.Option(help="epochs when --steps is -1")] = 1.0,
+    batch_size: Annotated[int, typer.Option(help="examples per step")] = 1,
+    lr: Annotated[float, typer.Option(help="learning rate")] = 2e-5,
+    max_length: Annotated[int, typer.Option(help="tokens per example (longer ones are truncated)")] = 4096,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Supervised fine-tuning with TRL's SFTTrainer (+ PEFT LoRA with --lora)."""
+    from rl.trainers.sft import SftOptions, train_sft
+
+    options = SftOptions(model=model, data=data, output_dir=out_dir, lora=lora, lora_r=lora_r,
+                         lora_alpha=2 * lora_r, max_steps=steps, epochs=epochs, batch_size=batch_size,
+                         learning_rate=lr, max_length=max_length)
+    try:
+        report = train_sft(options)
+    except (ImportError, ValueError, OSError) as exc:
+        raise _fail(str(exc), as_json) from exc
+    _print_report(report, as_json)
+
+
+def _grpo_tasks(refs: list[str], data: Path | None) -> list[Task]:
+    if data is not None:
+        refs = [*refs, *(json.loads(line)["task_id"] for line in data.read_text().splitlines() if line.strip())]
+    return [resolve_task(ref) for ref in dict.fromkeys(refs)]
+
+
+@app.command("grpo")
+def grpo_cmd(
+    model: Annotated[Path, typer.Option(help="model folder to start from (weights + tokenizer)")],
+    out_dir: Annotated[Path, typer.Option("--out", help="where the trained model is saved")],
+    task: Annotated[list[str] | None, typer.Option(help="a task (suite id or file) to train on; repeatable")] = None,
+    data: Annotated[Path | None, typer.Option(help="a GRPO export (its task ids are added to --task)")] = None,
+    platform: Annotated[str, typer.Option(help="target platform")] = "cpu",
+    steps: Annotated[int, typer.Option(help="optimizer steps (one prompt group each)")] = 10,
+    generations: Annotated[int, typer.Option(help="completions per prompt")] = 4,
+    max_completion_length: Annotated[int, typer.Option(help="max tokens per completion")] = 1024,
+    lr: Annotated[float, typer.Option(help="learning rate")] = 1e-6,
+    temperature: Annotated[float, typer.Option(help="sampling temperature")] = 1.0,
+    beta: Annotated[float, typer.Option(help="KL weight against the starting model")] = 0.0,
+    exemplars: Annotated[int, typer.Option(help="earlier candidates shown per prompt")] = 2,
+    threads: Annotated[int | None, typer.Option(help="threads per evaluation (default: half the cores)")] = None,
+    trials: Annotated[int, typer.Option(help="correctness trials per evaluation")] = 3,
+    workers: Annotated[int | None, typer.Option(help="evaluator actors on CPU")] = None,
+    ray_address: Annotated[str | None, typer.Option(help="join an existing Ray cluster")] = None,
+    seed: Annotated[int, typer.Option(help="seed")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    db_url: Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")] = None,
+) -> None:
+    """GRPO with TRL: the agents' prompts, the evaluator (on Ray) as reward, every rollout stored."""
+    from rl.trainers.grpo import GrpoOptions, train_grpo
+
+    try:
+        tasks = _grpo_tasks(task or [], data)
+    except TaskLoadError as exc:
+        raise _fail(str(exc), as_json) from exc
+    if not tasks:
+        raise _fail("give at least one --task (or --data with a GRPO export)", as_json)
+    options = GrpoOptions(model=model, output_dir=out_dir, platform=platform, max_steps=steps,
+                          num_generations=generations, max_completion_length=max_completion_length,
+                          learning_rate=lr, temperature=temperature, beta=beta, exemplars=exemplars, seed=seed,
+                          eval=EvalOptions(threads=threads, correctness_trials=trials),
+                          cluster=ClusterConfig(address=ray_address, workers=workers), reward=RewardConfig())
+    store = Store(db_url or Settings().db_url)
+    try:
+        report = train_grpo(options, tasks, store)
+    except (ImportError, ValueError, OSError) as exc:
+        raise _fail(str(exc), as_json) from exc
+    finally:
+        store.close()
+    _print_report(report, as_json)
+    if not as_json:
+        out.print(f"{report.rollouts} rollouts stored in train run {report.run_id}", highlight=False)
+
+
+@app.command("openai")
+def openai_cmd(
+    model: Annotated[str, typer.Option(help="base model to fine-tune, e.g. gpt-4o-mini-2024-07-18")],
+    data: Annotated[Path, typer.Option(help="an export made with --format openai")],
+    suffix: Annotated[str | None, typer.Option(help="suffix of the fine-tuned model's name")] = None,
+    epochs: Annotated[int | None, typer.Option(help="training epochs (default: OpenAI's choice)")] = None,
+    base_url: Annotated[str | None, typer.Option(help="API endpoint (default: $OPENAI_BASE_URL or OpenAI)")] = None,
+    api_key_env: Annotated[str, typer.Option(help="environment variable holding the API key")] = "OPENAI_API_KEY",
+    wait: Annotated[bool, typer.Option("--wait", help="poll the job until it succeeds, fails or is cancelled")]
+    = False,
+    poll: Annotated[float, typer.Option(help="seconds between polls with --wait")] = 30.0,
+    as_json: Annotated[bool, typer.Option("--json", help="print the final job state as JSON")] = False,
+) -> None:
+    """Upload the SFT data and create an OpenAI fine-tuning job."""
+    import openai
+
+    from rl.trainers.openai_ft import OpenAIFineTuneOptions, start_fine_tune, wait_for_job
+
+    options = OpenAIFineTuneOptions(model=model, data=data, suffix=suffix, epochs=epochs, base_url=base_url,
+                                    api_key_env=api_key_env, poll_s=poll)
+    try:
+        state = start_fine_tune(options)
+        if not as_json:
+            out.print(state.line(), highlight=False)
+        if wait:
+            state = wait_for_job(options, state.id, lambda s: None if as_json else err.print(s.line(),
+                                                                                             highlight=False))
+    except (ValueError, OSError) as exc:
+        raise _fail(str(exc), as_json) from exc
+    except openai.OpenAIError as exc:
+        if as_json:
+            print(json.dumps({"error": str(exc)}))
+        else:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(code=1) from exc
+    if as_json:
+        print(json.dumps(state.model_dump(mode="json")))
+    if wait and state.status.value != "succeeded":
+        raise typer.Exit(code=1)

@@ -1,0 +1,140 @@
+"""`kernelwright train grpo`: TRL's GRPOTrainer with the evaluator as reward.
+
+Prompts are the agents' own (`PromptBuilder`, contrastive exemplars sampled from the store each time a prompt
+is drawn, so kernels found during training show up in later prompts). Every group of completions is judged by
+evaluator actors on Ray; the reward is `rl.rewards.shaped_reward` (correctness-gated, clipped log-speedup)
+and TRL normalizes it per prompt group. Each rollout and its verdict is stored in a `train` run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agent.cluster import Cluster, ClusterConfig
+from db import Store
+from db.models import RunKind, RunStatus
+from evaluator import EvalOptions
+from evaluator.platforms.base import HardwareInfo, Peaks
+from rl.prompts import TrainingPrompts
+from rl.rewards import RewardConfig, shaped_reward, trl_reward_function
+from rl.rollouts import RolloutJudge
+from rl.trainers.common import TrainingReport, on_cpu, report, require_train_extra, step_timer
+from tasks.model import Task
+
+
+class GrpoOptions(BaseModel):
+    """One GRPO run."""
+
+    model: Path
+    output_dir: Path
+    platform: str = "cpu"
+    max_steps: int = Field(default=10, ge=1)
+    num_generations: int = Field(default=4, ge=2, description="completions per prompt (one group)")
+    max_completion_length: int = Field(default=1024, ge=1)
+    learning_rate: float = Field(default=1e-6, gt=0)
+    temperature: float = Field(default=1.0, gt=0)
+    beta: float = Field(default=0.0, ge=0, description="KL weight against the starting model (0: no reference)")
+    exemplars: int = Field(default=2, ge=0)
+    seed: int = 0
+    eval: EvalOptions = Field(default_factory=EvalOptions)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    reward: RewardConfig = Field(default_factory=RewardConfig)
+
+
+class GrpoReport(TrainingReport):
+    """A GRPO run's report: the stored run and the rewards it saw."""
+
+    run_id: str
+    rollouts: int
+    rewards: list[float]
+
+
+class PromptSpec(BaseModel):
+    """What the prompt stream needs, as plain data: `datasets` hashes generator arguments, and a live Store
+    (engine, locks) cannot be hashed, so the stream opens its own read connection from the URL."""
+
+    db_url: str
+    platform: str
+    eval: EvalOptions
+    hardware: HardwareInfo | None
+    peaks: Peaks | None
+    exemplars: int
+    seed: int
+    tasks: list[Task]
+
+
+def prompt_stream(spec: PromptSpec) -> Iterator[dict[str, Any]]:
+    """Endless prompts cycling over the tasks, each built (and its exemplars drawn) when it is pulled."""
+    store = Store(spec.db_url)
+    try:
+        prompts = TrainingPrompts(store, spec.platform, spec.eval, spec.hardware, spec.peaks, spec.exemplars,
+                                  spec.seed)
+        for task in itertools.cycle(spec.tasks):
+            yield {"prompt": [m.model_dump() for m in prompts.messages(task)], "task_id": task.id}
+    finally:
+        store.close()
+
+
+def train_grpo(options: GrpoOptions, tasks: list[Task], store: Store) -> GrpoReport:
+    """Run GRPO on `tasks`; saves the model and tokenizer to `output_dir` and records every rollout."""
+    require_train_extra()
+    held_out = [t.id for t in tasks if t.held_out or ((row := store.get_task(t.id)) is not None and row.held_out)]
+    if held_out:
+        raise ValueError(f"held-out (benchmark-only) tasks cannot be trained on: {', '.join(held_out)}")
+    if not tasks:
+        raise ValueError("no tasks to train on")
+    for task in tasks:
+        store.upsert_task(task)
+    run_id = store.create_run(RunKind.train, {"grpo": options.model_dump(mode="json"),
+                                              "tasks": [t.id for t in tasks]})
+    cluster = Cluster(options.cluster, options.platform)
+    try:
+        cluster.start()
+        result = _train(options, tasks, store, cluster, run_id)
+    except BaseException:
+        store.finish_run(run_id, RunStatus.failed)
+        raise
+    finally:
+        cluster.shutdown()
+    store.finish_run(run_id, RunStatus.finished)
+    return result
+
+
+def _train(options: GrpoOptions, tasks: list[Task], store: Store, cluster: Cluster, run_id: str) -> GrpoReport:
+    from datasets import IterableDataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import GRPOConfig, GRPOTrainer
+
+    hardware, peaks = asyncio.run(cluster.hardware())
+    hardware_id = store.upsert_hardware(hardware.fingerprint, options.platform, hardware.description,
+                                        hardware.details)
+    spec = PromptSpec(db_url=store.url.render_as_string(hide_password=False), platform=options.platform,
+                      eval=options.eval, hardware=hardware, peaks=peaks, exemplars=options.exemplars,
+                      seed=options.seed, tasks=tasks)
+    tokenizer = AutoTokenizer.from_pretrained(options.model)
+    model = AutoModelForCausalLM.from_pretrained(options.model)
+    judge = RolloutJudge(store, cluster, run_id, {t.id: t for t in tasks}, options.eval, hardware_id,
+                         f"local:{options.model}", tokenizer)
+    dataset = IterableDataset.from_generator(prompt_stream, gen_kwargs={"spec": spec})
+    # One prompt group per optimizer step; no shuffle buffer, which would build (and freeze) prompts ahead.
+    args = GRPOConfig(output_dir=str(options.output_dir), max_steps=options.max_steps,
+                      per_device_train_batch_size=options.num_generations, num_generations=options.num_generations,
+                      steps_per_generation=1, max_completion_length=options.max_completion_length,
+                      learning_rate=options.learning_rate, temperature=options.temperature, beta=options.beta,
+                      seed=options.seed, shuffle_dataset=False, logging_steps=1, save_strategy="no", report_to=[],
+                      use_cpu=on_cpu(), bf16=False, gradient_checkpointing=False, dataloader_num_workers=0)
+    timer = step_timer()
+    trainer = GRPOTrainer(model=model, reward_funcs=[trl_reward_function(judge, options.reward)], args=args,
+                          train_dataset=dataset, processing_class=tokenizer, callbacks=[timer])
+    trainer.train()
+    trainer.model.save_pretrained(options.output_dir)
+    tokenizer.save_pretrained(options.output_dir)
+    base = report(str(options.output_dir), timer, trainer.state.log_history)
+    return GrpoReport(**base.model_dump(), run_id=run_id, rollouts=len(judge.verdicts),
+                      rewards=[shaped_reward(v, options.reward) for v in judge.verdicts])

@@ -1,0 +1,56 @@
+"""Rewards: correctness gate, log-speedup shaping, group normalization, clipping, the TRL adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import pytest
+
+from evaluator.result import EvalResult, Reason, Stage, Status
+from rl.rewards import RewardConfig, group_normalize, rewards_for_groups, shaped_reward, trl_reward_function
+
+
+def _result(status: Status, speedup: float | None = None) -> EvalResult:
+    return EvalResult(status=status, reason=Reason.ok, stage=Stage.done, speedup=speedup, platform="cpu")
+
+
+def test_gate_and_shape() -> None:
+    assert shaped_reward(_result(Status.correct, 2.0)) == pytest.approx(math.log(2.0))
+    assert shaped_reward(_result(Status.correct, 0.5)) == pytest.approx(-math.log(2.0))
+    # A rejected or incorrect kernel earns nothing, however "fast" it was measured.
+    assert shaped_reward(_result(Status.rejected, 50.0)) == 0.0
+    assert shaped_reward(_result(Status.incorrect, 3.0)) == 0.0
+    assert shaped_reward(None) == 0.0
+    assert shaped_reward(_result(Status.unstable)) == 0.0
+    assert shaped_reward(_result(Status.correct, None)) == 0.0
+    assert shaped_reward(_result(Status.correct, 1000.0)) == pytest.approx(math.log(10.0))
+    cfg = RewardConfig(incorrect_reward=-1.0, unstable_reward=0.1)
+    assert shaped_reward(_result(Status.build_error), cfg) == -1.0
+    assert shaped_reward(_result(Status.unstable), cfg) == 0.1
+
+
+def test_group_normalize_and_clip() -> None:
+    assert group_normalize([1.0, 1.0, 1.0]) == [0.0, 0.0, 0.0]
+    adv = group_normalize([0.0, 0.0, 0.0, math.log(2.0)])
+    assert sum(adv) == pytest.approx(0.0, abs=1e-6) and adv[3] > 0 > adv[0]
+    clipped = group_normalize([0.0] * 99 + [1.0], RewardConfig(advantage_clip=2.0))
+    assert max(clipped) == 2.0
+    out = rewards_for_groups([_result(Status.correct, 2.0), None, _result(Status.correct, 2.0), None], 2)
+    assert out[0] == out[2] and out[0] > 0 > out[1] and out[1] == out[3]
+    with pytest.raises(ValueError):
+        rewards_for_groups([None, None, None], 2)
+
+
+def test_trl_adapter_passes_task_ids_and_returns_shaped_rewards() -> None:
+    seen: list[list[str]] = []
+
+    async def judge(prompts: list[object], completions: list[object], task_ids: list[str],
+                    completion_ids: list[list[int]] | None) -> list[EvalResult | None]:
+        seen.append(task_ids)
+        return [_result(Status.correct, 2.0) if "good" in str(c) else None for c in completions]
+
+    reward = trl_reward_function(judge)
+    completions = [[{"role": "assistant", "content": "good"}], [{"role": "assistant", "content": "bad"}]]
+    values = asyncio.run(reward(prompts=["p", "p"], completions=completions, task_id=["t", "t"], trainer_state=None))
+    assert values == [pytest.approx(math.log(2.0)), 0.0] and seen == [["t", "t"]]

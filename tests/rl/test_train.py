@@ -1,0 +1,129 @@
+"""Trainers on tiny models built from a config with a locally trained tokenizer (HF_HUB_OFFLINE=1).
+
+SFT: two steps change the weights (full and LoRA). GRPO: the tiny model is first taught (by SFT) to answer the
+relu task with either its shipped CPU kernel or a reply without code, so sampled groups hold both and the
+evaluator's rewards differ within a group; two GRPO steps with real evaluations (Ray actors) then change the
+weights, and every rollout is stored in a `train` run that the next export picks up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("trl")
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+import torch  # noqa: E402
+
+# Tiny models: one thread is fastest, and keeps step times steady on a shared 2-core CI machine.
+torch.set_num_threads(1)
+from tiny_lm import build_tiny_model  # noqa: E402
+
+from agent.cluster import ClusterConfig  # noqa: E402
+from db import Store  # noqa: E402
+from db.models import RunKind, TurnOutcome  # noqa: E402
+from evaluator import EvalOptions  # noqa: E402
+from evaluator.platforms import get_platform  # noqa: E402
+from rl.export import ExportFormat, ExportOptions, export_dataset  # noqa: E402
+from rl.prompts import TrainingPrompts  # noqa: E402
+from rl.trainers.grpo import GrpoOptions, train_grpo  # noqa: E402
+from rl.trainers.sft import SftOptions, train_sft  # noqa: E402
+from tasks.registry import resolve_task  # noqa: E402
+
+RELU_KERNEL = Path("tasks/suite/activation/solutions/relu.cpu.py").read_text()
+REPLY = f"```python\n{RELU_KERNEL}```\n"
+NO_CODE = "No kernel."
+
+
+def _weights(folder: Path) -> dict[str, torch.Tensor]:
+    from transformers import AutoModelForCausalLM
+
+    return {k: v.clone() for k, v in AutoModelForCausalLM.from_pretrained(folder).state_dict().items()}
+
+
+def _changed(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor]) -> list[str]:
+    assert before.keys() == after.keys()
+    return [k for k in before if not torch.equal(before[k], after[k])]
+
+
+def _sft_file(path: Path, prompt: list[dict[str, str]], replies: list[str]) -> Path:
+    with path.open("w") as fh:
+        for reply in replies:
+            fh.write(json.dumps({"messages": [*prompt, {"role": "assistant", "content": reply}]}) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("lora", [False, True])
+def test_two_sft_steps_change_the_weights(tmp_path: Path, lora: bool) -> None:
+    prompt = [{"role": "system", "content": "You write kernels."}, {"role": "user", "content": "Optimize relu."}]
+    base = build_tiny_model(tmp_path / "base", [REPLY, "You write kernels.", "Optimize relu."])
+    data = _sft_file(tmp_path / "sft.jsonl", prompt, [REPLY, REPLY])
+    out = tmp_path / "sft"
+    report = train_sft(SftOptions(model=base, data=data, output_dir=out, max_steps=2, learning_rate=1e-3,
+                                  lora=lora, lora_r=4, lora_alpha=8))
+    assert report.steps == 2 and report.final_loss is not None
+    changed = _changed(_weights(base), _weights(out))
+    # LoRA trains only the adapters of linear layers, merged back in; embeddings and norms stay as they were.
+    assert changed and (not lora or all("proj" in k for k in changed))
+    assert (out / "tokenizer.json").is_file()
+
+
+@pytest.fixture
+def ray_tmp(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Ray without auth in a short private temp dir; no Ray process may outlive the test."""
+    folder = tempfile.mkdtemp(prefix="kwray", dir="/tmp")
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    monkeypatch.setenv("RAY_TMPDIR", folder)
+    yield folder
+    leftovers = subprocess.run(["pgrep", "-f", folder], capture_output=True, text=True).stdout.split()
+    shutil.rmtree(folder, ignore_errors=True)
+    assert leftovers == [], "Ray processes outlived the trainer"
+
+
+@pytest.mark.slow
+def test_two_grpo_steps_with_evaluator_rewards_change_the_weights(tmp_path: Path, ray_tmp: str) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'kw.db'}")
+    task = resolve_task("activation/relu")
+    options = EvalOptions(threads=1, correctness_trials=1)
+    cpu = get_platform("cpu")
+    cpu.prepare()
+    prompt = [m.model_dump() for m in
+              TrainingPrompts(store, "cpu", options, cpu.hardware(), cpu.peaks()).messages(task)]
+    corpus = [m["content"] for m in prompt] + [REPLY, NO_CODE]
+    base = build_tiny_model(tmp_path / "base", corpus * 4, whole_tokens=tuple(corpus))
+    # Half the replies carry the kernel, half carry no code: sampling then yields both within one group.
+    data = _sft_file(tmp_path / "sft.jsonl", prompt, [REPLY, NO_CODE] * 4)
+    taught = tmp_path / "taught"
+    train_sft(SftOptions(model=base, data=data, output_dir=taught, max_steps=50, batch_size=2,
+                         learning_rate=2e-2))
+
+    out = tmp_path / "grpo"
+    report = train_grpo(GrpoOptions(model=taught, output_dir=out, max_steps=2, num_generations=6,
+                                    max_completion_length=4, learning_rate=1e-2, eval=options, seed=1,
+                                    cluster=ClusterConfig(workers=1, temp_dir=ray_tmp)), [task], store)
+    assert report.steps == 2 and report.rollouts == 12
+    # Real verdicts: the shipped kernel is correct and timed (a positive or negative log-speedup, never 0 exactly
+    # by chance), the no-code replies score 0; at least one group held both, so the weights moved.
+    assert any(r != 0.0 for r in report.rewards) and 0.0 in report.rewards
+    assert _changed(_weights(taught), _weights(out))
+
+    run = store.get_run(report.run_id)
+    assert run is not None and run.kind is RunKind.train
+    turns = [t for tr in store.trajectories_for_run(run.id) for t in store.turns_for_trajectory(tr.id)]
+    assert len(turns) == 12 and all(t.outcome is not None for t in turns)
+    judged = [t for t in turns if t.evaluation_id is not None]
+    assert judged and all(t.outcome in (TurnOutcome.evaluated, TurnOutcome.cached) for t in judged)
+    # Identical kernels are judged once: one evaluation per distinct candidate.
+    assert sum(t.outcome is TurnOutcome.evaluated for t in turns) == len({t.candidate_id for t in judged})
+    # The training traces feed the next export.
+    exported = export_dataset(store, ExportOptions(format=ExportFormat.sft, out=tmp_path / "next.jsonl"))
+    records = [json.loads(line) for line in (tmp_path / "next.jsonl").read_text().splitlines()]
+    assert exported.records >= 1 and records[0]["run_kind"] == "train" and records[0]["run_id"] == run.id

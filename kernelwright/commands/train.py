@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Annotated
 
@@ -53,7 +55,9 @@ def sft_cmd(
                          lora_alpha=2 * lora_r, max_steps=steps, epochs=epochs, batch_size=batch_size,
                          learning_rate=lr, max_length=max_length)
     try:
-        report = train_sft(options)
+        # Trainer progress and loss logs are printed; stdout is for the result (one JSON object with --json).
+        with redirect_stdout(sys.stderr):
+            report = train_sft(options)
     except (ImportError, ValueError, OSError) as exc:
         raise _fail(str(exc), as_json) from exc
     _print_report(report, as_json)
@@ -103,7 +107,8 @@ def grpo_cmd(
                           cluster=ClusterConfig(address=ray_address, workers=workers), reward=RewardConfig())
     store = Store(db_url or Settings().db_url)
     try:
-        report = train_grpo(options, tasks, store)
+        with redirect_stdout(sys.stderr):  # as for sft: trainer chatter to stderr
+            report = train_grpo(options, tasks, store)
     except (ImportError, ValueError, OSError) as exc:
         raise _fail(str(exc), as_json) from exc
     finally:

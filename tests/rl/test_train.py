@@ -70,6 +70,7 @@ def test_two_sft_steps_change_the_weights(tmp_path: Path, lora: bool) -> None:
     report = train_sft(SftOptions(model=base, data=data, output_dir=out, max_steps=2, learning_rate=1e-3,
                                   lora=lora, lora_r=4, lora_alpha=8))
     assert report.steps == 2 and report.final_loss is not None
+    print(f"SFT steps (lora={lora}): {', '.join(f'{t:.3f}' for t in report.step_s)} s")
     changed = _changed(_weights(base), _weights(out))
     # LoRA trains only the adapters of linear layers, merged back in; embeddings and norms stay as they were.
     assert changed and (not lora or all("proj" in k for k in changed))
@@ -110,6 +111,7 @@ def test_two_grpo_steps_with_evaluator_rewards_change_the_weights(tmp_path: Path
                                     max_completion_length=4, learning_rate=1e-2, eval=options, seed=1,
                                     cluster=ClusterConfig(workers=1, temp_dir=ray_tmp)), [task], store)
     assert report.steps == 2 and report.rollouts == 12
+    print(f"GRPO steps: {', '.join(f'{t:.2f}' for t in report.step_s)} s (6 completions each, evaluator included)")
     # Real verdicts: the shipped kernel is correct and timed (a positive or negative log-speedup, never 0 exactly
     # by chance), the no-code replies score 0; at least one group held both, so the weights moved.
     assert any(r != 0.0 for r in report.rewards) and 0.0 in report.rewards

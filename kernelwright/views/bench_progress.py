@@ -59,4 +59,4 @@ class BenchProgress:
     def _line(self, text: str) -> None:
         # On a terminal the bars carry the news; elsewhere (CI logs) one plain line per event.
         if not self.console.is_terminal:
-            self.console.print(text, highlight=False)
+            self.console.print(text, highlight=False, soft_wrap=True)

@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from agent.bench.metrics import FAST_P, GroupMetrics, RunMetrics, TaskOutcome  # noqa: E402
 
@@ -23,6 +24,7 @@ def plot_speedup_by_category(run: RunMetrics, path: Path) -> None:
     """One column per category: every correct task's best speedup (log scale), failures counted in the label."""
     categories = sorted({o.category for o in run.tasks})
     fig, ax = plt.subplots(figsize=(max(6.0, 0.8 * len(categories) + 2), 4.5))
+    labels: list[str] = []
     for i, cat in enumerate(categories):
         tasks = [o for o in run.tasks if o.category == cat]
         speedups = [o.speedup for o in tasks if o.correct and o.speedup is not None]
@@ -30,11 +32,15 @@ def plot_speedup_by_category(run: RunMetrics, path: Path) -> None:
             ax.boxplot([speedups], positions=[i], widths=0.5, showfliers=False)
             jitter = [i + 0.12 * math.sin(7 * k) for k in range(len(speedups))]
             ax.scatter(jitter, speedups, s=14, alpha=0.7, zorder=3)
-        ax.text(i, 0.02, f"{len(speedups)} of {len(tasks)} timed correct", ha="center", va="bottom", fontsize=7,
-                transform=ax.get_xaxis_transform())
+        labels.append(f"{cat} ({len(speedups)}/{len(tasks)})")
     ax.axhline(1.0, color="grey", lw=1, ls="--")
     ax.set_yscale("log")
-    ax.set_xticks(range(len(categories)), categories, rotation=35, ha="right")
+    speed_format = FuncFormatter(lambda value, _pos: f"{value:g}x")
+    ax.yaxis.set_major_formatter(speed_format)
+    ax.yaxis.set_minor_formatter(speed_format)
+    ax.tick_params(axis="y", which="minor", labelsize=7)
+    ax.set_xticks(range(len(categories)), labels, rotation=35, ha="right")
+    ax.set_xlabel("category (tasks timed correct / tasks)")
     ax.set_ylabel("best speedup vs PyTorch eager (log)")
     ax.set_title(f"Speedup per category — run {run.run_id} ({run.model})")
     fig.tight_layout()

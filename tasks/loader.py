@@ -8,9 +8,8 @@ tasks whose reference output is degenerate (REWARD_HACKS.md row 7).
 
 from __future__ import annotations
 
-import functools
-
 import ast
+import functools
 import json
 import operator
 import os

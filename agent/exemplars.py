@@ -13,6 +13,9 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
+from db import Store
+from evaluator.result import HARNESS_VERSION
+
 # Bucket edges on speedup: below 0.9x, around 1x, then wider bands as kernels get faster.
 BUCKET_EDGES = (0.9, 1.1, 1.5, 2.0, 3.0, 5.0, 10.0)
 
@@ -52,3 +55,11 @@ def sample_exemplars(scored: Sequence[Exemplar], rng: random.Random, k: int = 2,
         pool.remove(bucket)
         chosen.append(rng.choice(buckets[bucket]))
     return sorted(chosen, key=lambda e: e.speedup)
+
+
+def exemplar_pool(store: Store, task_hash: str, platform: str, allow_torch: bool) -> list[Exemplar]:
+    """Every correct, timed candidate of this task version in the store (current harness), as exemplars."""
+    scored = store.scored_candidates(task_hash, platform, HARNESS_VERSION, allow_torch)
+    return [Exemplar(source=c.source, speedup=r.speedup or 0.0, ci_low=(r.speedup_ci or (0.0, 0.0))[0],
+                     ci_high=(r.speedup_ci or (0.0, 0.0))[1], bucket=speedup_bucket(r.speedup or 0.0))
+            for c, r in scored]

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from agent.cluster import Cluster
-from agent.exemplars import Exemplar, sample_exemplars, speedup_bucket
+from agent.exemplars import exemplar_pool, sample_exemplars
 from agent.extract import extract_candidate
 from agent.prompts import PromptBuilder, PromptInputs, feedback_for, no_code_feedback
 from agent.prompts.builder import same_category_example
@@ -239,11 +239,7 @@ class TaskSearch:
     def _messages(self, state: TrajectoryState, turn: int) -> list[ChatMessage]:
         ctx = self.ctx
         rng = random.Random(ctx.search.seed * 1_000_003 + state.index * 1009 + turn)
-        scored = ctx.store.scored_candidates(self.task.source_hash, ctx.platform, HARNESS_VERSION,
-                                             ctx.eval.allow_torch)
-        pool = [Exemplar(source=c.source, speedup=r.speedup or 0.0, ci_low=(r.speedup_ci or (0.0, 0.0))[0],
-                         ci_high=(r.speedup_ci or (0.0, 0.0))[1], bucket=speedup_bucket(r.speedup or 0.0))
-                for c, r in scored]
+        pool = exemplar_pool(ctx.store, self.task.source_hash, ctx.platform, ctx.eval.allow_torch)
         exemplars = sample_exemplars(pool, rng, k=ctx.search.exemplars)
         opts = ctx.eval
         inputs = PromptInputs(task=self.task, platform=ctx.platform, hardware=ctx.hardware, peaks=ctx.peaks,

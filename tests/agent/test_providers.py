@@ -91,7 +91,7 @@ def test_missing_key_for_a_remote_endpoint_says_what_to_set(monkeypatch: pytest.
 
 
 def test_unknown_provider() -> None:
-    with pytest.raises(ProviderError, match="available: examples, openai"):
+    with pytest.raises(ProviderError, match="available: examples, local, openai"):
         get_provider(ProviderConfig(name="nope"))
 
 

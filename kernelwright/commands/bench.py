@@ -133,7 +133,7 @@ def _run(store: Store, llm: Provider, config: BenchConfig, tasks: list[Task], re
     cluster = Cluster(cluster_cfg, config.platform)
     if not as_json:
         err.print(f"bench: {len(tasks)} tasks ({config.selection}) on {config.platform} with "
-                  f"{llm.label}", highlight=False)
+                  f"{llm.label}", highlight=False, soft_wrap=True)
     with err.status("starting Ray and evaluators…") if not as_json else nullcontext():
         cluster.start()
     view = None if as_json else BenchProgress(err, len(tasks), config.samples, config.search.turns)

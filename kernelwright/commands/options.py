@@ -35,8 +35,11 @@ DbUrl = Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIG
 
 def provider_config(provider: str, model: str, base_url: str | None, api_key_env: str, temperature: float,
                     max_tokens: int, stream: bool, price_in: float, price_out: float) -> ProviderConfig:
-    """The provider settings the shared options describe (the offline `examples` provider has no model)."""
-    return ProviderConfig(name=provider, model=model if provider != "examples" else "examples", base_url=base_url,
+    """The provider settings the shared options describe: `NAME:ARG` names the model ARG (`local:PATH`), and
+    the offline `examples` provider has no model."""
+    name, _, arg = provider.partition(":")
+    model = "examples" if name == "examples" else arg or model
+    return ProviderConfig(name=provider, model=model, base_url=base_url,
                           api_key_env=api_key_env, temperature=temperature, max_tokens=max_tokens, stream=stream,
                           price_in_per_mtok=price_in, price_out_per_mtok=price_out)
 

@@ -57,9 +57,11 @@ def sample_exemplars(scored: Sequence[Exemplar], rng: random.Random, k: int = 2,
     return sorted(chosen, key=lambda e: e.speedup)
 
 
-def exemplar_pool(store: Store, task_hash: str, platform: str, allow_torch: bool) -> list[Exemplar]:
-    """Every correct, timed candidate of this task version in the store (current harness), as exemplars."""
-    scored = store.scored_candidates(task_hash, platform, HARNESS_VERSION, allow_torch)
+def exemplar_pool(store: Store, task_hash: str, platform: str, allow_torch: bool,
+                  run_id: str | None = None) -> list[Exemplar]:
+    """Every correct, timed candidate of this task version in the store (current harness), as exemplars;
+    only those of run `run_id` when given."""
+    scored = store.scored_candidates(task_hash, platform, HARNESS_VERSION, allow_torch, run_id=run_id)
     return [Exemplar(source=c.source, speedup=r.speedup or 0.0, ci_low=(r.speedup_ci or (0.0, 0.0))[0],
                      ci_high=(r.speedup_ci or (0.0, 0.0))[1], bucket=speedup_bucket(r.speedup or 0.0))
             for c, r in scored]

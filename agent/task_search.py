@@ -83,6 +83,9 @@ class SearchContext:
     inflight: dict[tuple[str, str], EvalJob] = field(default_factory=dict)
     # Bounds how many trajectories run at once (bench); None: no bound.
     limiter: asyncio.Semaphore | None = None
+    # Exemplars only from this run's own kernels (bench: a model must not be shown another run's answers);
+    # False: from every run on the task (optimize builds on all history).
+    own_exemplars: bool = False
 
 
 def run_and_close(main: Callable[[], Coroutine[Any, Any, None]], close: Callable[[RunStatus], None]) -> None:
@@ -122,6 +125,9 @@ class TaskSearch:
             self._replay(state)
             if row.status is RunStatus.finished:
                 state.stop_reason = row.stop_reason or state.stop_reason or "finished"
+            elif state.done:
+                # Killed between its last verdict and closing it: the replay shows it had stopped.
+                ctx.store.finish_trajectory(row.id, RunStatus.finished, state.stop_reason)
             self.states.append(state)
         return self.states
 
@@ -162,7 +168,7 @@ class TaskSearch:
             while not state.done:
                 await self._turn(state)
         self.ctx.store.finish_trajectory(state.db_id, RunStatus.finished, state.stop_reason)
-        self._event(EventKind.trajectory_done, state, message=state.stop_reason or "")
+        self._event(EventKind.trajectory_done, state, state.turns_done, message=state.stop_reason or "")
 
     async def _turn(self, state: TrajectoryState) -> None:
         ctx, turn = self.ctx, state.turns_done
@@ -217,6 +223,8 @@ class TaskSearch:
             if job is None:
                 job = asyncio.create_task(self._evaluate(source, state.parent_candidate_id, turn_id))
                 ctx.inflight[key] = job
+                # Once stored, the store's cache answers (and re-runs what it should not serve, e.g. unstable).
+                job.add_done_callback(lambda _job: ctx.inflight.pop(key, None))
             candidate_id, evaluation_id, result = await job
         ctx.store.set_turn_outcome(turn_id, outcome, candidate_id=candidate_id, evaluation_id=evaluation_id)
         improved = state.observe(result, ctx.search)
@@ -239,7 +247,8 @@ class TaskSearch:
     def _messages(self, state: TrajectoryState, turn: int) -> list[ChatMessage]:
         ctx = self.ctx
         rng = random.Random(ctx.search.seed * 1_000_003 + state.index * 1009 + turn)
-        pool = exemplar_pool(ctx.store, self.task.source_hash, ctx.platform, ctx.eval.allow_torch)
+        pool = exemplar_pool(ctx.store, self.task.source_hash, ctx.platform, ctx.eval.allow_torch,
+                             run_id=ctx.run_id if ctx.own_exemplars else None)
         exemplars = sample_exemplars(pool, rng, k=ctx.search.exemplars)
         opts = ctx.eval
         inputs = PromptInputs(task=self.task, platform=ctx.platform, hardware=ctx.hardware, peaks=ctx.peaks,

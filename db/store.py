@@ -708,11 +708,13 @@ class Store:
             return None if found is None else _evaluation_row(found[0], found[1])
 
     def scored_candidates(
-        self, task_hash: str, platform: str, harness_version: str = HARNESS_VERSION, allow_torch: bool = False
+        self, task_hash: str, platform: str, harness_version: str = HARNESS_VERSION, allow_torch: bool = False,
+        run_id: str | None = None,
     ) -> list[tuple[CandidateRow, EvalResult]]:
         """Correct candidates with a measured speedup on this task version and platform, fastest first.
 
         The pool the contrastive prompt draws its exemplars from; a candidate appears once (its newest result).
+        With `run_id`, only candidates a turn of that run produced (a benchmark must not see other runs' kernels).
         """
         query = (
             select(EvaluationModel, CandidateModel)
@@ -727,6 +729,13 @@ class Store:
             )
             .order_by(EvaluationModel.created_at.desc(), EvaluationModel.id.desc())
         )
+        if run_id is not None:
+            produced = (
+                select(TurnModel.candidate_id)
+                .join(TrajectoryModel, TrajectoryModel.id == TurnModel.trajectory_id)
+                .where(TrajectoryModel.run_id == run_id, TurnModel.candidate_id.is_not(None))
+            )
+            query = query.where(CandidateModel.id.in_(produced))
         seen: dict[int, tuple[CandidateRow, EvalResult]] = {}
         with self._read() as session:
             for ev, cand in session.execute(query):

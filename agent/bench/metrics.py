@@ -175,12 +175,13 @@ def group_metrics(outcomes: list[TaskOutcome], samples: int) -> GroupMetrics:
 
 
 def rescore_map(store: Store, run_id: str) -> dict[int, int]:
-    """Evaluation id -> its newest re-evaluation, from the latest `rescore` of this run (empty if none)."""
-    for run in store.list_runs(kind=RunKind.eval):
+    """Evaluation id -> its newest re-evaluation, over every finished `rescore` of this run (empty if none)."""
+    mapping: dict[int, int] = {}
+    for run in reversed(store.list_runs(kind=RunKind.eval)):  # oldest first: later re-scores win
         config = run.config or {}
         if config.get("rescore_of") == run_id and run.status is RunStatus.finished:
-            return {int(k): int(v) for k, v in config.get("evaluations", {}).items()}
-    return {}
+            mapping.update({int(k): int(v) for k, v in config.get("evaluations", {}).items()})
+    return mapping
 
 
 def _sample(store: Store, trajectory_id: int, index: int, remap: dict[int, int],

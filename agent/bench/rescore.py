@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
+from agent.bench.metrics import rescore_map
 from agent.cluster import Cluster
 from db import Store
 from db.models import RunKind, RunStatus
@@ -40,7 +41,7 @@ class RescoreReport(BaseModel):
     """What a re-score did."""
 
     run_id: str
-    rescore_run_id: str
+    rescore_run_id: str | None = None  # None when nothing needed re-scoring (no run is stored then)
     harness_version: str
     candidates: int
     skipped_current: int
@@ -81,8 +82,14 @@ async def rescore_run(store: Store, cluster: Cluster, run_id: str, force: bool =
         for turn in store.turns_for_trajectory(traj.id):
             if turn.evaluation_id is not None and turn.evaluation_id not in evaluation_ids:
                 evaluation_ids.append(turn.evaluation_id)
-    rows = [row for i in evaluation_ids if (row := store.get_evaluation(i)) is not None]
+    # Judge each turn's newest verdict: an earlier re-score's, where there was one.
+    remap = rescore_map(store, run_id)
+    originals = {remap.get(i, i): i for i in evaluation_ids}  # the verdict judged now -> the turn's own
+    rows = [row for row_id in originals if (row := store.get_evaluation(row_id)) is not None]
     todo = [row for row in rows if force or row.result.harness_version != HARNESS_VERSION]
+    if not todo:
+        return RescoreReport(run_id=run_id, rescore_run_id=None, harness_version=HARNESS_VERSION,
+                             candidates=len(rows), skipped_current=len(rows), changes=[])
     rescore_id = store.create_run(RunKind.eval, {"rescore_of": run_id, "harness_version": HARNESS_VERSION,
                                                  "force": force, "evaluations": {}})
     hardware, _ = await cluster.hardware()
@@ -114,7 +121,7 @@ async def rescore_run(store: Store, cluster: Cluster, run_id: str, force: bool =
         store.finish_run(rescore_id, RunStatus.failed)
         raise
     store.set_run_config(rescore_id, {"rescore_of": run_id, "harness_version": HARNESS_VERSION, "force": force,
-                                      "evaluations": {str(c.old_evaluation_id): c.new_evaluation_id
+                                      "evaluations": {str(originals[c.old_evaluation_id]): c.new_evaluation_id
                                                       for c in changes}})
     store.finish_run(rescore_id, RunStatus.finished)
     return RescoreReport(run_id=run_id, rescore_run_id=rescore_id, harness_version=HARNESS_VERSION,

@@ -63,7 +63,7 @@ class BenchRunner:
             ctx = SearchContext(store=self.store, provider=self.provider, cluster=self.cluster, run_id=self.run_id,
                                 platform=cfg.platform, search=cfg.search, eval=cfg.eval, on_event=self.on_event,
                                 hardware=hardware, peaks=peaks, hardware_id=hardware_id,
-                                limiter=asyncio.Semaphore(cfg.concurrency))
+                                limiter=asyncio.Semaphore(cfg.concurrency), own_exemplars=True)
             self.searches = [TaskSearch(ctx, task, self.resuming) for task in self.tasks]
             done = sum(state.turns_done if not state.done else cfg.search.turns
                        for search in self.searches for state in search.prepare())

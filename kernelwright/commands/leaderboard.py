@@ -19,9 +19,7 @@ from kernelwright.views.leaderboard import Format, render, title
 
 def rank_key(run: RunMetrics, category: str | None) -> tuple[float, float, float]:
     """fast_1 first, then the geometric-mean speedup, then correctness (all higher is better)."""
-    m = run.by_category.get(category) if category else run.overall
-    if m is None:
-        return (-1.0, -1.0, -1.0)
+    m = run.by_category[category] if category else run.overall
     return (m.fast_p.get("1", 0.0), m.geomean or 0.0, m.correct_rate)
 
 
@@ -44,6 +42,8 @@ def leaderboard_cmd(
             continue
         metrics = run_metrics(store, row.id, split, None)
         if platform is not None and metrics.platform != platform:
+            continue
+        if metrics.overall.tasks == 0:  # none of its tasks is in this split
             continue
         if category is not None and category not in metrics.by_category:
             continue

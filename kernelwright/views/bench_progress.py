@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -17,7 +15,6 @@ class BenchProgress:
     def __init__(self, console: Console, tasks: int, samples: int, turns: int) -> None:
         self.console, self.turns = console, turns
         self.total = tasks * samples * turns
-        self.turns_seen: dict[tuple[str, int], int] = defaultdict(int)
         self.correct: set[str] = set()
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=console,
@@ -33,24 +30,22 @@ class BenchProgress:
         self.progress.__exit__(None, None, None)
 
     def __call__(self, event: Event) -> None:
-        key = (event.task_id or "", event.trajectory or 0)
         if event.kind is EventKind.run_started:
             self.progress.update(self.turn_bar, completed=event.turn or 0)
             base = event.message.rsplit("; ", 1)[-1].split()[0]
             self.progress.update(self.base_bar, total=int(base) if base.isdigit() else 0)
             self._line(f"run {event.run_id}: {event.message}")
         elif event.kind is EventKind.turn_done:
-            self.turns_seen[key] += 1
             self.progress.advance(self.turn_bar)
             if event.result is not None and event.result.is_correct and event.task_id:
                 self.correct.add(event.task_id)
             self.progress.update(self.turn_bar, description=f"turns ({len(self.correct)} tasks correct)")
         elif event.kind is EventKind.trajectory_done:
-            # A trajectory that stops early skips its remaining turns.
-            left = self.turns - self.turns_seen[key]
-            if left > 0:
-                self.progress.advance(self.turn_bar, left)
-                self.turns_seen[key] = self.turns
+            # A trajectory that stops early skips its remaining turns; `event.turn` is the turns it did in all
+            # (those before a resume were counted at the start).
+            done = event.turn or 0
+            if self.turns > done:
+                self.progress.advance(self.turn_bar, self.turns - done)
             self._line(f"{event.task_id} sample {event.trajectory}: {escape(event.message)}")
         elif event.kind is EventKind.baseline_done:
             self.progress.advance(self.base_bar)

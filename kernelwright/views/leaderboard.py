@@ -19,14 +19,14 @@ class Format(str, Enum):
     json = "json"
 
 
-COLUMNS = ["rank", "run", "model", "provider", "platform", "hardware", "tasks", "samples x turns", "correct",
-           "fast_1", "fast_1.5", "fast_2", "geomean [95% CI]", "vs compile", "pass@1", "build err", "harness",
-           "status"]
+COLUMNS = ["rank", "run", "model", "provider", "platform", "hardware", "task set", "tasks", "samples x turns",
+           "correct", "fast_1", "fast_1.5", "fast_2", "geomean [95% CI]", "vs compile", "pass@1", "build err",
+           "harness", "status"]
 
 
 # The terminal table keeps what ranks runs; where they ran and under which harness goes in its caption.
-TABLE_COLUMNS = ["rank", "run", "model", "tasks", "samples x turns", "correct", "fast_1", "fast_2", "geomean [95% CI]",
-                 "vs compile", "pass@1", "build err"]
+TABLE_COLUMNS = ["rank", "run", "model", "task set", "tasks", "samples x turns", "correct", "fast_1", "fast_2",
+                 "geomean [95% CI]", "vs compile", "pass@1", "build err"]
 
 
 def _pct(value: float | None) -> str:
@@ -46,7 +46,7 @@ def _geomean(m: GroupMetrics) -> str:
 def row_cells(rank: int, run: RunMetrics, m: GroupMetrics) -> list[str]:
     """One leaderboard row as display strings, in `COLUMNS` order."""
     vs_compile = "-" if m.geomean_vs_compile is None else f"{m.geomean_vs_compile:.2f}x ({m.compile_tasks} tasks)"
-    return [str(rank), run.run_id, run.model, run.provider, run.platform, run.hardware, str(m.tasks),
+    return [str(rank), run.run_id, run.model, run.provider, run.platform, run.hardware, run.selection, str(m.tasks),
             f"{run.samples} x {run.turns}", _pct(m.correct_rate), _pct(m.fast_p.get("1")), _pct(m.fast_p.get("1.5")),
             _pct(m.fast_p.get("2")), _geomean(m), vs_compile, _pct(m.pass_at_k.get("1")), _pct(m.build_error_rate),
             ", ".join(run.harness_versions) + (" (rescored)" if run.rescored else ""), run.status.value]
@@ -67,7 +67,8 @@ def render(runs: list[RunMetrics], fmt: Format, heading: str, category: str | No
     if fmt is Format.json:
         return json.dumps({"title": heading, "runs": [
             {"rank": rank, "run_id": r.run_id, "model": r.model, "provider": r.provider, "platform": r.platform,
-             "hardware": r.hardware, "split": r.split.value, "samples": r.samples, "turns": r.turns,
+             "hardware": r.hardware, "selection": r.selection, "split": r.split.value, "samples": r.samples,
+             "turns": r.turns,
              "harness_versions": r.harness_versions, "rescored": r.rescored, "status": r.status.value,
              "metrics": m.model_dump(mode="json")} for rank, r, m in ranked]}, indent=2)
     rows = [row_cells(rank, r, m) for rank, r, m in ranked]  # type: ignore[arg-type]

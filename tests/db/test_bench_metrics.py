@@ -114,6 +114,8 @@ def test_a_rescore_replaces_the_verdicts_it_redid(store: Store) -> None:
     rescore = store.create_run(RunKind.eval, {"rescore_of": run_id})
     store.set_run_config(rescore, {"rescore_of": run_id, "evaluations": {str(ids["gelu-1"]): new_id}})
     store.finish_run(rescore)
+    later = store.create_run(RunKind.eval, {"rescore_of": run_id, "evaluations": {}})
+    store.finish_run(later)  # a later re-score that redid nothing keeps the earlier verdicts
     m = run_metrics(store, run_id)
     assert m.rescored and "9.9.9" in m.harness_versions
     gelu_outcome = next(t for t in m.tasks if t.task_id == "activation/gelu")
@@ -124,7 +126,8 @@ def test_leaderboard_formats_and_report_files(store: Store, tmp_path: Path) -> N
     run_id, _ = _fill(store)
     m = run_metrics(store, run_id)
     rows = list(csv.reader(io.StringIO(render([m], Format.csv, "t", None))))  # type: ignore[arg-type]
-    assert rows[0][:3] == ["rank", "run", "model"] and rows[1][1] == run_id and rows[1][9] == "50%"
+    assert rows[0][:3] == ["rank", "run", "model"] and rows[1][1] == run_id and rows[1][10] == "50%"
+    assert rows[1][6] == "tasks activation/*, split all"
     markdown = render([m], Format.markdown, "Kernelwright leaderboard — split: all tasks", None)
     assert isinstance(markdown, str) and "split: all tasks" in markdown and f"| 1 | {run_id} |" in markdown
     data = json.loads(render([m], Format.json, "t", "activation"))  # type: ignore[arg-type]
@@ -137,6 +140,16 @@ def test_leaderboard_formats_and_report_files(store: Store, tmp_path: Path) -> N
     text = (tmp_path / "report" / "report.md").read_text()
     assert "![fast_p over p](fast_p.png)" in text and "activation/gelu (held out)" in text
     assert "fast_1 50%" in text and "2.10x [1.90, 2.30]" in text
+
+
+def test_a_benchmark_sees_only_its_own_kernels_as_exemplars(store: Store) -> None:
+    run_id, ids = _fill(store)
+    relu = make_task("activation/relu")
+    every = store.scored_candidates(relu.source_hash, "cpu")
+    assert [r.speedup for _, r in every] == [pytest.approx(2.1), pytest.approx(0.8)]
+    assert len(store.scored_candidates(relu.source_hash, "cpu", run_id=run_id)) == 2
+    other = store.create_run(RunKind.bench, {})
+    assert store.scored_candidates(relu.source_hash, "cpu", run_id=other) == []
 
 
 def test_failed_baselines_round_trip(store: Store) -> None:

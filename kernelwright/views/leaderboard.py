@@ -20,12 +20,13 @@ class Format(str, Enum):
 
 
 COLUMNS = ["rank", "run", "model", "provider", "platform", "hardware", "task set", "tasks", "samples x turns",
-           "correct", "fast_1", "fast_1.5", "fast_2", "geomean [95% CI]", "vs compile", "pass@1", "build err",
-           "harness", "status"]
+           "correct", "fast_1", "verified fast_1", "fast_1.5", "fast_2", "geomean [95% CI]", "vs compile", "pass@1",
+           "build err", "harness", "status"]
 
 
 # The terminal table keeps what ranks runs; where they ran and under which harness goes in its caption.
-TABLE_COLUMNS = ["rank", "run", "model", "task set", "tasks", "samples x turns", "correct", "fast_1", "fast_2",
+TABLE_COLUMNS = ["rank", "run", "model", "task set", "tasks", "samples x turns", "correct", "fast_1", "verified fast_1",
+                 "fast_2",
                  "geomean [95% CI]", "vs compile", "pass@1", "build err"]
 
 
@@ -47,7 +48,8 @@ def row_cells(rank: int, run: RunMetrics, m: GroupMetrics) -> list[str]:
     """One leaderboard row as display strings, in `COLUMNS` order."""
     vs_compile = "-" if m.geomean_vs_compile is None else f"{m.geomean_vs_compile:.2f}x ({m.compile_tasks} tasks)"
     return [str(rank), run.run_id, run.model, run.provider, run.platform, run.hardware, run.selection, str(m.tasks),
-            f"{run.samples} x {run.turns}", _pct(m.correct_rate), _pct(m.fast_p.get("1")), _pct(m.fast_p.get("1.5")),
+            f"{run.samples} x {run.turns}", _pct(m.correct_rate), _pct(m.fast_p.get("1")), _pct(m.verified_fast_1),
+            _pct(m.fast_p.get("1.5")),
             _pct(m.fast_p.get("2")), _geomean(m), vs_compile, _pct(m.pass_at_k.get("1")), _pct(m.build_error_rate),
             ", ".join(run.harness_versions) + (" (rescored)" if run.rescored else ""), run.status.value]
 

@@ -126,7 +126,8 @@ def test_leaderboard_formats_and_report_files(store: Store, tmp_path: Path) -> N
     run_id, _ = _fill(store)
     m = run_metrics(store, run_id)
     rows = list(csv.reader(io.StringIO(render([m], Format.csv, "t", None))))  # type: ignore[arg-type]
-    assert rows[0][:3] == ["rank", "run", "model"] and rows[1][1] == run_id and rows[1][10] == "50%"
+    assert rows[0][:3] == ["rank", "run", "model"] and rows[1][1] == run_id
+    assert rows[1][10] == "50%" and rows[1][11] == "50%"  # fast_1, verified fast_1 (relu's [1.9, 2.3])
     assert rows[1][6] == "tasks activation/*, split all"
     markdown = render([m], Format.markdown, "Kernelwright leaderboard — split: all tasks", None)
     assert isinstance(markdown, str) and "split: all tasks" in markdown and f"| 1 | {run_id} |" in markdown

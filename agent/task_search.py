@@ -58,6 +58,7 @@ class Event(BaseModel):
     result: EvalResult | None = None
     improved: bool = False
     message: str = ""
+    baselines: int = 0  # run_started of a bench run: how many tasks still need their baselines measured
 
 
 EventSink = Callable[[Event], None]

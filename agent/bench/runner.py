@@ -68,7 +68,7 @@ class BenchRunner:
             done = sum(state.turns_done if not state.done else cfg.search.turns
                        for search in self.searches for state in search.prepare())
             pending = [t for t in self.tasks if self._needs_baselines(t, hardware_id)]
-            self.on_event(Event(kind=EventKind.run_started, run_id=self.run_id, turn=done,
+            self.on_event(Event(kind=EventKind.run_started, run_id=self.run_id, turn=done, baselines=len(pending),
                                 message=f"{len(self.tasks)} tasks x {cfg.samples} samples x {cfg.search.turns} "
                                 f"turns; {len(pending)} tasks need baselines"))
             await asyncio.gather(*(s.run() for s in self.searches),

@@ -32,8 +32,7 @@ class BenchProgress:
     def __call__(self, event: Event) -> None:
         if event.kind is EventKind.run_started:
             self.progress.update(self.turn_bar, completed=event.turn or 0)
-            base = event.message.rsplit("; ", 1)[-1].split()[0]
-            self.progress.update(self.base_bar, total=int(base) if base.isdigit() else 0)
+            self.progress.update(self.base_bar, total=event.baselines)
             self._line(f"run {event.run_id}: {event.message}")
         elif event.kind is EventKind.turn_done:
             self.progress.advance(self.turn_bar)

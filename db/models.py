@@ -298,3 +298,20 @@ class DatasetExportModel(Base):
     record_count: Mapped[int]
     config: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiTokenModel(Base):
+    """A bearer token for `kernelwright serve`; only the SHA-256 of its secret is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    # The secret's first characters, enough to tell tokens apart in a list, too few to guess the rest.
+    prefix: Mapped[str] = mapped_column(String(16))
+    # None: the server's default rate limit applies.
+    rate_per_minute: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

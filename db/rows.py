@@ -159,3 +159,16 @@ class JudgedTurnRow:
     task_held_out: bool
     candidate_hash: str
     evaluation: EvalResult
+
+
+@dataclass(frozen=True)
+class ApiTokenRow:
+    """A stored API token, without its secret or the secret's hash."""
+
+    id: int
+    name: str
+    prefix: str
+    rate_per_minute: int | None
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None

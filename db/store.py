@@ -2,16 +2,20 @@
 
 One `Store` owns one SQLAlchemy engine. Each public method runs in its own short transaction and returns
 frozen records (`db.rows`) or pydantic models, never live ORM objects. Opening a store upgrades its schema
-to the newest Alembic revision.
+to the newest Alembic revision, unless told not to (`Store(url, migrate=False)`, for long-running services
+whose operator runs `kernelwright db upgrade` on purpose).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
+import secrets
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -19,13 +23,16 @@ from typing import Any, TypeVar
 import platformdirs
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, select, text
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, or_, select, text, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from db.models import (
+    ApiTokenModel,
     BaselineKind,
     BaselineTimingModel,
     CandidateModel,
@@ -42,6 +49,7 @@ from db.models import (
     utcnow,
 )
 from db.rows import (
+    ApiTokenRow,
     BaselineRow,
     CandidateRow,
     DatasetExportRow,
@@ -66,6 +74,12 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 _SQLITE_BEGIN_OPTION = "kernelwright_sqlite_begin"
 # Any constant shared by all Kernelwright processes: serializes concurrent schema upgrades on PostgreSQL.
 _PG_MIGRATION_LOCK_KEY = 0x4B57_0001
+# Every API token secret starts with this, so a leaked one is recognizable (secret scanners, logs).
+API_TOKEN_MARK = "kw_"
+# Characters of the secret kept in clear for display: the mark plus 7 random ones.
+API_TOKEN_PREFIX_CHARS = 10
+# How stale a token's `last_used_at` may get: verifying writes at most this often, not on every request.
+API_TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
 _T = TypeVar("_T")
 
@@ -146,6 +160,51 @@ def make_engine(url: str | URL) -> Engine:
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def head_revision() -> str:
+    """The newest schema revision this Kernelwright's migrations reach."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no Alembic revisions found under {MIGRATIONS_DIR}: the installation is incomplete")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision recorded in the database behind `engine`; None for a database without one."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Apply the migrations up to `revision` on an engine from `make_engine`; a no-op when already there."""
+    if engine.dialect.name == "sqlite":
+        # Take the write lock up front, as store writers do (see `Store.__init__`).
+        engine = engine.execution_options(**{_SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    cfg = alembic_config()
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # Two processes opening a fresh database at once would both try to create the tables.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK_KEY})
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+
+def schema_mismatch(current: str | None) -> str | None:
+    """What to do when a database's schema is at `current` instead of this Kernelwright's head; None if it is."""
+    head = head_revision()
+    if current == head:
+        return None
+    known = {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if current is not None and current not in known:
+        return (f"the database schema is at revision {current}, which this Kernelwright (head {head}) does not "
+                "know: a newer Kernelwright upgraded it; install that version")
+    return (f"the database schema is at revision {current or 'none (an empty database)'}, this Kernelwright "
+            f"needs {head}: run `kernelwright db upgrade`")
+
+
+def _api_token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _utc(value: datetime) -> datetime:
@@ -348,6 +407,18 @@ def _dataset_export_row(m: DatasetExportModel) -> DatasetExportRow:
     )
 
 
+def _api_token_row(m: ApiTokenModel) -> ApiTokenRow:
+    return ApiTokenRow(
+        id=m.id,
+        name=m.name,
+        prefix=m.prefix,
+        rate_per_minute=m.rate_per_minute,
+        created_at=_utc(m.created_at),
+        last_used_at=_utc_or_none(m.last_used_at),
+        revoked_at=_utc_or_none(m.revoked_at),
+    )
+
+
 class Store:
     """The SQL store of tasks, hardware, runs, trajectories, turns, candidates and evaluations.
 
@@ -355,8 +426,12 @@ class Store:
     Opening upgrades the schema to the newest migration. Use it as a context manager, or call `close()`.
     """
 
-    def __init__(self, url: str | None = None) -> None:
-        """Connect to `url` (default: `default_db_url()`) and upgrade the schema to head."""
+    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+        """Connect to `url` (default: `default_db_url()`) and upgrade the schema to head.
+
+        With `migrate=False` the schema is left alone, and a schema not at head raises `RuntimeError` saying
+        what to run: a service then never changes the schema under other processes by merely starting.
+        """
         self.url: URL = normalize_url(url if url is not None else default_db_url())
         self.engine: Engine = make_engine(self.url)
         self._write_engine: Engine = self.engine
@@ -367,7 +442,12 @@ class Store:
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self._write_engine, expire_on_commit=False)
         try:
-            self.upgrade()
+            if migrate:
+                self.upgrade()
+            else:
+                problem = schema_mismatch(self.schema_revision())
+                if problem is not None:
+                    raise RuntimeError(problem)
         except BaseException:
             self.engine.dispose()
             raise
@@ -381,15 +461,11 @@ class Store:
 
     def upgrade(self, revision: str = "head") -> None:
         """Apply the Alembic migrations up to `revision`; a no-op when the schema is already there."""
-        cfg = alembic_config()
-        with self._write_engine.begin() as connection:
-            if self.url.get_backend_name() == "postgresql":
-                # Two processes opening a fresh database at once would both try to create the tables.
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK_KEY}
-                )
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, revision)
+        upgrade_schema(self.engine, revision)
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database's schema is at; None for a database without one."""
+        return current_revision(self.engine)
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -850,6 +926,17 @@ class Store:
             row = session.get(RunModel, run_id)
             return None if row is None else _run_row(row)
 
+    def run_for_candidate(self, candidate_id: int) -> str | None:
+        """The run whose turn first produced this candidate, or None (a candidate from `eval` has no turn)."""
+        query = (
+            select(TrajectoryModel.run_id)
+            .join(TurnModel, TurnModel.trajectory_id == TrajectoryModel.id)
+            .join(CandidateModel, CandidateModel.turn_id == TurnModel.id)
+            .where(CandidateModel.id == candidate_id)
+        )
+        with self._read() as session:
+            return session.scalars(query).first()
+
     def list_runs(self, kind: RunKind | str | None = None, limit: int | None = None) -> list[RunRow]:
         """Runs, newest first; only those of `kind` when given; at most `limit` when given."""
         query = select(RunModel).order_by(RunModel.created_at.desc(), RunModel.id)
@@ -1087,3 +1174,76 @@ class Store:
         )
         with self._read() as session:
             return [_dataset_export_row(row) for row in session.scalars(query)]
+
+    # --- API tokens -----------------------------------------------------------------------------------
+
+    def create_api_token(self, name: str, rate_per_minute: int | None = None) -> tuple[ApiTokenRow, str]:
+        """A new API token named `name`: its row and its secret (`kw_...`), which is returned only here.
+
+        Only the secret's SHA-256 is stored. `rate_per_minute` overrides the server's rate limit for this token.
+        Raises `ValueError` for a blank name, a rate below 1, or a name already taken (revoked tokens keep
+        their names, so that history stays unambiguous).
+        """
+        name = name.strip()
+        if not name:
+            raise ValueError("an API token needs a non-empty name")
+        if rate_per_minute is not None and rate_per_minute < 1:
+            raise ValueError(f"rate_per_minute must be at least 1 (None: the server's limit), not {rate_per_minute}")
+        secret = API_TOKEN_MARK + secrets.token_urlsafe(32)
+        with self._write.begin() as session:
+            existing = session.scalars(select(ApiTokenModel).where(ApiTokenModel.name == name)).one_or_none()
+            if existing is not None:
+                state = "a revoked" if existing.revoked_at is not None else "an"
+                raise ValueError(f"{state} API token named {name!r} already exists; pick another name")
+            row = ApiTokenModel(
+                name=name,
+                token_hash=_api_token_hash(secret),
+                prefix=secret[:API_TOKEN_PREFIX_CHARS],
+                rate_per_minute=rate_per_minute,
+            )
+            session.add(row)
+            try:
+                session.flush()
+            except IntegrityError as exc:
+                # Another process took the name between the check above and this insert (PostgreSQL).
+                raise ValueError(f"an API token named {name!r} already exists; pick another name") from exc
+            return _api_token_row(row), secret
+
+    def verify_api_token(self, secret: str) -> ApiTokenRow | None:
+        """The live (not revoked) token whose secret is `secret`, or None.
+
+        Marks the token used, at most once per `API_TOKEN_TOUCH_INTERVAL`, so that checking a token on every
+        request does not write to the store on every request.
+        """
+        query = select(ApiTokenModel).where(
+            ApiTokenModel.token_hash == _api_token_hash(secret), ApiTokenModel.revoked_at.is_(None)
+        )
+        with self._read() as session:
+            row = session.scalars(query).one_or_none()
+            if row is None:
+                return None
+            token = _api_token_row(row)
+        now = utcnow()
+        if token.last_used_at is not None and now - token.last_used_at < API_TOKEN_TOUCH_INTERVAL:
+            return token
+        stale = or_(ApiTokenModel.last_used_at.is_(None), ApiTokenModel.last_used_at <= now - API_TOKEN_TOUCH_INTERVAL)
+        with self._write.begin() as session:
+            # Conditional, so concurrent requests with one token write it once.
+            session.execute(update(ApiTokenModel).where(ApiTokenModel.id == token.id, stale).values(last_used_at=now))
+        return replace(token, last_used_at=now)
+
+    def list_api_tokens(self) -> list[ApiTokenRow]:
+        """Every API token, revoked ones included, newest first."""
+        query = select(ApiTokenModel).order_by(ApiTokenModel.created_at.desc(), ApiTokenModel.id.desc())
+        with self._read() as session:
+            return [_api_token_row(row) for row in session.scalars(query)]
+
+    def revoke_api_token(self, name: str) -> bool:
+        """Revoke the live token named `name`; False when there is none (unknown, or already revoked)."""
+        query = (
+            update(ApiTokenModel)
+            .where(ApiTokenModel.name == name.strip(), ApiTokenModel.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        with self._write.begin() as session:
+            return session.execute(query).rowcount > 0

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from kernelwright.commands import bench, evaluate, leaderboard, optimize, report, rescore, runs, tasks, traces, train
+from kernelwright.commands import (
+    bench,
+    db,
+    evaluate,
+    leaderboard,
+    optimize,
+    report,
+    rescore,
+    runs,
+    tasks,
+    tokens,
+    traces,
+    train,
+)
 
 app = typer.Typer(help="Kernelwright: LLM agents that write and verify fast kernels.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -18,6 +31,8 @@ app.add_typer(tasks.app, name="tasks")
 app.add_typer(runs.app, name="runs")
 app.add_typer(traces.app, name="traces")
 app.add_typer(train.app, name="train")
+app.add_typer(db.app, name="db")
+app.add_typer(tokens.app, name="tokens")
 
 
 if __name__ == "__main__":

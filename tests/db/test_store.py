@@ -21,7 +21,7 @@ from db.models import (
     TaskModel,
     TurnOutcome,
 )
-from db.store import ENV_VAR
+from db.store import ENV_VAR, head_revision
 from evaluator.hashing import normalized_hash, sha256_text
 from evaluator.result import (
     HARNESS_VERSION,
@@ -97,6 +97,7 @@ ALL_TABLES = {
     "evaluation",
     "baseline_timing",
     "dataset_export",
+    "api_token",
 }
 
 
@@ -165,7 +166,7 @@ def test_open_creates_every_table_and_is_idempotent(db_url: str) -> None:
         assert ALL_TABLES | {"alembic_version"} <= tables
         assert len(second.evaluations_for_task(task.id)) == 1
         with second.engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0003"]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head_revision()]
 
 
 def test_migration_schema_matches_models(store: Store) -> None:

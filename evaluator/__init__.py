@@ -10,6 +10,7 @@ from typing import Any
 _EXPORTS = {
     "evaluate": "evaluator.api",
     "measure_baselines": "evaluator.api",
+    "probe_untrusted": "evaluator.api",
     "BaselineResult": "evaluator.baseline_result",
     "BaselineStatus": "evaluator.baseline_result",
     "EvalOptions": "evaluator.request",

@@ -20,8 +20,9 @@ from evaluator.request import EvalOptions, EvalRequest, RequestMode
 from evaluator.result import EvalResult, Reason, Stage, Status, Verification
 from evaluator.sandbox.launcher import ChildOutcome, run_child
 from evaluator.static_checks import check_source
-from tasks.loader import task_at_size
+from tasks.loader import remember_probe, task_at_size
 from tasks.model import Task
+from tasks.probe_result import ProbeResult
 from tasks.sizes import DEFAULT_SIZE
 
 
@@ -169,3 +170,30 @@ def _to_result(outcome: ChildOutcome, opts: EvalOptions) -> EvalResult:
     return EvalResult(status=Status.runtime_error, reason=Reason.harness_error,
                       message=f"the evaluation process exited with code {outcome.returncode} during {stage.value} "
                       f"without a verdict: {tail[0][:300]}", **base)
+
+
+def probe_untrusted(task: Task, platform: str = "cpu", timeout_s: float = 120.0) -> ProbeResult:
+    """Import and run a task file someone submitted, in a sandbox child under the candidate's guard.
+
+    The same checks as `tasks.loader.probe_task` (imports, runs on two seeds, every input group, not degenerate),
+    but the task's code gets no network, no process spawning and no writes outside its own folder. A passing
+    result is remembered by source hash, so later loads of the same task do not run it again outside the sandbox.
+    """
+    plat = get_platform(platform)
+    private = tempfile.mkdtemp(prefix="kw_probe_")
+    try:
+        request = EvalRequest(mode=RequestMode.probe, task=task, candidate_source="", platform=plat.name,
+                              options=EvalOptions(timeout_s=timeout_s), nonce=uuid.uuid4().hex,
+                              private_dir=private, cache_dir=str(cache_root()))
+        outcome = run_child(request, 1, plat.child_env(), plat.limit_address_space)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+    finals = [m["probe"] for m in outcome.messages if "probe" in m]
+    if not finals:
+        why = "timed out" if outcome.timed_out else f"exited with code {outcome.returncode}"
+        tail = outcome.log.strip().splitlines()[-1:] or ["no output"]
+        return ProbeResult(ok=False, problem=f"the task's check {why}: {tail[0][:300]}")
+    result = ProbeResult.model_validate(finals[-1])
+    if result.ok:
+        remember_probe(task.source_hash, result)
+    return result

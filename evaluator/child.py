@@ -31,8 +31,11 @@ from evaluator.result import CorrectnessStats, EvalResult, Reason, Stage, Status
 from evaluator.sandbox.guard import SandboxGuard, install
 from evaluator.sanity import above_peak
 from evaluator.timing import TimingConfig, measure
+from tasks.errors import TaskLoadError
 from tasks.inputs import build_model, init_inputs, input_groups, outputs_as_list
 from tasks.module import exec_module_from_source
+from tasks.probe import probe
+from tasks.probe_result import ProbeResult
 
 # Row 11: references to the clock and the thread controls, taken before any candidate code loads.
 _PERF_COUNTER = time.perf_counter
@@ -428,6 +431,18 @@ class Pipeline:
         return outcome
 
 
+def _probe(req: EvalRequest) -> ProbeResult:
+    """A submitted task file is untrusted code: it runs under the same guard as a candidate kernel."""
+    guard = SandboxGuard([Path(req.private_dir)])
+    install(guard)
+    guard.armed = True
+    origin = req.task.id
+    try:
+        return probe(req.task.source, origin, req.task.tolerance, Path(req.private_dir) / "task")
+    except TaskLoadError as exc:
+        return ProbeResult(ok=False, problem=exc.problem)
+
+
 def main() -> None:
     faulthandler.enable()
     fd = int(sys.argv[1])
@@ -439,6 +454,10 @@ def main() -> None:
     if req.mode is RequestMode.baselines:
         # Trusted code only (the task's own Model): its failures are the harness's, reported by the parent.
         channel.send(baseline=json.loads(BaselinePipeline(req).run().model_dump_json()))
+        sys.stdout.flush()
+        os._exit(0)
+    if req.mode is RequestMode.probe:
+        channel.send(probe=json.loads(_probe(req).model_dump_json()))
         sys.stdout.flush()
         os._exit(0)
     pipeline = Pipeline(req, channel)

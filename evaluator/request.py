@@ -34,6 +34,7 @@ class RequestMode(str, Enum):
 
     candidate = "candidate"  # judge a candidate kernel (build, correctness, timing, sanity)
     baselines = "baselines"  # time the task's PyTorch eager model against torch.compile of it
+    probe = "probe"  # import and run a submitted (untrusted) task file, under the candidate's sandbox guard
 
 
 class EvalRequest(BaseModel):

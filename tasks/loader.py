@@ -210,13 +210,19 @@ def probe_task(task: Task, timeout_s: float = PROBE_TIMEOUT_S) -> ProbeResult:
     result = ProbeResult.model_validate_json(lines[-1])
     if not result.ok:
         raise TaskLoadError(origin, result.problem)
-    _probe_cache[task.source_hash] = result
+    remember_probe(task.source_hash, result)
+    return result
+
+
+def remember_probe(source_hash: str, result: ProbeResult) -> None:
+    """Cache a passing probe of the task with this source hash (in memory and on disk)."""
+    _probe_cache[source_hash] = result
+    cached = _probe_cache_file(source_hash)
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(result.model_dump_json())
     except OSError:
         pass  # a read-only cache only costs a re-probe next time
-    return result
 
 
 def load_task_source(

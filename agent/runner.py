@@ -13,7 +13,15 @@ from agent.prompts import template_version
 from agent.providers import Provider, ProviderConfig
 from agent.search import SearchConfig
 from agent.summary import RunSummary, summarize_run
-from agent.task_search import Event, EventKind, EventSink, SearchContext, TaskSearch, run_and_close
+from agent.task_search import (
+    Event,
+    EventKind,
+    EventSink,
+    SearchContext,
+    TaskSearch,
+    run_and_close,
+    run_and_close_async,
+)
 from db import Store
 from db.models import RunKind, RunStatus
 from evaluator import EvalOptions
@@ -40,31 +48,55 @@ def load_config_task(config: OptimizeConfig) -> Task:
 
 
 class Optimizer:
-    """Runs (or resumes) one optimize run. Call `run()` once."""
+    """Runs (or resumes) one optimize run. Call `run()` (or `await run_async()`) once.
+
+    `labels` are extra keys stored in the run's config (the service records who submitted it there).
+    """
 
     def __init__(self, store: Store, provider: Provider, cluster: Cluster, config: OptimizeConfig,
-                 task: Task, on_event: EventSink | None = None, resume_run_id: str | None = None) -> None:
+                 task: Task, on_event: EventSink | None = None, resume_run_id: str | None = None,
+                 labels: dict[str, object] | None = None) -> None:
         self.store, self.provider, self.cluster, self.config = store, provider, cluster, config
         self.task = task
         self.on_event = on_event or (lambda _event: None)
         self.run_id = resume_run_id or ""
         self.resuming = resume_run_id is not None
+        self.labels = labels or {}
         self.search: TaskSearch | None = None
+        self._opened = False
+
+    def open(self) -> str:
+        """Store the task and create the run (or reopen the resumed one); returns the run id.
+
+        `run()` does this itself; a caller that needs the id before the search starts calls it first.
+        """
+        if not self._opened:
+            self.store.upsert_task(self.task)
+            if self.resuming:
+                self.store.reopen_run(self.run_id)
+            else:
+                self.run_id = self.store.create_run(RunKind.optimize, self._run_config())
+                # From here on the run exists: starting it is a resume of an empty run.
+                self.resuming = True
+            self._opened = True
+        return self.run_id
 
     def run(self) -> RunSummary:
         """Search until every trajectory stops; Ctrl-C marks the run interrupted (resumable) and re-raises."""
-        self.store.upsert_task(self.task)
-        if self.resuming:
-            self.store.reopen_run(self.run_id)
-        else:
-            self.run_id = self.store.create_run(RunKind.optimize, self._run_config())
+        self.open()
         run_and_close(self._main, self._close)
+        return summarize_run(self.store, self.run_id)
+
+    async def run_async(self) -> RunSummary:
+        """`run()` on the caller's event loop; cancelling it marks the run interrupted (resumable)."""
+        self.open()
+        await run_and_close_async(self._main, self._close)
         return summarize_run(self.store, self.run_id)
 
     def _run_config(self) -> dict[str, object]:
         return {"optimize": self.config.model_dump(mode="json"), "task_id": self.task.id,
                 "provider_label": self.provider.label, "offline_provider": self.provider.offline,
-                "prompt_template_version": template_version(), "harness_version": HARNESS_VERSION}
+                "prompt_template_version": template_version(), "harness_version": HARNESS_VERSION, **self.labels}
 
     def _close(self, status: RunStatus) -> None:
         if self.search is not None:

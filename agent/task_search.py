@@ -89,6 +89,20 @@ class SearchContext:
     own_exemplars: bool = False
 
 
+async def run_and_close_async(main: Callable[[], Coroutine[Any, Any, None]],
+                              close: Callable[[RunStatus], None]) -> None:
+    """`run_and_close` inside a running event loop: a cancelled run (a server shutting down) ends interrupted."""
+    try:
+        await main()
+    except asyncio.CancelledError:
+        close(RunStatus.interrupted)
+        raise
+    except BaseException:
+        close(RunStatus.failed)
+        raise
+    close(RunStatus.finished)
+
+
 def run_and_close(main: Callable[[], Coroutine[Any, Any, None]], close: Callable[[RunStatus], None]) -> None:
     """Run a driver's event loop; the run then ends finished, interrupted (Ctrl-C, resumable) or failed."""
     try:

@@ -13,6 +13,7 @@ from kernelwright.commands import (
     report,
     rescore,
     runs,
+    serve,
     tasks,
     tokens,
     traces,
@@ -27,6 +28,7 @@ app.command("bench")(bench.bench_cmd)
 app.command("leaderboard")(leaderboard.leaderboard_cmd)
 app.command("report")(report.report_cmd)
 app.command("rescore")(rescore.rescore_cmd)
+app.command("serve")(serve.serve_cmd)
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(runs.app, name="runs")
 app.add_typer(traces.app, name="traces")

@@ -1,0 +1,50 @@
+"""`kernelwright serve`: the HTTP API and web pages, with optimize jobs running on Ray."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from evaluator.platforms import available_platforms
+from kernelwright.commands import options as opt
+from kernelwright.console import err
+from kernelwright.console import fail as _fail
+from kernelwright.settings import ServeSettings, Settings
+
+
+def serve_cmd(
+    host: Annotated[str | None, typer.Option(help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")]
+    = None,
+    port: Annotated[int | None, typer.Option(help="port (default 8000)")] = None,
+    platform: Annotated[str | None, typer.Option(help="platform jobs are evaluated on (default cpu)")] = None,
+    providers: Annotated[list[str] | None, typer.Option("--provider", help="a provider submitters may pick "
+                                                        "(repeatable; default: examples and openai)")] = None,
+    model: Annotated[str | None, typer.Option(help="model for `openai` jobs that name none")] = None,
+    base_url: opt.BaseUrl = None,
+    private: Annotated[bool, typer.Option("--private", help="pages and GET endpoints need a token too")] = False,
+    max_running_jobs: Annotated[int | None, typer.Option(help="jobs searching at once (default 2)")] = None,
+    workers: opt.Workers = None,
+    ray_address: opt.RayAddress = None,
+    db_url: opt.DbUrl = None,
+) -> None:
+    """Serve the API (/v1, docs at /docs) and the web pages (/) until Ctrl-C; jobs left running resume on the
+    next start. Settings also come from KERNELWRIGHT_SERVE_* variables."""
+    import uvicorn
+
+    from kernelwright.server.app import create_app
+
+    given = {"host": host, "port": port, "platform": platform, "providers": providers, "model": model,
+             "base_url": base_url, "max_running_jobs": max_running_jobs, "workers": workers,
+             "ray_address": ray_address}
+    settings = ServeSettings(**{k: v for k, v in given.items() if v is not None})
+    if private:
+        settings.public_read = False
+    if settings.platform not in available_platforms():
+        raise _fail(f"unknown platform {settings.platform!r}; available: {', '.join(available_platforms())}")
+    err.print(f"Kernelwright service on http://{settings.host}:{settings.port}  (API docs at /docs; "
+              f"{'private' if not settings.public_read else 'public'} reads; jobs on {settings.platform}; "
+              "Ctrl-C stops it)", highlight=False)
+    app = create_app(settings, db_url or Settings().db_url)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False,
+                timeout_graceful_shutdown=10)

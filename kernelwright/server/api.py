@@ -1,0 +1,221 @@
+"""The JSON API under `/v1`. Handlers are plain functions: FastAPI runs them in its thread pool, so store reads
+and the sandboxed check of a submitted operator never block the event loop."""
+
+from __future__ import annotations
+
+import re
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+
+from agent.bench.config import Split
+from agent.providers import ProviderError
+from agent.runner import OptimizeConfig
+from agent.search import SearchConfig
+from db.models import RunKind
+from db.rows import ApiTokenRow
+from evaluator import EvalOptions, probe_untrusted
+from kernelwright.commands.options import provider_config
+from kernelwright.server import queries
+from kernelwright.server.redact import redact_paths
+from kernelwright.server.schemas import (
+    JobCreated,
+    JobStatus,
+    JobView,
+    KernelView,
+    Leaderboard,
+    OptimizeRequest,
+    Problem,
+    RunView,
+    ServiceInfo,
+    TaskList,
+    TaskView,
+)
+from kernelwright.server.state import ServiceState, service
+from tasks.errors import TaskLoadError
+from tasks.hashing import sha256_text
+from tasks.loader import parse_task
+from tasks.model import Task
+from tasks.registry import resolve_task
+
+# Suite and imported ids only: never a path on the server.
+_TASK_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")
+
+DEFAULT_TRAJECTORIES, DEFAULT_TURNS = 2, 4
+
+# The error answers every endpoint can give, so the OpenAPI schema lists them.
+_READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "reads need a token on this service, or the token is bad"},
+    422: {"model": Problem, "description": "a parameter is not valid"},
+    429: {"model": Problem, "description": "the token's rate limit was reached"},
+}
+
+router = APIRouter(prefix="/v1", tags=["v1"], responses=_READ_ERRORS)
+
+State = Annotated[ServiceState, Depends(service)]
+
+
+def _reader(request: Request, state: State) -> ApiTokenRow | None:
+    return state.access.read(request)
+
+
+def _submitter(request: Request, state: State) -> ApiTokenRow:
+    return state.access.require_token(request)
+
+
+Reader = Annotated[ApiTokenRow | None, Depends(_reader)]
+Submitter = Annotated[ApiTokenRow, Depends(_submitter)]
+
+
+def _unprocessable(message: str) -> HTTPException:
+    return HTTPException(422, redact_paths(message))
+
+
+def _package_version() -> str:
+    try:
+        return version("kernelwright")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@router.get("/info", response_model=ServiceInfo, summary="What this service offers")
+def info(state: State, _reader: Reader) -> ServiceInfo:
+    """The platform jobs run on, the providers a submitter may pick and the service's limits."""
+    s = state.settings
+    return ServiceInfo(version=_package_version(), platform=s.platform, providers=s.providers,
+                       max_trajectories=s.max_trajectories, max_turns=s.max_turns, max_body_bytes=s.max_body_bytes,
+                       public_read=s.public_read)
+
+
+def _task_for(body: OptimizeRequest, state: State) -> Task:
+    if (body.source is None) == (body.task_id is None):
+        raise _unprocessable("give the operator's `source` or a suite `task_id` (one of them)")
+    if body.task_id is not None:
+        if not _TASK_ID.match(body.task_id) or ".." in body.task_id or body.task_id.endswith(".py"):
+            raise _unprocessable(f"{body.task_id!r} is not a task id (see GET /v1/tasks or `kernelwright tasks "
+                                 "list`)")
+        try:
+            return resolve_task(body.task_id)
+        except TaskLoadError as exc:
+            raise _unprocessable(str(exc)) from exc
+    name = body.name or "op"
+    origin, source = f"{name}.py", body.source or ""
+    try:
+        task = parse_task(source, origin, task_id=f"user/{name}-{sha256_text(source)[:8]}")
+    except TaskLoadError as exc:
+        raise _unprocessable(str(exc)) from exc
+    result = probe_untrusted(task, state.settings.platform)
+    if not result.ok:
+        raise _unprocessable(f"{origin}: {result.problem}")
+    return task.model_copy(update={"input_groups": result.input_groups})
+
+
+@router.post("/optimize", status_code=status.HTTP_202_ACCEPTED, response_model=JobCreated,
+             summary="Submit an operator to optimize",
+             responses={401: {"model": Problem, "description": "no API token, or a bad one"},
+                        413: {"model": Problem, "description": "the request body is too large"},
+                        422: {"model": Problem, "description": "the operator or an option is not valid; the "
+                              "message is the evaluator's"},
+                        429: {"model": Problem, "description": "rate limit, or too many unfinished jobs"}})
+def submit(body: OptimizeRequest, state: State, token: Submitter) -> JobCreated:
+    """Check the operator (in the sandbox), store a run and queue it; watch it at `status_url` or `page_url`."""
+    s = state.settings
+    platform = body.platform or s.platform
+    if platform != s.platform:
+        raise _unprocessable(f"this service evaluates on {s.platform!r}, not {platform!r}")
+    provider = body.provider or s.providers[0]
+    if provider not in s.providers:
+        raise _unprocessable(f"provider {provider!r} is not offered here; choose one of: {', '.join(s.providers)}")
+    trajectories = body.trajectories or min(DEFAULT_TRAJECTORIES, s.max_trajectories)
+    turns = body.turns or min(DEFAULT_TURNS, s.max_turns)
+    if trajectories > s.max_trajectories or turns > s.max_turns:
+        raise _unprocessable(f"this service allows at most {s.max_trajectories} trajectories x {s.max_turns} "
+                             "turns")
+    if state.jobs.unfinished(token.name) >= s.max_queued_per_token:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, f"token {token.name!r} already has "
+                            f"{s.max_queued_per_token} unfinished jobs; wait for one to finish",
+                            headers={"Retry-After": "30"})
+    task = _task_for(body, state)
+    # The endpoint and key are the server's own: a submitter never points the service at another URL.
+    llm = provider_config(provider, body.model or s.model, s.base_url, s.api_key_env, body.temperature, 8192,
+                          False, 0.0, 0.0)
+    config = OptimizeConfig(task_source=task.source, task_origin=task.id, task_id=task.id, platform=platform,
+                            provider=llm, search=SearchConfig(trajectories=trajectories, turns=turns,
+                                                              patience=body.patience,
+                                                              max_failures=body.max_failures),
+                            eval=EvalOptions())
+    try:
+        job_id = state.jobs.submit(config, task, token.name)
+    except ProviderError as exc:
+        raise _unprocessable(str(exc)) from exc
+    return JobCreated(job_id=job_id, status=JobStatus.queued, task_id=task.id, status_url=f"/v1/jobs/{job_id}",
+                      page_url=f"/runs/{job_id}")
+
+
+@router.get("/jobs", response_model=list[JobView], summary="Recent jobs")
+def list_jobs(state: State, _reader: Reader, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[JobView]:
+    """The newest optimize runs, as jobs."""
+    return queries.recent_jobs(state.store, state.jobs, limit)
+
+
+@router.get("/jobs/{job_id}", response_model=JobView, summary="A job's status, progress and best kernel",
+            responses={404: {"model": Problem, "description": "no such job"}})
+def get_job(job_id: str, state: State, _reader: Reader) -> JobView:
+    """Poll this until `status` is `finished`; `best_source` is then the kernel to use."""
+    run = state.store.get_run(job_id)
+    if run is None or run.kind is not RunKind.optimize:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id!r}")
+    return queries.job_view(state.store, state.jobs, run)
+
+
+@router.get("/runs/{run_id}", response_model=RunView, summary="A run's trajectories, turns and verdicts",
+            responses={404: {"model": Problem, "description": "no such run"}})
+def get_run(run_id: str, state: State, _reader: Reader) -> RunView:
+    """Any stored run (optimize, bench, rescore, training rollouts)."""
+    run = state.store.get_run(run_id)
+    if run is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run {run_id!r}")
+    return queries.run_view(state.store, run)
+
+
+@router.get("/leaderboard", response_model=Leaderboard, summary="Bench runs ranked")
+def get_leaderboard(state: State, _reader: Reader, split: Split = Split.all,
+                    platform: Annotated[str | None, Query(max_length=40)] = None,
+                    category: Annotated[str | None, Query(max_length=40)] = None,
+                    model: Annotated[str | None, Query(max_length=200)] = None,
+                    include_unfinished: bool = False) -> Leaderboard:
+    """Finished bench runs by fast_1, then geometric-mean speedup, then correctness (recomputed every few
+    seconds at most)."""
+    key = ("leaderboard", split, platform, category, model, include_unfinished)
+    return state.cache.get(key, lambda: queries.leaderboard(state.store, split, platform, category, model,
+                                                            include_unfinished))
+
+
+@router.get("/kernels/{kernel_id}", response_model=KernelView, summary="A kernel's source and verdicts",
+            responses={404: {"model": Problem, "description": "no such kernel"}})
+def get_kernel(kernel_id: int, state: State, _reader: Reader) -> KernelView:
+    """The candidate's source and every stored evaluation of it."""
+    view = queries.kernel_view(state.store, kernel_id)
+    if view is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no kernel {kernel_id}")
+    return view
+
+
+@router.get("/tasks", response_model=TaskList, summary="Tasks the service has seen, with their best kernels")
+def list_tasks(state: State, _reader: Reader, category: Annotated[str | None, Query(max_length=40)] = None,
+               offset: Annotated[int, Query(ge=0)] = 0,
+               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> TaskList:
+    """Stored tasks by id, with the fastest correct kernel of each on each platform."""
+    key = ("tasks", category, offset, limit)
+    return state.cache.get(key, lambda: queries.task_list(state.store, category, offset, limit))
+
+
+@router.get("/tasks/{task_id:path}", response_model=TaskView, summary="One task and its best kernels",
+            responses={404: {"model": Problem, "description": "no such task"}})
+def get_task(task_id: str, state: State, _reader: Reader) -> TaskView:
+    """A stored task with its five fastest correct kernels per platform."""
+    row = state.store.get_task(task_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no task {task_id!r}")
+    return queries.task_view(state.store, row, limit=5)

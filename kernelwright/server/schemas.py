@@ -1,0 +1,241 @@
+"""The HTTP API's request and response bodies (pydantic, so the OpenAPI schema is exact)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.bench.metrics import GroupMetrics
+
+# An operator file is a few KB; the body limit (`max_body_bytes`) bounds the whole request anyway.
+MAX_SOURCE_CHARS = 200_000
+
+
+class OptimizeRequest(BaseModel):
+    """Submit an operator: its KernelBench-format source, or the id of a suite task."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str | None = Field(default=None, max_length=MAX_SOURCE_CHARS, description="the operator file's "
+                               "text: `class Model`, `get_inputs()`, `get_init_inputs()`")
+    task_id: str | None = Field(default=None, max_length=200, description="a suite task id (e.g. "
+                                "`pooling/max_pool2d`) instead of `source`")
+    name: str | None = Field(default=None, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$",
+                             description="a short name for a submitted source (default: `op`)")
+    platform: str | None = Field(default=None, max_length=40, description="default: the server's platform")
+    provider: str | None = Field(default=None, max_length=40, description="one of the server's providers "
+                                 "(`GET /v1/info`); default: the first")
+    model: str | None = Field(default=None, max_length=200, description="model name for `openai` jobs")
+    trajectories: int | None = Field(default=None, ge=1, le=64, description="default: 2, or the server's most")
+    turns: int | None = Field(default=None, ge=1, le=64, description="default: 4, or the server's most")
+    patience: int = Field(default=2, ge=1, le=64)
+    max_failures: int = Field(default=3, ge=1, le=64)
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+
+
+class JobStatus(str, Enum):
+    """Where a submitted job is."""
+
+    queued = "queued"
+    running = "running"
+    finished = "finished"
+    failed = "failed"
+    interrupted = "interrupted"
+
+
+class JobCreated(BaseModel):
+    """What `POST /v1/optimize` answers."""
+
+    job_id: str
+    status: JobStatus
+    task_id: str
+    status_url: str
+    page_url: str
+
+
+class Progress(BaseModel):
+    """Turns done out of the most a job can take (trajectories that stop early count as done)."""
+
+    trajectories: int
+    trajectories_done: int
+    turns_done: int
+    turns_total: int
+    evaluations: int
+    fraction: float = Field(ge=0.0, le=1.0)
+
+
+class KernelSummary(BaseModel):
+    """A candidate kernel with its verdict."""
+
+    kernel_id: int
+    task_id: str
+    platform: str
+    status: str
+    reason: str
+    speedup: float | None = None
+    speedup_ci: tuple[float, float] | None = None
+    verified: bool = Field(description="correct, timed, and the 95% interval's lower end is above 1.0x")
+    run_id: str | None = None
+    url: str
+
+
+class JobView(BaseModel):
+    """`GET /v1/jobs/{id}`: an optimize run's status, progress and best kernel."""
+
+    job_id: str
+    status: JobStatus
+    task_id: str | None
+    platform: str | None
+    provider: str | None
+    model: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    queue_position: int | None = Field(default=None, description="jobs ahead of this one, while queued")
+    progress: Progress
+    message: str
+    best: KernelSummary | None = Field(default=None, description="the fastest verified kernel, else the fastest "
+                                       "correct one")
+    best_source: str | None = None
+    page_url: str
+
+
+class EvaluationView(BaseModel):
+    """One stored verdict on a kernel."""
+
+    evaluation_id: int
+    status: str
+    reason: str
+    stage: str
+    message: str
+    speedup: float | None = None
+    speedup_ci: tuple[float, float] | None = None
+    verified: bool = Field(default=False, description="correct, timed, and the 95% interval's lower end is above "
+                           "1.0x")
+    baseline_ms: float | None = None
+    candidate_ms: float | None = None
+    hardware: str
+    harness_version: str
+    created_at: datetime
+
+
+class KernelView(BaseModel):
+    """`GET /v1/kernels/{id}`: a kernel's source and every verdict on it."""
+
+    kernel_id: int
+    task_id: str
+    platform: str
+    source: str
+    created_at: datetime
+    run_id: str | None
+    evaluations: list[EvaluationView]
+
+
+class TaskView(BaseModel):
+    """A task the service knows, with its best verified kernel per platform."""
+
+    task_id: str
+    name: str
+    category: str
+    level: int
+    held_out: bool
+    source_hash: str
+    best: list[KernelSummary]
+    url: str
+
+
+class TaskList(BaseModel):
+    """`GET /v1/tasks`."""
+
+    total: int
+    tasks: list[TaskView]
+
+
+class LeaderboardEntry(BaseModel):
+    """One ranked bench run."""
+
+    rank: int
+    run_id: str
+    model: str
+    provider: str
+    platform: str
+    hardware: str
+    selection: str
+    samples: int
+    turns: int
+    harness_versions: list[str]
+    rescored: bool
+    status: str
+    created_at: str
+    metrics: GroupMetrics
+    categories: list[str] = Field(default_factory=list, description="the task categories the run covers")
+    url: str
+
+
+class Leaderboard(BaseModel):
+    """`GET /v1/leaderboard`: finished bench runs ranked by fast_1, then geomean, then correctness."""
+
+    title: str
+    split: str
+    platform: str | None
+    category: str | None
+    model: str | None
+    runs: list[LeaderboardEntry]
+
+
+class ServiceInfo(BaseModel):
+    """`GET /v1/info`: what a submitter may ask for."""
+
+    version: str
+    platform: str
+    providers: list[str]
+    max_trajectories: int
+    max_turns: int
+    max_body_bytes: int
+    public_read: bool
+
+
+class Problem(BaseModel):
+    """Every error answer: what went wrong, in one readable message."""
+
+    detail: str
+
+
+class TurnView(BaseModel):
+    """One turn of a trajectory: what the model did and the verdict on it."""
+
+    index: int
+    outcome: str | None
+    model: str
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    latency_s: float | None
+    kernel: KernelSummary | None
+    message: str = Field(description="the verdict in words (trimmed compile error, mismatch, or speedup)")
+
+
+class TrajectoryView(BaseModel):
+    """One trajectory of a run."""
+
+    index: int
+    task_id: str
+    status: str
+    stop_reason: str | None
+    turns: list[TurnView]
+
+
+class RunView(BaseModel):
+    """`GET /v1/runs/{id}`: any stored run with each trajectory's turns and verdicts."""
+
+    run_id: str
+    kind: str
+    status: str
+    task_ids: list[str]
+    platform: str | None
+    provider: str | None
+    model: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    trajectories: list[TrajectoryView]
+    plots: list[str] = Field(description="names of the report's plots, at /runs/{id}/plots/{name} (bench runs)")

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from agent.cluster import ClusterConfig
 from db import Store
+from db.store import default_db_url, normalize_url
 from kernelwright.server import api, pages
 from kernelwright.server.access import Access
 from kernelwright.server.jobs import JobManager
@@ -95,7 +96,10 @@ def create_app(settings: ServeSettings | None = None, db_url: str | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = Store(db_url)
+        # The embedded SQLite store upgrades itself as every command's does; a shared PostgreSQL store is
+        # upgraded by an operator (`kernelwright db upgrade`), never by a service starting.
+        url = normalize_url(db_url or default_db_url())
+        store = Store(url.render_as_string(hide_password=False), migrate=url.get_backend_name() == "sqlite")
         jobs = JobManager(store, ClusterConfig(address=settings.ray_address, workers=settings.workers),
                           settings.platform, settings.max_running_jobs)
         try:

@@ -7,7 +7,7 @@ import re
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 
 from agent.bench.config import Split
 from agent.providers import ProviderError
@@ -43,6 +43,8 @@ from tasks.registry import resolve_task
 _TASK_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")
 
 DEFAULT_TRAJECTORIES, DEFAULT_TURNS = 2, 4
+# Ids are signed 64-bit in the store: a larger number names nothing and must not reach the database.
+MAX_ID = 2**63 - 1
 
 # The error answers every endpoint can give, so the OpenAPI schema lists them.
 _READ_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -194,7 +196,7 @@ def get_leaderboard(state: State, _reader: Reader, split: Split = Split.all,
 
 @router.get("/kernels/{kernel_id}", response_model=KernelView, summary="A kernel's source and verdicts",
             responses={404: {"model": Problem, "description": "no such kernel"}})
-def get_kernel(kernel_id: int, state: State, _reader: Reader) -> KernelView:
+def get_kernel(kernel_id: Annotated[int, Path(ge=1, le=MAX_ID)], state: State, _reader: Reader) -> KernelView:
     """The candidate's source and every stored evaluation of it."""
     view = queries.kernel_view(state.store, kernel_id)
     if view is None:

@@ -28,7 +28,7 @@ from agent.bench.config import Split
 from db.models import RunKind
 from db.rows import ApiTokenRow
 from kernelwright.server import queries
-from kernelwright.server.schemas import JobStatus, KernelSummary
+from kernelwright.server.schemas import JobStatus, KernelSummary, Leaderboard, TaskView
 from kernelwright.server.state import ServiceState, service
 from tasks.model import Category
 
@@ -132,7 +132,7 @@ def leaderboard_page(request: Request, state: State, _reader: Reader, split: Spl
     """Bench runs ranked (sortable, filterable), then the newest optimize jobs."""
     platform, category, model = _blank(platform), _blank(category), _blank(model)
 
-    def board(s: Split, p: str | None, c: str | None, m: str | None) -> Any:
+    def board(s: Split, p: str | None, c: str | None, m: str | None) -> Leaderboard:
         # The API's cache key, so the page and `GET /v1/leaderboard` share one computation.
         key = ("leaderboard", s, p, c, m, include_unfinished)
         return state.cache.get(key, lambda: queries.leaderboard(state.store, s, p, c, m, include_unfinished))
@@ -239,7 +239,7 @@ def task_page(task_id: str, request: Request, state: State, _reader: Reader) -> 
     if row is None:
         return _not_found(request, f"task {task_id!r}")
 
-    def compute() -> tuple[Any, dict[int, str]]:
+    def compute() -> tuple[TaskView, dict[int, str]]:
         view = queries.task_view(state.store, row, limit=5)
         sources = {k.kernel_id: c.source for k in view.best
                    if (c := state.store.get_candidate(k.kernel_id)) is not None}

@@ -165,23 +165,26 @@ def test_submit_watch_and_fetch_the_kernel(client: TestClient, token: str, servi
     job = _wait_finished(client, job_id)
     assert job["status"] == "finished", job
     assert job["progress"]["fraction"] == 1.0 and job["progress"]["evaluations"] == 1
-    assert job["best"]["verified"] in (True, False) and job["best"]["status"] == "correct"
-    assert "class ModelNew" in job["best_source"]
-    kernel = client.get(job["best"]["url"]).json()
-    assert kernel["source"] == job["best_source"] and kernel["run_id"] == job_id
-    assert kernel["evaluations"][0]["status"] == "correct"
+    run = client.get(f"/v1/runs/{job_id}").json()
+    judged = run["trajectories"][0]["turns"][0]["kernel"]
+    # A loaded machine may leave the timing unsettled (`unstable`): correct, but no speedup is claimed.
+    assert judged["status"] in ("correct", "unstable"), judged
+    if job["best"] is not None:
+        assert job["best"]["kernel_id"] == judged["kernel_id"] and "class ModelNew" in job["best_source"]
+    kernel = client.get(judged["url"]).json()
+    assert "class ModelNew" in kernel["source"] and kernel["run_id"] == job_id
+    assert kernel["evaluations"][0]["status"] == judged["status"]
     task_id = job["task_id"]
     assert task_id.startswith("user/my_pool-")
     tasks = client.get("/v1/tasks").json()
     assert task_id in [t["task_id"] for t in tasks["tasks"]]
     task = client.get(f"/v1/tasks/{task_id}").json()
-    assert task["best"][0]["kernel_id"] == job["best"]["kernel_id"]
-    run = client.get(f"/v1/runs/{job_id}").json()
-    assert run["kind"] == "optimize" and run["trajectories"][0]["turns"][0]["kernel"]["status"] == "correct"
+    assert [k["kernel_id"] for k in task["best"]] == ([judged["kernel_id"]] if judged["status"] == "correct" else [])
+    assert run["kind"] == "optimize"
     assert job_id in [j["job_id"] for j in client.get("/v1/jobs").json()]
 
     # Nothing the service answered names a path on the server.
-    bodies = [client.get(u).text for u in (f"/v1/jobs/{job_id}", job["best"]["url"], f"/v1/runs/{job_id}",
+    bodies = [client.get(u).text for u in (f"/v1/jobs/{job_id}", judged["url"], f"/v1/runs/{job_id}",
                                            "/v1/tasks", f"/v1/tasks/{task_id}", "/v1/jobs", "/v1/info",
                                            "/v1/leaderboard", "/openapi.json")]
     for body in bodies:

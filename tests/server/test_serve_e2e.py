@@ -112,14 +112,19 @@ def test_submit_over_http_watch_in_the_browser_fetch_the_kernel(postgres_url: st
             assert time.monotonic() < deadline, f"not finished in {JOB_S:.0f} s:\n{log.read_text(errors='replace')}"
             time.sleep(1.0)
         page = browser.find_element(By.TAG_NAME, "body").text
-        assert job["task_id"] in page and "class ModelNew" in page and "correct" in page
+        assert job["task_id"] in page
         browser.save_screenshot(str(artifacts_dir / "serve_e2e_run_page.png"))
 
         status = httpx.get(f"{base}{job['status_url']}", timeout=30).json()
-        assert status["status"] == "finished" and status["best"]["status"] == "correct"
-        kernel = httpx.get(f"{base}{status['best']['url']}", timeout=30).json()
-        assert kernel["source"] == status["best_source"] and "class ModelNew" in kernel["source"]
-        assert kernel["evaluations"][0]["harness_version"]
+        run = httpx.get(f"{base}/v1/runs/{job['job_id']}", timeout=30).json()
+        judged = run["trajectories"][0]["turns"][0]["kernel"]
+        # A loaded machine may leave the timing unsettled (`unstable`): correct, but no speedup is claimed.
+        assert status["status"] == "finished" and judged["status"] in ("correct", "unstable"), judged
+        assert judged["status"] in page
+        kernel = httpx.get(f"{base}{judged['url']}", timeout=30).json()
+        assert "class ModelNew" in kernel["source"] and kernel["evaluations"][0]["harness_version"]
+        if status["best"] is not None:  # the page shows the best kernel's code
+            assert kernel["source"] == status["best_source"] and "class ModelNew" in page
     finally:
         code = _stop(server)
     assert code == 0, log.read_text(errors="replace")

@@ -39,7 +39,6 @@ class JobState:
     owner: str
     queued: bool = True
     phase: str = ""
-    error: str | None = None
     future: Future[None] | None = field(default=None, repr=False)
 
 
@@ -49,10 +48,10 @@ class JobManager:
     def __init__(self, store: Store, cluster_config: ClusterConfig, platform: str, max_running: int) -> None:
         self.store = store
         self.cluster = Cluster(cluster_config, platform)
-        self.max_running = max_running
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="kernelwright-jobs", daemon=True)
-        self._slots: asyncio.Semaphore | None = None
+        # Since Python 3.10 a semaphore binds to the loop that first waits on it: the jobs loop.
+        self._slots = asyncio.Semaphore(max_running)
         self._jobs: dict[str, JobState] = {}
         self._line: list[str] = []
         self._lock = threading.Lock()
@@ -61,18 +60,10 @@ class JobManager:
         """Start Ray and the evaluators, then the jobs loop; resume service jobs left unfinished."""
         self.cluster.start()
         self._thread.start()
-        self._slots = asyncio.run_coroutine_threadsafe(self._make_slots(), self._loop).result()
         for run in reversed(self.store.list_runs(kind=RunKind.optimize)):
             service = (run.config or {}).get(SERVICE_KEY)
             if isinstance(service, dict) and run.status in (RunStatus.running, RunStatus.interrupted):
                 self._resume(run.id, str(service.get("submitted_by", "")))
-
-    async def _make_slots(self) -> asyncio.Semaphore:
-        return asyncio.Semaphore(self.max_running)
-
-    def describe(self) -> str:
-        """Where the jobs run, in words."""
-        return self.cluster.describe()
 
     def submit(self, config: OptimizeConfig, task: Task, owner: str) -> str:
         """Store the run and queue it; returns the job id. Raises `ProviderError` for a provider it cannot make."""
@@ -109,7 +100,6 @@ class JobManager:
         state.future = asyncio.run_coroutine_threadsafe(self._run(run_id, optimizer), self._loop)
 
     async def _run(self, run_id: str, optimizer: Optimizer) -> None:
-        assert self._slots is not None
         state = self._jobs[run_id]
         try:
             async with self._slots:

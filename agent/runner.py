@@ -24,7 +24,7 @@ from agent.task_search import (
 )
 from db import Store
 from db.models import RunKind, RunStatus
-from evaluator import EvalOptions
+from evaluator import EvalOptions, checked_task
 from evaluator.result import HARNESS_VERSION
 from tasks.loader import load_task_source
 from tasks.model import Task
@@ -43,8 +43,10 @@ class OptimizeConfig(BaseModel):
 
 
 def load_config_task(config: OptimizeConfig) -> Task:
-    """The task a config names, loaded (and probed) from the source stored in it."""
-    return load_task_source(config.task_source, config.task_origin, task_id=config.task_id)
+    """The task a config names, loaded from the source stored in it and probed in the jail (a submitted operator is
+    untrusted code, on a first run and on every resume alike; a passing probe is remembered by source hash)."""
+    task = load_task_source(config.task_source, config.task_origin, task_id=config.task_id)
+    return checked_task(task, options=config.eval)
 
 
 class Optimizer:

@@ -25,10 +25,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
+from evaluator.timing import TimingConfig, measure  # noqa: E402
 
 from evaluator.platforms import get_platform  # noqa: E402
 from evaluator.platforms.gpu import cuda_available  # noqa: E402
-from evaluator.timing import TimingConfig, measure  # noqa: E402
 from tasks.inputs import build_model, init_inputs, input_groups  # noqa: E402
 from tasks.loader import task_at_size  # noqa: E402
 from tasks.model import Task  # noqa: E402
@@ -90,7 +90,7 @@ def main() -> int:
         print("gpu_timing: triton is not installed (`pip install 'kernelwright[triton]'`)", file=sys.stderr)
         return 2
     platforms = ["triton", "cuda"] if args.platform == "both" else [args.platform]
-    tasks = [resolve_task(t, probe=False) for t in args.task] if args.task else suite_tasks()
+    tasks = [resolve_task(t) for t in args.task] if args.task else suite_tasks()
     print(f"device: {get_platform('cuda').hardware().description}")
     print(f"{'task':34} {'plat':6} {'ours base':>10} {'ours cand':>10} {'do_bench b':>10} {'do_bench c':>10} "
           f"{'ratio b':>8} {'ratio c':>8} {'speedup':>8} {'db spdup':>8}")

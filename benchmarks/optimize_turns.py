@@ -37,7 +37,7 @@ from tasks.registry import example_solutions, resolve_task, suite_tasks  # noqa:
 
 def turn_overhead(turns: int) -> list[float]:
     """Milliseconds per turn for prompt build + extraction + store writes."""
-    task = resolve_task("activation/relu", probe=False)
+    task = resolve_task("activation/relu")
     example = same_category_example(task, "cpu")
     solution = example_solutions(task)["cpu"].read_text()
     builder = PromptBuilder()

@@ -10,7 +10,8 @@ from typing import Any
 _EXPORTS = {
     "evaluate": "evaluator.api",
     "measure_baselines": "evaluator.api",
-    "probe_untrusted": "evaluator.api",
+    "probe": "evaluator.api",
+    "checked_task": "evaluator.api",
     "BaselineResult": "evaluator.baseline_result",
     "BaselineStatus": "evaluator.baseline_result",
     "EvalOptions": "evaluator.request",

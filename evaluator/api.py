@@ -1,13 +1,14 @@
-"""`evaluate()`: (task, candidate source, platform) -> `EvalResult`, the evaluator's one entry point."""
+"""The evaluator's entry points: `evaluate()` a candidate, `measure_baselines()` of a task, `probe()` a task file.
+
+Each is a pure function from its inputs to a result, as before; behind them this process's judge
+(evaluator/judge/) runs every piece of task or candidate code in a jailed runner (evaluator/jail/) and keeps the
+verdict to itself.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import torch
@@ -15,15 +16,21 @@ import torch
 from evaluator.baseline_result import BaselineResult, BaselineStatus
 from evaluator.build.cache import cache_root
 from evaluator.hashing import normalized_hash
+from evaluator.jail.bwrap import jail_problem
+from evaluator.judge.judge import get_judge
 from evaluator.platforms import get_platform
-from evaluator.request import EvalOptions, EvalRequest, RequestMode
+from evaluator.platforms.base import Platform
+from evaluator.request import EvalOptions
 from evaluator.result import EvalResult, Reason, Stage, Status, Verification
-from evaluator.sandbox.launcher import ChildOutcome, run_child
 from evaluator.static_checks import check_source
-from tasks.loader import remember_probe, task_at_size
+from tasks.errors import TaskLoadError
+from tasks.loader import PROBE_TIMEOUT_S, cached_probe, remember_probe, task_at_size
 from tasks.model import Task
 from tasks.probe_result import ProbeResult
 from tasks.sizes import DEFAULT_SIZE
+
+NO_JAIL_HINT = ("untrusted code runs only in the jail; fix the above, or pass --unsafe-no-jail to run your own "
+                "trusted code without it on this machine")
 
 
 def default_threads() -> int:
@@ -54,12 +61,31 @@ def resolve_size(task: Task, size: str | None, platform: str) -> Task:
     return task_at_size(task, size)
 
 
+def jail_refusal(options: EvalOptions) -> str | None:
+    """Why untrusted code cannot run here (no jail, and the unsafe opt-out not taken), or None."""
+    if options.unsafe_no_jail:
+        return None
+    problem = jail_problem()
+    return f"the jail cannot start: {problem}; {NO_JAIL_HINT}" if problem else None
+
+
+def _prepared(plat: Platform, threads: int) -> None:
+    """Warm the platform's shared artifacts (precompiled header, peaks) with the evaluation's thread count."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        plat.prepare()
+    finally:
+        torch.set_num_threads(previous)
+
+
 def evaluate(task: Task, candidate_source: str, platform: str = "cpu",
-             options: EvalOptions | None = None) -> EvalResult:
-    """Judge one candidate on one task: static checks here, everything that runs code in a sandbox child.
+             options: EvalOptions | None = None, static_checks: bool = True) -> EvalResult:
+    """Judge one candidate on one task: static checks, then a jailed runner for everything that runs code.
 
     The task is first brought to the problem size `options.size` names (or the platform's default, see
-    `resolve_size`); an undefined size raises `TaskLoadError`.
+    `resolve_size`); an undefined size raises `TaskLoadError`. `static_checks=False` skips the text screens (the
+    adversarial tests use it to show that the run-time layers hold on their own).
     """
     opts = options or EvalOptions()
     start = time.perf_counter()
@@ -70,37 +96,39 @@ def evaluate(task: Task, candidate_source: str, platform: str = "cpu",
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        hardware = plat.hardware()
-        common = dict(platform=plat.name, hardware=hardware.description, allow_torch=opts.allow_torch,
-                      task_id=task.id, task_hash=task.source_hash, candidate_hash=normalized_hash(candidate_source),
-                      size=task.size, verification=verification)
+        hardware = plat.hardware().description
+    finally:
+        torch.set_num_threads(previous)
+    common = dict(platform=plat.name, hardware=hardware, allow_torch=opts.allow_torch, task_id=task.id,
+                  task_hash=task.source_hash, candidate_hash=normalized_hash(candidate_source), size=task.size,
+                  verification=verification, jailed=not opts.unsafe_no_jail)
+
+    def early(status: Status, reason: Reason, message: str, stage: Stage) -> EvalResult:
+        return EvalResult(status=status, reason=reason, message=message, stage=stage,
+                          wall_seconds=time.perf_counter() - start, **common)
+
+    if static_checks:
         finding = check_source(candidate_source, plat, allow_torch=opts.allow_torch)
         if finding is not None:
             status = Status.build_error if finding.reason is Reason.syntax_error else Status.rejected
-            return EvalResult(status=status, reason=finding.reason, message=finding.message, stage=Stage.static,
-                              wall_seconds=time.perf_counter() - start, **common)
-        missing = plat.unavailable()
-        if missing is not None:
-            return EvalResult(status=Status.build_error, reason=Reason.no_toolchain, message=missing,
-                              stage=Stage.build, wall_seconds=time.perf_counter() - start, **common)
-        plat.prepare()
-        peaks = plat.peaks()
-    finally:
-        torch.set_num_threads(previous)
-    private = tempfile.mkdtemp(prefix="kw_eval_")
-    try:
-        request = EvalRequest(task=task, candidate_source=candidate_source, platform=plat.name, options=opts,
-                              peaks=peaks, verification=verification, nonce=uuid.uuid4().hex, private_dir=private,
-                              cache_dir=str(cache_root()), timing_lock=str(timing_lock_path(plat.name)))
-        outcome = run_child(request, threads, plat.child_env(), plat.limit_address_space)
-    finally:
-        shutil.rmtree(private, ignore_errors=True)
-    result = _to_result(outcome, opts)
-    return result.model_copy(update={**common, "wall_seconds": time.perf_counter() - start})
+            return early(status, finding.reason, finding.message, Stage.static)
+    missing = plat.unavailable()
+    if missing is not None:
+        return early(Status.build_error, Reason.no_toolchain, missing, Stage.build)
+    refusal = jail_refusal(opts)
+    if refusal is not None:
+        return early(Status.build_error, Reason.no_jail, refusal, Stage.build)
+    _prepared(plat, threads)
+    peaks = plat.peaks() if verification is Verification.native else None
+    result = get_judge().evaluate(task, candidate_source, plat, opts, threads, peaks, verification,
+                                  str(timing_lock_path(plat.name)))
+    data = result.model_dump()
+    data.update(common, wall_seconds=time.perf_counter() - start)
+    return EvalResult.model_validate(data)
 
 
 def measure_baselines(task: Task, platform: str = "cpu", options: EvalOptions | None = None) -> BaselineResult:
-    """Time the task's PyTorch eager model against `torch.compile` of it, side by side, in a sandbox child.
+    """Time the task's PyTorch eager model against `torch.compile` of it, side by side, each in a jailed runner.
 
     Same size, threads, timing protocol and timing lock as `evaluate`, so the times compare with its speedups.
     Platforms that time nothing on this machine (Triton interpreted, CUDA compile-checked) return `not_timed`.
@@ -113,87 +141,43 @@ def measure_baselines(task: Task, platform: str = "cpu", options: EvalOptions | 
     if plat.verification() is not Verification.native:
         return BaselineResult(status=BaselineStatus.not_timed, message=f"{plat.name} times nothing here "
                               f"({plat.verification().label})", **common)
+    refusal = jail_refusal(opts)
+    if refusal is not None:
+        return BaselineResult(status=BaselineStatus.error, message=refusal, **common)
     threads = opts.threads or default_threads()
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
         hardware = plat.hardware().description
-        plat.prepare()
     finally:
         torch.set_num_threads(previous)
-    private = tempfile.mkdtemp(prefix="kw_base_")
-    try:
-        request = EvalRequest(mode=RequestMode.baselines, task=task, candidate_source="", platform=plat.name,
-                              options=opts, nonce=uuid.uuid4().hex, private_dir=private,
-                              cache_dir=str(cache_root()), timing_lock=str(timing_lock_path(plat.name)))
-        outcome = run_child(request, threads, plat.child_env(), plat.limit_address_space)
-    finally:
-        shutil.rmtree(private, ignore_errors=True)
-    finals = [m["baseline"] for m in outcome.messages if "baseline" in m]
-    if finals:
-        result = BaselineResult.model_validate(finals[-1])
-    else:
-        why = "timed out" if outcome.timed_out else f"exited with code {outcome.returncode}"
-        tail = outcome.log.strip().splitlines()[-1:] or ["no output"]
-        result = BaselineResult(status=BaselineStatus.error, message=f"the baseline run {why}: {tail[0][:300]}",
-                                platform=plat.name, log=outcome.log[-8000:])
+    _prepared(plat, threads)
+    result = get_judge().baselines(task, plat, opts, threads, str(timing_lock_path(plat.name)))
     return result.model_copy(update={**common, "hardware": hardware, "wall_seconds": time.perf_counter() - start})
 
 
-def _to_result(outcome: ChildOutcome, opts: EvalOptions) -> EvalResult:
-    finals = [m["result"] for m in outcome.messages if "result" in m]
-    stages = [m["stage"] for m in outcome.messages if "stage" in m]
-    stage = Stage(stages[-1]) if stages else Stage.build
-    log = "\n".join([*outcome.notes, outcome.log.strip()]).strip()[-8000:]
-    if finals:
-        result = EvalResult.model_validate(finals[-1])
-        return result.model_copy(update={"log": "\n".join(filter(None, [result.log, log]))[-8000:]})
-    base = dict(stage=stage, platform="", log=log)
-    if outcome.timed_out:
-        return EvalResult(status=Status.timeout, reason=Reason.wall_timeout,
-                          message=f"no verdict within {opts.timeout_s:.0f} s during {stage.value}; killed", **base)
-    sig = outcome.signal
-    if sig == signal.SIGXCPU:
-        return EvalResult(status=Status.timeout, reason=Reason.wall_timeout,
-                          message=f"CPU time limit exceeded during {stage.value}", **base)
-    if sig == signal.SIGKILL:
-        return EvalResult(status=Status.runtime_error, reason=Reason.out_of_memory,
-                          message=f"killed during {stage.value} (out of memory?)", **base)
-    if sig is not None:
-        name = signal.Signals(sig).name
-        return EvalResult(status=Status.runtime_error, reason=Reason.crashed,
-                          message=f"the candidate crashed with {name} during {stage.value}", **base)
-    if "MemoryError" in outcome.log or "can't allocate memory" in outcome.log:
-        return EvalResult(status=Status.runtime_error, reason=Reason.out_of_memory,
-                          message=f"out of memory during {stage.value}", **base)
-    tail = outcome.log.strip().splitlines()[-1:] or ["no output"]
-    return EvalResult(status=Status.runtime_error, reason=Reason.harness_error,
-                      message=f"the evaluation process exited with code {outcome.returncode} during {stage.value} "
-                      f"without a verdict: {tail[0][:300]}", **base)
+def probe(task: Task, platform: str = "cpu", timeout_s: float = PROBE_TIMEOUT_S,
+          options: EvalOptions | None = None) -> ProbeResult:
+    """Check a task file (imports, runs on two seeds and every input group, not degenerate) in a jailed runner.
 
-
-def probe_untrusted(task: Task, platform: str = "cpu", timeout_s: float = 120.0) -> ProbeResult:
-    """Import and run a task file someone submitted, in a sandbox child under the candidate's guard.
-
-    The same checks as `tasks.loader.probe_task` (imports, runs on two seeds, every input group, not degenerate),
-    but the task's code gets no network, no process spawning and no writes outside its own folder. A passing
-    result is remembered by source hash, so later loads of the same task do not run it again outside the sandbox.
+    A passing result is remembered by source hash, so a task that has not changed is not run again.
     """
-    plat = get_platform(platform)
-    private = tempfile.mkdtemp(prefix="kw_probe_")
-    try:
-        request = EvalRequest(mode=RequestMode.probe, task=task, candidate_source="", platform=plat.name,
-                              options=EvalOptions(timeout_s=timeout_s), nonce=uuid.uuid4().hex,
-                              private_dir=private, cache_dir=str(cache_root()))
-        outcome = run_child(request, 1, plat.child_env(), plat.limit_address_space)
-    finally:
-        shutil.rmtree(private, ignore_errors=True)
-    finals = [m["probe"] for m in outcome.messages if "probe" in m]
-    if not finals:
-        why = "timed out" if outcome.timed_out else f"exited with code {outcome.returncode}"
-        tail = outcome.log.strip().splitlines()[-1:] or ["no output"]
-        return ProbeResult(ok=False, problem=f"the task's check {why}: {tail[0][:300]}")
-    result = ProbeResult.model_validate(finals[-1])
+    cached = cached_probe(task.source_hash)
+    if cached is not None:
+        return cached
+    opts = (options or EvalOptions()).model_copy(update={"timeout_s": timeout_s})
+    refusal = jail_refusal(opts)
+    if refusal is not None:
+        return ProbeResult(ok=False, problem=refusal)
+    result = get_judge().probe(task, get_platform(platform), opts)
     if result.ok:
         remember_probe(task.source_hash, result)
     return result
+
+
+def checked_task(task: Task, platform: str = "cpu", options: EvalOptions | None = None) -> Task:
+    """`task` once its probe has passed (with its input-group count); `TaskLoadError` with the problem otherwise."""
+    result = probe(task, platform, options=options)
+    if not result.ok:
+        raise TaskLoadError(task.path or task.id, result.problem)
+    return task.model_copy(update={"input_groups": result.input_groups})

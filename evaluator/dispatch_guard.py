@@ -32,6 +32,12 @@ def op_base_name(func: Any) -> str:
 class DispatchRecorder(TorchDispatchMode):
     """Counts every ATen operator called while active; `compute_ops` lists the disallowed ones."""
 
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # torch wraps a mode's __torch_dispatch__ in dynamo.disable unless told not to, and importing dynamo for that
+        # costs ~2 s per runner; nothing here is ever compiled.
+        return False
+
     def __init__(self) -> None:
         super().__init__()
         self.ops: dict[str, int] = {}

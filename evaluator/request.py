@@ -1,14 +1,8 @@
-"""What the parent sends the sandboxed child: one evaluation, fully described."""
+"""The knobs of one evaluation (`EvalOptions`): what the CLI, the agents and the service pass to the evaluator."""
 
 from __future__ import annotations
 
-from enum import Enum
-
 from pydantic import BaseModel, Field
-
-from evaluator.platforms.base import Peaks
-from evaluator.result import Verification
-from tasks.model import Task
 
 
 class EvalOptions(BaseModel):
@@ -17,8 +11,12 @@ class EvalOptions(BaseModel):
     allow_torch: bool = False
     correctness_trials: int = Field(default=3, ge=1)
     timing: bool = True
-    buckets: int = Field(default=12, ge=3)
-    min_bucket_ms: float = Field(default=10.0, gt=0)
+    buckets: int = Field(default=8, ge=3, description="timing buckets at least (each: one round per side)")
+    max_buckets: int = Field(default=60, ge=3, description="timing buckets at most")
+    target_width: float = Field(default=0.15, gt=0, description="timing stops once the 95% interval is this narrow, "
+                                "as a fraction of the speedup")
+    timing_budget_s: float = Field(default=10.0, gt=0, description="judge wall time for timing, at most")
+    min_bucket_ms: float = Field(default=10.0, gt=0, description="a timed round lasts at least this long")
     threads: int | None = Field(default=None, ge=1, description="threads for both sides; default half the cores")
     timeout_s: float = Field(default=300.0, gt=0)
     memory_mb: int = Field(default=8192, ge=512)
@@ -27,29 +25,5 @@ class EvalOptions(BaseModel):
     seed: int = 0
     size: str | None = Field(default=None, description="problem size (tasks/sizes.py); default: the platform's")
     compile_baseline: bool = Field(default=True, description="baseline measurements also time torch.compile")
-
-
-class RequestMode(str, Enum):
-    """What the child is asked to do."""
-
-    candidate = "candidate"  # judge a candidate kernel (build, correctness, timing, sanity)
-    baselines = "baselines"  # time the task's PyTorch eager model against torch.compile of it
-    probe = "probe"  # import and run a submitted (untrusted) task file, under the candidate's sandbox guard
-
-
-class EvalRequest(BaseModel):
-    """One evaluation as the sandboxed child receives it."""
-
-    mode: RequestMode = RequestMode.candidate
-
-    task: Task
-    candidate_source: str
-    platform: str
-    options: EvalOptions
-    peaks: Peaks | None = None
-    verification: Verification = Verification.native
-    nonce: str
-    private_dir: str
-    cache_dir: str
-    timing_lock: str | None = Field(default=None, description="file locked while timing, so timed runs on one "
-                                    "device never overlap while builds and correctness checks run in parallel")
+    unsafe_no_jail: bool = Field(default=False, description="run untrusted code without the OS jail: only for a "
+                                 "trusted local user on their own code; every result says so")

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 # Bumped whenever a check or the timing protocol changes, so stored results can be re-scored.
-HARNESS_VERSION = "1.2.0"
+# 2.0.0: the jail and the judge (untrusted code only in jailed runners; verdicts, comparisons and the clock in the
+# judge; adaptive interleaved rounds with order-statistic intervals).
+HARNESS_VERSION = "2.0.0"
+# Appended to the harness version of results produced without the jail, so they never pass for jailed ones (the
+# evaluation cache, leaderboards and re-scoring key on the version).
+UNJAILED_SUFFIX = "+unjailed"
 
 
 class Status(str, Enum):
@@ -96,9 +101,12 @@ class Reason(str, Enum):
     # timing / sanity
     unstable_timing = "unstable_timing"
     above_peak = "above_peak"
+    cached_calls = "cached_calls"
     # harness
     harness_error = "harness_error"
+    task_error = "task_error"
     no_toolchain = "no_toolchain"
+    no_jail = "no_jail"
 
 
 class CorrectnessStats(BaseModel):
@@ -113,15 +121,18 @@ class CorrectnessStats(BaseModel):
 
 
 class TimingStats(BaseModel):
-    """Raw timing evidence behind a speedup."""
+    """Raw timing evidence behind a speedup, all of it measured on the judge's clock."""
 
     buckets: int = 0
-    runs_per_bucket: int = 0
+    runs_per_bucket: int = Field(default=0, description="calls per timed round (rounds alternate n and 2n)")
     threads: int = 0
     bucket_ratios: list[float] = Field(default_factory=list)
     baseline_min_ms: float | None = None
     candidate_min_ms: float | None = None
     retries: int = 0
+    decision: str | None = Field(default=None, description="faster, slower, indistinguishable or unstable: what "
+                                 "the 95% interval says against the baseline")
+    seconds: float | None = Field(default=None, description="judge wall time spent timing")
 
 
 class EvalResult(BaseModel):
@@ -150,8 +161,26 @@ class EvalResult(BaseModel):
     size: str | None = Field(default=None, description="the task's problem size this ran at (tasks/sizes.py)")
     build_seconds: float | None = None
     wall_seconds: float | None = None
+    jailed: bool = Field(default=True, description="False only under --unsafe-no-jail: the candidate ran without "
+                         "the OS jail, and nothing about it can be trusted beyond the user's own machine")
     log: str = ""
+
+    @model_validator(mode="after")
+    def _unjailed_version(self) -> EvalResult:
+        if self.harness_version.endswith(UNJAILED_SUFFIX):
+            self.jailed = False
+        elif not self.jailed:
+            self.harness_version += UNJAILED_SUFFIX
+        return self
 
     @property
     def is_correct(self) -> bool:
         return self.status is Status.correct
+
+    @property
+    def interval_wide(self) -> bool:
+        """Whether the speedup's interval is too wide to stand for the speedup itself (see rl/rewards.py)."""
+        if self.speedup is None or self.speedup_ci is None or self.speedup <= 0:
+            return False
+        lo, hi = self.speedup_ci
+        return (hi - lo) > 0.5 * self.speedup

@@ -124,7 +124,7 @@ def import_tasks(root: str | Path, fmt: ImportFormat, held_out: bool = False) ->
     report = ImportReport()
     for path, task_id, category, level in _candidates(base, fmt):
         try:
-            task = load_task(path, probe=False, task_id=task_id)
+            task = load_task(path, task_id=task_id)
         except TaskLoadError as exc:
             report.skipped.append(Skipped(path=str(path), reason=exc.problem))
             continue
@@ -142,7 +142,7 @@ def import_tasks(root: str | Path, fmt: ImportFormat, held_out: bool = False) ->
     return report
 
 
-def load_imported(entry: ImportedTask, probe: bool = True) -> Task:
-    """The `Task` of a registered entry, with the registry's id, category, level and held-out flag."""
-    task = load_task(entry.path, probe=probe, task_id=entry.id)
+def load_imported(entry: ImportedTask) -> Task:
+    """The `Task` of a registered entry (parsed, not run), with the registry's id, category, level and held-out flag."""
+    task = load_task(entry.path, task_id=entry.id)
     return task.model_copy(update={"category": entry.category, "level": entry.level, "held_out": entry.held_out})

@@ -1,20 +1,17 @@
-"""Load KernelBench / MultiKernelBench task files into `Task` models.
+"""Load KernelBench / MultiKernelBench task files into `Task` models, without running them.
 
-Loading has two steps. The static step parses the file without running it: it must define `Model`,
-`get_inputs` and `get_init_inputs`, and its optional constants must be literals. The probe step runs
-the file in a child process with a timeout (a task that hangs at import must not hang us) and refuses
-tasks whose reference output is degenerate (REWARD_HACKS.md row 7).
+Loading parses the file: it must define `Model`, `get_inputs` and `get_init_inputs`, and its optional
+constants must be literals. Running a task (the probe: does it import, run, vary with its inputs, and is its
+reference output not degenerate, docs/reward-hacks.md row 7) is the evaluator's job, in its jail
+(`evaluator.checked_task`); this module only keeps the probe's verdicts, by source hash.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
-import json
 import operator
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -178,39 +175,20 @@ def _probe_cache_file(source_hash: str) -> Path:
     return Path(root) / "probes" / f"{source_hash}-v{PROBE_VERSION}.json"
 
 
-def probe_task(task: Task, timeout_s: float = PROBE_TIMEOUT_S) -> ProbeResult:
-    """The probe step: run the task in a child process; raise `TaskLoadError` if it is unusable.
-
-    Passing probes are cached by source hash (in memory and on disk): a task file that has not changed
-    need not be run again.
-    """
-    if task.source_hash in _probe_cache:
-        return _probe_cache[task.source_hash]
-    cached = _probe_cache_file(task.source_hash)
-    if cached.is_file():
-        try:
-            result = ProbeResult.model_validate_json(cached.read_text())
-        except (OSError, ValidationError):
-            result = None
-        if result is not None and result.ok:
-            _probe_cache[task.source_hash] = result
-            return result
-    origin = task.path or task.id
-    cmd = [sys.executable, "-m", "tasks.probe"]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SUITE_DIR.parent.parent), os.environ.get("PYTHONPATH", "")]))
-    payload = json.dumps({"source": task.source, "origin": origin, "tolerance": task.tolerance.model_dump()})
+def cached_probe(source_hash: str) -> ProbeResult | None:
+    """A passing probe of the task with this source hash, from memory or the on-disk cache; None if never seen."""
+    if source_hash in _probe_cache:
+        return _probe_cache[source_hash]
+    cached = _probe_cache_file(source_hash)
+    if not cached.is_file():
+        return None
     try:
-        proc = subprocess.run(cmd, input=payload, capture_output=True, text=True, timeout=timeout_s, env=env)
-    except subprocess.TimeoutExpired as exc:
-        raise TaskLoadError(origin, f"timed out after {timeout_s:.0f} s while importing or running it") from exc
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
-        raise TaskLoadError(origin, "probe process failed: " + " | ".join(tail))
-    result = ProbeResult.model_validate_json(lines[-1])
+        result = ProbeResult.model_validate_json(cached.read_text())
+    except (OSError, ValidationError):
+        return None
     if not result.ok:
-        raise TaskLoadError(origin, result.problem)
-    remember_probe(task.source_hash, result)
+        return None
+    _probe_cache[source_hash] = result
     return result
 
 
@@ -225,15 +203,9 @@ def remember_probe(source_hash: str, result: ProbeResult) -> None:
         pass  # a read-only cache only costs a re-probe next time
 
 
-def load_task_source(
-    source: str, origin: str = "<source>", task_id: str | None = None, probe: bool = True
-) -> Task:
-    """Load a task from source text; `probe=False` skips running it."""
-    task = parse_task(source, origin, task_id=task_id)
-    if probe:
-        result = probe_task(task)
-        task = task.model_copy(update={"input_groups": result.input_groups})
-    return task
+def load_task_source(source: str, origin: str = "<source>", task_id: str | None = None) -> Task:
+    """Load a task from source text (parsed, not run)."""
+    return parse_task(source, origin, task_id=task_id)
 
 
 @functools.cache
@@ -243,8 +215,8 @@ def suite_held_out() -> frozenset[str]:
     return frozenset(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
 
 
-def load_task(path: str | Path, probe: bool = True, task_id: str | None = None) -> Task:
-    """Load a task file; `probe=False` parses only (fast, for listings). Suite tasks carry their held-out mark."""
+def load_task(path: str | Path, task_id: str | None = None) -> Task:
+    """Load a task file (parsed, not run). Suite tasks carry their held-out mark."""
     p = Path(path)
     if not p.is_file():
         raise TaskLoadError(str(p), "no such file")
@@ -255,7 +227,4 @@ def load_task(path: str | Path, probe: bool = True, task_id: str | None = None) 
     task = parse_task(source, str(p), path=p, task_id=task_id)
     if p.resolve().parent.parent == SUITE_DIR.resolve() and task.id in suite_held_out():
         task = task.model_copy(update={"held_out": True})
-    if probe:
-        result = probe_task(task)
-        task = task.model_copy(update={"input_groups": result.input_groups})
     return task

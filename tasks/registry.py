@@ -26,14 +26,14 @@ def suite_paths() -> list[Path]:
 
 def suite_tasks(category: str | None = None, level: int | None = None) -> list[Task]:
     """The suite's tasks, parsed without running them (fast), optionally filtered."""
-    tasks = [load_task(p, probe=False) for p in suite_paths()]
+    tasks = [load_task(p) for p in suite_paths()]
     return [t for t in tasks if (category is None or t.category.value == category)
             and (level is None or t.level == level)]
 
 
 def imported_tasks(category: str | None = None, level: int | None = None) -> list[Task]:
     """The registered imported tasks, parsed without running them, optionally filtered."""
-    tasks = [load_imported(entry, probe=False) for _, entry in sorted(load_registry().tasks.items())]
+    tasks = [load_imported(entry) for _, entry in sorted(load_registry().tasks.items())]
     return [t for t in tasks if (category is None or t.category.value == category)
             and (level is None or t.level == level)]
 
@@ -48,17 +48,18 @@ def all_tasks(source: TaskSource = TaskSource.all, category: str | None = None, 
     return tasks
 
 
-def resolve_task(ref: str, probe: bool = True) -> Task:
-    """A task by suite id (`activation/relu`), imported id (`kernelbench/level1/19_ReLU`) or file path."""
+def resolve_task(ref: str) -> Task:
+    """A task by suite id (`activation/relu`), imported id (`kernelbench/level1/19_ReLU`) or file path, parsed
+    without running it (`evaluator.checked_task` runs its checks, in the jail)."""
     path = Path(ref)
     if path.suffix == ".py" and path.is_file():
-        return load_task(path, probe=probe)
+        return load_task(path)
     candidate = SUITE_DIR / f"{ref}.py"
     if candidate.is_file():
-        return load_task(candidate, probe=probe)
+        return load_task(candidate)
     entry = load_registry().tasks.get(ref)
     if entry is not None:
-        return load_imported(entry, probe=probe)
+        return load_imported(entry)
     raise TaskLoadError(ref, "no such task file, suite id or imported id (see `kernelwright tasks list`)")
 
 

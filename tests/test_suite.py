@@ -1,7 +1,7 @@
 """The whole built-in suite: every task loads, runs, is not degenerate, varies with the seed, and has every size.
 
-The CPU-size probes run in child processes (`tasks.loader.probe_task`, cached on disk by source hash), two at a
-time: a probe mostly waits for its child to import torch, and CI has two cores.
+The CPU-size probes run in jailed runners (`evaluator.probe`, cached on disk by source hash), two at a time: a
+probe mostly waits for its runner to import torch, and CI has two cores.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from evaluator.api import probe
 from tasks.errors import TaskLoadError
 from tasks.inputs import build_model, init_inputs, input_groups, outputs_as_list
-from tasks.loader import probe_task, task_at_size
+from tasks.loader import task_at_size
 from tasks.model import Category, Task
 from tasks.module import exec_module_from_source
 from tasks.probe_result import ProbeResult
@@ -32,10 +33,8 @@ MAX_EAGER_MS = 250.0
 
 
 def _probe(task: Task) -> ProbeResult | TaskLoadError:
-    try:
-        return probe_task(task)
-    except TaskLoadError as exc:
-        return exc
+    result = probe(task)
+    return result if result.ok else TaskLoadError(task.id, result.problem)
 
 
 @pytest.fixture(scope="module")

@@ -102,7 +102,7 @@ async def rescore_run(store: Store, cluster: Cluster, run_id: str, force: bool =
         task_row = store.get_task(row.result.task_id or "")
         if candidate is None or task_row is None:
             raise LookupError(f"evaluation {row_id} lost its candidate or task")
-        task = load_task_source(task_row.source, task_row.id, task_id=task_row.id, probe=False)
+        task = load_task_source(task_row.source, task_row.id, task_id=task_row.id)
         new = await cluster.evaluate(task, candidate.source, options)
         new_id = store.record_evaluation(task, candidate.source, new, hardware_id=hardware_id)
         why = verdict_changed(row.result, new)

@@ -31,7 +31,7 @@ def example_for(task: Task, platform: str) -> Path | None:
     path = _suite_by_hash().get(task.source_hash)
     if path is None:
         return None
-    return example_solutions(load_task(path, probe=False)).get(platform)
+    return example_solutions(load_task(path)).get(platform)
 
 
 class ExamplesProvider(Provider):

@@ -1,33 +1,35 @@
-"""A fast, cached replacement for `torch.utils.cpp_extension.load_inline` (C++ on the CPU).
+"""Judge side of a candidate's C++ `load_inline`: screen, compile in a build jail, store in the cache.
 
 Plain `load_inline` spends ~30 s per kernel on this kind of machine, almost all of it parsing
 `<torch/extension.h>` (the whole C++ frontend). Candidates only need tensors and pybind11, so we
 shadow that header with a light one (ATen + torch's pybind casters), precompile it once per toolchain,
 and key every build by a hash of its sources, flags and toolchain: a cold kernel builds in seconds
 and a rebuilt one is a cache hit.
+
+The compiler runs through a `CommandRunner` the caller supplies: the judge's runs it in a build jail that sees the
+toolchain, torch's headers, the precompiled header and one scratch folder, so `#include "/etc/shadow"` finds
+nothing. Only the judge writes the cache, and only what a compiler made of the request's own sources.
 """
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 from evaluator.build.cache import cache_root, content_key, file_lock
 from evaluator.build.errors import BuildError, UnsafeSourceError, trim_compiler_log
+from evaluator.runner.protocol import BuildRequest
 from evaluator.static_checks import native_code_finding
 
 LITE_HEADER = """\
@@ -55,57 +57,66 @@ BASE_FLAGS = ["-O3", "-march=native", "-fopenmp", "-fPIC", "-std=c++20", "-w"]
 # Flags the harness owns: a candidate may not turn off optimisation or switch the language level.
 _OWNED_PREFIXES = ("-O", "-std=", "-fPIC", "-fopenmp", "-w", "-march=native")
 # Candidate flags may tune code generation but never name a file: `-include F`, `@F`, `-Wp,...`, `-I DIR`,
-# `-B DIR` or `-fplugin=` make the compiler read any file the user can (an API key in /proc/PID/environ,
-# say) and echo it into the compile log that goes back to the agent (REWARD_HACKS.md row 15).
+# `-B DIR` or `-fplugin=` make the compiler read a file and echo it into the compile log (row 15). The build
+# jail is what keeps host files out of reach; this rule says why early.
 _SAFE_CFLAG = re.compile(r"-(D[A-Za-z_]\w*(=[\w.+-]*)?|U[A-Za-z_]\w*|f(?!plugin)[\w-]+(=[\w.+,-]+)?"
                          r"|m[\w-]+(=[\w.+,-]+)?|W(?![lpa],)[\w-]+(=[\w.+-]+)?|g[0-3]?)")
 _SAFE_LDFLAG = re.compile(r"-l[\w.+-]+")
+MAX_SOURCE_BYTES = 2 * 2**20
+
+# cmd, working folder -> the finished process (stdout/stderr captured as text).
+CommandRunner = Callable[[list[str], Path], subprocess.CompletedProcess]
 
 
-@dataclass
-class BuildStats:
-    """What the builder did in this process, for the result and the benchmark."""
-
-    compiled: int = 0
-    cache_hits: int = 0
-    seconds: float = 0.0
-    calls: dict[str, int] = field(default_factory=dict)
+def run_plain(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run a compiler outside any jail: only for the harness's own trusted inputs (the precompiled header)."""
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
 
 
-class KernelModule:
-    """A built extension whose functions count their calls.
+@dataclass(frozen=True)
+class BuiltModule:
+    """Where a built module is (the runner imports it from there), or that it was only compile-checked."""
 
-    The evaluator uses the counts to tell a candidate that really runs its kernel from one that builds
-    a kernel for show and computes with PyTorch (REWARD_HACKS.md row 1).
+    path: Path
+    compiled_only: bool = False
+    cache_hit: bool = False
+
+
+def _strings(value: str | list[str] | None) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+def install_output(built: Path, target: Path) -> None:
+    """Copy a file a build jail produced into the cache, refusing anything but a plain regular file.
+
+    The jail could leave a symlink (to a host file) or a FIFO where the module should be; O_NOFOLLOW and the
+    regular-file check make sure the judge copies only bytes the compiler wrote.
     """
-
-    def __init__(self, module: ModuleType, stats: BuildStats) -> None:
-        self._module = module
-        self._stats = stats
-
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self._module, name)
-        if not callable(target):
-            return target
-        stats = self._stats
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            stats.calls[name] = stats.calls.get(name, 0) + 1
-            return target(*args, **kwargs)
-
-        counted.__name__ = name
-        return counted
+    try:
+        fd = os.open(built, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise BuildError(f"the build produced no usable {built.name} ({exc.strerror})") from exc
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise BuildError(f"the build produced a {built.name} that is not a regular file")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        with os.fdopen(fd, "rb", closefd=False) as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        os.close(fd)
 
 
 class CppBuilder:
-    """Compiles and loads C++ extensions with a precompiled light header and a content-hash cache."""
+    """Compiles C++ extensions with a precompiled light header and a content-hash cache."""
 
     def __init__(self, cache_dir: Path | None = None, compiler: str | None = None) -> None:
         self.compiler = compiler or os.environ.get("CXX") or "g++"
         if shutil.which(self.compiler) is None:
             raise BuildError(f"C++ compiler {self.compiler!r} not found; install g++ or set CXX")
         self.root = (cache_dir or cache_root()) / "cpp" / self.toolchain_key
-        self.stats = BuildStats()
 
     @cached_property
     def toolchain(self) -> str:
@@ -138,8 +149,17 @@ class CppBuilder:
     def pch_dir(self) -> Path:
         return self.root / "pch"
 
+    @property
+    def ext_dir(self) -> Path:
+        """Where built modules live; runners see it read-only."""
+        return self.root / "ext"
+
+    def read_only_dirs(self) -> list[str]:
+        """What a build jail sees besides the system and Python: the precompiled light header."""
+        return [str(self.pch_dir)]
+
     def ensure_pch(self) -> float:
-        """Build the precompiled light header once per toolchain; returns the seconds spent."""
+        """Build the precompiled light header once per toolchain (our own header: trusted); returns the seconds."""
         header = self.pch_dir / "torch" / "extension.h"
         gch = header.with_name("extension.h.gch")
         if gch.exists():
@@ -152,14 +172,14 @@ class CppBuilder:
             header.write_text(LITE_HEADER)
             tmp = gch.with_suffix(f".tmp{os.getpid()}")
             cmd = [self.compiler, *self._common_flags(), "-x", "c++-header", str(header), "-o", str(tmp)]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
+            proc = run_plain(cmd, header.parent)
             if proc.returncode != 0:
                 raise BuildError("building the precompiled header failed", trim_compiler_log(proc.stderr))
             os.replace(tmp, gch)
         return time.perf_counter() - start
 
     @staticmethod
-    def _module_source(name: str, sources: Iterable[str], functions: list[str] | dict[str, str] | None) -> str:
+    def module_source(name: str, sources: Iterable[str], functions: list[str] | dict[str, str] | None) -> str:
         parts = ["#include <torch/extension.h>", *sources]
         if functions:
             docs = functions if isinstance(functions, dict) else {f: f for f in functions}
@@ -168,124 +188,71 @@ class CppBuilder:
         return "\n".join(parts) + "\n"
 
     @staticmethod
-    def _candidate_flags(flags: Iterable[str] | None, safe: re.Pattern[str] = _SAFE_CFLAG) -> list[str]:
+    def candidate_flags(flags: Iterable[str] | None, safe: re.Pattern[str] = _SAFE_CFLAG) -> list[str]:
         kept = [f for f in (flags or []) if not f.startswith(_OWNED_PREFIXES)]
         for flag in kept:
             if not safe.fullmatch(flag):
                 raise UnsafeSourceError(f"compiler flag {flag!r} is not allowed: kernels may pass -D/-U macros, -f/-m "
-                                 "code-generation options, -W warnings and -l libraries, nothing that names a file")
+                                        "code-generation options, -W warnings and -l libraries, nothing that names a "
+                                        "file")
         return kept
 
-    def load_inline(
-        self,
-        name: str,
-        cpp_sources: str | list[str],
-        cuda_sources: str | list[str] | None = None,
-        functions: str | list[str] | dict[str, str] | None = None,
-        extra_cflags: list[str] | None = None,
-        extra_cuda_cflags: list[str] | None = None,
-        extra_ldflags: list[str] | None = None,
-        extra_include_paths: list[str] | None = None,
-        build_directory: str | None = None,
-        verbose: bool = False,
-        with_cuda: bool | None = None,
-        **_ignored: Any,
-    ) -> KernelModule:
-        """Same signature as `torch.utils.cpp_extension.load_inline`; returns a call-counting module."""
-        del extra_cuda_cflags, build_directory  # the harness owns where builds go
-        if cuda_sources or with_cuda:
+    @staticmethod
+    def check_request(request: BuildRequest) -> None:
+        """What every build refuses before it compiles: include paths and oversized sources."""
+        if request.extra_include_paths:
+            raise UnsafeSourceError("extra_include_paths is not allowed: kernels include only torch and system "
+                                    "headers")
+        if sum(len(s) for s in (*request.cpp_sources, *request.cuda_sources)) > MAX_SOURCE_BYTES:
+            raise UnsafeSourceError(f"the kernel sources are over {MAX_SOURCE_BYTES // 2**20} MiB")
+
+    def build(self, request: BuildRequest, run: CommandRunner) -> BuiltModule:
+        """Screen `request`, then compile it with `run` (or find it in the cache)."""
+        self.check_request(request)
+        if request.cuda_sources or request.with_cuda:
             raise BuildError("cuda_sources need the `cuda` platform; this is the `cpu` platform")
-        sources = [cpp_sources] if isinstance(cpp_sources, str) else list(cpp_sources)
-        funcs = [functions] if isinstance(functions, str) else functions
-        cflags = self._candidate_flags(extra_cflags)
-        ldflags = self._candidate_flags([f for f in (extra_ldflags or []) if f != "-fopenmp"], _SAFE_LDFLAG)
-        if extra_include_paths:
-            raise UnsafeSourceError("extra_include_paths is not allowed: kernels include only torch and system headers")
-        includes: list[str] = []
-        key = content_key(self.toolchain_key, name, *sources, repr(funcs), *cflags, *ldflags, *includes)
-        mod_name = f"{''.join(c if c.isalnum() else '_' for c in name)}_{key}"
-        # The static check reads string literals; a source assembled at run time (`"sys" + "tem("`), or code
+        cflags = self.candidate_flags(request.extra_cflags)
+        ldflags = self.candidate_flags([f for f in request.extra_ldflags if f != "-fopenmp"], _SAFE_LDFLAG)
+        funcs = request.functions
+        key = content_key(self.toolchain_key, request.name, *request.cpp_sources, repr(funcs), *cflags, *ldflags)
+        mod_name = f"{''.join(c if c.isalnum() else '_' for c in request.name)}_{key}"
+        source = self.module_source(mod_name, request.cpp_sources, funcs)
+        # The static check read string literals; a source assembled at run time (`"sys" + "tem("`), or code
         # smuggled in through `functions` docstrings, is only visible here, in what will really be compiled.
-        finding = native_code_finding(self._module_source(mod_name, sources, funcs))
+        finding = native_code_finding(source)
         if finding is not None:
             raise UnsafeSourceError(finding.message)
-        out_dir = self.root / "ext" / mod_name
-        so_path = out_dir / f"{mod_name}.so"
-        start = time.perf_counter()
+        so_path = self.ext_dir / mod_name / f"{mod_name}.so"
         if so_path.exists():
-            self.stats.cache_hits += 1
-        else:
-            with file_lock(self.root / "locks" / f"{mod_name}.lock"):
-                if not so_path.exists():
-                    self.ensure_pch()
-                    self._compile(mod_name, sources, funcs, cflags, ldflags, includes, out_dir, so_path, verbose)
-                    self.stats.compiled += 1
-        module = self._import(mod_name, so_path)
-        self.stats.seconds += time.perf_counter() - start
-        return KernelModule(module, self.stats)
+            return BuiltModule(so_path, cache_hit=True)
+        with file_lock(self.root / "locks" / f"{mod_name}.lock"):
+            if not so_path.exists():
+                self.ensure_pch()
+                self._compile(mod_name, source, cflags, ldflags, so_path, run)
+        return BuiltModule(so_path)
 
-    def _compile(
-        self,
-        mod_name: str,
-        sources: list[str],
-        funcs: list[str] | dict[str, str] | None,
-        cflags: list[str],
-        ldflags: list[str],
-        includes: list[str],
-        out_dir: Path,
-        so_path: Path,
-        verbose: bool,
-    ) -> None:
+    def _compile(self, mod_name: str, source: str, cflags: list[str], ldflags: list[str], so_path: Path,
+                 run: CommandRunner) -> None:
         _, libdirs = self._torch_paths
         with tempfile.TemporaryDirectory(prefix="kw_build_") as tmp:
-            src = Path(tmp) / f"{mod_name}.cpp"
-            obj = Path(tmp) / f"{mod_name}.o"
-            tmp_so = Path(tmp) / so_path.name
-            src.write_text(self._module_source(mod_name, sources, funcs))
+            folder = Path(tmp)
+            src, obj, out = folder / "kernel.cpp", folder / "kernel.o", folder / "kernel.so"
+            src.write_text(source)
             # The shadow header's folder comes first so `#include <torch/extension.h>` finds it and its PCH.
             compile_cmd = [
-                self.compiler, f"-I{self.pch_dir}", *self._common_flags(), *includes, *cflags,
+                self.compiler, f"-I{self.pch_dir}", *self._common_flags(), *cflags,
                 f"-DTORCH_EXTENSION_NAME={mod_name}", "-DTORCH_API_INCLUDE_EXTENSION_H",
                 "-c", str(src), "-o", str(obj),
             ]
             linker = ["-fuse-ld=gold"] if shutil.which("ld.gold") else []
             link_cmd = [
-                self.compiler, "-shared", str(obj), "-o", str(tmp_so), "-fopenmp", *linker,
+                self.compiler, "-shared", str(obj), "-o", str(out), "-fopenmp", *linker,
                 *(f"-L{d}" for d in libdirs), *(f"-Wl,-rpath,{d}" for d in libdirs),
                 "-lc10", "-ltorch", "-ltorch_cpu", "-ltorch_python", *ldflags,
             ]
-            for cmd in (compile_cmd, link_cmd):
-                if verbose:
-                    print(" ".join(cmd), file=sys.stderr)
-                proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
+            for stage, cmd in (("compiling", compile_cmd), ("linking", link_cmd)):
+                proc = run(cmd, folder)
                 if proc.returncode != 0:
-                    log = trim_compiler_log(proc.stderr.replace(str(src), "kernel.cpp"))
-                    stage = "compiling" if cmd is compile_cmd else "linking"
+                    log = trim_compiler_log((proc.stderr + proc.stdout).replace(str(folder) + "/", ""))
                     raise BuildError(f"{stage} the C++ kernel failed", log)
-            out_dir.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp_so, so_path)
-
-    @staticmethod
-    def _import(mod_name: str, so_path: Path) -> ModuleType:
-        if mod_name in sys.modules:
-            return sys.modules[mod_name]
-        loader = importlib.machinery.ExtensionFileLoader(mod_name, str(so_path))
-        spec = importlib.util.spec_from_file_location(mod_name, so_path, loader=loader)
-        if spec is None:
-            raise BuildError(f"cannot load the built extension {so_path.name}")
-        try:
-            module = importlib.util.module_from_spec(spec)
-            loader.exec_module(module)
-        except ImportError as exc:
-            raise BuildError(f"the built extension failed to load: {exc}") from exc
-        sys.modules[mod_name] = module
-        return module
-
-
-def patched_load_inline(builder: CppBuilder) -> Callable[..., KernelModule]:
-    """A drop-in for `torch.utils.cpp_extension.load_inline` bound to `builder`."""
-
-    def load_inline(*args: Any, **kwargs: Any) -> KernelModule:
-        return builder.load_inline(*args, **kwargs)
-
-    return load_inline
+            install_output(out, so_path)

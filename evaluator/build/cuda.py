@@ -9,6 +9,9 @@ cache keyed by a hash of the sources, flags, toolchain and architecture.
 
 Without a GPU (`run=False`) the same two compiles run and nothing is linked or loaded: the module that
 comes back says so when called. That is the compile check behind `build_ok_unverified`.
+
+Like the C++ builder, this runs on the judge's side, with nvcc and the host compiler started by the caller's
+`CommandRunner` in a build jail.
 """
 
 from __future__ import annotations
@@ -17,17 +20,15 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from evaluator.build.cache import cache_root, content_key, file_lock
-from evaluator.build.cpp import LITE_HEADER, BuildStats, CppBuilder, KernelModule
+from evaluator.build.cpp import LITE_HEADER, BuiltModule, CommandRunner, CppBuilder, install_output
 from evaluator.build.errors import BuildError, UnsafeSourceError, trim_compiler_log
+from evaluator.runner.protocol import BuildRequest
 from evaluator.static_checks import native_code_finding
 
 # The architecture compile checks target without a device: the H100 (override with KERNELWRIGHT_CUDA_ARCH).
@@ -90,19 +91,6 @@ def parse_arch(text: str) -> tuple[int, int]:
     return int(digits[:-1]), int(digits[-1])
 
 
-class CompileCheckedModule:
-    """What `load_inline` returns without a GPU: the kernel compiled, and there is nothing to run it on."""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __getattr__(self, attr: str) -> Callable[..., Any]:
-        def unavailable(*_args: Any, **_kwargs: Any) -> Any:
-            raise RuntimeError(f"{self._name}.{attr}: compile-checked only, there is no GPU here to run it on")
-
-        return unavailable
-
-
 class CudaBuilder:
     """Compiles CUDA `load_inline` extensions with nvcc (and their C++ half with the CPU builder), cached."""
 
@@ -112,7 +100,6 @@ class CudaBuilder:
         self.cache_dir = cache_dir
         self.capability = capability
         self.run = run
-        self.stats = BuildStats()
 
     @cached_property
     def cpp(self) -> CppBuilder:
@@ -185,66 +172,52 @@ class CudaBuilder:
                                         "nothing that names a file")
         return kept
 
-    def load_inline(
-        self,
-        name: str,
-        cpp_sources: str | list[str],
-        cuda_sources: str | list[str] | None = None,
-        functions: str | list[str] | dict[str, str] | None = None,
-        extra_cflags: list[str] | None = None,
-        extra_cuda_cflags: list[str] | None = None,
-        extra_ldflags: list[str] | None = None,
-        extra_include_paths: list[str] | None = None,
-        build_directory: str | None = None,
-        verbose: bool = False,
-        with_cuda: bool | None = None,
-        **_ignored: Any,
-    ) -> KernelModule | CompileCheckedModule:
-        """Same signature as `torch.utils.cpp_extension.load_inline`; returns a call-counting module."""
-        del build_directory, with_cuda  # the harness owns where builds go; CUDA is always on here
+    @property
+    def ext_dir(self) -> Path:
+        """Where built modules live; runners see it read-only."""
+        return self.root / "ext"
+
+    def read_only_dirs(self) -> list[str]:
+        """What a build jail sees besides the system and Python: the toolkit and both light-header folders."""
+        toolkit = str(Path(str(self.nvcc)).resolve().parent.parent) if self.nvcc else ""
+        self._ensure_shadow()
+        return [p for p in (toolkit, str(self.cpp.pch_dir), str(self.shadow_dir), str(self.fallback_dir)) if p]
+
+    def build(self, request: BuildRequest, run: CommandRunner) -> BuiltModule:
+        """Screen `request`, then compile it with `run` (or find it in the cache)."""
         if self.nvcc is None:
             raise BuildError("nvcc not found: install the CUDA toolkit or set CUDA_HOME")
         if self.run:
             self._check_cuda_versions()
-        if not cuda_sources:
+        CppBuilder.check_request(request)
+        if not request.cuda_sources:
             raise BuildError("the `cuda` platform builds CUDA kernels: pass your kernels as `cuda_sources`")
-        if extra_include_paths:
-            raise UnsafeSourceError("extra_include_paths is not allowed: kernels include only torch, CUDA and "
-                                    "system headers")
-        cpp = [cpp_sources] if isinstance(cpp_sources, str) else list(cpp_sources)
-        cuda = [cuda_sources] if isinstance(cuda_sources, str) else list(cuda_sources)
-        funcs = [functions] if isinstance(functions, str) else functions
-        cflags = self.cpp._candidate_flags(extra_cflags)
-        nvflags = self._nvcc_flags(extra_cuda_cflags)
-        ldflags = self.cpp._candidate_flags([f for f in (extra_ldflags or []) if f != "-fopenmp"],
-                                            re.compile(r"-l[\w.+-]+"))
-        key = content_key(self.toolchain_key, name, *cpp, "\x01", *cuda, repr(funcs), *cflags, *nvflags, *ldflags)
-        mod_name = f"{''.join(c if c.isalnum() else '_' for c in name)}_{key}"
-        main_source = self.cpp._module_source(mod_name, cpp, funcs)
+        cflags = CppBuilder.candidate_flags(request.extra_cflags)
+        nvflags = self._nvcc_flags(request.extra_cuda_cflags)
+        ldflags = CppBuilder.candidate_flags([f for f in request.extra_ldflags if f != "-fopenmp"],
+                                             re.compile(r"-l[\w.+-]+"))
+        cpp, cuda, funcs = request.cpp_sources, request.cuda_sources, request.functions
+        key = content_key(self.toolchain_key, request.name, *cpp, "\x01", *cuda, repr(funcs), *cflags, *nvflags,
+                          *ldflags)
+        mod_name = f"{''.join(c if c.isalnum() else '_' for c in request.name)}_{key}"
+        main_source = CppBuilder.module_source(mod_name, cpp, funcs)
         cuda_source = "#include <torch/types.h>\n" + "\n".join(cuda) + "\n"
         # The static check read string literals; this is what will really be compiled (row 15).
         for text in (main_source, cuda_source):
             finding = native_code_finding(text)
             if finding is not None:
                 raise UnsafeSourceError(finding.message)
-        out_dir = self.root / "ext" / mod_name
+        out_dir = self.ext_dir / mod_name
         done = out_dir / (f"{mod_name}.so" if self.run else "compiled.ok")
-        start = time.perf_counter()
-        if done.exists():
-            self.stats.cache_hits += 1
-        else:
+        hit = done.exists()
+        if not hit:
             with file_lock(self.root / "locks" / f"{mod_name}.lock"):
                 if not done.exists():
-                    self._build(mod_name, main_source, cuda_source, cflags, nvflags, ldflags, out_dir, done, verbose)
-                    self.stats.compiled += 1
-        self.stats.seconds += time.perf_counter() - start
-        if not self.run:
-            return CompileCheckedModule(name)
-        module = self.cpp._import(mod_name, done)
-        return KernelModule(module, self.stats)
+                    self._build(mod_name, main_source, cuda_source, cflags, nvflags, ldflags, done, run)
+        return BuiltModule(done, compiled_only=not self.run, cache_hit=hit)
 
     def _build(self, mod_name: str, main_source: str, cuda_source: str, cflags: list[str], nvflags: list[str],
-               ldflags: list[str], out_dir: Path, done: Path, verbose: bool) -> None:
+               ldflags: list[str], done: Path, run: CommandRunner) -> None:
         self.cpp.ensure_pch()
         self._ensure_shadow()
         includes, libdirs = self.cpp._torch_paths
@@ -255,7 +228,7 @@ class CudaBuilder:
         with tempfile.TemporaryDirectory(prefix="kw_cuda_build_") as tmp:
             folder = Path(tmp)
             main_cpp, kernel_cu = folder / "main.cpp", folder / "kernel.cu"
-            main_o, kernel_o, tmp_so = folder / "main.o", folder / "kernel.o", folder / f"{mod_name}.so"
+            main_o, kernel_o, tmp_so = folder / "main.o", folder / "kernel.o", folder / "kernel.so"
             main_cpp.write_text(main_source)
             kernel_cu.write_text(cuda_source)
             cpp_cmd = [self.cpp.compiler, f"-I{self.cpp.pch_dir}", *self.cpp._common_flags(),
@@ -275,16 +248,14 @@ class CudaBuilder:
                             "-lcudart", *ldflags]
                 steps.append(("linking the CUDA extension", link_cmd))
             for what, cmd in steps:
-                if verbose:
-                    print(" ".join(cmd), file=sys.stderr)
-                proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
+                proc = run(cmd, folder)
                 if proc.returncode != 0:
                     raw = (proc.stderr + proc.stdout).replace(str(folder) + "/", "")
                     raise BuildError(f"{what} failed{_toolkit_hint(raw)}", trim_compiler_log(raw))
-            out_dir.mkdir(parents=True, exist_ok=True)
             if self.run:
-                os.replace(tmp_so, done)
+                install_output(tmp_so, done)
             else:
+                done.parent.mkdir(parents=True, exist_ok=True)
                 done.write_text("compiled with " + " ".join(arch_flags(self.capability)) + "\n")
 
 
@@ -295,12 +266,3 @@ def _toolkit_hint(log: str) -> str:
         return ""
     return (f" ({missing.group(1)} is not installed with this CUDA toolkit; for the current stream include "
             "<c10/cuda/CUDAStream.h> rather than <ATen/cuda/CUDAContext.h>)")
-
-
-def patched_load_inline(builder: CudaBuilder) -> Callable[..., KernelModule | CompileCheckedModule]:
-    """A drop-in for `torch.utils.cpp_extension.load_inline` bound to `builder`."""
-
-    def load_inline(*args: Any, **kwargs: Any) -> KernelModule | CompileCheckedModule:
-        return builder.load_inline(*args, **kwargs)
-
-    return load_inline

@@ -6,13 +6,17 @@ import ast
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
-import torch
 from pydantic import BaseModel
 
 from evaluator.result import Verification
 from tasks.model import Task
 from tasks.sizes import DEFAULT_SIZE
+
+if TYPE_CHECKING:  # torch is imported where a device is needed, not by whoever reads a `Peaks`
+    import torch
 
 
 class HardwareInfo(BaseModel):
@@ -30,33 +34,29 @@ class Peaks(BaseModel):
     gflops: float
 
 
-class Stopwatch:
-    """Times one run on the host clock: start, run, wait for the device, stop.
+class KernelBuilder(Protocol):
+    """Compiles a runner's build request (judge side): `evaluator.build.cpp.CppBuilder`, `cuda.CudaBuilder`."""
 
-    `clock` and `sync` are references the harness took before any candidate code loaded (row 11).
-    """
+    ext_dir: Path
 
-    def __init__(self, clock: Callable[[], float], sync: Callable[[], None]) -> None:
-        self.clock, self.sync = clock, sync
-        self.began = 0.0
+    def build(self, request: Any, run: Any) -> Any:
+        """Screen and compile `request` with the command runner `run`; returns a `BuiltModule`."""
 
-    def start(self) -> None:
-        """Mark the start of a timed run."""
-        self.began = self.clock()
-
-    def stop(self) -> float:
-        """Seconds since `start()`, after all queued work (every stream) has finished."""
-        self.sync()
-        return self.clock() - self.began
+    def read_only_dirs(self) -> list[str]:
+        """Folders the build jail must see besides the system and Python (precompiled headers, the toolkit)."""
 
 
 class Platform(ABC):
-    """One target (`cpu`, `cuda`, `triton`): build hooks, device, sync, timer, cache flush, peaks."""
+    """One target (`cpu`, `cuda`, `triton`): how its kernels build, its device and sync, its hardware and peaks.
+
+    A platform object lives on both sides: the judge asks it about the machine (hardware, peaks, the builder), the
+    runner about the device (sync, build hooks, launch counts).
+    """
 
     name: str
     kernel_language: str
-    # RLIMIT_AS on the sandboxed child. The CUDA driver reserves far more address space than it ever uses
-    # (unified addressing), so GPU platforms cannot run under an address-space limit.
+    # RLIMIT_AS on the runner. The CUDA driver reserves far more address space than it ever uses (unified
+    # addressing), so GPU platforms cannot run under an address-space limit.
     limit_address_space: bool = True
 
     def verification(self) -> Verification:
@@ -71,8 +71,8 @@ class Platform(ABC):
         """The problem size (tasks/sizes.py) a task runs at on this platform when the caller names none."""
         return DEFAULT_SIZE
 
-    def child_env(self) -> dict[str, str]:
-        """Environment variables the sandboxed child needs for this platform (set before it imports anything)."""
+    def runner_env(self) -> dict[str, str]:
+        """Environment variables a runner needs for this platform (set before it imports anything)."""
         return {}
 
     @abstractmethod
@@ -81,7 +81,7 @@ class Platform(ABC):
 
     @abstractmethod
     def prepare(self) -> None:
-        """Parent-side, once per machine: warm shared build artifacts (e.g. precompiled headers)."""
+        """Judge side, once per machine: warm shared build artifacts (e.g. precompiled headers) and peaks."""
 
     @abstractmethod
     def peaks(self) -> Peaks | None:
@@ -91,44 +91,41 @@ class Platform(ABC):
     def has_kernel(self, tree: ast.Module, strings: list[str]) -> bool:
         """Static check: does the candidate source build a kernel for this platform?"""
 
-    @abstractmethod
-    def install_build_hooks(self) -> None:
-        """Child-side: route the candidate's kernel builds through the harness's cached builder."""
+    # Kernels built with `torch.utils.cpp_extension.load_inline`, which the runner routes to the judge's builder.
+    builds_with_load_inline: bool = False
+
+    def kernel_builder(self) -> KernelBuilder | None:
+        """Judge side: what compiles this platform's `load_inline` requests (None: kernels build in the runner)."""
+        return None
+
+    def install_build_hooks(self, load_inline: Callable[..., Any]) -> None:
+        """Runner side, before the candidate loads: route its `load_inline` calls to `load_inline` (the runner's
+        request to the judge), and count launches where the platform compiles its own kernels."""
+        if self.builds_with_load_inline:
+            from torch.utils import cpp_extension
+
+            cpp_extension.load_inline = load_inline
 
     def guard_builds(self, building: Callable[[], AbstractContextManager[None]]) -> None:
-        """Child-side: run compilers that start inside the candidate's calls (lazy JITs) under `building()`.
+        """Runner side: run compilers that start inside the candidate's calls (lazy JITs) under `building()`.
 
-        `building()` lets the harness's own compiler processes and cache writes through the sandbox guard;
-        `load_inline` is wrapped by the child itself, so platforms without a lazy JIT need nothing here.
+        `building()` lets the harness's own compiler processes through the runner's audit hook; platforms whose
+        kernels the judge builds need nothing here.
         """
         del building
 
-    @abstractmethod
     def kernel_calls(self) -> int:
-        """How many times the candidate has called into its built kernels so far."""
-
-    def kernels_built(self) -> int:
-        """Kernels built (or found in the build cache) so far in this process; what a compile check shows."""
+        """Runner side, for platforms that launch their own kernels: launches so far (see `install_build_hooks`)."""
         return 0
-
-    @abstractmethod
-    def build_seconds(self) -> float:
-        """Seconds spent building kernels in this process."""
 
     @property
     def device(self) -> torch.device:
+        import torch
+
         return torch.device("cpu")
 
     def synchronize(self) -> None:  # noqa: B027 - a no-op default is right for host-only platforms
         """Wait for all queued device work (every stream): a no-op on the CPU."""
-
-    @abstractmethod
-    def flush_cache(self) -> None:
-        """Evict the caches so each timed run starts cold."""
-
-    def stopwatch(self, clock: Callable[[], float]) -> Stopwatch:
-        """What times one run: the host clock around the run and a device-wide synchronize."""
-        return Stopwatch(clock, self.synchronize)
 
     def timer_problems(self) -> str | None:
         """Row 11 beyond the host clock: a device timer or sync the candidate replaced, or None."""

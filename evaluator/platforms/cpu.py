@@ -1,4 +1,4 @@
-"""The `cpu` platform: C++ (OpenMP) kernels built with the harness's fast `load_inline`."""
+"""The `cpu` platform: C++ (OpenMP) kernels, `load_inline` built by the judge's fast cached builder."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from evaluator.build.cache import cache_root, content_key
-from evaluator.build.cpp import CppBuilder, patched_load_inline
+from evaluator.build.cpp import CppBuilder
 from evaluator.platforms import register
 from evaluator.platforms.base import HardwareInfo, Peaks, Platform
 
@@ -47,14 +47,14 @@ def _llc_bytes() -> int:
 class CpuPlatform(Platform):
     name = "cpu"
     kernel_language = "C++ (OpenMP) via torch.utils.cpp_extension.load_inline"
+    builds_with_load_inline = True
 
     @cached_property
     def builder(self) -> CppBuilder:
         return CppBuilder()
 
-    @cached_property
-    def _flush_buffer(self) -> torch.Tensor:
-        return torch.empty(_llc_bytes() // 4, dtype=torch.float32)
+    def kernel_builder(self) -> CppBuilder:
+        return self.builder
 
     def hardware(self) -> HardwareInfo:
         model = cpu_model()
@@ -98,20 +98,6 @@ class CpuPlatform(Platform):
                 if name in _KERNEL_BUILDERS:
                     return True
         return False
-
-    def install_build_hooks(self) -> None:
-        from torch.utils import cpp_extension
-
-        cpp_extension.load_inline = patched_load_inline(self.builder)
-
-    def kernel_calls(self) -> int:
-        return sum(self.builder.stats.calls.values())
-
-    def build_seconds(self) -> float:
-        return self.builder.stats.seconds
-
-    def flush_cache(self) -> None:
-        self._flush_buffer.fill_(1.0)
 
 
 def _timed(fn: object) -> float:

@@ -1,6 +1,6 @@
 """The `cuda` platform: CUDA C++ kernels built with `load_inline(cuda_sources=...)`.
 
-On a GPU: built in the sandbox child for the device's exact architecture, checked and timed on the device.
+On a GPU: built by the judge (in a build jail) for the device's exact architecture, checked and timed on the device.
 Without one: compiled with nvcc where it is installed, and reported `build_ok_unverified`, never correct.
 """
 
@@ -12,7 +12,7 @@ from functools import cached_property
 
 import torch
 
-from evaluator.build.cuda import DEFAULT_ARCH, CudaBuilder, find_nvcc, parse_arch, patched_load_inline
+from evaluator.build.cuda import DEFAULT_ARCH, CudaBuilder, find_nvcc, parse_arch
 from evaluator.platforms import register
 from evaluator.platforms.gpu import GpuPlatform
 from evaluator.result import Verification
@@ -35,6 +35,7 @@ def _builder_calls(tree: ast.Module) -> list[ast.Call]:
 class CudaPlatform(GpuPlatform):
     name = "cuda"
     kernel_language = "CUDA C++ via torch.utils.cpp_extension.load_inline(cuda_sources=...)"
+    builds_with_load_inline = True
 
     def fallback_verification(self) -> Verification:
         return Verification.compile_only
@@ -58,26 +59,14 @@ class CudaPlatform(GpuPlatform):
     def builder(self) -> CudaBuilder:
         return CudaBuilder(self.capability(), run=self.native)
 
+    def kernel_builder(self) -> CudaBuilder:
+        return self.builder
+
     def has_kernel(self, tree: ast.Module, strings: list[str]) -> bool:
         """A `load_inline`/`load` call that passes `cuda_sources`, or builds a source with a `__global__` kernel."""
         calls = _builder_calls(tree)
         passes_cuda = any(kw.arg == "cuda_sources" for call in calls for kw in call.keywords)
         return bool(calls) and (passes_cuda or any("__global__" in text for text in strings))
-
-    def install_build_hooks(self) -> None:
-        from torch.utils import cpp_extension
-
-        cpp_extension.load_inline = patched_load_inline(self.builder)
-
-    def kernel_calls(self) -> int:
-        return sum(self.builder.stats.calls.values())
-
-    def kernels_built(self) -> int:
-        """Extensions built or found in the cache in this process (what a compile check can show)."""
-        return self.builder.stats.compiled + self.builder.stats.cache_hits
-
-    def build_seconds(self) -> float:
-        return self.builder.stats.seconds
 
 
 __all__ = ["CudaPlatform"]

@@ -1,4 +1,4 @@
-"""What the GPU platforms (`cuda`, `triton`) share: the device, its sync, CUDA-event timing, L2 flush, peaks.
+"""What the GPU platforms (`cuda`, `triton`) share: the device, its sync, hardware and peaks.
 
 Without a GPU these platforms still check what they can (see `Verification`): the device is then the CPU,
 nothing is timed and no peaks are measured. `python -m evaluator.platforms.gpu` measures the device's
@@ -13,13 +13,13 @@ import subprocess
 import sys
 from abc import abstractmethod
 from collections.abc import Callable
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
 
 import torch
 
 from evaluator.build.cache import cache_root, content_key
-from evaluator.platforms.base import HardwareInfo, Peaks, Platform, Stopwatch
+from evaluator.platforms.base import HardwareInfo, Peaks, Platform
 from evaluator.platforms.cpu import cpu_model
 from evaluator.result import Verification
 from tasks.model import Task
@@ -34,35 +34,13 @@ def cuda_available() -> bool:
     return torch.cuda.is_available() and torch.version.cuda is not None
 
 
-class CudaEventStopwatch(Stopwatch):
-    """Times one run with CUDA events on the current stream.
-
-    The end event is recorded only after a device-wide synchronize, so kernels the candidate left
-    running on any other stream finish inside the interval (row 2). `event_cls` and `sync` are the
-    harness's own references, taken before candidate code loaded (row 11).
-    """
-
-    def __init__(self, event_cls: type, sync: Callable[[], None]) -> None:
-        super().__init__(lambda: 0.0, sync)
-        self.begin = event_cls(enable_timing=True)
-        self.end = event_cls(enable_timing=True)
-
-    def start(self) -> None:
-        self.begin.record()
-
-    def stop(self) -> float:
-        self.sync()
-        self.end.record()
-        self.end.synchronize()
-        return float(self.begin.elapsed_time(self.end)) / 1e3
-
-
 class GpuPlatform(Platform):
     """Shared device handling for platforms whose kernels run on an NVIDIA GPU."""
 
     def __init__(self) -> None:
-        # Row 11: the harness's references to the device clock and sync, taken when the platform is made
-        # (in the child: before any candidate code loads) and compared again after each candidate call.
+        # Row 11: the runner's references to the device sync and events, taken when the platform is made (before
+        # any candidate code loads) and compared again after each candidate call: a tripwire, since the judge's
+        # clock is what times the runner.
         self.native = cuda_available()
         self._sync = torch.cuda.synchronize
         self._event = torch.cuda.Event
@@ -128,19 +106,6 @@ class GpuPlatform(Platform):
         """Wait for every stream on the device (a no-op without a GPU)."""
         if self.native:
             self._sync()
-
-    @cached_property
-    def _flush_buffer(self) -> torch.Tensor:
-        # Twice the L2 (50 MB on an H100), so no line of the previous run's data survives.
-        l2 = int(getattr(torch.cuda.get_device_properties(torch.cuda.current_device()), "L2_cache_size", 0))
-        return torch.empty(max(2 * l2, 64 * 1024**2) // 4, dtype=torch.float32, device="cuda")
-
-    def flush_cache(self) -> None:
-        if self.native:
-            self._flush_buffer.zero_()
-
-    def stopwatch(self, clock: Callable[[], float]) -> Stopwatch:
-        return CudaEventStopwatch(self._event, self._sync) if self.native else super().stopwatch(clock)
 
     def timer_problems(self) -> str | None:
         if torch.cuda.synchronize is not self._sync or torch.cuda.Event is not self._event:

@@ -2,8 +2,8 @@
 
 The candidate is loaded from a file on disk (tasks.module.exec_module_from_source), never `exec`'d from a
 string: Triton reads each kernel's source with `inspect`. On a GPU, kernels compile lazily on their first
-launch, inside the candidate's forward; that compile (ptxas runs as a process, the cache is written) is the
-harness's own work and runs under the sandbox's build allowance. Without a GPU, the child runs with
+launch, inside the candidate's forward and inside its jail; that compile (ptxas runs as a process, the runner's
+private cache is written) passes the runner's audit hook as build work. Without a GPU, the runner runs with
 TRITON_INTERPRET=1: kernels execute on the CPU through Triton's interpreter, correctness is checked on
 small inputs and nothing is timed.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -44,7 +43,6 @@ class TritonPlatform(GpuPlatform):
     def __init__(self) -> None:
         super().__init__()
         self.launches = 0
-        self.compile_seconds = 0.0
 
     def fallback_verification(self) -> Verification:
         return Verification.interpreter
@@ -54,8 +52,8 @@ class TritonPlatform(GpuPlatform):
             return "triton is not installed: `pip install 'kernelwright[triton]'` (or `pip install triton`)"
         return None
 
-    def child_env(self) -> dict[str, str]:
-        # Read by `triton.jit` when a kernel is decorated, so it must be set before the child starts.
+    def runner_env(self) -> dict[str, str]:
+        # Read by `triton.jit` when a kernel is decorated, so it must be set before the runner starts.
         return {} if self.native else {"TRITON_INTERPRET": "1"}
 
     def has_kernel(self, tree: ast.Module, strings: list[str]) -> bool:
@@ -70,8 +68,9 @@ class TritonPlatform(GpuPlatform):
                         return True
         return False
 
-    def install_build_hooks(self) -> None:
+    def install_build_hooks(self, load_inline: Callable[..., Any]) -> None:
         """Count launches of every Triton kernel (compiled or interpreted), warm-up compiles excluded."""
+        del load_inline  # Triton kernels compile in the runner, on their first launch
         from triton.runtime.interpreter import InterpretedFunction
         from triton.runtime.jit import JITFunction
 
@@ -101,24 +100,16 @@ class TritonPlatform(GpuPlatform):
             triton.runtime.driver.active.get_current_target()
             triton.runtime.driver.active.utils  # noqa: B018 - the attribute access is what builds the module
         compile_kernel = triton.compiler.compile
-        platform = self
 
         def compile_under_guard(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
             with building():
-                try:
-                    return compile_kernel(*args, **kwargs)
-                finally:
-                    platform.compile_seconds += time.perf_counter() - start
+                return compile_kernel(*args, **kwargs)
 
         # `JITFunction.create_binder` imports `compile` from `triton.compiler` when a kernel first runs.
         triton.compiler.compile = compile_under_guard
 
     def kernel_calls(self) -> int:
         return self.launches
-
-    def build_seconds(self) -> float:
-        return self.compile_seconds
 
 
 __all__ = ["TritonPlatform"]

@@ -35,7 +35,7 @@ def _resume_tasks(store: Store, config: BenchConfig) -> list[Task]:
         row = store.get_task(bench_task.id)
         if row is None or row.source_hash != bench_task.source_hash:
             raise TaskLoadError(bench_task.id, "the task changed since the run started; start a new bench run")
-        task = load_task_source(row.source, bench_task.origin, task_id=row.id, probe=False)
+        task = load_task_source(row.source, bench_task.origin, task_id=row.id)
         tasks.append(task.model_copy(update={"category": Category(row.category), "level": row.level,
                                              "held_out": row.held_out}))
     return tasks

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from evaluator import EvalOptions, EvalResult, Status, evaluate
+from evaluator import EvalOptions, EvalResult, Status, checked_task, evaluate
 from evaluator.platforms import available_platforms
 from evaluator.result import Verification
 from kernelwright.console import err, out
@@ -21,7 +21,7 @@ from tasks.registry import example_solutions, resolve_task
 JSON_FIELDS = ("status", "reason", "message", "stage", "speedup", "speedup_ci", "baseline_ms", "candidate_ms",
                "platform", "hardware", "harness_version", "allow_torch", "task_id", "candidate_hash",
                "build_seconds", "wall_seconds", "correctness", "timing", "achieved_gbps", "achieved_gflops",
-               "verification", "size", "log")
+               "verification", "size", "jailed", "log")
 STATUS_STYLE = {Status.correct: "bold green", Status.incorrect: "bold red", Status.rejected: "bold magenta",
                 Status.build_error: "bold yellow", Status.runtime_error: "bold red", Status.timeout: "bold red",
                 Status.unstable: "bold yellow", Status.build_ok_unverified: "bold yellow"}
@@ -29,7 +29,7 @@ STATUS_STYLE = {Status.correct: "bold green", Status.incorrect: "bold red", Stat
 
 def _solution_source(solution: str, task_ref: str, platform: str, as_json: bool) -> str:
     if solution == "example":
-        task = resolve_task(task_ref, probe=False)
+        task = resolve_task(task_ref)
         found = example_solutions(task).get(platform)
         if found is None:
             raise _fail(f"{task.id} has no example solution for platform {platform!r}", as_json)
@@ -83,6 +83,9 @@ def _print_result(result: EvalResult) -> None:
     if result.wall_seconds is not None:
         table.add_row("wall", f"{result.wall_seconds:.1f} s (build {result.build_seconds or 0:.1f} s)")
     out.print(table)
+    if not result.jailed:
+        out.print("[bold red]UNJAILED: this candidate ran without the OS jail (--unsafe-no-jail); trust this result "
+                  "no further than the code you ran[/]")
     if result.status in (Status.build_error, Status.runtime_error) and result.log:
         out.print("[dim]" + "\n".join(result.log.splitlines()[-25:]) + "[/]", markup=False, highlight=False)
 
@@ -101,17 +104,22 @@ def eval_cmd(
     size: Annotated[str | None, typer.Option(help="problem size: cpu, gpu or small (default: the platform's; "
                                              "see README 'Platforms')")] = None,
     db_url: Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")] = None,
+    unsafe_no_jail: Annotated[bool, typer.Option("--unsafe-no-jail", help="run the task and the solution without "
+                                                 "the OS jail: only for your own trusted code on your own machine "
+                                                 "(every result says so, in red)")] = False,
 ) -> None:
     """Evaluate SOLUTION on TASK: correctness, then speedup with a 95% interval."""
     if platform not in available_platforms():
         raise _fail(f"unknown platform {platform!r}; available: {', '.join(available_platforms())}", as_json)
+    options = EvalOptions(allow_torch=allow_torch, threads=threads, correctness_trials=trials, timeout_s=timeout,
+                          size=size, unsafe_no_jail=unsafe_no_jail)
+    if unsafe_no_jail:
+        err.print("[bold red]--unsafe-no-jail: the task and the solution run with all your rights, outside the jail[/]")
     try:
-        task_obj = resolve_task(task)
+        task_obj = checked_task(resolve_task(task), options=options)
     except TaskLoadError as exc:
         raise _fail(str(exc), as_json) from exc
     source = _solution_source(solution, task, platform, as_json)
-    options = EvalOptions(allow_torch=allow_torch, threads=threads, correctness_trials=trials, timeout_s=timeout,
-                          size=size)
     try:
         if as_json:
             result = evaluate(task_obj, source, platform, options)

@@ -31,7 +31,7 @@ from tasks.registry import resolve_task
 
 def _new_config(op: str, platform: str, provider: ProviderConfig, search: SearchConfig,
                 options: EvalOptions) -> OptimizeConfig:
-    task = resolve_task(op, probe=False)
+    task = resolve_task(op)
     origin = task.path or op
     return OptimizeConfig(task_source=task.source, task_origin=origin, task_id=task.id, platform=platform,
                           provider=provider, search=search, eval=options)

@@ -68,20 +68,23 @@ def tasks_import(
 @app.command("show")
 def tasks_show(task_id: Annotated[str, typer.Argument(help="suite id or task file")]) -> None:
     """Show one task: metadata, probe results and source."""
-    from tasks.loader import probe_task
+    from evaluator import probe as probe_task
 
     try:
-        task = resolve_task(task_id, probe=False)
-        probe = probe_task(task)
+        task = resolve_task(task_id)
     except TaskLoadError as exc:
         raise _fail(str(exc)) from exc
+    probe = probe_task(task)
+    if not probe.ok:
+        raise _fail(f"{task.path or task.id}: {probe.problem}")
     table = Table(show_header=False, box=None)
     table.add_column(style="bold cyan", justify="right")
     table.add_column()
     for key, value in [("id", task.id), ("category", task.category.value), ("level", str(task.level)),
                        ("tolerance", f"atol={task.tolerance.atol:g} rtol={task.tolerance.rtol:g}"),
                        ("input groups", str(probe.input_groups)), ("output shapes", str(probe.output_shapes)),
-                       ("eager (1 thread)", f"{probe.eager_ms:.2f} ms" if probe.eager_ms else "-"),
+                       ("eager (1 thread)", f"{probe.eager_ms:.2f} ms (rough: median of 4 single calls; `eval` "
+                        "times properly)" if probe.eager_ms else "-"),
                        ("flops", f"{task.flops:.3g}" if task.flops else "-"),
                        ("bytes moved", f"{task.bytes_moved:.3g}" if task.bytes_moved else "-"),
                        ("examples", ", ".join(f"{k}: {v}" for k, v in example_solutions(task).items()) or "-"),

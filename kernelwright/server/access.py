@@ -8,7 +8,6 @@ browser offers for pages when reads are private.
 from __future__ import annotations
 
 import base64
-import binascii
 import threading
 import time
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ def _secret(request: Request) -> str | None:
     if scheme.lower() == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (binascii.Error), not ASCII (a header is latin-1), or not UTF-8 inside
             return None
         return decoded.partition(":")[2] or None
     return None

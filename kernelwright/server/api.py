@@ -15,10 +15,11 @@ from agent.runner import OptimizeConfig
 from agent.search import SearchConfig
 from db.models import RunKind
 from db.rows import ApiTokenRow
-from evaluator import EvalOptions, probe_untrusted
+from evaluator import EvalOptions, probe
 from kernelwright.commands.options import provider_config
 from kernelwright.server import queries
-from kernelwright.server.redact import redact_paths
+from kernelwright.server.jobs import JobCapReached
+from kernelwright.server.redact import redact
 from kernelwright.server.schemas import (
     JobCreated,
     JobStatus,
@@ -32,7 +33,7 @@ from kernelwright.server.schemas import (
     TaskList,
     TaskView,
 )
-from kernelwright.server.state import ServiceState, service
+from kernelwright.server.state import PROBE_WAIT_S, ServiceState, service
 from tasks.errors import TaskLoadError
 from tasks.hashing import sha256_text
 from tasks.loader import parse_task
@@ -71,7 +72,11 @@ Submitter = Annotated[ApiTokenRow, Depends(_submitter)]
 
 
 def _unprocessable(message: str) -> HTTPException:
-    return HTTPException(422, redact_paths(message))
+    return HTTPException(422, redact(message))
+
+
+def _busy(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail, headers={"Retry-After": "30"})
 
 
 def _package_version() -> str:
@@ -98,16 +103,24 @@ def _task_for(body: OptimizeRequest, state: State) -> Task:
             raise _unprocessable(f"{body.task_id!r} is not a task id (see GET /v1/tasks or `kernelwright tasks "
                                  "list`)")
         try:
-            return resolve_task(body.task_id)
+            task = resolve_task(body.task_id)
         except TaskLoadError as exc:
             raise _unprocessable(str(exc)) from exc
-    name = body.name or "op"
-    origin, source = f"{name}.py", body.source or ""
+        origin = task.id
+    else:
+        name = body.name or "op"
+        origin, source = f"{name}.py", body.source or ""
+        try:
+            task = parse_task(source, origin, task_id=f"user/{name}-{sha256_text(source)[:8]}")
+        except TaskLoadError as exc:
+            raise _unprocessable(str(exc)) from exc
+    # The task's code runs only in the jail (a submitted operator is a stranger's code), a few at a time.
+    if not state.probes.acquire(timeout=PROBE_WAIT_S):
+        raise _busy("the service is checking other operators; try again shortly")
     try:
-        task = parse_task(source, origin, task_id=f"user/{name}-{sha256_text(source)[:8]}")
-    except TaskLoadError as exc:
-        raise _unprocessable(str(exc)) from exc
-    result = probe_untrusted(task, state.settings.platform)
+        result = probe(task, state.settings.platform)
+    finally:
+        state.probes.release()
     if not result.ok:
         raise _unprocessable(f"{origin}: {result.problem}")
     return task.model_copy(update={"input_groups": result.input_groups})
@@ -134,21 +147,20 @@ def submit(body: OptimizeRequest, state: State, token: Submitter) -> JobCreated:
     if trajectories > s.max_trajectories or turns > s.max_turns:
         raise _unprocessable(f"this service allows at most {s.max_trajectories} trajectories x {s.max_turns} "
                              "turns")
-    if state.jobs.unfinished(token.name) >= s.max_queued_per_token:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, f"token {token.name!r} already has "
-                            f"{s.max_queued_per_token} unfinished jobs; wait for one to finish",
-                            headers={"Retry-After": "30"})
-    task = _task_for(body, state)
-    # The endpoint and key are the server's own: a submitter never points the service at another URL.
-    llm = provider_config(provider, body.model or s.model, s.base_url, s.api_key_env, body.temperature, 8192,
-                          False, 0.0, 0.0)
-    config = OptimizeConfig(task_source=task.source, task_origin=task.id, task_id=task.id, platform=platform,
-                            provider=llm, search=SearchConfig(trajectories=trajectories, turns=turns,
-                                                              patience=body.patience,
-                                                              max_failures=body.max_failures),
-                            eval=EvalOptions())
     try:
-        job_id = state.jobs.submit(config, task, token.name)
+        with state.jobs.reserve(token.name, s.max_queued_per_token):
+            task = _task_for(body, state)
+            # The endpoint and key are the server's own: a submitter never points the service at another URL.
+            llm = provider_config(provider, body.model or s.model, s.base_url, s.api_key_env, body.temperature,
+                                  8192, False, 0.0, 0.0)
+            config = OptimizeConfig(task_source=task.source, task_origin=task.id, task_id=task.id,
+                                    platform=platform, provider=llm,
+                                    search=SearchConfig(trajectories=trajectories, turns=turns,
+                                                        patience=body.patience, max_failures=body.max_failures),
+                                    eval=EvalOptions())
+            job_id = state.jobs.submit(config, task, token.name)
+    except JobCapReached as exc:
+        raise _busy(f"token {exc}") from exc
     except ProviderError as exc:
         raise _unprocessable(str(exc)) from exc
     return JobCreated(job_id=job_id, status=JobStatus.queued, task_id=task.id, status_url=f"/v1/jobs/{job_id}",

@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from agent.cluster import Cluster, ClusterConfig
@@ -42,6 +44,10 @@ class JobState:
     future: Future[None] | None = field(default=None, repr=False)
 
 
+class JobCapReached(Exception):
+    """The submitter has as many unfinished jobs as it may."""
+
+
 class JobManager:
     """Runs submitted optimize jobs, at most `max_running` at once, the rest in submission order."""
 
@@ -55,6 +61,8 @@ class JobManager:
         self._jobs: dict[str, JobState] = {}
         self._line: list[str] = []
         self._lock = threading.Lock()
+        # Submissions past the job-cap check whose (slow) operator check is still running, per owner.
+        self._reserved: dict[str, int] = {}
 
     def start(self) -> None:
         """Start Ray and the evaluators, then the jobs loop; resume service jobs left unfinished."""
@@ -148,6 +156,24 @@ class JobManager:
         """Jobs of `owner` queued or running now."""
         with self._lock:
             return sum(1 for s in self._jobs.values() if s.owner == owner)
+
+    @contextmanager
+    def reserve(self, owner: str, cap: int) -> Iterator[None]:
+        """Hold one of `owner`'s `cap` job places while a submission is checked and queued.
+
+        The check and the count happen under one lock, so parallel submissions can't all pass a cap that only one
+        of them fits; `JobCapReached` when none is left.
+        """
+        with self._lock:
+            held = sum(1 for s in self._jobs.values() if s.owner == owner) + self._reserved.get(owner, 0)
+            if held >= cap:
+                raise JobCapReached(f"{owner!r} already has {cap} unfinished jobs; wait for one to finish")
+            self._reserved[owner] = self._reserved.get(owner, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._reserved[owner] -= 1
 
     def shutdown(self) -> None:
         """Cancel every job (each run is stored as interrupted, to be resumed next start) and stop Ray."""

@@ -1,5 +1,5 @@
 """What the API and the pages show, read from the store: every answer is built here once and both the JSON
-endpoints and the HTML pages render it. Messages pass through `redact_paths`; run configs are never returned
+endpoints and the HTML pages render it. Messages pass through `redact`; run configs are never returned
 whole (they hold endpoints and paths), only the fields named here.
 """
 
@@ -20,7 +20,7 @@ from db.models import RunKind, RunStatus
 from db.rows import EvaluationRow, RunRow, TaskRow
 from evaluator.result import EvalResult
 from kernelwright.server.jobs import SERVICE_KEY, JobManager
-from kernelwright.server.redact import redact_paths
+from kernelwright.server.redact import redact
 from kernelwright.server.schemas import (
     EvaluationView,
     JobStatus,
@@ -84,7 +84,7 @@ def verdict_text(result: EvalResult) -> str:
         lo, hi = result.speedup_ci
         return f"correct, {result.speedup:.2f}x [{lo:.2f}, {hi:.2f}] vs PyTorch eager"
     text = result.message.strip().splitlines()[0] if result.message.strip() else ""
-    return redact_paths(f"{result.status.value} ({result.reason.value})" + (f": {text}" if text else ""))
+    return redact(f"{result.status.value} ({result.reason.value})" + (f": {text}" if text else ""))
 
 
 # --- jobs ---------------------------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def job_view(store: Store, jobs: JobManager | None, run: RunRow) -> JobView:
     best = summary.answer or summary.best_correct
     error = (config.get(SERVICE_KEY) or {}).get("error") if isinstance(config.get(SERVICE_KEY), dict) else None
     if status in (JobStatus.finished, JobStatus.failed):
-        message = redact_paths(error) if error else summary.message
+        message = redact(error) if error else summary.message
     else:
         message = phase
     return JobView(
@@ -136,7 +136,7 @@ def job_view(store: Store, jobs: JobManager | None, run: RunRow) -> JobView:
         progress=Progress(trajectories=trajectories, trajectories_done=traj_done,
                           turns_done=min(done_turns, total), turns_total=total, evaluations=summary.evaluated,
                           fraction=1.0 if status is JobStatus.finished else min(1.0, done_turns / total)),
-        message=redact_paths(message),
+        message=redact(message),
         best=None if best is None else kernel_summary(best.candidate_id, summary.task_id or "", best.result, run.id),
         best_source=None if best is None else best.source,
         page_url=f"/runs/{run.id}")
@@ -189,7 +189,7 @@ def run_view(store: Store, run: RunRow) -> RunView:
 def _evaluation_view(row: EvaluationRow) -> EvaluationView:
     r = row.result
     return EvaluationView(evaluation_id=row.id, status=r.status.value, reason=r.reason.value, stage=r.stage.value,
-                          message=redact_paths(r.message), speedup=r.speedup, speedup_ci=r.speedup_ci,
+                          message=redact(r.message), speedup=r.speedup, speedup_ci=r.speedup_ci,
                           verified=is_verified_speedup(r),
                           baseline_ms=r.baseline_ms, candidate_ms=r.candidate_ms, hardware=r.hardware,
                           harness_version=r.harness_version, created_at=row.created_at)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
@@ -14,6 +15,10 @@ from kernelwright.settings import ServeSettings
 
 # Leaderboard and task lists are recomputed at most this often.
 CACHE_TTL_S = 5.0
+# Submitted operators checked at once (each check is a jailed runner of ~250 MB and a core for seconds); more
+# submissions wait up to PROBE_WAIT_S for a turn, then get a 429.
+MAX_CONCURRENT_PROBES = 2
+PROBE_WAIT_S = 30.0
 
 
 @dataclass
@@ -25,6 +30,8 @@ class ServiceState:
     access: Access
     jobs: JobManager
     cache: TTLCache
+    probes: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(MAX_CONCURRENT_PROBES))
 
 
 def service(request: Request) -> ServiceState:

@@ -1,29 +1,19 @@
 """Shared helpers for the adversarial tests: kernels, tasks, fast options and an evaluator without its static checks.
 
-`run_unchecked` does what `evaluator.api.evaluate` does minus `check_source`, so a test can show that the
-runtime sandbox and checks still hold for a candidate the static rules would have stopped first.
+`run_unchecked` is `evaluate` without the static text screens, so a test can show that the jail, the judge and
+the runner's tripwires still hold for a candidate the static rules would have stopped first.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import uuid
 from functools import cache
 from pathlib import Path
 
-import torch
-
-from evaluator.api import _to_result, default_threads, resolve_size
-from evaluator.build.cache import cache_root
-from evaluator.build.cpp import CppBuilder, patched_load_inline
-from evaluator.platforms import get_platform
-from evaluator.request import EvalOptions, EvalRequest
+from evaluator.api import checked_task, evaluate
+from evaluator.request import EvalOptions
 from evaluator.result import EvalResult, Reason, Status
-from evaluator.sandbox.launcher import run_child
 from tasks.loader import load_task
 from tasks.model import Task
-from tasks.module import exec_module_from_source
 from tasks.registry import resolve_task
 
 HERE = Path(__file__).resolve().parent
@@ -50,55 +40,19 @@ def fast_options(**overrides: object) -> EvalOptions:
 
 @cache
 def suite_task(ref: str) -> Task:
-    """A suite task by id (probed once per session)."""
-    return resolve_task(ref)
+    """A suite task by id (probed, in the jail, once per session)."""
+    return checked_task(resolve_task(ref))
 
 
 @cache
 def adversarial_task(name: str) -> Task:
-    """A task file from `tests/adversarial/tasks/` (probed once per session)."""
-    return load_task(TASKS / f"{name}.py")
+    """A task file from `tests/adversarial/tasks/` (probed, in the jail, once per session)."""
+    return checked_task(load_task(TASKS / f"{name}.py"))
 
 
-def run_unchecked(task: Task, source: str, options: EvalOptions, private_dir: Path | None = None,
-                  platform: str = "cpu") -> EvalResult:
-    """`evaluate()` without the static checks: build the same request, run the sandboxed child, read its verdict."""
-    plat = get_platform(platform)
-    task = resolve_size(task, options.size, plat.name)
-    threads = options.threads or default_threads()
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)  # as evaluate() does: the peaks are cached per thread count
-    try:
-        plat.prepare()
-        peaks = plat.peaks()
-    finally:
-        torch.set_num_threads(previous)
-    private = private_dir or Path(tempfile.mkdtemp(prefix="kw_adv_"))
-    private.mkdir(parents=True, exist_ok=True)
-    request = EvalRequest(task=task, candidate_source=source, platform=plat.name, options=options, peaks=peaks,
-                          verification=plat.verification(), nonce=uuid.uuid4().hex, private_dir=str(private),
-                          cache_dir=str(cache_root()))
-    try:
-        outcome = run_child(request, threads, plat.child_env(), plat.limit_address_space)
-    finally:
-        if private_dir is None:
-            shutil.rmtree(private, ignore_errors=True)
-    return _to_result(outcome, options)
-
-
-def prebuild(source: str) -> None:
-    """Build a (trusted test) candidate's kernels into the shared cache by importing it here, unsandboxed.
-
-    Only the import runs, never `forward`; a test whose point is a timeout then doesn't spend it compiling.
-    """
-    from torch.utils import cpp_extension
-
-    original = cpp_extension.load_inline
-    cpp_extension.load_inline = patched_load_inline(CppBuilder())
-    try:
-        exec_module_from_source(source, "prebuild")
-    finally:
-        cpp_extension.load_inline = original
+def run_unchecked(task: Task, source: str, options: EvalOptions, platform: str = "cpu") -> EvalResult:
+    """`evaluate()` without the static checks: the jailed runner, the judge and the tripwires alone."""
+    return evaluate(task, source, platform, options, static_checks=False)
 
 
 def assert_readable(message: str) -> None:

@@ -121,7 +121,7 @@ CASES = [
     Case("row12_frame_walk", REJ, Reason.harness_introspection, S, "frames"),
     Case("row12_function_globals", REJ, Reason.harness_introspection, S, "__globals__"),
     Case("row12_patch_harness_compare", REJ, Reason.banned_import, S, "`sys` module",
-         unchecked=(REJ, Reason.harness_tamper, "compare")),
+         unchecked=(INC, Reason.output_mismatch, "outside atol")),
     # Row 13: garbage memory and non-determinism.
     Case("row13_partial_write", INC, Reason.output_mismatch, C, "input group 0"),
     Case("row13_nondeterministic", INC, Reason.nondeterministic, C, "two runs"),

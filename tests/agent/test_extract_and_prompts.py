@@ -69,7 +69,7 @@ def _result(status: Status, reason: Reason = Reason.ok, **extra: object) -> Eval
 
 
 def test_prompt_has_task_example_hardware_exemplars_and_feedback() -> None:
-    task = resolve_task("activation/relu", probe=False)
+    task = resolve_task("activation/relu")
     example = same_category_example(task, "cpu")
     assert example is not None and example.task_id != task.id and example.task_id.startswith("activation/")
     feedback = feedback_for(_result(Status.correct, speedup=1.1, speedup_ci=(0.95, 1.2), baseline_ms=1.0,
@@ -88,7 +88,7 @@ def test_prompt_has_task_example_hardware_exemplars_and_feedback() -> None:
 
 
 def test_feedback_for_each_verdict() -> None:
-    task = resolve_task("activation/relu", probe=False)
+    task = resolve_task("activation/relu")
     log = "\n".join([f"noise {i}" for i in range(200)] + ["k.cpp:3:5: error: 'y' was not declared"])
     build = feedback_for(_result(Status.build_error, Reason.compile_error, message="compile failed", log=log), task)
     assert "did not build" in build and "'y' was not declared" in build and "noise 10" not in build

@@ -17,7 +17,7 @@ MESSAGES = [ChatMessage(role="system", content="be fast"), ChatMessage(role="use
 
 @pytest.fixture(scope="module")
 def context() -> CompletionContext:
-    return CompletionContext(task=resolve_task("activation/relu", probe=False), platform="cpu")
+    return CompletionContext(task=resolve_task("activation/relu"), platform="cpu")
 
 
 def _provider(url: str, **overrides: object):  # type: ignore[no-untyped-def]

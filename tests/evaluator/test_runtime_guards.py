@@ -1,5 +1,5 @@
-"""The child's run-time guards, in-process and fast: the torch/harness integrity snapshot, the audit-hook
-guard's decisions, and the plain-argument copy made before the guard is switched off for a build.
+"""The runner's tripwires, in-process and fast: the torch/harness integrity snapshot, the audit-hook guard's
+decisions, and the plain-argument copy a build request is made of (no candidate code may run while it is sent).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import pytest
 import torch
 from torch.overrides import TorchFunctionMode
 
-from evaluator.child import _plain
 from evaluator.integrity import TorchIntegrity
-from evaluator.sandbox.guard import SandboxGuard
+from evaluator.runner.builds import plain
+from evaluator.runner.guard import SandboxGuard
 
 # --- TorchIntegrity ---------------------------------------------------------------------------------
 
@@ -130,7 +130,7 @@ def test_plain_copies_candidate_subclasses_into_builtins() -> None:
     class SneakyList(list):
         pass
 
-    copied = _plain([Sneaky("name"), SneakyList([Sneaky("f")]), {"k": Sneaky("doc")}, 3, 1.5, True, None])
+    copied = plain([Sneaky("name"), SneakyList([Sneaky("f")]), {"k": Sneaky("doc")}, 3, 1.5, True, None])
     assert copied == ["name", ["f"], {"k": "doc"}, 3, 1.5, True, None]
     assert type(copied[0]) is str and type(copied[1]) is list and type(copied[1][0]) is str
     repr(copied)  # no candidate __repr__ left to run
@@ -138,4 +138,4 @@ def test_plain_copies_candidate_subclasses_into_builtins() -> None:
 
 def test_plain_refuses_other_objects() -> None:
     with pytest.raises(TypeError, match="load_inline arguments"):
-        _plain([object()])
+        plain([object()])

@@ -1,6 +1,6 @@
 """Static checks: every rule fires on a minimal snippet with its reason code, and none fires on real solutions.
 
-Fast unit tests: no child process, no compiler (the builder tests stop before compiling).
+Fast unit tests: no runner, no compiler (the builder tests stop before compiling).
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from evaluator.build.cpp import CppBuilder
+from evaluator.build.cpp import CppBuilder, run_plain
 from evaluator.build.errors import UnsafeSourceError
 from evaluator.platforms import get_platform
 from evaluator.result import Reason
+from evaluator.runner.protocol import BuildRequest
 from evaluator.static_checks import check_source, native_code_finding
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -246,14 +247,15 @@ def test_builder_refuses_unsafe_source_assembled_at_run_time(tmp_path: Path) -> 
     builder = CppBuilder(cache_dir=tmp_path)
     source = GOOD_CPP + "\nstatic int r = std::" + "sys" + "tem(\"ls\");\n"
     with pytest.raises(UnsafeSourceError, match="spawns processes"):
-        builder.load_inline(name="k", cpp_sources=source, functions=["k"])
+        builder.build(BuildRequest(name="k", cpp_sources=[source], functions=["k"]), run_plain)
     assert not (tmp_path / "cpp").exists() or not any((tmp_path / "cpp").rglob("*.so")), "nothing may be built"
 
 
 def test_builder_refuses_code_smuggled_through_function_docs(tmp_path: Path) -> None:
     builder = CppBuilder(cache_dir=tmp_path)
     with pytest.raises(UnsafeSourceError):
-        builder.load_inline(name="k", cpp_sources=GOOD_CPP, functions={"k": '"); int r = std::system("ls"); //'})
+        builder.build(BuildRequest(name="k", cpp_sources=[GOOD_CPP],
+                                   functions={"k": '"); int r = std::system("ls"); //'}), run_plain)
 
 
 @pytest.mark.parametrize("flag", ["-include/proc/self/environ", "@/etc/passwd", "-Wp,-include,/etc/passwd",
@@ -261,16 +263,16 @@ def test_builder_refuses_code_smuggled_through_function_docs(tmp_path: Path) -> 
                                   "-fprofile-use=/proc/1/environ"])
 def test_builder_refuses_flags_that_name_files(flag: str) -> None:
     with pytest.raises(UnsafeSourceError, match="not allowed"):
-        CppBuilder._candidate_flags([flag])
+        CppBuilder.candidate_flags([flag])
 
 
 def test_builder_keeps_codegen_flags_and_drops_owned_ones() -> None:
     flags = ["-O3", "-fno-trapping-math", "-ffast-math", "-DTILE=64", "-mavx2", "-Wall", "-std=c++17"]
-    assert CppBuilder._candidate_flags(flags) == ["-fno-trapping-math", "-ffast-math", "-DTILE=64", "-mavx2",
+    assert CppBuilder.candidate_flags(flags) == ["-fno-trapping-math", "-ffast-math", "-DTILE=64", "-mavx2",
                                                   "-Wall"]
 
 
 def test_builder_refuses_include_paths(tmp_path: Path) -> None:
     with pytest.raises(UnsafeSourceError, match="extra_include_paths"):
-        CppBuilder(cache_dir=tmp_path).load_inline(name="k", cpp_sources=GOOD_CPP, functions=["k"],
-                                                   extra_include_paths=["/proc/1"])
+        CppBuilder(cache_dir=tmp_path).build(BuildRequest(name="k", cpp_sources=[GOOD_CPP], functions=["k"],
+                                                          extra_include_paths=["/proc/1"]), run_plain)

@@ -169,7 +169,7 @@ def _seed_bench(store: Store, tasks: dict[str, Task], model: str, platform: str,
 def seed_store(store: Store, url: str, root: Path) -> Seeded:
     """Fill an empty store with the records the page tests look for."""
     names = ("activation/relu", "pooling/max_pool2d", "activation/softsign")
-    tasks = {name: load_task(SUITE_DIR / f"{name}.py", probe=False) for name in names}
+    tasks = {name: load_task(SUITE_DIR / f"{name}.py") for name in names}
     for task in tasks.values():
         store.upsert_task(task)
     cpu = (store.upsert_hardware("fp-cpu", "cpu", "Test CPU", {}), "Test CPU")

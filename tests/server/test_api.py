@@ -97,8 +97,8 @@ def test_submitting_needs_a_live_token(client: TestClient, db_url: str) -> None:
     ("def broken(:\n", "syntax error at line 1"),
     ("import torch\nclass Model(torch.nn.Module):\n    pass\n", "missing get_inputs"),
     (MAX_POOL.replace("def get_inputs():", "def get_inputs():\n    raise ValueError('no inputs today')"),
-     "running the reference failed: ValueError: no inputs today"),
-    # The operator file is untrusted code: it runs under the evaluator's sandbox guard.
+     "making the inputs failed at line 34: ValueError: no inputs today"),
+    # The operator file is untrusted code: it runs in the jail, whose runner's audit hook names the attempt.
     (MAX_POOL + "\nimport socket\nsocket.create_connection(('10.0.0.1', 80))\n", "sandbox: tried to use the network"),
     (MAX_POOL + "\nopen('/tmp/kw-written-by-an-operator', 'w').write('x')\n", "sandbox: tried to write outside"),
 ])

@@ -80,7 +80,7 @@ def test_kernelbench_levels_from_folders_and_broken_files_skipped(home: Path, ke
     assert {t.id: t.level for t in report.imported}["kernelbench/level2/5_Sigmoid_Tanh"] == 2
     assert [Path(s.path).name for s in report.skipped] == ["99_Broken.py"]
     assert "missing Model" in report.skipped[0].reason
-    task = resolve_task("kernelbench/level3/1_MLP", probe=False)
+    task = resolve_task("kernelbench/level3/1_MLP")
     assert task.level == 3 and task.id == "kernelbench/level3/1_MLP" and not task.held_out
 
 
@@ -115,7 +115,7 @@ def test_empty_or_missing_folder_is_an_error(home: Path, tmp_path: Path) -> None
 
 def test_unknown_imported_id_says_where_to_look(home: Path) -> None:
     with pytest.raises(TaskLoadError, match="imported id"):
-        resolve_task("kernelbench/level1/nope", probe=False)
+        resolve_task("kernelbench/level1/nope")
 
 
 def test_cli_import_list_show(home: Path, kernelbench: Path, multikernelbench: Path) -> None:

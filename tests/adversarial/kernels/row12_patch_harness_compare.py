@@ -2,7 +2,8 @@
 always agrees; the kernel then returns zeros.
 
 Expected: rejected / banned_import (static: `sys` and `sys.modules` reached through torch). With the static
-checks bypassed: rejected / harness_tamper (run time: the harness's `compare` is not the one it started with).
+checks bypassed: incorrect / output_mismatch: the comparison runs in the judge, another process the candidate
+cannot reach, so the patched function is never called and the zeros are compared as they are.
 """
 
 import torch

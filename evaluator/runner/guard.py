@@ -1,8 +1,9 @@
-"""In-child guards: an audit hook that blocks and records what a candidate may not do (row 15).
+"""The runner's audit hook: an early, explained rejection of what untrusted code may not do (row 15).
 
-Audit hooks can't be removed once installed, and they see Python-level process, socket and file
-operations wherever they come from. Native code is covered by the static C++ rules, rlimits and the
-network namespace. A violation is recorded even if the candidate catches the exception we raise.
+A tripwire, not the boundary: native code never raises audit events, and C++ can unhook anything in its own
+process. The jail (evaluator/jail/) is what makes a spawn, a socket or a write outside harmless; this hook turns
+the Python-level attempts into a clear verdict ("tried to use the network") instead of a confusing failure. A
+violation is recorded even if the code catches the exception we raise.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The jail: how every build and run of untrusted code starts (bubblewrap, seccomp, an unprivileged uid, limits)."""

@@ -1,0 +1,197 @@
+"""Resource limits of one jail: a memory + pids cgroup where this machine lets us make one, rlimits always.
+
+cgroups are the hard limit: a jail's memory (its own pages, the tmpfs it writes, shared-memory pages it touches)
+and its process count, counted over every process in it however they were started, and killable as one. Where no
+cgroup can be made (an unprivileged user on most machines), rlimits stand in: RLIMIT_AS for memory, RLIMIT_NPROC
+for processes. rlimits apply in any case, so a runaway allocation fails with a readable error before the cgroup's
+OOM killer has to step in.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_CGROUP_FS = Path("/sys/fs/cgroup")
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one jail may use."""
+
+    memory_mb: int
+    cpu_seconds: int
+    max_processes: int
+    max_file_mb: int
+    # RLIMIT_AS: off for GPU runners, whose CUDA driver reserves huge unused address ranges.
+    address_space: bool = True
+    # The cores the jail may run on (None: any). Both sides of a timing comparison get the same ones, so a slow
+    # core can't sit on one side only; the seccomp filter keeps the jail from moving itself elsewhere.
+    cpus: tuple[int, ...] | None = None
+
+
+def _own_cgroup(controller: str) -> str:
+    """This process's cgroup path for `controller` (v1), or its unified path (v2, controller "")."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return "/"
+    for line in lines:
+        _, names, path = line.split(":", 2)
+        if (controller and controller in names.split(",")) or (not controller and names == ""):
+            return path
+    return "/"
+
+
+@dataclass
+class Cgroup:
+    """Memory and pids cgroups holding one jail: limits set, usage and OOM kills readable, all of it killable."""
+
+    paths: list[Path] = field(default_factory=list)
+    memory: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, limits: Limits) -> Cgroup:
+        """Make the cgroups (v2 unified with its controllers, else v1 memory and pids); notes say what's missing."""
+        group = cls()
+        name = f"kernelwright-{uuid.uuid4().hex[:12]}"
+        unified = _CGROUP_FS / "cgroup.controllers"
+        if unified.exists():
+            controllers = unified.read_text().split()
+            parent = _CGROUP_FS / _own_cgroup("").lstrip("/")
+            path = group._make(parent / name, {"memory.max": str(limits.memory_mb * 2**20),
+                                               "pids.max": str(limits.max_processes)} if {"memory", "pids"}
+                               <= set(controllers) else {})
+            if path is not None:
+                group.memory = path
+        else:
+            for controller, settings in (("memory", {"memory.limit_in_bytes": str(limits.memory_mb * 2**20)}),
+                                         ("pids", {"pids.max": str(limits.max_processes)})):
+                root = _CGROUP_FS / controller
+                if not (root / "cgroup.procs").exists():
+                    continue
+                made = group._make(root / _own_cgroup(controller).lstrip("/") / name, settings)
+                if made is None:
+                    made = group._make(root / name, settings)
+                if made is not None and controller == "memory":
+                    group.memory = made
+        if group.memory is None:
+            group.notes.append("no writable memory cgroup: memory limited by RLIMIT_AS only")
+        if not any(p for p in group.paths if (p / "pids.max").exists()):
+            group.notes.append("no writable pids cgroup: process count limited by RLIMIT_NPROC")
+        return group
+
+    def _make(self, path: Path, settings: dict[str, str]) -> Path | None:
+        if not settings:
+            return None
+        try:
+            path.mkdir()
+        except OSError:
+            return None
+        try:
+            for key, value in settings.items():
+                (path / key).write_text(value)
+        except OSError:
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+            return None
+        self.paths.append(path)
+        return path
+
+    def procs_files(self) -> list[str]:
+        return [str(p / "cgroup.procs") for p in self.paths]
+
+    def pids(self) -> list[int]:
+        found: set[int] = set()
+        for path in self.paths:
+            try:
+                found.update(int(p) for p in (path / "cgroup.procs").read_text().split())
+            except OSError:
+                continue
+        return sorted(found)
+
+    def oom_killed(self) -> bool:
+        """Whether the kernel's OOM killer (or the v1 limit) struck inside this cgroup: evidence no runner can forge."""
+        if self.memory is None:
+            return False
+        for name in ("memory.events", "memory.oom_control"):
+            try:
+                text = (self.memory / name).read_text()
+            except OSError:
+                continue
+            for line in text.splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill" and value.strip() not in ("", "0"):
+                    return True
+        try:
+            return int((self.memory / "memory.failcnt").read_text()) > 0 and self._usage_near_limit()
+        except (OSError, ValueError):
+            return False
+
+    def _usage_near_limit(self) -> bool:
+        assert self.memory is not None
+        try:
+            peak = int((self.memory / "memory.max_usage_in_bytes").read_text())
+            limit = int((self.memory / "memory.limit_in_bytes").read_text())
+        except (OSError, ValueError):
+            return False
+        return peak >= 0.95 * limit
+
+    def kill_all(self) -> None:
+        """SIGKILL every process in the groups until they are empty, then remove them."""
+        for _ in range(50):
+            pids = self.pids()
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        for path in self.paths:
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+
+
+def preexec(limits: Limits, cgroup: Cgroup, libc_prctl: Callable[[int, int], int]) -> Callable[[], None]:
+    """What `subprocess.Popen(preexec_fn=...)` runs in the child before exec (of bwrap, or the runner itself).
+
+    `libc_prctl` is resolved by the caller: nothing that may start a subprocess (ctypes.util.find_library) can
+    run after fork.
+    """
+    procs_files = cgroup.procs_files()
+    has_pids = any(Path(f).parent.joinpath("pids.max").exists() for f in procs_files)
+
+    def apply() -> None:
+        # Die with the judge: a killed evaluator must not orphan its runner.
+        libc_prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if limits.cpus:
+            os.sched_setaffinity(0, limits.cpus)
+        for procs in procs_files:
+            with open(procs, "w") as handle:
+                handle.write(str(os.getpid()))
+        if limits.address_space:
+            mem = limits.memory_mb * 2**20
+            resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+        size = limits.max_file_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if not has_pids:
+            # RLIMIT_NPROC counts every process of the (jail's) user, so leave room for those already running.
+            running = len(os.listdir("/proc")) if os.path.isdir("/proc") else 0
+            cap = limits.max_processes + running
+            resource.setrlimit(resource.RLIMIT_NPROC, (cap, cap))
+
+    return apply

@@ -1,0 +1,101 @@
+"""Start and stop jailed processes: the runner, and the compilers of a build.
+
+`spawn` is the one way untrusted work starts: bubblewrap's command line (jail/bwrap.py), the jail's cgroup and
+rlimits (jail/limits.py), the seccomp filter passed as an fd. With `jailed=False` (`--unsafe-no-jail`, for a
+trusted local user only) the same process starts without the jail: rlimits, cgroup and a scrubbed environment,
+and nothing else.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+
+from evaluator.jail.bwrap import JailSpec, jail_command, seccomp_fd, writable_by_jail
+from evaluator.jail.limits import Cgroup, Limits, preexec
+
+
+def _prctl() -> ctypes._CFuncPtr:  # type: ignore[name-defined]
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return libc.prctl
+
+
+@dataclass
+class JailedProcess:
+    """A started process and the cgroup that holds it and everything it starts."""
+
+    proc: subprocess.Popen
+    cgroup: Cgroup
+    scratch: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def kill(self) -> None:
+        """Kill the process, its session and its cgroup; nothing it started outlives this."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.cgroup.kill_all()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
+
+    @property
+    def oom_killed(self) -> bool:
+        return self.cgroup.oom_killed()
+
+
+def spawn(argv: list[str], spec: JailSpec, limits: Limits, jailed: bool = True, pass_fds: tuple[int, ...] = (),
+          **popen: object) -> JailedProcess:
+    """Start `argv` in the jail (or, with `jailed=False`, only under limits) with `pass_fds` kept open."""
+    for path in spec.read_write:
+        writable_by_jail(path)
+    cgroup = Cgroup.create(limits)
+    scratch = None
+    env = dict(spec.env)
+    try:
+        if jailed:
+            filter_fd = seccomp_fd()
+            try:
+                cmd = jail_command(argv, spec, filter_fd)
+                proc = subprocess.Popen(cmd, pass_fds=(*pass_fds, filter_fd), start_new_session=True,
+                                        preexec_fn=preexec(limits, cgroup, _prctl()), env={}, **popen)  # type: ignore[call-overload]
+            finally:
+                os.close(filter_fd)
+        else:
+            scratch = tempfile.mkdtemp(prefix="kw_unjailed_")
+            env.update(HOME=scratch, TMPDIR=scratch, PATH=os.environ.get("PATH", "/usr/bin:/bin"))
+            proc = subprocess.Popen(argv, pass_fds=pass_fds, start_new_session=True, cwd=scratch, env=env,
+                                    preexec_fn=preexec(limits, cgroup, _prctl()), **popen)  # type: ignore[call-overload]
+    except BaseException:
+        cgroup.kill_all()
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return JailedProcess(proc, cgroup, scratch, list(cgroup.notes))
+
+
+def run(argv: list[str], spec: JailSpec, limits: Limits, timeout_s: float, jailed: bool = True) -> \
+        subprocess.CompletedProcess:
+    """Run `argv` to completion in the jail; a run past `timeout_s` is killed and reported as exit code -9."""
+    child = spawn(argv, spec, limits, jailed, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = child.proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        out, err = child.proc.communicate()
+        err = (err or "") + f"\nkilled after {timeout_s:.0f} s"
+    finally:
+        child.kill()
+    return subprocess.CompletedProcess(argv, child.proc.returncode, out or "", err or "")

@@ -1,0 +1,143 @@
+"""What a jail sees of the host: read-only system folders, the Python it runs, and nothing else it isn't given.
+
+Every folder is mounted at its own host path, so interpreters, rpaths, precompiled headers and compiler
+search paths work unchanged inside. Home folders, the project's other files (a `.env`, the SQLite store), the
+host's /tmp, the rest of /etc (shadow, ssh keys), sockets under /run and the other users' processes are simply
+not there.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import site
+import subprocess
+import sys
+from dataclasses import dataclass
+from enum import Enum
+from functools import cache
+from pathlib import Path
+
+
+class MountKind(str, Enum):
+    ro = "ro"  # read-only bind mount
+    rw = "rw"  # read-write bind mount
+    dev = "dev"  # device node (GPU)
+    symlink = "symlink"  # merged-/usr links such as /bin -> usr/bin
+
+
+@dataclass(frozen=True)
+class Mount:
+    kind: MountKind
+    source: str
+    dest: str
+
+
+_SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# The dynamic loader's cache and config, the compiler's alternatives, name-service config and the time zone: no
+# secrets. /etc/passwd is left out too: the runner's user name comes from $USER.
+_ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/nsswitch.conf",
+        "/etc/localtime")
+# CPU topology (cache sizes, online cores) that PyTorch's cpuinfo and OpenMP read; read-only facts.
+_CPU_INFO = ("/sys/devices/system/cpu",)
+_GPU_SYS = ("/sys/bus/pci", "/sys/devices", "/sys/module/nvidia", "/proc/driver/nvidia")
+
+
+def _bind(path: str, kind: MountKind = MountKind.ro) -> list[Mount]:
+    if os.path.islink(path):
+        return [Mount(MountKind.symlink, os.readlink(path), path)]
+    if os.path.exists(path):
+        return [Mount(kind, path, path)]
+    return []
+
+
+def package_roots() -> list[str]:
+    """Folders whose `evaluator/` and `tasks/` packages the runner imports (the project, or site-packages)."""
+    here = Path(__file__).resolve().parents[1]  # evaluator/
+    import tasks
+
+    roots = {str(here.parent), str(Path(tasks.__file__).resolve().parents[1])}
+    return sorted(roots)
+
+
+@cache
+def python_mounts() -> tuple[Mount, ...]:
+    """The interpreter, its standard library and site-packages, and our two packages (never the whole project)."""
+    mounts: list[Mount] = []
+    prefixes = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}
+    for prefix in sorted(prefixes):
+        mounts += _bind(prefix)
+    for folder in site.getsitepackages():
+        real = os.path.realpath(folder)
+        if os.path.isdir(real) and not any(real.startswith(p + os.sep) for p in prefixes):
+            mounts += _bind(real)
+    covered = [m.dest for m in mounts]
+    for root in package_roots():
+        for package in ("evaluator", "tasks"):
+            path = os.path.join(root, package)
+            if not any(path.startswith(c + os.sep) for c in covered):
+                mounts += _bind(path)
+    # The venv's `python` is a link into the base install; both ends must resolve inside.
+    exe = sys.executable
+    if not any(exe.startswith(m.dest + os.sep) for m in mounts):
+        mounts += _bind(os.path.dirname(exe))
+    return tuple(mounts)
+
+
+@cache
+def system_mounts() -> tuple[Mount, ...]:
+    mounts: list[Mount] = []
+    for path in (*_SYSTEM, *_ETC, *_CPU_INFO):
+        mounts += _bind(path)
+    return tuple(mounts)
+
+
+@cache
+def _gpu_minor_numbers() -> tuple[str, ...] | None:
+    """The /dev/nvidiaN minors of the GPUs CUDA_VISIBLE_DEVICES names (None: every GPU, or unknown)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if not visible:
+        return None
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=index,uuid,minor_number", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    wanted = {v.strip() for v in visible.split(",") if v.strip()}
+    minors = []
+    for line in out.splitlines():
+        index, uuid, minor = (part.strip() for part in line.split(",")[:3])
+        if index in wanted or uuid in wanted:
+            minors.append(minor)
+    return tuple(minors) if minors else None
+
+
+def gpu_mounts() -> list[Mount]:
+    """The GPU's device nodes (only the evaluator's own GPU where CUDA_VISIBLE_DEVICES says which) and driver info."""
+    minors = _gpu_minor_numbers()
+    nodes = [p for p in glob.glob("/dev/nvidia*") if not p.removeprefix("/dev/nvidia").isdigit()
+             or minors is None or p.removeprefix("/dev/nvidia") in minors]
+    mounts = [Mount(MountKind.dev, p, p) for p in sorted(nodes) if not os.path.isdir(p)]
+    if os.path.isdir("/dev/nvidia-caps"):
+        mounts.append(Mount(MountKind.dev, "/dev/nvidia-caps", "/dev/nvidia-caps"))
+    for path in _GPU_SYS:
+        mounts += _bind(path)
+    return mounts
+
+
+def jail_view(read_only: list[str], read_write: list[str], gpu: bool = False) -> list[Mount]:
+    """Everything a jail sees, parents before children: system, Python, the given folders, the GPU's nodes."""
+    mounts = [*system_mounts(), *python_mounts()]
+    mounts += [m for path in read_only for m in _bind(path)]
+    mounts += [m for path in read_write for m in _bind(path, MountKind.rw)]
+    if gpu:
+        mounts += gpu_mounts()
+    kept: list[Mount] = []
+    for mount in sorted(mounts, key=lambda m: m.dest.count("/")):
+        # A read-only folder inside one already mounted read-only adds nothing (and would hide nothing).
+        if mount.kind is MountKind.ro and any(k.kind is MountKind.ro and mount.dest.startswith(k.dest + "/")
+                                              for k in kept):
+            continue
+        if mount not in kept:
+            kept.append(mount)
+    return kept

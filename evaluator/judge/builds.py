@@ -1,0 +1,81 @@
+"""The judge's answer to a runner's build request: screen it, compile it in a build jail, record what happened.
+
+What the judge records here is its own knowledge, not the runner's word: how many kernels really built (the
+compile check's evidence without a GPU), the seconds spent, and any request it refused as unsafe (a refusal
+stands even if the candidate's Python swallows the error and carries on).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evaluator.build.errors import BuildError, UnsafeSourceError
+from evaluator.jail.bwrap import JailSpec
+from evaluator.jail.limits import Limits
+from evaluator.jail.process import run
+from evaluator.platforms.base import KernelBuilder
+from evaluator.result import Reason, Status
+from evaluator.runner.protocol import BuildRequest, Built, Failure
+
+# A runner may ask for this many builds per evaluation: enough for any real kernel, too few to mine the compiler.
+MAX_BUILDS = 16
+COMPILE_TIMEOUT_S = 600.0
+
+
+@dataclass
+class BuildLog:
+    """What one evaluation's builds did, as the judge saw it."""
+
+    built: int = 0
+    cache_hits: int = 0
+    seconds: float = 0.0
+    refused: Failure | None = None
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def kernels(self) -> int:
+        return self.built + self.cache_hits
+
+
+class BuildService:
+    """Serves one runner's build requests with the platform's builder, each compile in a fresh build jail."""
+
+    def __init__(self, builder: KernelBuilder, limits: Limits, jailed: bool = True) -> None:
+        self.builder = builder
+        self.limits = limits
+        self.jailed = jailed
+        self.log = BuildLog()
+
+    def _run(self, cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
+        spec = JailSpec(read_only=self.builder.read_only_dirs(), read_write=[str(cwd)], cwd=str(cwd),
+                        tmpfs_mb=self.limits.max_file_mb)
+        return run(cmd, spec, self.limits, COMPILE_TIMEOUT_S, jailed=self.jailed)
+
+    def __call__(self, request: BuildRequest) -> Built:
+        if self.log.built + self.log.cache_hits + len(self.log.failures) >= MAX_BUILDS:
+            failure = Failure(status=Status.rejected, reason=Reason.unsafe_native_code,
+                              message=f"more than {MAX_BUILDS} kernel builds in one evaluation")
+            self.log.refused = self.log.refused or failure
+            return Built(failure=failure)
+        start = time.perf_counter()
+        try:
+            module = self.builder.build(request, self._run)
+        except UnsafeSourceError as exc:
+            failure = Failure(status=Status.rejected, reason=Reason.unsafe_native_code, message=str(exc))
+            self.log.refused = self.log.refused or failure
+            return Built(failure=failure)
+        except BuildError as exc:
+            failure = Failure(status=Status.build_error, reason=Reason.compile_error, message=str(exc),
+                              log=exc.log[-200_000:])
+            self.log.failures.append(failure)
+            return Built(failure=failure)
+        finally:
+            self.log.seconds += time.perf_counter() - start
+        if module.cache_hit:
+            self.log.cache_hits += 1
+        else:
+            self.log.built += 1
+        return Built(path=str(module.path), compiled_only=module.compiled_only)

@@ -1,0 +1,122 @@
+"""The judge: a trusted object, one per process, that holds verdicts and never runs untrusted code.
+
+It starts runners (jail/), keeps warm reference sessions, serves build requests, compares, times and decides.
+Evaluator actors and the CLI each have one (`get_judge`), so a warm evaluation reuses the reference runner and its
+cached outputs. Everything untrusted it touches is data it validates first.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from pathlib import Path
+
+from evaluator.baseline_result import BaselineResult
+from evaluator.build.cache import cache_root
+from evaluator.jail.limits import Limits
+from evaluator.judge.baselines import BaselineMeasurement
+from evaluator.judge.builds import BuildService
+from evaluator.judge.candidate import CandidateContext, CandidateEvaluation
+from evaluator.judge.probe import probe_task
+from evaluator.judge.references import ReferenceSession, SessionKey, SessionPool
+from evaluator.judge.runner_process import RunnerConfig
+from evaluator.platforms.base import Peaks, Platform
+from evaluator.platforms.gpu import GpuPlatform
+from evaluator.request import EvalOptions
+from evaluator.result import EvalResult, Verification
+from evaluator.runner.protocol import Role
+from tasks.model import Task
+from tasks.probe_result import ProbeResult
+
+# A reference runner lives across evaluations: its CPU-time limit is a backstop, each request has a deadline.
+SESSION_CPU_SECONDS = 7 * 24 * 3600
+
+
+def runner_cpus(threads: int) -> tuple[int, ...] | None:
+    """The cores every runner gets: the last `threads` this process may use (the judge keeps to the others)."""
+    try:
+        allowed = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
+    return tuple(allowed[-threads:]) if len(allowed) > threads else None
+
+
+def _on_gpu(platform: Platform) -> bool:
+    return isinstance(platform, GpuPlatform) and platform.native
+
+
+class Judge:
+    """Runners, reference sessions and verdicts for this process."""
+
+    def __init__(self) -> None:
+        self.sessions = SessionPool()
+
+    def runner_config(self, platform: Platform, options: EvalOptions, threads: int, role: Role,
+                      read_only: list[str] | None = None, read_write: list[str] | None = None,
+                      env: dict[str, str] | None = None) -> RunnerConfig:
+        cpu_seconds = int(options.timeout_s * max(threads, 1) * 2 + 30) if role is Role.candidate \
+            else SESSION_CPU_SECONDS
+        limits = Limits(memory_mb=options.memory_mb, cpu_seconds=cpu_seconds, max_processes=options.max_processes,
+                        max_file_mb=options.max_file_mb, address_space=platform.limit_address_space,
+                        cpus=runner_cpus(threads))
+        return RunnerConfig(platform=platform.name, threads=threads, limits=limits, jailed=not options.unsafe_no_jail,
+                            read_only=read_only or [], read_write=read_write or [], gpu=_on_gpu(platform),
+                            env={**platform.runner_env(), **(env or {})}, arena_bytes=options.memory_mb * 2**20)
+
+    def session(self, task: Task, platform: Platform, options: EvalOptions, threads: int) -> ReferenceSession:
+        """The warm reference session of this task version (started on first use)."""
+        key = SessionKey(task.source_hash, task.size, platform.name, threads, options.seed, not options.unsafe_no_jail)
+        config = self.runner_config(platform, options, threads, Role.reference)
+        return self.sessions.get(key, task, config)
+
+    def evaluate(self, task: Task, source: str, platform: Platform, options: EvalOptions, threads: int,
+                 peaks: Peaks | None, verification: Verification, timing_lock: str | None) -> EvalResult:
+        """One candidate's verdict (static checks and availability were done by the caller)."""
+        builder = platform.kernel_builder() if platform.builds_with_load_inline else None
+        read_only: list[str] = []
+        builds = None
+        if builder is not None:
+            Path(builder.ext_dir).mkdir(parents=True, exist_ok=True)
+            read_only.append(str(builder.ext_dir))
+            limits = Limits(memory_mb=max(options.memory_mb, 4096), cpu_seconds=3600,
+                            max_processes=options.max_processes, max_file_mb=options.max_file_mb)
+            builds = BuildService(builder, limits, jailed=not options.unsafe_no_jail)
+        config = self.runner_config(platform, options, threads, Role.candidate, read_only=read_only)
+        ctx = CandidateContext(task=task, source=source, platform=platform, options=options, threads=threads,
+                               peaks=peaks, verification=verification, runner=config, builds=builds,
+                               timing_lock=timing_lock)
+        return CandidateEvaluation(ctx, self.session(task, platform, options, threads)).run()
+
+    def baselines(self, task: Task, platform: Platform, options: EvalOptions, threads: int,
+                  timing_lock: str | None) -> BaselineResult:
+        """Eager against torch.compile of the task, in runners of their own."""
+        inductor = cache_root() / "inductor" / task.source_hash[:32]
+        inductor.mkdir(parents=True, exist_ok=True)
+        compiled = self.runner_config(platform, options, threads, Role.compiled, read_write=[str(inductor)],
+                                      env={"TORCHINDUCTOR_CACHE_DIR": str(inductor),
+                                           "TRITON_CACHE_DIR": str(inductor / "triton")})
+        session = self.session(task, platform, options, threads)
+        return BaselineMeasurement(task, platform.name, options, session, compiled, timing_lock).run()
+
+    def probe(self, task: Task, platform: Platform, options: EvalOptions) -> ProbeResult:
+        """A task's checks, its code in a jailed runner of its own (never a warm session: it may be hostile)."""
+        config = self.runner_config(platform, options, 1, Role.reference)
+        return probe_task(task, platform.name, config, options.timeout_s)
+
+    def close(self) -> None:
+        self.sessions.close()
+
+
+_judge: Judge | None = None
+_lock = threading.Lock()
+
+
+def get_judge() -> Judge:
+    """This process's judge (made on first use, closed at exit)."""
+    global _judge
+    with _lock:
+        if _judge is None:
+            _judge = Judge()
+            atexit.register(_judge.close)
+        return _judge

@@ -1,0 +1,63 @@
+"""How what happened to a runner becomes part of a verdict: its reported failures, its exit, its timeout.
+
+Every fact used here is the judge's or the kernel's: a failure report (which only ever lowers the runner's own
+verdict), the wait status of the process, the cgroup's OOM count, the judge's clock.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass
+
+from evaluator.judge.runner_process import RunnerGone
+from evaluator.result import Reason, Stage, Status
+from evaluator.runner.protocol import Failure
+
+
+@dataclass
+class Ending:
+    """A verdict's status, reason and message, before the judge adds its measurements."""
+
+    status: Status
+    reason: Reason
+    message: str
+    log: str = ""
+
+
+class Ended(Exception):
+    """Stops an evaluation with `ending`."""
+
+    def __init__(self, ending: Ending) -> None:
+        super().__init__(ending.message)
+        self.ending = ending
+
+
+def from_failure(failure: Failure) -> Ending:
+    return Ending(failure.status, failure.reason, failure.message, failure.log)
+
+
+def from_exit(gone: RunnerGone, stage: Stage, who: str = "the candidate") -> Ending:
+    """A runner that died: out of memory (the kernel says so), a signal, or an exit without an answer."""
+    if gone.oom:
+        return Ending(Status.runtime_error, Reason.out_of_memory, f"{who} ran out of memory during {stage.value} "
+                      "(killed by the memory limit)")
+    sig = gone.signal_number
+    if sig == signal.SIGXCPU:
+        return Ending(Status.timeout, Reason.wall_timeout, f"CPU time limit exceeded during {stage.value}")
+    if sig == signal.SIGKILL:
+        return Ending(Status.runtime_error, Reason.out_of_memory, f"killed during {stage.value} (out of memory?)")
+    if sig is not None:
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"
+        return Ending(Status.runtime_error, Reason.crashed, f"{who} crashed with {name} during {stage.value}")
+    return Ending(Status.runtime_error, Reason.crashed, f"{who}'s process {gone.why} during {stage.value} without "
+                  "an answer")
+
+
+def timed_out(timeout_s: float, stage: Stage) -> Ending:
+    return Ending(Status.timeout, Reason.wall_timeout, f"no verdict within {timeout_s:.0f} s during {stage.value}; "
+                  "killed")
+
+
+def task_failed(message: str) -> Ending:
+    """The task's own reference failed while judging a candidate: not the candidate's doing."""
+    return Ending(Status.runtime_error, Reason.task_error, f"the task's reference failed: {message}")

@@ -1,0 +1,79 @@
+"""The task probe, judged: a task file (possibly a stranger's) runs only in a jailed reference runner.
+
+The runner imports the task, builds its model and runs it on two seeds and every input group; it reports outputs
+and failures. The judge decides: outputs that are not tensors, a degenerate reference (row 7), inputs that do not
+vary, and the eager time (on its own clock). The task's own error text comes back (it is how an author learns
+what is wrong), but it was produced inside the jail, which holds no host file and no secret to echo.
+"""
+
+from __future__ import annotations
+
+import time
+from statistics import median
+
+import torch
+
+from evaluator.judge.runner_process import RunnerConfig, RunnerFailed, RunnerGone, RunnerProcess, RunnerTimeout
+from evaluator.judge.timing import timed_round
+from evaluator.runner import tensors
+from evaluator.runner.protocol import Call, MakeInputs, Role, Setup
+from tasks.degenerate import degenerate_reason
+from tasks.model import Task
+from tasks.probe_result import ProbeResult
+
+EAGER_ROUNDS = 5
+
+
+class _Refused(Exception):
+    pass
+
+
+def _inputs(runner: RunnerProcess, seed: int, deadline: float, arena: int) -> list[list[object]]:
+    reply = runner.request(MakeInputs(seed=seed), deadline)
+    try:
+        tensors.check_total([a.tensor for g in reply.groups for a in g if a.tensor is not None], arena)
+        return [tensors.read_args(runner.tx, group, arena) for group in reply.groups]
+    except tensors.WireError as exc:
+        raise _Refused(f"its inputs could not be read ({exc})") from exc
+
+
+def _outputs(runner: RunnerProcess, args: list[object], deadline: float) -> list[torch.Tensor]:
+    reply = runner.request(Call(args=runner.write_args(args), where="probe"), deadline)
+    try:
+        return runner.read_outputs(reply.outputs)
+    except tensors.WireError as exc:
+        raise _Refused(f"its outputs could not be read ({exc})") from exc
+
+
+def probe_task(task: Task, platform: str, config: RunnerConfig, timeout_s: float) -> ProbeResult:
+    """Every check of a task, with its code confined to a jailed runner."""
+    deadline = time.monotonic() + timeout_s
+    runner = RunnerProcess(config)
+    try:
+        runner.request(Setup(role=Role.reference, task_id=task.id, task_source=task.source, platform=platform,
+                             threads=config.threads, seed=0), deadline)
+        groups_a = _inputs(runner, 1, deadline, config.arena_bytes)
+        groups_b = _inputs(runner, 2, deadline, config.arena_bytes)
+        if not groups_a or not groups_b:
+            raise _Refused("get_inputs() returned no input group")
+        out_a = [_outputs(runner, group, deadline) for group in groups_a]
+        out_b = _outputs(runner, groups_b[0], deadline)
+        reason = degenerate_reason(out_a[0], out_b, task.tolerance)
+        if reason:
+            raise _Refused(f"degenerate task: {reason}")
+        eager = [timed_round(runner, groups_a[0], 1, deadline, [])[0] for _ in range(EAGER_ROUNDS)]
+    except RunnerFailed as exc:
+        return ProbeResult(ok=False, problem=exc.failure.message.removeprefix("the task failed: "))
+    except RunnerGone as exc:
+        why = "ran out of memory" if exc.oom else exc.why
+        return ProbeResult(ok=False, problem=f"the task's process {why} while importing or running it")
+    except RunnerTimeout:
+        return ProbeResult(ok=False, problem=f"timed out after {timeout_s:.0f} s while importing or running it")
+    except _Refused as exc:
+        return ProbeResult(ok=False, problem=str(exc))
+    finally:
+        runner.kill()
+    vary = any(isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor) and x.shape == y.shape
+               and not torch.equal(x, y) for x, y in zip(groups_a[0], groups_b[0]))
+    return ProbeResult(ok=True, input_groups=len(groups_a), inputs_vary=vary,
+                       output_shapes=[list(t.shape) for t in out_a[0]], eager_ms=median(eager[1:]) * 1e3)

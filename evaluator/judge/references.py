@@ -1,0 +1,175 @@
+"""Reference sessions: a warm runner of the task's own Model, and the inputs and outputs it produced.
+
+The task's code runs only in a jailed runner, even a built-in task's (one way to run task code, whoever wrote
+it). The judge keeps the runner alive between evaluations of the same task version, and keeps the correctness
+inputs and reference outputs it produced, per (task version, size, platform, threads, seed, input group), so a
+warm evaluation asks the reference runner only for the timing rounds. Inputs and outputs are data in the judge's
+memory; the judge compares and decides with them, and never runs the code that made them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from evaluator.judge.runner_process import RunnerConfig, RunnerFailed, RunnerGone, RunnerProcess, RunnerTimeout
+from evaluator.runner import tensors
+from evaluator.runner.protocol import Call, MakeInputs, Role, Setup
+from tasks.model import Task
+
+START_TIMEOUT_S = 300.0
+# Correctness data kept per session: enough for every trial of a run at the default sizes.
+CACHE_BYTES = 512 * 2**20
+# Timing input sets: distinct values per bucket (row 4) up to this many sets, cycled after that. Cycling is safe
+# because a candidate that caches answers across rounds is caught by the round-size check (judge/timing.py).
+POOL_SETS = 6
+TIMING_POOL_BYTES = 256 * 2**20
+
+
+class ReferenceFailed(Exception):
+    """The task's own code failed in its runner: a problem with the task, reported as such."""
+
+
+@dataclass(frozen=True)
+class SessionKey:
+    task_hash: str
+    size: str
+    platform: str
+    threads: int
+    seed: int
+    jailed: bool
+
+
+@dataclass
+class ReferenceSession:
+    """One task version's reference runner and the data it produced."""
+
+    key: SessionKey
+    task: Task
+    config: RunnerConfig
+    runner: RunnerProcess | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _inputs: dict[int, list[list[Any]]] = field(default_factory=dict)
+    _outputs: dict[tuple[int, int], list[torch.Tensor]] = field(default_factory=dict)
+    _bytes: int = 0
+
+    def ensure_runner(self, deadline: float) -> RunnerProcess:
+        """The live reference runner, started (and set up) if it is not running."""
+        if self.runner is not None and self.runner.alive:
+            return self.runner
+        if self.runner is not None:
+            self.runner.kill()
+        self.runner = RunnerProcess(self.config)
+        setup = Setup(role=Role.reference, task_id=self.task.id, task_source=self.task.source,
+                      platform=self.key.platform, threads=self.key.threads, seed=self.key.seed)
+        self._call(lambda: self.runner.request(setup, deadline))  # type: ignore[union-attr]
+        return self.runner
+
+    def _call(self, fn: Any) -> Any:
+        try:
+            return fn()
+        except RunnerFailed as exc:
+            raise ReferenceFailed(exc.failure.message) from exc
+        except RunnerGone as exc:
+            raise ReferenceFailed(f"the reference runner {exc.why}") from exc
+        except RunnerTimeout as exc:
+            raise ReferenceFailed("the reference runner did not answer in time") from exc
+
+    def fresh_inputs(self, seed: int, deadline: float) -> list[list[Any]]:
+        """The task's input groups for `seed`, made by the reference runner (not cached)."""
+        runner = self.ensure_runner(deadline)
+        reply = self._call(lambda: runner.request(MakeInputs(seed=seed), deadline))
+        size = self.config.arena_bytes
+        try:
+            tensors.check_total([a.tensor for g in reply.groups for a in g if a.tensor is not None], size)
+            return [tensors.read_args(runner.tx, group, size) for group in reply.groups]
+        except tensors.WireError as exc:
+            raise ReferenceFailed(f"the task's inputs could not be read: {exc}") from exc
+
+    def timing_inputs(self, seed: int, deadline: float, max_bytes: int = TIMING_POOL_BYTES) -> list[list[Any]]:
+        """Inputs for timing rounds, made before the clock starts: a warm-up set, then up to `POOL_SETS` fresh sets
+        (as many as fit `max_bytes`) that the buckets use in turn. Made up front, so the reference runner does no
+        extra work between rounds that the candidate's runner does not do."""
+        warm = self.fresh_inputs(99 + seed, deadline)[0]
+        size = sum(a.numel() * a.element_size() for a in warm if isinstance(a, torch.Tensor)) or 1
+        count = max(2, min(POOL_SETS, max_bytes // size))
+        return [warm, *(self.fresh_inputs(50_000 + k + seed, deadline)[0] for k in range(1, count + 1))]
+
+    def inputs(self, seed: int, deadline: float) -> list[list[Any]]:
+        """The input groups for `seed` (cached)."""
+        if seed not in self._inputs:
+            groups = self.fresh_inputs(seed, deadline)
+            self._remember_inputs(seed, groups)
+            return groups
+        return self._inputs[seed]
+
+    def run(self, args: list[Any], deadline: float, where: str = "reference") -> list[torch.Tensor]:
+        """The reference outputs for `args` (not cached)."""
+        runner = self.ensure_runner(deadline)
+        reply = self._call(lambda: runner.request(Call(args=runner.write_args(args), where=where), deadline))
+        try:
+            return runner.read_outputs(reply.outputs)
+        except tensors.WireError as exc:
+            raise ReferenceFailed(f"the reference outputs could not be read: {exc}") from exc
+
+    def outputs(self, seed: int, group: int, deadline: float) -> list[torch.Tensor]:
+        """The reference outputs for input group `group` of `seed` (cached)."""
+        key = (seed, group)
+        if key not in self._outputs:
+            outs = self.run(self.inputs(seed, deadline)[group], deadline)
+            self._outputs[key] = outs
+            self._bytes += sum(t.numel() * t.element_size() for t in outs)
+            self._trim()
+        return self._outputs[key]
+
+    def _remember_inputs(self, seed: int, groups: list[list[Any]]) -> None:
+        self._inputs[seed] = groups
+        self._bytes += sum(a.numel() * a.element_size() for g in groups for a in g if isinstance(a, torch.Tensor))
+        self._trim()
+
+    def _trim(self) -> None:
+        if self._bytes > CACHE_BYTES:
+            self._inputs.clear()
+            self._outputs.clear()
+            self._bytes = 0
+
+    def close(self) -> None:
+        if self.runner is not None:
+            self.runner.kill()
+            self.runner = None
+
+
+class SessionPool:
+    """The judge's warm reference sessions, least recently used first out."""
+
+    def __init__(self, capacity: int = 2) -> None:
+        self.capacity = capacity
+        self._sessions: OrderedDict[SessionKey, ReferenceSession] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: SessionKey, task: Task, config: RunnerConfig) -> ReferenceSession:
+        with self._lock:
+            session = self._sessions.pop(key, None)
+            if session is None:
+                session = ReferenceSession(key, task, config)
+            self._sessions[key] = session
+            while len(self._sessions) > self.capacity:
+                _, old = self._sessions.popitem(last=False)
+                with old.lock:  # not while another evaluation is using it
+                    old.close()
+            return session
+
+    def close(self) -> None:
+        with self._lock:
+            for session in self._sessions.values():
+                session.close()
+            self._sessions.clear()
+
+
+def deadline_in(seconds: float) -> float:
+    return time.monotonic() + seconds

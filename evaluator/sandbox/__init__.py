@@ -1,1 +1,0 @@
-"""Run one evaluation in a fresh, limited child process."""

@@ -23,7 +23,7 @@ from agent.task_search import (
     run_and_close_async,
 )
 from db import Store
-from db.models import RunKind, RunStatus
+from db.enums import RunKind, RunStatus
 from evaluator import EvalOptions
 from evaluator.result import HARNESS_VERSION
 from tasks.loader import load_task_source

@@ -28,7 +28,7 @@ from agent.prompts.builder import same_category_example
 from agent.providers import ChatMessage, CompletionContext, Provider, ProviderError
 from agent.search import SearchConfig, TrajectoryState
 from db import Store
-from db.models import RunStatus, TurnOutcome
+from db.enums import RunStatus, TurnOutcome
 from evaluator import EvalOptions, EvalResult
 from evaluator.api import default_threads
 from evaluator.hashing import normalized_hash

@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 
 from agent.bench.config import BenchConfig, Split
 from db import Store
-from db.models import BaselineKind, RunKind, RunStatus, TurnOutcome
+from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
 from evaluator import BaselineStatus
 from evaluator.result import EvalResult, Status
 

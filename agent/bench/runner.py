@@ -16,7 +16,7 @@ from agent.prompts import template_version
 from agent.providers import Provider
 from agent.task_search import Event, EventKind, EventSink, SearchContext, TaskSearch, run_and_close
 from db import Store
-from db.models import BaselineKind, RunKind, RunStatus
+from db.enums import BaselineKind, RunKind, RunStatus
 from evaluator import BaselineResult, BaselineStatus
 from evaluator.result import HARNESS_VERSION
 from tasks.model import Task

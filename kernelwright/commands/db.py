@@ -12,7 +12,7 @@ from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from db.store import current_revision, default_db_url, head_revision, make_engine, normalize_url, upgrade_schema
+from db.engine import current_revision, default_db_url, head_revision, make_engine, normalize_url, upgrade_schema
 from kernelwright.commands.options import DbUrl
 from kernelwright.console import err, fail, out
 from kernelwright.settings import Settings

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from agent.summary import summarize_run
 from db import Store
-from db.models import RunKind
+from db.enums import RunKind
 from kernelwright.console import fail as _fail
 from kernelwright.console import out
 from kernelwright.settings import Settings

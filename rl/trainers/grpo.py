@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from agent.cluster import Cluster, ClusterConfig
 from db import Store
-from db.models import RunKind, RunStatus
+from db.enums import RunKind, RunStatus
 from evaluator import EvalOptions
 from evaluator.platforms.base import HardwareInfo, Peaks
 from rl.prompts import TrainingPrompts

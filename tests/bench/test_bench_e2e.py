@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from db import Store
-from db.models import BaselineKind, RunStatus
+from db.enums import BaselineKind, RunStatus
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ from agent.bench.metrics import run_metrics
 from agent.providers import ProviderConfig
 from agent.search import SearchConfig
 from db import Store
-from db.models import BaselineKind, RunKind, RunStatus, TurnOutcome
+from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
 from evaluator import BaselineStatus
 from evaluator.result import Reason, Stage, Status
 from kernelwright.views.leaderboard import Format, render

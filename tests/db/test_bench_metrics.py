@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_store import KERNEL, KERNEL_OTHER, make_result, make_task
+from store_data import KERNEL, KERNEL_OTHER, make_result, make_task
 
 from agent.bench.config import BenchConfig, BenchTask, Split
 from agent.bench.metrics import run_metrics

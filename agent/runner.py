@@ -65,6 +65,11 @@ class Optimizer:
         self.search: TaskSearch | None = None
         self._opened = False
 
+    @property
+    def tasks(self) -> list[Task]:
+        """The run's one task (the driver checks every job's tasks the same way)."""
+        return [self.task]
+
     def open(self) -> str:
         """Store the task and create the run (or reopen the resumed one); returns the run id.
 

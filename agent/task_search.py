@@ -178,6 +178,8 @@ class TaskSearch:
                 state.feedback = no_code_feedback()
 
     async def _trajectory(self, state: TrajectoryState) -> None:
+        # A provider that cannot answer this task (no shipped example to replay) is not asked turn after turn.
+        state.stop_reason = state.stop_reason or self.ctx.provider.cannot_answer(self.task, self.ctx.platform)
         limiter: AbstractAsyncContextManager[object] = self.ctx.limiter or nullcontext()
         async with limiter:
             while not state.done:

@@ -14,7 +14,15 @@ from agent.bench.config import BenchConfig
 from agent.cluster import Cluster
 from agent.prompts import template_version
 from agent.providers import Provider
-from agent.task_search import Event, EventKind, EventSink, SearchContext, TaskSearch, run_and_close
+from agent.task_search import (
+    Event,
+    EventKind,
+    EventSink,
+    SearchContext,
+    TaskSearch,
+    run_and_close,
+    run_and_close_async,
+)
 from db import Store
 from db.enums import BaselineKind, RunKind, RunStatus
 from evaluator import BaselineResult, BaselineStatus
@@ -38,6 +46,13 @@ class BenchRunner:
         for task in self.tasks:
             self.store.upsert_task(task)
         run_and_close(self._main, self._close)
+        return self.run_id
+
+    async def run_async(self) -> str:
+        """`run()` on the caller's event loop; cancelling it marks the run interrupted (resumable)."""
+        for task in self.tasks:
+            self.store.upsert_task(task)
+        await run_and_close_async(self._main, self._close)
         return self.run_id
 
     def _close(self, status: RunStatus) -> None:

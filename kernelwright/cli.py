@@ -12,9 +12,8 @@ import importlib
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 
 @dataclass(frozen=True)
@@ -61,16 +60,18 @@ COMMANDS: dict[str, LazyCommand] = {
 }
 
 
-def load_command(name: str) -> click.Command:
+def load_command(name: str) -> TyperCommand | TyperGroup:
     """Import command `name`'s module and build its click command (a group for a `typer.Typer`)."""
     spec = COMMANDS[name]
     target = getattr(importlib.import_module(spec.module), spec.attr)
     if isinstance(target, typer.Typer):
-        command: click.Command = typer.main.get_group(target)
+        command: TyperCommand | TyperGroup = typer.main.get_group(target)
     else:
         single = typer.Typer(add_completion=False)
         single.command(name)(target)
-        command = typer.main.get_command(single)
+        built = typer.main.get_command(single)
+        assert isinstance(built, TyperCommand)
+        command = built
     command.name = name
     return command
 
@@ -80,20 +81,22 @@ class LazyGroup(TyperGroup):
 
     _listing = False
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: typer.Context) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> TyperCommand | TyperGroup | None:
         if cmd_name not in COMMANDS:
             return None
         if self._listing:
             # The top-level help shows names and summaries only: no command module is imported for it.
-            return click.Command(cmd_name, help=COMMANDS[cmd_name].summary)
+            return TyperCommand(name=cmd_name, help=COMMANDS[cmd_name].summary)
         if cmd_name not in self.commands:
             self.commands[cmd_name] = load_command(cmd_name)
-        return self.commands[cmd_name]
+        found = self.commands[cmd_name]
+        assert isinstance(found, (TyperCommand, TyperGroup))
+        return found
 
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
         self._listing = True
         try:
             super().format_help(ctx, formatter)

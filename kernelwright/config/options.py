@@ -6,9 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import click
 import typer
-from click.core import ParameterSource
 from pydantic import BaseModel
 
 from kernelwright.config.files import ConfigFile, Key, merge, read_config, set_key, validate_config
@@ -23,13 +21,15 @@ def _key(path: str) -> Key:
     return tuple(path.split("."))
 
 
-def given_options(ctx: click.Context) -> set[str]:
+def given_options(ctx: typer.Context) -> set[str]:
     """Parameters set on the command line (or by an environment variable), not left at their defaults."""
-    return {name for name in ctx.params
-            if ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)}
+    # Compared by name: Typer carries its own copy of click, whose ParameterSource is not click's.
+    sources = {name: ctx.get_parameter_source(name) for name in ctx.params}
+    return {name for name, source in sources.items()
+            if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")}
 
 
-def command_config(ctx: click.Context, model: type[M], keys: dict[str, str], config: Path | None,
+def command_config(ctx: typer.Context, model: type[M], keys: dict[str, str], config: Path | None,
                    defaults: bool = True) -> M:
     """`model` from the options' defaults (unless `defaults` is False), the file at `config`, and the options
     given; `keys` maps option parameter names to dotted keys of the model (`"trials": "eval.correctness_trials"`).

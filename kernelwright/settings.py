@@ -58,10 +58,11 @@ class Settings(BaseSettings):
     serve: ServeSettings = Field(default_factory=ServeSettings, description="`kernelwright serve` "
                                  "(KERNELWRIGHT_SERVE_*)")
 
-    def env_names(self) -> dict[str, str]:
-        """`{ENV_NAME: help}` of every variable these settings read, the service's included."""
-        names = {f"KERNELWRIGHT_{name.upper()}": field.description or ""
-                 for name, field in type(self).model_fields.items() if name != "serve"}
-        names.update({f"KERNELWRIGHT_SERVE_{name.upper()}": field.description or ""
-                      for name, field in ServeSettings.model_fields.items()})
-        return names
+
+def env_variables() -> dict[str, str]:
+    """`{ENV_NAME: help}` of every variable the settings read, the service's included."""
+    names = {f"KERNELWRIGHT_{name.upper()}": field.description or ""
+             for name, field in Settings.model_fields.items() if name != "serve"}
+    names.update({f"KERNELWRIGHT_SERVE_{name.upper()}": field.description or ""
+                  for name, field in ServeSettings.model_fields.items()})
+    return names

@@ -6,6 +6,7 @@ import json
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -46,21 +47,28 @@ def runs_list(
     """The newest runs with their task, platform, provider and best verified speedup."""
     store = _store(db_url)
     runs = store.list_runs(kind=kind, limit=limit)
-    table = Table(title=f"{len(runs)} runs (newest first)", title_justify="left")
-    table.add_column("id", no_wrap=True)  # ids are copied into `runs show` and `--resume`
-    for col in ("kind", "status", "started", "platform"):
-        table.add_column(col, no_wrap=True)
-    # One line per run in 80 columns: long task ids and provider labels are cut, never wrapped.
-    table.add_column("task", no_wrap=True, overflow="ellipsis", max_width=18)
-    table.add_column("provider", no_wrap=True, overflow="ellipsis", max_width=14)
-    table.add_column("turns", justify="right", no_wrap=True)
-    table.add_column("best", no_wrap=True, overflow="ellipsis", max_width=22)
+    rows = []
     for run in runs:
         summary = summarize_run(store, run.id)
         best = summary.answer.speedup_text if summary.answer else "-"
-        table.add_row(run.id, run.kind.value, run.status.value, run.created_at.strftime("%m-%d %H:%M"),
-                      _platform(run), summary.task_id or "-", escape(summary.provider or "-"), str(summary.turns),
-                      best)
+        rows.append([run.id, run.kind.value, run.status.value, _platform(run), best, summary.task_id or "-"])
+    # One line per run: the task column gets what the others leave of the width (80 columns in a pipe);
+    # wider terminals also get when each run started and its provider.
+    wide = out.width >= 120
+    if wide:
+        for row, run in zip(rows, runs, strict=True):
+            summary_provider = (run.config or {}).get("provider_label") or "-"
+            row += [run.created_at.strftime("%Y-%m-%d %H:%M"), str(summary_provider)[:30]]
+    headers = ["id", "kind", "status", "platform", "best", "task"] + (["started", "provider"] if wide else [])
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    spare = max(out.width - (sum(widths) - widths[5]) - 2 * len(headers), 12)
+    table = Table(title=f"{len(runs)} runs (newest first)", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    for header in headers:
+        table.add_column(header, no_wrap=True)
+    for row in rows:
+        row[5] = row[5] if len(row[5]) <= spare else row[5][: spare - 1] + "…"
+        table.add_row(*(escape(cell) for cell in row))
     out.print(table)
 
 

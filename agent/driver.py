@@ -25,7 +25,11 @@ class RunJob(Protocol[R]):
 
     run_id: str
     provider: Provider
-    tasks: list[Task]
+
+    @property
+    def tasks(self) -> list[Task]:
+        """The tasks the run searches."""
+        ...
 
     def run(self) -> R:
         """Run (or resume) to the end on a fresh event loop."""

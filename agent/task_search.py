@@ -275,4 +275,4 @@ class TaskSearch:
 
     def _event(self, kind: EventKind, state: TrajectoryState, turn: int | None = None, **fields: object) -> None:
         self.ctx.on_event(Event(kind=kind, run_id=self.ctx.run_id, task_id=self.task.id, trajectory=state.index,
-                                turn=turn, **fields))  # type: ignore[arg-type]
+                                turn=turn, **fields))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
+from typer._click import Context as ClickContext  # Typer vendors click: its groups are typed with this Context
 from typer.core import TyperCommand, TyperGroup
 
 
@@ -81,10 +82,10 @@ class LazyGroup(TyperGroup):
 
     _listing = False
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    def list_commands(self, ctx: ClickContext) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: typer.Context, cmd_name: str) -> TyperCommand | TyperGroup | None:
+    def get_command(self, ctx: ClickContext, cmd_name: str) -> TyperCommand | TyperGroup | None:
         if cmd_name not in COMMANDS:
             return None
         if self._listing:
@@ -96,7 +97,7 @@ class LazyGroup(TyperGroup):
         assert isinstance(found, (TyperCommand, TyperGroup))
         return found
 
-    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
+    def format_help(self, ctx: ClickContext, formatter: Any) -> None:
         self._listing = True
         try:
             super().format_help(ctx, formatter)

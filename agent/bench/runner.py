@@ -117,10 +117,10 @@ def record_baselines(store: Store, task: Task, result: BaselineResult, hardware_
     eager = result.eager
     if eager is None:
         store.record_baseline(task.id, task.source_hash, result.platform, BaselineKind.eager, None,
-                              status=result.status, message=result.message, **common)  # type: ignore[arg-type]
+                              status=result.status, message=result.message, **common)
         return
     store.record_baseline(task.id, task.source_hash, result.platform, BaselineKind.eager, eager.median_ms,
-                          min_ms=eager.min_ms, ci=eager.ci_ms, **common)  # type: ignore[arg-type]
+                          min_ms=eager.min_ms, ci=eager.ci_ms, **common)
     if result.compile_seconds is None and result.compiled is None:
         return  # the compile baseline was not asked for
     comp = result.compiled
@@ -130,4 +130,4 @@ def record_baselines(store: Store, task: Task, result: BaselineResult, hardware_
     store.record_baseline(task.id, task.source_hash, result.platform, BaselineKind.compile,
                           None if comp is None else comp.median_ms, min_ms=None if comp is None else comp.min_ms,
                           ci=None if comp is None else comp.ci_ms, status=result.status, message=result.message,
-                          vs_eager=ratio, **common)  # type: ignore[arg-type]
+                          vs_eager=ratio, **common)

@@ -6,8 +6,9 @@ import hashlib
 import secrets
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from db.convert import to_row
@@ -99,4 +100,4 @@ class TokenQueries(QueryBase):
             .values(revoked_at=utcnow())
         )
         with self._write.begin() as session:
-            return session.execute(query).rowcount > 0
+            return cast(CursorResult[Any], session.execute(query)).rowcount > 0

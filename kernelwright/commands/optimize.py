@@ -132,7 +132,7 @@ def optimize_cmd(
     if not as_json:
         err.print(f"optimizing {task.id} on {config.platform} with {llm.label}", highlight=False)
     try:
-        summary = driver.run(optimizer)
+        summary: RunSummary = driver.run(optimizer)
     except Unanswerable as exc:
         raise _fail(str(exc), as_json) from exc
     except ProviderError as exc:

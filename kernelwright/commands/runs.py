@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich import box
@@ -114,10 +114,10 @@ def runs_show(
         summary = summarize_run(store, run_id)
     except LookupError as exc:
         raise _fail(str(exc), as_json) from exc
-    trajectories = []
-    for traj in store.trajectories_for_run(run_id):
-        turns = []
-        for turn in store.turns_for_trajectory(traj.id):
+    trajectories: list[dict[str, Any]] = []
+    for row_traj in store.trajectories_for_run(run_id):
+        turns: list[dict[str, Any]] = []
+        for turn in store.turns_for_trajectory(row_traj.id):
             row = store.get_evaluation(turn.evaluation_id) if turn.evaluation_id is not None else None
             turns.append({"index": turn.index, "outcome": turn.outcome.value if turn.outcome else None,
                           "candidate_id": turn.candidate_id, "evaluation_id": turn.evaluation_id,
@@ -125,8 +125,8 @@ def runs_show(
                           "message": row.result.message if row else "", "tokens": (turn.prompt_tokens or 0)
                           + (turn.completion_tokens or 0), "latency_s": turn.latency_s,
                           **({"reply": turn.reply} if replies else {})})
-        trajectories.append({"index": traj.index, "task_id": traj.task_id, "status": traj.status.value,
-                             "stop_reason": traj.stop_reason, "turns": turns})
+        trajectories.append({"index": row_traj.index, "task_id": row_traj.task_id, "status": row_traj.status.value,
+                             "stop_reason": row_traj.stop_reason, "turns": turns})
     if as_json:
         data = summary.model_dump(mode="json")
         print(json.dumps({**data, "message": summary.message, "trajectories": trajectories}))

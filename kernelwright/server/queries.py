@@ -58,7 +58,7 @@ class TTLCache:
         with self._lock:
             hit = self._items.get(key)
         if hit is not None and hit[0] > now:
-            return hit[1]  # type: ignore[no-any-return]
+            return hit[1]
         value = compute()
         with self._lock:
             self._items[key] = (now + self.ttl_s, value)

@@ -67,8 +67,11 @@ def title(split_label: str, platform: str | None, category: str | None) -> str:
 
 def render(runs: list[RunMetrics], fmt: Format, heading: str, category: str | None) -> Table | str:
     """The ranked runs in the asked-for format (a rich Table for `table`)."""
-    groups = [(r, r.by_category.get(category) if category else r.overall) for r in runs]
-    ranked = [(i + 1, r, m) for i, (r, m) in enumerate(g for g in groups if g[1] is not None)]
+    ranked: list[tuple[int, RunMetrics, GroupMetrics]] = []
+    for run in runs:
+        group = run.by_category.get(category) if category else run.overall
+        if group is not None:
+            ranked.append((len(ranked) + 1, run, group))
     if fmt is Format.json:
         return json.dumps({"title": heading, "runs": [
             {"rank": rank, "run_id": r.run_id, "model": r.model, "provider": r.provider, "platform": r.platform,
@@ -76,7 +79,7 @@ def render(runs: list[RunMetrics], fmt: Format, heading: str, category: str | No
              "turns": r.turns,
              "harness_versions": r.harness_versions, "rescored": r.rescored, "status": r.status.value,
              "metrics": m.model_dump(mode="json")} for rank, r, m in ranked]}, indent=2)
-    rows = [row_cells(rank, r, m) for rank, r, m in ranked]  # type: ignore[arg-type]
+    rows = [row_cells(rank, r, m) for rank, r, m in ranked]
     if fmt is Format.csv:
         buffer = io.StringIO()
         writer = csv.writer(buffer)

@@ -29,9 +29,9 @@ import pytest
 TEST_CACHE_DIR = Path(tempfile.gettempdir()) / "kernelwright-test-cache"
 
 # Tests that start processes (the sandboxed evaluator, task probes, the CLI, Ray, a server) are the
-# `integration` tier, as are those with a slower or special marker; every other test is `unit` (seconds, in
-# process): `python -m pytest -m unit` is the fast loop. Whole files are listed here, so that a new test in
-# them needs no marker of its own.
+# `integration` tier; a test with none of the markers below is `unit` (in process, fast):
+# `python -m pytest -m unit` is the fast loop. Whole files are listed here, so that a new test in them needs no
+# marker of its own; a single test elsewhere takes `@pytest.mark.integration`.
 INTEGRATION_FILES = (
     "adversarial/", "server/", "test_suite.py", "test_suite_gpu_examples.py", "test_suite_solutions.py",
     "test_cli.py", "evaluator/test_gpu_platforms.py", "evaluator/test_runtime_guards.py", "tasks/test_loader.py",

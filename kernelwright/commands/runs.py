@@ -61,7 +61,9 @@ def runs_list(
             row += [run.created_at.strftime("%Y-%m-%d %H:%M"), str(summary_provider)[:30]]
     headers = ["id", "kind", "status", "platform", "best", "task"] + (["started", "provider"] if wide else [])
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
-    spare = max(out.width - (sum(widths) - widths[5]) - 2 * len(headers), 12)
+    # Each column costs its text, a space either side and a rule; Rich squeezes columns unpredictably when a row
+    # is too long, so the total must fit.
+    spare = max(out.width - (sum(widths) - widths[5]) - 3 * len(headers) - 1, 12)
     table = Table(title=f"{len(runs)} runs (newest first)", title_justify="left", box=box.SIMPLE_HEAD,
                   pad_edge=False)
     for header in headers:

@@ -29,6 +29,7 @@ def _filled(tmp_path: Path) -> tuple[str, str]:
     task = make_task("normalization/a_rather_long_task_identifier_for_width")
     filler.add(task, kernel("first"), Status.incorrect)
     filler.add(task, kernel("second"), Status.correct, speedup=1.7)
+    store.set_run_config(filler.run_id, {"task_id": task.id, "optimize": {"platform": "cpu"}})
     store.close()
     return url, filler.run_id
 
@@ -36,7 +37,7 @@ def _filled(tmp_path: Path) -> tuple[str, str]:
 def test_runs_list_fits_80_columns_and_shows_the_platform(tmp_path: Path) -> None:
     url, run_id = _filled(tmp_path)
     listed = invoke("runs", "list", "--db-url", url)
-    assert run_id in listed and "platform" in listed
+    assert run_id in listed and "cpu" in listed and "normalization/a_rather" in listed
     assert max(len(line) for line in listed.splitlines()) <= 80
 
 

@@ -6,7 +6,6 @@ import json
 from typing import Annotated, Any
 
 import typer
-from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -50,22 +49,25 @@ def runs_list(
     rows = []
     for run in runs:
         summary = summarize_run(store, run.id)
-        best = summary.answer.speedup_text if summary.answer else "-"
+        answer = summary.answer.result if summary.answer else None
+        # The verified speedup and the lower end of its 95% interval (what makes it verified).
+        best = (f"{answer.speedup:.2f}x (>{answer.speedup_ci[0]:.2f})"
+                if answer is not None and answer.speedup is not None and answer.speedup_ci is not None else "-")
         rows.append([run.id, run.kind.value, run.status.value, _platform(run), best, summary.task_id or "-"])
     # One line per run: the task column gets what the others leave of the width (80 columns in a pipe);
     # wider terminals also get when each run started and its provider.
     wide = out.width >= 120
     if wide:
         for row, run in zip(rows, runs, strict=True):
-            summary_provider = (run.config or {}).get("provider_label") or "-"
-            row += [run.created_at.strftime("%Y-%m-%d %H:%M"), str(summary_provider)[:30]]
+            provider = (run.config or {}).get("provider_label") or "-"
+            row += [run.created_at.strftime("%Y-%m-%d %H:%M"), str(provider)[:30]]
     headers = ["id", "kind", "status", "platform", "best", "task"] + (["started", "provider"] if wide else [])
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
-    # Each column costs its text, a space either side and a rule; Rich squeezes columns unpredictably when a row
-    # is too long, so the total must fit.
-    spare = max(out.width - (sum(widths) - widths[5]) - 3 * len(headers) - 1, 12)
-    table = Table(title=f"{len(runs)} runs (newest first)", title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False)
+    # Two spaces between columns and no rules; Rich squeezes columns unpredictably when a row is too long, so
+    # the task is cut here to what is left.
+    spare = max(out.width - (sum(widths) - widths[5]) - 2 * (len(headers) - 1), 4)
+    table = Table(title=f"{len(runs)} runs (newest first)", title_justify="left", box=None, pad_edge=False,
+                  header_style="bold underline")
     for header in headers:
         table.add_column(header, no_wrap=True)
     for row in rows:

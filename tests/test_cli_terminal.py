@@ -37,7 +37,7 @@ def _filled(tmp_path: Path) -> tuple[str, str]:
 def test_runs_list_fits_80_columns_and_shows_the_platform(tmp_path: Path) -> None:
     url, run_id = _filled(tmp_path)
     listed = invoke("runs", "list", "--db-url", url)
-    assert run_id in listed and "cpu" in listed and "normalization/a_rather" in listed
+    assert run_id in listed and "cpu" in listed and "normalization/a_rath" in listed
     assert max(len(line) for line in listed.splitlines()) <= 80
 
 

@@ -67,6 +67,7 @@ class Cluster:
         self.config = config
         self.platform = platform
         self.started_ray = False
+        self.gpus = 0  # GPUs in the Ray cluster, known once started
         self.actors: list[Any] = []
         self._idle: asyncio.Queue[Any] | None = None
 
@@ -81,10 +82,10 @@ class Cluster:
                     kwargs["_temp_dir"] = self.config.temp_dir
             ray.init(address=self.config.address, **kwargs)
             self.started_ray = True
-        gpus = int(ray.cluster_resources().get("GPU", 0))
-        if self.platform in GPU_PLATFORMS and gpus > 0:
+        self.gpus = int(ray.cluster_resources().get("GPU", 0))
+        if self.platform in GPU_PLATFORMS and self.gpus > 0:
             options: dict[str, Any] = dict(num_gpus=1, num_cpus=1)
-            count = gpus
+            count = self.gpus
         else:
             options = dict(num_cpus=1)
             count = self.config.workers or default_workers()

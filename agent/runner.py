@@ -23,7 +23,7 @@ from agent.task_search import (
     run_and_close_async,
 )
 from db import Store
-from db.models import RunKind, RunStatus
+from db.enums import RunKind, RunStatus
 from evaluator import EvalOptions, checked_task
 from evaluator.result import HARNESS_VERSION
 from tasks.loader import load_task_source
@@ -66,6 +66,11 @@ class Optimizer:
         self.labels = labels or {}
         self.search: TaskSearch | None = None
         self._opened = False
+
+    @property
+    def tasks(self) -> list[Task]:
+        """The run's one task (the driver checks every job's tasks the same way)."""
+        return [self.task]
 
     def open(self) -> str:
         """Store the task and create the run (or reopen the resumed one); returns the run id.

@@ -8,7 +8,7 @@ from evaluator.result import EvalResult, Status
 
 # Verdicts that are not a failure of the candidate: correct (timed or not) and correct-but-unsteady timing.
 # `build_ok_unverified` (a CUDA build checked on a machine without a GPU) is the best such a machine can say.
-NOT_FAILED = {Status.correct.value, Status.unstable.value, "build_ok_unverified"}
+NOT_FAILED = {Status.correct.value, Status.unstable.value, Status.build_ok_unverified.value}
 
 
 class SearchConfig(BaseModel):
@@ -49,6 +49,9 @@ class TrajectoryState(BaseModel):
         elif self.best_speedup is not None:
             self.stale += 1
         self.stop_reason = self._stop_reason(config)
+        if result is not None and result.status is Status.build_ok_unverified:
+            # Without the hardware every later turn would end the same way: compiled, never checked.
+            self.stop_reason = "compiled only: no GPU here to run, check or time the kernel"
         return improved
 
     def _stop_reason(self, config: SearchConfig) -> str | None:

@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 from agent.search import is_verified_speedup
 from db import Store
-from db.models import RunStatus, TurnOutcome
+from db.enums import RunStatus, TurnOutcome
 from evaluator.result import EvalResult, Status
 
 

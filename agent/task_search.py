@@ -28,7 +28,7 @@ from agent.prompts.builder import same_category_example
 from agent.providers import ChatMessage, CompletionContext, Provider, ProviderError
 from agent.search import SearchConfig, TrajectoryState
 from db import Store
-from db.models import RunStatus, TurnOutcome
+from db.enums import RunStatus, TurnOutcome
 from evaluator import EvalOptions, EvalResult
 from evaluator.api import default_threads
 from evaluator.hashing import normalized_hash
@@ -178,6 +178,8 @@ class TaskSearch:
                 state.feedback = no_code_feedback()
 
     async def _trajectory(self, state: TrajectoryState) -> None:
+        # A provider that cannot answer this task (no shipped example to replay) is not asked turn after turn.
+        state.stop_reason = state.stop_reason or self.ctx.provider.cannot_answer(self.task, self.ctx.platform)
         limiter: AbstractAsyncContextManager[object] = self.ctx.limiter or nullcontext()
         async with limiter:
             while not state.done:
@@ -273,4 +275,4 @@ class TaskSearch:
 
     def _event(self, kind: EventKind, state: TrajectoryState, turn: int | None = None, **fields: object) -> None:
         self.ctx.on_event(Event(kind=kind, run_id=self.ctx.run_id, task_id=self.task.id, trajectory=state.index,
-                                turn=turn, **fields))  # type: ignore[arg-type]
+                                turn=turn, **fields))

@@ -29,7 +29,7 @@ from agent.extract import extract_candidate  # noqa: E402
 from agent.prompts import PromptBuilder, PromptInputs  # noqa: E402
 from agent.prompts.builder import same_category_example  # noqa: E402
 from db import Store  # noqa: E402
-from db.models import RunKind, TurnOutcome  # noqa: E402
+from db.enums import RunKind, TurnOutcome  # noqa: E402
 from evaluator import EvalOptions  # noqa: E402
 from evaluator.result import EvalResult, Reason, Stage, Status  # noqa: E402
 from tasks.registry import example_solutions, resolve_task, suite_tasks  # noqa: E402

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
 from evaluator.baseline_result import BaselineStatus
 from evaluator.result import Reason, Stage, Status
 
@@ -43,40 +44,6 @@ NAMING_CONVENTION = {
 # Enum columns are VARCHAR(32) without a CHECK constraint: a new enum member (a new Reason, say) then needs
 # no migration, and SQLite and PostgreSQL store exactly the same strings.
 ENUM_LENGTH = 32
-
-
-class RunKind(str, enum.Enum):
-    """What a run was started for."""
-
-    eval = "eval"
-    optimize = "optimize"
-    bench = "bench"
-    train = "train"
-
-
-class RunStatus(str, enum.Enum):
-    """Lifecycle of a run or of one trajectory inside it."""
-
-    running = "running"
-    finished = "finished"
-    failed = "failed"
-    interrupted = "interrupted"
-
-
-class TurnOutcome(str, enum.Enum):
-    """What came of one LLM call in a trajectory."""
-
-    evaluated = "evaluated"  # its kernel was judged by the evaluator in this turn
-    cached = "cached"  # its kernel had been judged before (same task version, platform, harness)
-    no_code = "no_code"  # the reply held no code block defining ModelNew
-    llm_error = "llm_error"  # the provider failed after its retries
-
-
-class BaselineKind(str, enum.Enum):
-    """Which PyTorch reference a baseline timing (and a speedup) is measured against."""
-
-    eager = "eager"
-    compile = "compile"
 
 
 def utcnow() -> datetime:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from db.models import BaselineKind, RunKind, RunStatus, TurnOutcome
+from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
 from evaluator.baseline_result import BaselineStatus
 from evaluator.result import EvalResult
 

@@ -26,6 +26,11 @@ def print_wide(renderable: object) -> None:
         out.width = width
 
 
+def warn(message: str) -> None:
+    """A warning on stderr that the user should read before the run goes on."""
+    err.print(f"[bold yellow]warning:[/] {escape(message)}", soft_wrap=True, highlight=False)
+
+
 def fail(message: str, as_json: bool = False) -> typer.Exit:
     """Bad usage or a bad input file: say so and return the exit (code 2) for the caller to raise."""
     if as_json:

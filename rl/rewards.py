@@ -15,6 +15,7 @@ no speedup (the platform could not time it) scores like unstable.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -22,6 +23,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from evaluator.result import EvalResult, Status
+
+log = logging.getLogger("kernelwright.train")
 
 
 class RewardConfig(BaseModel):
@@ -87,6 +90,20 @@ def completion_text(completion: Any) -> str:
     return "".join(m.get("content") or "" for m in completion if m.get("role") == "assistant")
 
 
+def flat_rewards_warning(rewards: list[float], verdicts: list[EvalResult | None]) -> str | None:
+    """A warning when every reward of a step is zero: the group advantages are all zero, so the step cannot
+    change the model; None otherwise."""
+    if not rewards or any(r != 0.0 for r in rewards):
+        return None
+    said: dict[str, int] = {}
+    for verdict in verdicts:
+        key = "no code" if verdict is None else verdict.status.value
+        said[key] = said.get(key, 0) + 1
+    tally = ", ".join(f"{n} {key}" for key, n in sorted(said.items(), key=lambda item: -item[1]))
+    return (f"every reward of this step is 0 ({tally}): no completion was a correct, timed kernel, so this step "
+            "teaches nothing; try more --generations, a higher --temperature, easier tasks or an SFT start")
+
+
 def trl_reward_function(judge: Judge, config: RewardConfig | None = None) -> Callable[..., Awaitable[list[float]]]:
     """An async reward function with TRL's signature: `(prompts, completions, task_id, **kwargs) -> list[float]`.
 
@@ -99,6 +116,10 @@ def trl_reward_function(judge: Judge, config: RewardConfig | None = None) -> Cal
                                     completion_ids: list[list[int]] | None = None,
                                     **_trainer_kwargs: Any) -> list[float]:
         verdicts = await judge(prompts, completions, task_id, completion_ids)
-        return [shaped_reward(v, config) for v in verdicts]
+        rewards = [shaped_reward(v, config) for v in verdicts]
+        warning = flat_rewards_warning(rewards, verdicts)
+        if warning is not None:
+            log.warning(warning)
+        return rewards
 
     return kernel_speedup_reward

@@ -15,7 +15,7 @@ from typing import Any
 from agent.cluster import Cluster
 from agent.extract import extract_candidate
 from db import Store
-from db.models import TurnOutcome
+from db.enums import TurnOutcome
 from evaluator import EvalOptions, EvalResult
 from evaluator.hashing import normalized_hash
 from evaluator.result import HARNESS_VERSION

@@ -1,4 +1,4 @@
-"""Refuse tasks whose reference output is degenerate (REWARD_HACKS.md row 7).
+"""Refuse tasks whose reference output is degenerate (docs/reward-hacks.md, row 7).
 
 A constant, near-zero or input-independent reference lets a kernel that returns zeros or a constant
 pass `allclose`, so such a task can't measure anything and is refused when it is loaded.

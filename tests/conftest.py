@@ -28,6 +28,28 @@ import pytest
 
 TEST_CACHE_DIR = Path(tempfile.gettempdir()) / "kernelwright-test-cache"
 
+# Tests that start processes (the sandboxed evaluator, task probes, the CLI, Ray, a server) are the
+# `integration` tier; a test with none of the markers below is `unit` (in process, fast):
+# `python -m pytest -m unit` is the fast loop. Whole files are listed here, so that a new test in them needs no
+# marker of its own; a single test elsewhere takes `@pytest.mark.integration`.
+INTEGRATION_FILES = (
+    "adversarial/", "server/", "test_suite.py", "test_suite_gpu_examples.py", "test_suite_solutions.py",
+    "test_cli.py", "evaluator/test_gpu_platforms.py", "evaluator/test_runtime_guards.py", "evaluator/test_probe.py",
+    "tasks/test_importer.py", "rl/test_cli_training.py", "rl/test_train.py",
+)
+NOT_UNIT_MARKERS = ("slow", "gpu", "postgres", "browser", "integration")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test `unit` or `integration` (see INTEGRATION_FILES)."""
+    tests_dir = Path(__file__).parent
+    for item in items:
+        relative = item.path.relative_to(tests_dir).as_posix()
+        if any(relative == f or (f.endswith("/") and relative.startswith(f)) for f in INTEGRATION_FILES):
+            item.add_marker(pytest.mark.integration)
+        if not any(item.get_closest_marker(name) for name in NOT_UNIT_MARKERS):
+            item.add_marker(pytest.mark.unit)
+
 # Set at import, before any test module imports the evaluator, so every `cache_root()` call agrees.
 os.environ.setdefault("KERNELWRIGHT_CACHE_DIR", str(TEST_CACHE_DIR))
 

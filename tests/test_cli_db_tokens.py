@@ -13,7 +13,7 @@ from sqlalchemy import make_url
 from typer.testing import CliRunner, Result
 
 from db import Store
-from db.store import head_revision
+from db.engine import head_revision
 from kernelwright.cli import app
 
 PASSWORD = "pw-s3cret-never-printed"

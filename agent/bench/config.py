@@ -53,8 +53,12 @@ class BenchConfig(BaseModel):
     """Everything a bench run needs to be repeated or resumed; stored with the run."""
 
     selection: str = Field(description="how the tasks were chosen, for people")
+    suite: Suite | None = Field(default=None, description="the named task set asked for")
+    patterns: list[str] = Field(default_factory=list, description="the task id globs asked for")
+    category: str | None = None
+    level: int | None = None
     split: Split = Split.all
-    tasks: list[BenchTask]
+    tasks: list[BenchTask] = Field(description="the selected tasks as they were when the run started")
     platform: str = "cpu"
     provider: ProviderConfig = Field(default_factory=ProviderConfig)
     search: SearchConfig = Field(default_factory=SearchConfig, description="trajectories = samples per task")

@@ -26,7 +26,8 @@ from pydantic import BaseModel, Field
 
 from agent.bench.config import BenchConfig, Split
 from db import Store
-from db.models import BaselineKind, RunKind, RunStatus, TurnOutcome
+from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
+from db.rows import EvaluationRow
 from evaluator import BaselineStatus
 from evaluator.result import EvalResult, Status
 
@@ -268,5 +269,5 @@ def run_metrics(store: Store, run_id: str, split: Split = Split.all, category: s
         tasks=outcomes)
 
 
-def _rows(store: Store, ids: Iterable[int]) -> list:  # type: ignore[type-arg]
+def _rows(store: Store, ids: Iterable[int]) -> list[EvaluationRow]:
     return [row for i in ids if (row := store.get_evaluation(i)) is not None]

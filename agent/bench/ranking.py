@@ -5,7 +5,7 @@ from __future__ import annotations
 from agent.bench.config import Split
 from agent.bench.metrics import RunMetrics, run_metrics
 from db import Store
-from db.models import RunKind, RunStatus
+from db.enums import RunKind, RunStatus
 
 
 def rank_key(run: RunMetrics, category: str | None) -> tuple[float, float, float]:

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from agent.bench.metrics import rescore_map
 from agent.cluster import Cluster
 from db import Store
-from db.models import RunKind, RunStatus
+from db.enums import RunKind, RunStatus
 from evaluator import EvalOptions, EvalResult
 from evaluator.result import HARNESS_VERSION, Status
 from tasks.loader import load_task_source

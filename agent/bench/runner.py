@@ -14,9 +14,17 @@ from agent.bench.config import BenchConfig
 from agent.cluster import Cluster
 from agent.prompts import template_version
 from agent.providers import Provider
-from agent.task_search import Event, EventKind, EventSink, SearchContext, TaskSearch, run_and_close
+from agent.task_search import (
+    Event,
+    EventKind,
+    EventSink,
+    SearchContext,
+    TaskSearch,
+    run_and_close,
+    run_and_close_async,
+)
 from db import Store
-from db.models import BaselineKind, RunKind, RunStatus
+from db.enums import BaselineKind, RunKind, RunStatus
 from evaluator import BaselineResult, BaselineStatus
 from evaluator.result import HARNESS_VERSION
 from tasks.model import Task
@@ -38,6 +46,13 @@ class BenchRunner:
         for task in self.tasks:
             self.store.upsert_task(task)
         run_and_close(self._main, self._close)
+        return self.run_id
+
+    async def run_async(self) -> str:
+        """`run()` on the caller's event loop; cancelling it marks the run interrupted (resumable)."""
+        for task in self.tasks:
+            self.store.upsert_task(task)
+        await run_and_close_async(self._main, self._close)
         return self.run_id
 
     def _close(self, status: RunStatus) -> None:
@@ -102,10 +117,10 @@ def record_baselines(store: Store, task: Task, result: BaselineResult, hardware_
     eager = result.eager
     if eager is None:
         store.record_baseline(task.id, task.source_hash, result.platform, BaselineKind.eager, None,
-                              status=result.status, message=result.message, **common)  # type: ignore[arg-type]
+                              status=result.status, message=result.message, **common)
         return
     store.record_baseline(task.id, task.source_hash, result.platform, BaselineKind.eager, eager.median_ms,
-                          min_ms=eager.min_ms, ci=eager.ci_ms, **common)  # type: ignore[arg-type]
+                          min_ms=eager.min_ms, ci=eager.ci_ms, **common)
     if result.compile_seconds is None and result.compiled is None:
         return  # the compile baseline was not asked for
     comp = result.compiled
@@ -115,4 +130,4 @@ def record_baselines(store: Store, task: Task, result: BaselineResult, hardware_
     store.record_baseline(task.id, task.source_hash, result.platform, BaselineKind.compile,
                           None if comp is None else comp.median_ms, min_ms=None if comp is None else comp.min_ms,
                           ci=None if comp is None else comp.ci_ms, status=result.status, message=result.message,
-                          vs_eager=ratio, **common)  # type: ignore[arg-type]
+                          vs_eager=ratio, **common)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from tasks.model import Task
 
@@ -64,6 +64,17 @@ class ProviderConfig(BaseModel):
     price_in_per_mtok: float = Field(default=0.0, ge=0, description="USD per million prompt tokens")
     price_out_per_mtok: float = Field(default=0.0, ge=0, description="USD per million completion tokens")
 
+    @model_validator(mode="after")
+    def _model_named_by_provider(self) -> ProviderConfig:
+        # The stored model is the one that answers: `local:PATH` is the checkpoint PATH, and the offline
+        # `examples` replay is never mistaken for a model.
+        name, _, arg = self.name.partition(":")
+        if name == "examples":
+            self.model = "examples"
+        elif arg:
+            self.model = arg
+        return self
+
 
 class Provider(ABC):
     """A source of replies. `label` is what the CLI and stored runs show, so offline replays are never
@@ -86,6 +97,10 @@ class Provider(ABC):
     @abstractmethod
     async def complete(self, messages: list[ChatMessage], context: CompletionContext) -> Completion:
         """One chat completion; raises `ProviderError` once retries are spent."""
+
+    def cannot_answer(self, task: Task, platform: str) -> str | None:
+        """Why this provider cannot answer prompts for `task` on `platform` at all; None when it can."""
+        return None
 
     async def close(self) -> None:  # noqa: B027 - providers without connections have nothing to close
         """Release connections."""

@@ -35,7 +35,7 @@ def example_for(task: Task, platform: str) -> Path | None:
 
 
 class ExamplesProvider(Provider):
-    """Replies with the task's example solution; a task without one gets a reply without code."""
+    """Replies with the task's example solution; a task without one is not asked (`cannot_answer`)."""
 
     name = "examples"
     offline = True
@@ -46,6 +46,12 @@ class ExamplesProvider(Provider):
 
     async def check(self) -> None:
         return None
+
+    def cannot_answer(self, task: Task, platform: str) -> str | None:
+        if example_for(task, platform) is not None:
+            return None
+        return (f"no shipped example for {task.id} on {platform}: the examples provider only replays the suite's "
+                "example solutions (use a model, e.g. --provider openai)")
 
     async def complete(self, messages: list[ChatMessage], context: CompletionContext) -> Completion:
         path = example_for(context.task, context.platform)

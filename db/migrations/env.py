@@ -2,7 +2,7 @@
 
 `Store.upgrade()` runs Alembic programmatically and hands over its open connection in
 `config.attributes["connection"]`; without one (the `alembic` command line driven from
-`db.store.alembic_config(url)`), the `sqlalchemy.url` option is used.
+`db.engine.alembic_config(url)`), the `sqlalchemy.url` option is used.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from db.engine import make_engine
 from db.models import Base
-from db.store import make_engine
 
 config = context.config
 target_metadata = Base.metadata
@@ -52,7 +52,7 @@ def run_migrations_online() -> None:
     if not url:
         raise RuntimeError(
             "no connection in config.attributes and no sqlalchemy.url: build the config with "
-            "db.store.alembic_config(url)"
+            "db.engine.alembic_config(url)"
         )
     engine = make_engine(url)
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from contextlib import nullcontext
 from typing import Annotated
@@ -13,12 +12,15 @@ from agent.bench.config import BenchConfig, BenchTask, Split, Suite, describe_se
 from agent.bench.metrics import run_metrics
 from agent.bench.runner import BenchRunner
 from agent.cluster import Cluster, ClusterConfig
-from agent.providers import Provider, ProviderError, get_provider
-from agent.search import SearchConfig
+from agent.driver import Driver, RunStopped, Unanswerable
+from agent.providers import ProviderError, get_provider
 from db import Store
 from evaluator.platforms import available_platforms
 from kernelwright.commands import options as opt
-from kernelwright.console import err, out, print_wide
+from kernelwright.config.commands import BenchCommand
+from kernelwright.config.files import ConfigError
+from kernelwright.config.options import ConfigPath, command_config
+from kernelwright.console import err, out, print_wide, warn
 from kernelwright.console import fail as _fail
 from kernelwright.settings import Settings
 from kernelwright.views.bench_progress import BenchProgress
@@ -41,7 +43,29 @@ def _resume_tasks(store: Store, config: BenchConfig) -> list[Task]:
     return tasks
 
 
+KEYS = {**opt.RUN_KEYS, "suite": "suite", "tasks_glob": "tasks", "category": "category", "level": "level",
+        "split": "split", "samples": "search.trajectories", "turns": "search.turns", "concurrency": "concurrency",
+        "compile_baseline": "eval.compile_baseline"}
+
+
+def new_config(command: BenchCommand) -> tuple[BenchConfig, list[Task]]:
+    """The stored configuration of a new bench run, with the tasks its selection covers now."""
+    tasks = select_tasks(command.suite, command.tasks, command.split, command.category, command.level)
+    if not tasks:
+        raise TaskLoadError("bench", "no task matches the selection (see `kernelwright tasks list`)")
+    config = BenchConfig(
+        selection=describe_selection(command.suite, command.tasks, command.split, command.category, command.level),
+        suite=command.suite, patterns=command.tasks, category=command.category, level=command.level,
+        split=command.split, tasks=[BenchTask(id=t.id, origin=t.path or t.id, source_hash=t.source_hash)
+                                    for t in tasks],
+        platform=command.platform, provider=command.provider, search=command.search, eval=command.eval,
+        concurrency=command.concurrency)
+    return config, tasks
+
+
 def bench_cmd(
+    ctx: typer.Context,
+    config_file: ConfigPath = None,
     suite: Annotated[Suite | None, typer.Option(help="named task set (default builtin when no --tasks)")] = None,
     tasks_glob: Annotated[list[str] | None, typer.Option("--tasks", help="task id glob, e.g. 'pooling/*' "
                                                          "(repeatable)")] = None,
@@ -79,40 +103,34 @@ def bench_cmd(
     db_url: opt.DbUrl = None,
 ) -> None:
     """Run every selected task (K samples x T turns each) and its baselines; prints the run's leaderboard row."""
+    if resume is not None and config_file is not None:
+        raise _fail("--resume RUN_ID continues a stored run: give no --config with it", as_json)
+    cluster_cfg = ClusterConfig(address=ray_address, workers=workers)
     store = Store(db_url or Settings().db_url)
     try:
         if resume is not None:
             run = store.get_run(resume)
             if run is None or "bench" not in (run.config or {}):
                 raise _fail(f"no bench run {resume!r} in the store (see `kernelwright leaderboard`)", as_json)
-            config = BenchConfig.model_validate(run.config["bench"])  # type: ignore[index]
+            config = BenchConfig.model_validate((run.config or {})["bench"])
             if base_url is not None:
                 config.provider.base_url = base_url
             tasks = _resume_tasks(store, config)
         else:
-            if platform not in available_platforms():
-                raise _fail(f"unknown platform {platform!r}; available: {', '.join(available_platforms())}",
-                            as_json)
-            patterns = tasks_glob or []
-            tasks = select_tasks(suite, patterns, split, category, level)
-            if not tasks:
-                raise _fail("no task matches the selection (see `kernelwright tasks list`)", as_json)
-            config = BenchConfig(
-                selection=describe_selection(suite, patterns, split, category, level), split=split,
-                tasks=[BenchTask(id=t.id, origin=t.path or t.id, source_hash=t.source_hash) for t in tasks],
-                platform=platform,
-                provider=opt.provider_config(provider, model, base_url, api_key_env, temperature, max_tokens, stream,
-                                             price_in, price_out),
-                search=SearchConfig(trajectories=samples, turns=turns, patience=patience, max_failures=max_failures,
-                                    seed=seed),
-                eval=opt.eval_options(allow_torch, threads, trials, timeout, compile_baseline=compile_baseline),
-                concurrency=concurrency)
+            try:
+                command = command_config(ctx, BenchCommand, KEYS, config_file)
+            except ConfigError as exc:
+                raise _fail(str(exc), as_json) from exc
+            if command.platform not in available_platforms():
+                raise _fail(f"unknown platform {command.platform!r}; available: "
+                            f"{', '.join(available_platforms())}", as_json)
+            cluster_cfg = command.cluster
+            config, tasks = new_config(command)
         llm = get_provider(config.provider)
-    except TaskLoadError as exc:
+    except (TaskLoadError, ProviderError) as exc:
         raise _fail(str(exc), as_json) from exc
-    except ProviderError as exc:
-        raise _fail(str(exc), as_json) from exc
-    run_id = _run(store, llm, config, tasks, resume, ClusterConfig(address=ray_address, workers=workers), as_json)
+    run_id = _run(store, BenchRunner(store, llm, Cluster(cluster_cfg, config.platform), config, tasks,
+                                     resume_run_id=resume), as_json)
     metrics = run_metrics(store, run_id, config.split)
     if as_json:
         print(json.dumps(metrics.model_dump(mode="json", exclude={"tasks"})))
@@ -122,31 +140,29 @@ def bench_cmd(
               f"leaderboard: kernelwright leaderboard --platform {config.platform}", highlight=False)
 
 
-def _run(store: Store, llm: Provider, config: BenchConfig, tasks: list[Task], resume: str | None,
-         cluster_cfg: ClusterConfig, as_json: bool) -> str:
-    """Check the provider, start Ray, run the bench under the progress view; always shut the actors down."""
+def _run(store: Store, runner: BenchRunner, as_json: bool) -> str:
+    """Run the bench through the driver under the progress view; say how to resume when it stops early."""
+    config, tasks = runner.config, runner.tasks
+    view = None if as_json else BenchProgress(err, len(tasks), config.samples, config.search.turns)
+    runner.on_event = view or runner.on_event
+    driver = Driver(runner.cluster,
+                    starting=nullcontext if as_json else lambda: err.status("starting Ray and evaluators…"),
+                    running=nullcontext if view is None else lambda: view,
+                    note=lambda text: None if as_json else warn(text))
+    if not as_json:
+        err.print(f"bench: {len(tasks)} tasks ({config.selection}) on {config.platform} with "
+                  f"{runner.provider.label}", highlight=False, soft_wrap=True)
     try:
-        asyncio.run(llm.check())
+        return driver.run(runner)
+    except Unanswerable as exc:
+        raise _fail(str(exc), as_json) from exc
     except ProviderError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(code=1) from exc
-    cluster = Cluster(cluster_cfg, config.platform)
-    if not as_json:
-        err.print(f"bench: {len(tasks)} tasks ({config.selection}) on {config.platform} with "
-                  f"{llm.label}", highlight=False, soft_wrap=True)
-    with err.status("starting Ray and evaluators…") if not as_json else nullcontext():
-        cluster.start()
-    view = None if as_json else BenchProgress(err, len(tasks), config.samples, config.search.turns)
-    runner = BenchRunner(store, llm, cluster, config, tasks, on_event=view, resume_run_id=resume)
-    try:
-        with view if view is not None else nullcontext():
-            return runner.run()
-    except KeyboardInterrupt:
-        err.print(f"\n[yellow]interrupted[/]; resume with: kernelwright bench --resume {runner.run_id}")
-        raise typer.Exit(code=130) from None
-    except ProviderError as exc:
-        err.print(f"[bold red]error:[/] {exc}\nresume with: kernelwright bench --resume {runner.run_id}",
+    except RunStopped as exc:
+        if exc.interrupted:
+            err.print(f"\n[yellow]interrupted[/]; resume with: kernelwright bench --resume {exc.run_id}")
+            raise typer.Exit(code=130) from None
+        err.print(f"[bold red]error:[/] {exc.cause}\nresume with: kernelwright bench --resume {exc.run_id}",
                   highlight=False)
         raise typer.Exit(code=1) from exc
-    finally:
-        cluster.shutdown()

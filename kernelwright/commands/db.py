@@ -12,7 +12,15 @@ from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from db.store import current_revision, default_db_url, head_revision, make_engine, normalize_url, upgrade_schema
+from db.engine import (
+    current_revision,
+    default_db_url,
+    head_revision,
+    make_engine,
+    normalize_url,
+    schema_mismatch,
+    upgrade_schema,
+)
 from kernelwright.commands.options import DbUrl
 from kernelwright.console import err, fail, out
 from kernelwright.settings import Settings
@@ -78,9 +86,16 @@ def db_current(db_url: DbUrl = None) -> None:
     """The revision the store's schema is at, and the one this Kernelwright needs."""
     with _engine(db_url) as (engine, shown):
         current = current_revision(engine)
+        embedded = engine.dialect.name == "sqlite"
     head = head_revision()
     out.print(f"database: {escape(shown)}", soft_wrap=True, highlight=False)
     out.print(f"current: {_shown(current)}", highlight=False)
     out.print(f"head: {head}", highlight=False)
     if current != head:
-        err.print("the schema is not at head: run `kernelwright db upgrade`", highlight=False)
+        problem = schema_mismatch(current) or ""
+        if embedded and "newer Kernelwright" not in problem:
+            # SQLite stores are upgraded by every command that opens them; only services leave that to you.
+            out.print("not at head yet: the next command that uses this store (optimize, bench, ...) upgrades it "
+                      "itself", highlight=False)
+        else:
+            err.print(problem, highlight=False)

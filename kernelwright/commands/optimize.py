@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from contextlib import nullcontext
 from pathlib import Path
@@ -11,30 +10,39 @@ from typing import Annotated
 import typer
 
 from agent.cluster import Cluster, ClusterConfig
-from agent.providers import Provider, ProviderConfig, ProviderError, get_provider
+from agent.driver import Driver, RunStopped, Unanswerable
+from agent.providers import ProviderError, get_provider
 from agent.runner import OptimizeConfig, Optimizer, load_config_task
-from agent.search import SearchConfig
 from agent.summary import RunSummary
 from db import Store
-from evaluator import EvalOptions
 from evaluator.platforms import available_platforms
 from kernelwright.commands import options as opt
-from kernelwright.console import err, out
+from kernelwright.config.commands import OptimizeCommand
+from kernelwright.config.files import ConfigError
+from kernelwright.config.options import ConfigPath, command_config
+from kernelwright.console import err, out, warn
 from kernelwright.console import fail as _fail
 from kernelwright.settings import Settings
 from kernelwright.views.optimize_live import OptimizeLive
 from kernelwright.views.run_summary import summary_table
 from tasks.errors import TaskLoadError
-from tasks.model import Task
+from tasks.loader import load_task_source
 from tasks.registry import resolve_task
 
+KEYS = {**opt.RUN_KEYS, "op": "task", "trajectories": "search.trajectories", "turns": "search.turns",
+        "out_file": "out"}
 
-def _new_config(op: str, platform: str, provider: ProviderConfig, search: SearchConfig,
-                options: EvalOptions) -> OptimizeConfig:
-    task = resolve_task(op)
-    origin = task.path or op
-    return OptimizeConfig(task_source=task.source, task_origin=origin, task_id=task.id, platform=platform,
-                          provider=provider, search=search, eval=options)
+
+def new_config(command: OptimizeCommand) -> OptimizeConfig:
+    """The stored configuration of a new run: the task read now (or the exact source the file gives)."""
+    if command.task_source is not None:
+        task = load_task_source(command.task_source, command.task)
+        origin = command.task
+    else:
+        task = resolve_task(command.task)
+        origin = task.path or command.task
+    return OptimizeConfig(task_source=task.source, task_origin=origin, task_id=task.id, platform=command.platform,
+                          provider=command.provider, search=command.search, eval=command.eval)
 
 
 def _write_out(summary: RunSummary, out_path: Path | None) -> str:
@@ -47,8 +55,20 @@ def _write_out(summary: RunSummary, out_path: Path | None) -> str:
     return f"best kernel written to {out_path}"
 
 
+def _resumed(store: Store, run_id: str, base_url: str | None, as_json: bool) -> OptimizeConfig:
+    run = store.get_run(run_id)
+    if run is None or "optimize" not in (run.config or {}):
+        raise _fail(f"no optimize run {run_id!r} in the store (see `kernelwright runs list`)", as_json)
+    config = OptimizeConfig.model_validate((run.config or {})["optimize"])
+    if base_url is not None:  # the endpoint may have moved since the run started
+        config.provider.base_url = base_url
+    return config
+
+
 def optimize_cmd(
+    ctx: typer.Context,
     op: Annotated[str | None, typer.Argument(help="a KernelBench-format operator file (or a suite id)")] = None,
+    config_file: ConfigPath = None,
     platform: opt.Platform = "cpu",
     provider: opt.ProviderName = "openai",
     model: opt.Model = "gpt-4o-mini",
@@ -78,71 +98,59 @@ def optimize_cmd(
     db_url: opt.DbUrl = None,
 ) -> None:
     """Search for a faster kernel for OP: N trajectories x T turns, each candidate verified and timed."""
-    if (op is None) == (resume is None):
-        raise _fail("give an operator file, or --resume RUN_ID (not both)", as_json)
+    if resume is not None and (op is not None or config_file is not None):
+        raise _fail("--resume RUN_ID continues a stored run: give no operator and no --config with it", as_json)
+    if resume is None and op is None and config_file is None:
+        raise _fail("give an operator file, --config FILE, or --resume RUN_ID", as_json)
+    cluster_cfg, out_path = ClusterConfig(address=ray_address, workers=workers), out_file
     store = Store(db_url or Settings().db_url)
     try:
         if resume is not None:
-            run = store.get_run(resume)
-            if run is None or "optimize" not in (run.config or {}):
-                raise _fail(f"no optimize run {resume!r} in the store (see `kernelwright runs list`)", as_json)
-            config = OptimizeConfig.model_validate(run.config["optimize"])  # type: ignore[index]
-            if base_url is not None:  # the endpoint may have moved since the run started
-                config.provider.base_url = base_url
+            config = _resumed(store, resume, base_url, as_json)
         else:
-            if platform not in available_platforms():
-                raise _fail(f"unknown platform {platform!r}; available: {', '.join(available_platforms())}",
-                            as_json)
-            provider_cfg = opt.provider_config(provider, model, base_url, api_key_env, temperature, max_tokens,
-                                               stream, price_in, price_out)
-            search = SearchConfig(trajectories=trajectories, turns=turns, patience=patience,
-                                  max_failures=max_failures, seed=seed)
-            options = opt.eval_options(allow_torch, threads, trials, timeout)
-            config = _new_config(op, platform, provider_cfg, search, options)  # type: ignore[arg-type]
+            try:
+                command = command_config(ctx, OptimizeCommand, KEYS, config_file)
+            except ConfigError as exc:
+                raise _fail(str(exc), as_json) from exc
+            cluster_cfg, out_path = command.cluster, command.out
+            if command.platform not in available_platforms():
+                raise _fail(f"unknown platform {command.platform!r}; available: "
+                            f"{', '.join(available_platforms())}", as_json)
+            config = new_config(command)
         task = load_config_task(config)
-    except TaskLoadError as exc:
-        raise _fail(str(exc), as_json) from exc
-    try:
         llm = get_provider(config.provider)
-    except ProviderError as exc:
+    except (TaskLoadError, ProviderError) as exc:
         raise _fail(str(exc), as_json) from exc
-    summary = _run(store, llm, config, task, resume, ClusterConfig(address=ray_address, workers=workers), as_json)
-    note = _write_out(summary, out_file)
+    cluster = Cluster(cluster_cfg, config.platform)
+    optimizer = Optimizer(store, llm, cluster, config, task, resume_run_id=resume)
+    view = None if as_json else OptimizeLive(err, f"{task.id} · {config.platform}", config.search.trajectories,
+                                             config.search.turns)
+    optimizer.on_event = view or optimizer.on_event
+    driver = Driver(cluster, starting=nullcontext if as_json else lambda: err.status("starting Ray and evaluators…"),
+                    running=nullcontext if view is None else lambda: view,
+                    note=lambda text: None if as_json else warn(text))
+    if not as_json:
+        err.print(f"optimizing {task.id} on {config.platform} with {llm.label}", highlight=False)
+    try:
+        summary: RunSummary = driver.run(optimizer)
+    except Unanswerable as exc:
+        raise _fail(str(exc), as_json) from exc
+    except ProviderError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(code=1) from exc
+    except RunStopped as exc:
+        if exc.interrupted:
+            err.print(f"\n[yellow]interrupted[/]; resume with: kernelwright optimize --resume {exc.run_id}")
+            raise typer.Exit(code=130) from None
+        err.print(f"[bold red]error:[/] {exc.cause}\nresume with: kernelwright optimize --resume {exc.run_id}",
+                  highlight=False)
+        raise typer.Exit(code=1) from exc
+    note = _write_out(summary, out_path)
     if as_json:
         data = summary.model_dump(mode="json", exclude={"answer": {"source"}, "best_correct": {"source"}})
-        print(json.dumps({**data, "message": summary.message, "out": str(out_file) if note.startswith("best")
+        print(json.dumps({**data, "message": summary.message, "out": str(out_path) if note.startswith("best")
                           else None}))
         return
     out.print(summary_table(summary))
     if note:
         out.print(note, highlight=False)
-
-
-def _run(store: Store, llm: Provider, config: OptimizeConfig, task: Task, resume: str | None,
-         cluster_cfg: ClusterConfig, as_json: bool) -> RunSummary:
-    """Check the provider, start Ray, run the search under the live view; always shut the actors down."""
-    try:
-        asyncio.run(llm.check())
-    except ProviderError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(code=1) from exc
-    cluster = Cluster(cluster_cfg, config.platform)
-    if not as_json:
-        err.print(f"optimizing {task.id} on {config.platform} with {llm.label}", highlight=False)
-    with err.status("starting Ray and evaluators…") if not as_json else nullcontext():
-        cluster.start()
-    view = None if as_json else OptimizeLive(err, f"{task.id} · {config.platform} · {cluster.describe()}",
-                                             config.search.trajectories, config.search.turns)
-    optimizer = Optimizer(store, llm, cluster, config, task, on_event=view, resume_run_id=resume)
-    try:
-        with view if view is not None else nullcontext():
-            return optimizer.run()
-    except KeyboardInterrupt:
-        err.print(f"\n[yellow]interrupted[/]; resume with: kernelwright optimize --resume {optimizer.run_id}")
-        raise typer.Exit(code=130) from None
-    except ProviderError as exc:
-        err.print(f"[bold red]error:[/] {exc}\nresume with: kernelwright optimize --resume {optimizer.run_id}",
-                  highlight=False)
-        raise typer.Exit(code=1) from exc
-    finally:
-        cluster.shutdown()

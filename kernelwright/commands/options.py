@@ -1,4 +1,4 @@
-"""Command-line options that `optimize` and `bench` share, declared once."""
+"""Command-line options that `optimize` and `bench` share, declared once, and the run-config keys they set."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from agent.providers import PROVIDERS, ProviderConfig
-from evaluator import EvalOptions
+from agent.providers import PROVIDERS
 
 Platform = Annotated[str, typer.Option(help="target platform")]
 ProviderName = Annotated[str, typer.Option("--provider", help=f"LLM provider: {', '.join(PROVIDERS)} (examples = "
@@ -32,19 +31,13 @@ Timeout = Annotated[float, typer.Option(help="wall-clock limit per evaluation, s
 Seed = Annotated[int, typer.Option(help="seed for exemplar sampling")]
 DbUrl = Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")]
 
-
-def provider_config(provider: str, model: str, base_url: str | None, api_key_env: str, temperature: float,
-                    max_tokens: int, stream: bool, price_in: float, price_out: float) -> ProviderConfig:
-    """The provider settings the shared options describe: `NAME:ARG` names the model ARG (`local:PATH`), and
-    the offline `examples` provider has no model."""
-    name, _, arg = provider.partition(":")
-    model = "examples" if name == "examples" else arg or model
-    return ProviderConfig(name=provider, model=model, base_url=base_url,
-                          api_key_env=api_key_env, temperature=temperature, max_tokens=max_tokens, stream=stream,
-                          price_in_per_mtok=price_in, price_out_per_mtok=price_out)
-
-
-def eval_options(allow_torch: bool, threads: int | None, trials: int, timeout: float, **extra: object) -> EvalOptions:
-    """The evaluator options the shared options describe."""
-    return EvalOptions(allow_torch=allow_torch, threads=threads, correctness_trials=trials, timeout_s=timeout,
-                       **extra)  # type: ignore[arg-type]
+# Where the shared options land in a run configuration (`configs/*.yaml` use the same keys).
+RUN_KEYS = {
+    "platform": "platform", "provider": "provider.name", "model": "provider.model",
+    "base_url": "provider.base_url", "api_key_env": "provider.api_key_env",
+    "temperature": "provider.temperature", "max_tokens": "provider.max_tokens", "stream": "provider.stream",
+    "price_in": "provider.price_in_per_mtok", "price_out": "provider.price_out_per_mtok",
+    "patience": "search.patience", "max_failures": "search.max_failures", "seed": "search.seed",
+    "allow_torch": "eval.allow_torch", "threads": "eval.threads", "trials": "eval.correctness_trials",
+    "timeout": "eval.timeout_s", "workers": "cluster.workers", "ray_address": "cluster.address",
+}

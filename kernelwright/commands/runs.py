@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -11,7 +11,10 @@ from rich.table import Table
 
 from agent.summary import summarize_run
 from db import Store
-from db.models import RunKind
+from db.enums import RunKind
+from db.rows import RunRow
+from kernelwright.config.commands import bench_file, grpo_file, optimize_file
+from kernelwright.config.files import to_yaml
 from kernelwright.console import fail as _fail
 from kernelwright.console import out
 from kernelwright.settings import Settings
@@ -25,67 +28,129 @@ def _store(db_url: str | None) -> Store:
     return Store(db_url or Settings().db_url)
 
 
+def _platform(run: RunRow) -> str:
+    config = run.config or {}
+    for key in ("optimize", "bench", "grpo"):
+        section = config.get(key)
+        if isinstance(section, dict) and section.get("platform"):
+            return str(section["platform"])
+    return "-"
+
+
 @app.command("list")
 def runs_list(
     kind: Annotated[RunKind | None, typer.Option(help="only runs of this kind")] = None,
     limit: Annotated[int, typer.Option(help="newest N runs")] = 20,
     db_url: Annotated[str | None, typer.Option(help="store URL")] = None,
 ) -> None:
-    """The newest runs with their task, provider and best verified speedup."""
+    """The newest runs with their task, platform, provider and best verified speedup."""
     store = _store(db_url)
     runs = store.list_runs(kind=kind, limit=limit)
-    table = Table(title=f"{len(runs)} runs (newest first)")
-    table.add_column("id", no_wrap=True)  # ids are copied into `runs show` and `--resume`
-    for col in ("kind", "status", "started", "task", "provider", "turns", "best"):
-        table.add_column(col)
+    rows = []
     for run in runs:
         summary = summarize_run(store, run.id)
-        best = summary.answer.speedup_text if summary.answer else "-"
-        table.add_row(run.id, run.kind.value, run.status.value, run.created_at.strftime("%Y-%m-%d %H:%M"),
-                      summary.task_id or "-", escape(summary.provider or "-"), str(summary.turns), best)
+        answer = summary.answer.result if summary.answer else None
+        # The verified speedup and the lower end of its 95% interval (what makes it verified).
+        best = (f"{answer.speedup:.2f}x (>{answer.speedup_ci[0]:.2f})"
+                if answer is not None and answer.speedup is not None and answer.speedup_ci is not None else "-")
+        rows.append([run.id, run.kind.value, run.status.value, _platform(run), best, summary.task_id or "-"])
+    # One line per run: the task column gets what the others leave of the width (80 columns in a pipe);
+    # wider terminals also get when each run started and its provider.
+    wide = out.width >= 120
+    if wide:
+        for row, run in zip(rows, runs, strict=True):
+            provider = (run.config or {}).get("provider_label") or "-"
+            row += [run.created_at.strftime("%Y-%m-%d %H:%M"), str(provider)[:30]]
+    headers = ["id", "kind", "status", "platform", "best", "task"] + (["started", "provider"] if wide else [])
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    # Two spaces between columns and no rules; Rich squeezes columns unpredictably when a row is too long, so
+    # the task is cut here to what is left.
+    spare = max(out.width - (sum(widths) - widths[5]) - 2 * (len(headers) - 1), 4)
+    table = Table(title=f"{len(runs)} runs (newest first)", title_justify="left", box=None, pad_edge=False,
+                  header_style="bold underline")
+    for header in headers:
+        table.add_column(header, no_wrap=True)
+    for row in rows:
+        row[5] = row[5] if len(row[5]) <= spare else row[5][: spare - 1] + "…"
+        table.add_row(*(escape(cell) for cell in row))
     out.print(table)
+
+
+def run_config_yaml(run: RunRow) -> str:
+    """The run's configuration as a `--config` file for the command that started it: rerunning it stores an
+    equal configuration."""
+    config = run.config or {}
+    if "optimize" in config:
+        data, command = optimize_file(config["optimize"]), "optimize"
+    elif "bench" in config:
+        data, command = bench_file(config["bench"]), "bench"
+    elif "grpo" in config:
+        data, command = grpo_file(config["grpo"], list(config.get("tasks", []))), "train grpo"
+    else:
+        raise LookupError(f"run {run.id} ({run.kind.value}) has no stored configuration to rerun")
+    header = (f"Configuration of run {run.id} ({run.kind.value}, started {run.created_at:%Y-%m-%d %H:%M} UTC).\n"
+              f"Rerun it with: kernelwright {command} --config FILE")
+    return to_yaml(data, header)
 
 
 @app.command("show")
 def runs_show(
     run_id: Annotated[str, typer.Argument(help="run id (see `runs list`)")],
     code: Annotated[bool, typer.Option("--code", help="print the best kernel's source")] = False,
+    replies: Annotated[bool, typer.Option("--replies", help="print the model's raw reply of every turn")] = False,
+    config: Annotated[bool, typer.Option("--config", help="print only the run's configuration, as YAML that "
+                                         "reruns it (`kernelwright optimize|bench --config FILE`)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the run as JSON")] = False,
     db_url: Annotated[str | None, typer.Option(help="store URL")] = None,
 ) -> None:
     """One run: its summary, then every trajectory's turns with their verdicts and candidates."""
     store = _store(db_url)
+    if config:
+        run = store.get_run(run_id)
+        if run is None:
+            raise _fail(f"no run {run_id!r} in the store (see `kernelwright runs list`)")
+        try:
+            print(run_config_yaml(run), end="")
+        except LookupError as exc:
+            raise _fail(str(exc)) from exc
+        return
     try:
         summary = summarize_run(store, run_id)
     except LookupError as exc:
         raise _fail(str(exc), as_json) from exc
-    trajectories = []
-    for traj in store.trajectories_for_run(run_id):
-        turns = []
-        for turn in store.turns_for_trajectory(traj.id):
+    trajectories: list[dict[str, Any]] = []
+    for row_traj in store.trajectories_for_run(run_id):
+        turns: list[dict[str, Any]] = []
+        for turn in store.turns_for_trajectory(row_traj.id):
             row = store.get_evaluation(turn.evaluation_id) if turn.evaluation_id is not None else None
             turns.append({"index": turn.index, "outcome": turn.outcome.value if turn.outcome else None,
                           "candidate_id": turn.candidate_id, "evaluation_id": turn.evaluation_id,
                           "verdict": verdict_text(turn.outcome, row.result if row else None),
                           "message": row.result.message if row else "", "tokens": (turn.prompt_tokens or 0)
-                          + (turn.completion_tokens or 0), "latency_s": turn.latency_s})
-        trajectories.append({"index": traj.index, "status": traj.status.value, "stop_reason": traj.stop_reason,
-                             "turns": turns})
+                          + (turn.completion_tokens or 0), "latency_s": turn.latency_s,
+                          **({"reply": turn.reply} if replies else {})})
+        trajectories.append({"index": row_traj.index, "task_id": row_traj.task_id, "status": row_traj.status.value,
+                             "stop_reason": row_traj.stop_reason, "turns": turns})
     if as_json:
         data = summary.model_dump(mode="json")
         print(json.dumps({**data, "message": summary.message, "trajectories": trajectories}))
         return
     out.print(summary_table(summary))
     for traj in trajectories:
-        table = Table(title=f"trajectory {traj['index']} ({traj['status']}; {traj['stop_reason'] or 'running'})",
-                      title_justify="left")
-        for col in ("turn", "outcome", "verdict", "candidate", "tokens", "latency", "message"):
-            table.add_column(col)
+        table = Table(title=f"{traj['task_id']} trajectory {traj['index']} ({traj['status']}; "
+                      f"{traj['stop_reason'] or 'running'})", title_justify="left")
+        for col in ("turn", "outcome", "verdict", "cand", "tokens", "latency"):
+            table.add_column(col, no_wrap=True)
+        table.add_column("message", no_wrap=True, overflow="ellipsis", max_width=60)
         for t in traj["turns"]:
             table.add_row(str(t["index"] + 1), t["outcome"] or "pending", escape(t["verdict"]),
                           str(t["candidate_id"] or "-"), str(t["tokens"]),
                           f"{t['latency_s']:.1f} s" if t["latency_s"] is not None else "-",
-                          escape(t["message"][:90]))
+                          escape(t["message"].splitlines()[0] if t["message"] else ""))
         out.print(table)
+        if replies:
+            for t in traj["turns"]:
+                out.rule(f"trajectory {traj['index']} turn {t['index'] + 1}: the model's reply", align="left")
+                out.print(t["reply"] or "(empty reply)", markup=False, highlight=False)
     if code and summary.answer is not None:
         out.print(summary.answer.source, markup=False, highlight=False)

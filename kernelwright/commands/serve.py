@@ -8,12 +8,20 @@ import typer
 
 from evaluator.platforms import available_platforms
 from kernelwright.commands import options as opt
+from kernelwright.config.files import ConfigError
+from kernelwright.config.options import ConfigPath, command_config
 from kernelwright.console import err
 from kernelwright.console import fail as _fail
 from kernelwright.settings import ServeSettings, Settings
 
+KEYS = {"host": "host", "port": "port", "platform": "platform", "providers": "providers", "model": "model",
+        "base_url": "base_url", "max_running_jobs": "max_running_jobs", "workers": "workers",
+        "ray_address": "ray_address"}
+
 
 def serve_cmd(
+    ctx: typer.Context,
+    config_file: ConfigPath = None,
     host: Annotated[str | None, typer.Option(help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")]
     = None,
     port: Annotated[int | None, typer.Option(help="port (default 8000)")] = None,
@@ -29,15 +37,16 @@ def serve_cmd(
     db_url: opt.DbUrl = None,
 ) -> None:
     """Serve the API (/v1, docs at /docs) and the web pages (/) until Ctrl-C; jobs left running resume on the
-    next start. Settings also come from KERNELWRIGHT_SERVE_* variables."""
+    next start. Settings come from options, then a --config file, then KERNELWRIGHT_SERVE_* variables."""
     import uvicorn
 
     from kernelwright.server.app import create_app
 
-    given = {"host": host, "port": port, "platform": platform, "providers": providers, "model": model,
-             "base_url": base_url, "max_running_jobs": max_running_jobs, "workers": workers,
-             "ray_address": ray_address}
-    settings = ServeSettings(**{k: v for k, v in given.items() if v is not None})
+    try:
+        # Values neither given nor in the file come from KERNELWRIGHT_SERVE_* (ServeSettings reads them).
+        settings = command_config(ctx, ServeSettings, KEYS, config_file, defaults=False)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from exc
     if private:
         settings.public_read = False
     if settings.platform not in available_platforms():

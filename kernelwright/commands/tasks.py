@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -30,13 +31,22 @@ def tasks_list(
         tasks = all_tasks(source, category, level)
     except TaskLoadError as exc:
         raise _fail(str(exc)) from exc
-    table = Table(title=f"{len(tasks)} tasks")
-    for col in ("id", "category", "level", "examples", "description"):
-        table.add_column(col)
-    for t in tasks:
-        table.add_row(t.id + (" (held out)" if t.held_out else ""), t.category.value, str(t.level),
-                      ", ".join(example_solutions(t)) or "-",
-                      t.description.splitlines()[0][:70] if t.description else "")
+    held_out = sum(t.held_out for t in tasks)
+    table = Table(title=f"{len(tasks)} tasks" + (f" (* {held_out} held out: benchmark only)" if held_out else ""),
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    # One line per task in 80 columns: ids stay whole (they are typed into other commands), the
+    # description is cut to what is left.
+    rows = [(t.id + ("*" if t.held_out else ""), str(t.level), ",".join(example_solutions(t)) or "-",
+             t.description.splitlines()[0] if t.description else "") for t in tasks]
+    widths = [max((len(row[i]) for row in rows), default=1) for i in range(3)]
+    # Rich squeezes no-wrap columns unpredictably when a row is too long, so the description is cut here to what
+    # the other columns (and the table's padding and rules, 10 characters) leave of the console's width.
+    spare = max(out.width - sum(max(w, len(h)) for w, h in zip(widths, ("id", "L", "examples"), strict=True)) - 10,
+                12)
+    for header in ("id", "L", "examples", "description"):
+        table.add_column(header, no_wrap=True)
+    for task_id, lvl, examples, text in rows:
+        table.add_row(task_id, lvl, examples, text if len(text) <= spare else text[: spare - 1] + "…")
     out.print(table)
     by_cat = Counter(t.category.value for t in tasks)
     by_level = Counter(t.level for t in tasks)

@@ -10,14 +10,15 @@ from typing import Annotated
 
 import typer
 
-from agent.cluster import ClusterConfig
 from db import Store
-from evaluator import EvalOptions
+from kernelwright.config.commands import GrpoCommand, SftCommand
+from kernelwright.config.files import ConfigError
+from kernelwright.config.options import ConfigPath, command_config
 from kernelwright.console import err, out
 from kernelwright.console import fail as _fail
 from kernelwright.settings import Settings
-from rl.rewards import RewardConfig
 from rl.trainers.common import TrainingReport
+from rl.trainers.options import GrpoOptions
 from tasks.errors import TaskLoadError
 from tasks.model import Task
 from tasks.registry import resolve_task
@@ -34,11 +35,23 @@ def _print_report(report: TrainingReport, as_json: bool) -> None:
               f"{report.output_dir}", highlight=False)
 
 
+SFT_KEYS = {"model": "model", "data": "data", "out_dir": "output_dir", "lora": "lora", "lora_r": "lora_r",
+            "steps": "max_steps", "epochs": "epochs", "batch_size": "batch_size", "lr": "learning_rate",
+            "max_length": "max_length"}
+GRPO_KEYS = {"model": "model", "out_dir": "output_dir", "task": "tasks", "data": "data", "platform": "platform",
+             "steps": "max_steps", "generations": "num_generations",
+             "max_completion_length": "max_completion_length", "lr": "learning_rate", "temperature": "temperature",
+             "beta": "beta", "exemplars": "exemplars", "threads": "eval.threads", "trials": "eval.correctness_trials",
+             "workers": "cluster.workers", "ray_address": "cluster.address", "seed": "seed"}
+
+
 @app.command("sft")
 def sft_cmd(
-    model: Annotated[Path, typer.Option(help="model folder to start from (weights + tokenizer)")],
-    data: Annotated[Path, typer.Option(help="an SFT export (JSONL or a `datasets` folder)")],
-    out_dir: Annotated[Path, typer.Option("--out", help="where the trained model is saved")],
+    ctx: typer.Context,
+    config_file: ConfigPath = None,
+    model: Annotated[Path | None, typer.Option(help="model folder to start from (weights + tokenizer)")] = None,
+    data: Annotated[Path | None, typer.Option(help="an SFT export (JSONL or a `datasets` folder)")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="where the trained model is saved")] = None,
     lora: Annotated[bool, typer.Option("--lora", help="train a LoRA adapter (PEFT), merged in when saved")] = False,
     lora_r: Annotated[int, typer.Option(help="LoRA rank")] = 16,
     steps: Annotated[int, typer.Option(help="optimizer steps (-1: --epochs epochs)")] = -1,
@@ -49,11 +62,12 @@ def sft_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Supervised fine-tuning with TRL's SFTTrainer (+ PEFT LoRA with --lora)."""
-    from rl.trainers.sft import SftOptions, train_sft
+    from rl.trainers.sft import train_sft
 
-    options = SftOptions(model=model, data=data, output_dir=out_dir, lora=lora, lora_r=lora_r,
-                         lora_alpha=2 * lora_r, max_steps=steps, epochs=epochs, batch_size=batch_size,
-                         learning_rate=lr, max_length=max_length)
+    try:
+        options = command_config(ctx, SftCommand, SFT_KEYS, config_file)
+    except ConfigError as exc:
+        raise _fail(str(exc), as_json) from exc
     try:
         # Trainer progress and loss logs are printed; stdout is for the result (one JSON object with --json).
         with redirect_stdout(sys.stderr):
@@ -71,8 +85,10 @@ def _grpo_tasks(refs: list[str], data: Path | None) -> list[Task]:
 
 @app.command("grpo")
 def grpo_cmd(
-    model: Annotated[Path, typer.Option(help="model folder to start from (weights + tokenizer)")],
-    out_dir: Annotated[Path, typer.Option("--out", help="where the trained model is saved")],
+    ctx: typer.Context,
+    config_file: ConfigPath = None,
+    model: Annotated[Path | None, typer.Option(help="model folder to start from (weights + tokenizer)")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="where the trained model is saved")] = None,
     task: Annotated[list[str] | None, typer.Option(help="a task (suite id or file) to train on; repeatable")] = None,
     data: Annotated[Path | None, typer.Option(help="a GRPO export (its task ids are added to --task)")] = None,
     platform: Annotated[str, typer.Option(help="target platform")] = "cpu",
@@ -92,19 +108,16 @@ def grpo_cmd(
     db_url: Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")] = None,
 ) -> None:
     """GRPO with TRL: the agents' prompts, the evaluator (on Ray) as reward, every rollout stored."""
-    from rl.trainers.grpo import GrpoOptions, train_grpo
+    from rl.trainers.grpo import train_grpo
 
     try:
-        tasks = _grpo_tasks(task or [], data)
-    except TaskLoadError as exc:
+        command = command_config(ctx, GrpoCommand, GRPO_KEYS, config_file)
+        tasks = _grpo_tasks(command.tasks, command.data)
+    except (ConfigError, TaskLoadError) as exc:
         raise _fail(str(exc), as_json) from exc
     if not tasks:
         raise _fail("give at least one --task (or --data with a GRPO export)", as_json)
-    options = GrpoOptions(model=model, output_dir=out_dir, platform=platform, max_steps=steps,
-                          num_generations=generations, max_completion_length=max_completion_length,
-                          learning_rate=lr, temperature=temperature, beta=beta, exemplars=exemplars, seed=seed,
-                          eval=EvalOptions(threads=threads, correctness_trials=trials),
-                          cluster=ClusterConfig(address=ray_address, workers=workers), reward=RewardConfig())
+    options = GrpoOptions.model_validate(command.model_dump(exclude={"tasks", "data"}))
     store = Store(db_url or Settings().db_url)
     try:
         with redirect_stdout(sys.stderr):  # as for sft: trainer chatter to stderr

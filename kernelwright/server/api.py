@@ -10,13 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 
 from agent.bench.config import Split
-from agent.providers import ProviderError
+from agent.providers import ProviderConfig, ProviderError
 from agent.runner import OptimizeConfig
 from agent.search import SearchConfig
 from db.models import RunKind
 from db.rows import ApiTokenRow
 from evaluator import EvalOptions, probe
-from kernelwright.commands.options import provider_config
 from kernelwright.server import queries
 from kernelwright.server.jobs import JobCapReached
 from kernelwright.server.redact import redact
@@ -151,8 +150,8 @@ def submit(body: OptimizeRequest, state: State, token: Submitter) -> JobCreated:
         with state.jobs.reserve(token.name, s.max_queued_per_token):
             task = _task_for(body, state)
             # The endpoint and key are the server's own: a submitter never points the service at another URL.
-            llm = provider_config(provider, body.model or s.model, s.base_url, s.api_key_env, body.temperature,
-                                  8192, False, 0.0, 0.0)
+            llm = ProviderConfig(name=provider, model=body.model or s.model, base_url=s.base_url,
+                                 api_key_env=s.api_key_env, temperature=body.temperature)
             config = OptimizeConfig(task_source=task.source, task_origin=task.id, task_id=task.id,
                                     platform=platform, provider=llm,
                                     search=SearchConfig(trajectories=trajectories, turns=turns,

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from agent.cluster import ClusterConfig
 from db import Store
-from db.store import default_db_url, normalize_url
+from db.engine import default_db_url, normalize_url
 from kernelwright.server import api, pages
 from kernelwright.server.access import Access
 from kernelwright.server.jobs import JobManager

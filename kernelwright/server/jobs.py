@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from agent.cluster import Cluster, ClusterConfig
+from agent.driver import Driver, Unanswerable
 from agent.providers import ProviderError, get_provider
 from agent.runner import OptimizeConfig, Optimizer, load_config_task
 from db import Store
@@ -54,6 +55,7 @@ class JobManager:
     def __init__(self, store: Store, cluster_config: ClusterConfig, platform: str, max_running: int) -> None:
         self.store = store
         self.cluster = Cluster(cluster_config, platform)
+        self.driver = Driver(self.cluster)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="kernelwright-jobs", daemon=True)
         # Since Python 3.10 a semaphore binds to the loop that first waits on it: the jobs loop.
@@ -115,12 +117,10 @@ class JobManager:
                     state.queued = False
                     self._line.remove(run_id)
                 try:
-                    await optimizer.provider.check()
-                except ProviderError as exc:
+                    await self.driver.run_async(optimizer)
+                except (ProviderError, Unanswerable) as exc:
                     self._record_error(run_id, str(exc))
                     self.store.finish_run(run_id, RunStatus.failed)
-                    return
-                await optimizer.run_async()
         except asyncio.CancelledError:
             with self._lock:
                 was_queued = state.queued

@@ -25,7 +25,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.bench.config import Split
-from db.models import RunKind
+from db.enums import RunKind
 from db.rows import ApiTokenRow
 from kernelwright.server import queries
 from kernelwright.server.schemas import JobStatus, KernelSummary, Leaderboard, TaskView

@@ -16,7 +16,7 @@ from agent.bench.ranking import ranked_runs
 from agent.search import is_verified_speedup
 from agent.summary import summarize_run
 from db import Store
-from db.models import RunKind, RunStatus
+from db.enums import RunKind, RunStatus
 from db.rows import EvaluationRow, RunRow, TaskRow
 from evaluator.result import EvalResult
 from kernelwright.server.jobs import SERVICE_KEY, JobManager
@@ -58,7 +58,7 @@ class TTLCache:
         with self._lock:
             hit = self._items.get(key)
         if hit is not None and hit[0] > now:
-            return hit[1]  # type: ignore[no-any-return]
+            return hit[1]
         value = compute()
         with self._lock:
             self._items[key] = (now + self.ttl_s, value)

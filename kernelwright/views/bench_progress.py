@@ -7,6 +7,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from agent.task_search import Event, EventKind
+from evaluator.result import EvalResult
+from kernelwright.views.optimize_live import verdict_text
 
 
 class BenchProgress:
@@ -16,6 +18,8 @@ class BenchProgress:
         self.console, self.turns = console, turns
         self.total = tasks * samples * turns
         self.correct: set[str] = set()
+        # Per sample (task, trajectory): its best verdict so far (the fastest correct, else the latest).
+        self.verdicts: dict[tuple[str, int], tuple[EvalResult | None, str]] = {}
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=console,
                                  disable=not console.is_terminal)
@@ -38,6 +42,7 @@ class BenchProgress:
             self.progress.advance(self.turn_bar)
             if event.result is not None and event.result.is_correct and event.task_id:
                 self.correct.add(event.task_id)
+            self._remember(event)
             self.progress.update(self.turn_bar, description=f"turns ({len(self.correct)} tasks correct)")
         elif event.kind is EventKind.trajectory_done:
             # A trajectory that stops early skips its remaining turns; `event.turn` is the turns it did in all
@@ -45,10 +50,20 @@ class BenchProgress:
             done = event.turn or 0
             if self.turns > done:
                 self.progress.advance(self.turn_bar, self.turns - done)
-            self._line(f"{event.task_id} sample {event.trajectory}: {escape(event.message)}")
+            verdict = self.verdicts.get((event.task_id or "", event.trajectory or 0), (None, "no turn"))[1]
+            self._line(f"{event.task_id} sample {event.trajectory}: {escape(verdict)}; {escape(event.message)}")
         elif event.kind is EventKind.baseline_done:
             self.progress.advance(self.base_bar)
             self._line(f"{event.task_id} baselines: {escape(event.message)}")
+
+    def _remember(self, event: Event) -> None:
+        key = (event.task_id or "", event.trajectory or 0)
+        best, _ = self.verdicts.get(key, (None, ""))
+        result = event.result
+        better = result is not None and result.is_correct and (
+            best is None or not best.is_correct or (result.speedup or 0.0) > (best.speedup or 0.0))
+        if better or best is None or not best.is_correct:
+            self.verdicts[key] = (result, verdict_text(event.outcome, result))
 
     def _line(self, text: str) -> None:
         # On a terminal the bars carry the news; elsewhere (CI logs) one plain line per event.

@@ -7,6 +7,7 @@ import io
 import json
 from enum import Enum
 
+from rich import box
 from rich.table import Table
 
 from agent.bench.metrics import GroupMetrics, RunMetrics
@@ -24,10 +25,12 @@ COLUMNS = ["rank", "run", "model", "provider", "platform", "hardware", "task set
            "build err", "harness", "status"]
 
 
-# The terminal table keeps what ranks runs; where they ran and under which harness goes in its caption.
-TABLE_COLUMNS = ["rank", "run", "model", "task set", "tasks", "samples x turns", "correct", "fast_1", "verified fast_1",
-                 "fast_2",
-                 "geomean [95% CI]", "vs compile", "pass@1", "build err"]
+# The terminal table keeps what ranks runs, one line each in 80 columns; what each run covered, where it ran
+# and under which harness go in its caption. Markdown, CSV and JSON carry every column.
+TABLE_COLUMNS = {"rank": "#", "run": "run", "model": "model", "correct": "correct", "fast_1": "fast_1",
+                 "verified fast_1": "v.fast_1", "geomean [95% CI]": "geomean [95% CI]"}
+# Model names are cut to this in the terminal table (Markdown, CSV and JSON keep them whole).
+MODEL_CHARS = 14
 
 
 def _pct(value: float | None) -> str:
@@ -64,8 +67,11 @@ def title(split_label: str, platform: str | None, category: str | None) -> str:
 
 def render(runs: list[RunMetrics], fmt: Format, heading: str, category: str | None) -> Table | str:
     """The ranked runs in the asked-for format (a rich Table for `table`)."""
-    groups = [(r, r.by_category.get(category) if category else r.overall) for r in runs]
-    ranked = [(i + 1, r, m) for i, (r, m) in enumerate(g for g in groups if g[1] is not None)]
+    ranked: list[tuple[int, RunMetrics, GroupMetrics]] = []
+    for run in runs:
+        group = run.by_category.get(category) if category else run.overall
+        if group is not None:
+            ranked.append((len(ranked) + 1, run, group))
     if fmt is Format.json:
         return json.dumps({"title": heading, "runs": [
             {"rank": rank, "run_id": r.run_id, "model": r.model, "provider": r.provider, "platform": r.platform,
@@ -73,7 +79,7 @@ def render(runs: list[RunMetrics], fmt: Format, heading: str, category: str | No
              "turns": r.turns,
              "harness_versions": r.harness_versions, "rescored": r.rescored, "status": r.status.value,
              "metrics": m.model_dump(mode="json")} for rank, r, m in ranked]}, indent=2)
-    rows = [row_cells(rank, r, m) for rank, r, m in ranked]  # type: ignore[arg-type]
+    rows = [row_cells(rank, r, m) for rank, r, m in ranked]
     if fmt is Format.csv:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -85,11 +91,16 @@ def render(runs: list[RunMetrics], fmt: Format, heading: str, category: str | No
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
         return "\n".join(lines) + "\n"
     keep = [COLUMNS.index(c) for c in TABLE_COLUMNS]
-    where = sorted({f"{r.platform} on {r.hardware}, harness {', '.join(r.harness_versions)}"
-                    + (" (rescored)" if r.rescored else "") for _, r, _ in ranked})
-    table = Table(title=heading, title_justify="left", caption="; ".join(where), caption_justify="left")
-    for col in TABLE_COLUMNS:
-        table.add_column(col, no_wrap=col in ("run", "geomean [95% CI]"))
+    covered = [f"{r.run_id}: {r.selection}, {m.tasks} tasks, {r.samples} x {r.turns}, {r.platform} on {r.hardware}, "
+               f"harness {', '.join(r.harness_versions)}" + (" (rescored)" if r.rescored else "")
+               for _, r, m in ranked]
+    table = Table(title=heading, title_justify="left", caption="\n".join(covered), caption_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    for header in TABLE_COLUMNS.values():
+        table.add_column(header, no_wrap=True)
+    model = COLUMNS.index("model")
     for row in rows:
-        table.add_row(*(row[i] for i in keep))
+        cells = [row[i] if i != model or len(row[i]) <= MODEL_CHARS else row[i][: MODEL_CHARS - 1] + "…"
+                 for i in keep]
+        table.add_row(*cells)
     return table

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from agent.search import is_verified_speedup
 from agent.task_search import Event, EventKind
-from db.models import TurnOutcome
+from db.enums import TurnOutcome
 from evaluator.result import EvalResult
 
 

@@ -11,40 +11,21 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from agent.cluster import Cluster, ClusterConfig
+from agent.cluster import Cluster
 from db import Store
-from db.models import RunKind, RunStatus
+from db.enums import RunKind, RunStatus
 from evaluator import EvalOptions
 from evaluator.platforms.base import HardwareInfo, Peaks
 from rl.prompts import TrainingPrompts
-from rl.rewards import RewardConfig, shaped_reward, trl_reward_function
+from rl.rewards import shaped_reward, trl_reward_function
 from rl.rollouts import RolloutJudge
 from rl.trainers.common import TrainingReport, on_cpu, report, require_train_extra, step_timer
+from rl.trainers.options import GrpoOptions
 from tasks.model import Task
-
-
-class GrpoOptions(BaseModel):
-    """One GRPO run."""
-
-    model: Path
-    output_dir: Path
-    platform: str = "cpu"
-    max_steps: int = Field(default=10, ge=1)
-    num_generations: int = Field(default=4, ge=2, description="completions per prompt (one group)")
-    max_completion_length: int = Field(default=1024, ge=1)
-    learning_rate: float = Field(default=1e-6, gt=0)
-    temperature: float = Field(default=1.0, gt=0)
-    beta: float = Field(default=0.0, ge=0, description="KL weight against the starting model (0: no reference)")
-    exemplars: int = Field(default=2, ge=0)
-    seed: int = 0
-    eval: EvalOptions = Field(default_factory=EvalOptions)
-    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
-    reward: RewardConfig = Field(default_factory=RewardConfig)
 
 
 class GrpoReport(TrainingReport):

@@ -9,26 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from rl.trainers.common import TrainingReport, on_cpu, report, require_train_extra, step_timer
-
-
-class SftOptions(BaseModel):
-    """One SFT run."""
-
-    model: Path = Field(description="a model folder (config.json, weights, tokenizer with a chat template)")
-    data: Path = Field(description="an SFT export: a JSONL file or a `datasets` folder saved with save_to_disk")
-    output_dir: Path
-    lora: bool = False
-    lora_r: int = Field(default=16, ge=1)
-    lora_alpha: int = Field(default=32, ge=1)
-    max_steps: int = Field(default=-1, description="optimizer steps; -1 trains for `epochs` epochs")
-    epochs: float = Field(default=1.0, gt=0)
-    batch_size: int = Field(default=1, ge=1)
-    learning_rate: float = Field(default=2e-5, gt=0)
-    max_length: int | None = Field(default=4096, description="longer examples are truncated")
-    seed: int = 0
+from rl.trainers.options import SftOptions
 
 
 def load_messages(path: Path) -> Any:
@@ -62,7 +44,7 @@ def train_sft(options: SftOptions) -> TrainingReport:
     if options.lora:
         from peft import LoraConfig
 
-        peft_config = LoraConfig(r=options.lora_r, lora_alpha=options.lora_alpha, target_modules="all-linear",
+        peft_config = LoraConfig(r=options.lora_r, lora_alpha=options.alpha, target_modules="all-linear",
                                  task_type="CAUSAL_LM")
     args = SFTConfig(output_dir=str(options.output_dir), max_steps=options.max_steps,
                      num_train_epochs=options.epochs, per_device_train_batch_size=options.batch_size,

@@ -16,7 +16,7 @@ from fake_openai import FakeOpenAI, Reply
 from kernels import BROKEN, FAST, SLOW, WRONG, reply
 
 from db import Store
-from db.models import RunStatus, TurnOutcome
+from db.enums import RunStatus, TurnOutcome
 
 TASK = Path(__file__).parent / "tasks" / "affine_relu.py"
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from db import Store
-from db.models import BaselineKind, RunStatus
+from db.enums import BaselineKind, RunStatus
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +73,13 @@ def test_sigkill_resume_leaderboard_report_rescore(tmp_path: Path, ray_env: dict
     assert max(per_candidate.values()) == 1, per_candidate
     trajectories = store.trajectories_for_run(run.id)
     assert len(trajectories) == 6 and all(t.status is RunStatus.finished for t in trajectories)
-    assert all(len(store.turns_for_trajectory(t.id)) == 1 for t in trajectories)
+    # softsign has no shipped example: the examples provider is not asked, and its samples say why.
+    for t in trajectories:
+        turns = len(store.turns_for_trajectory(t.id))
+        if t.task_id == "activation/softsign":
+            assert turns == 0 and "no shipped example for activation/softsign" in (t.stop_reason or "")
+        else:
+            assert turns == 1
     hw = store.list_runs()[0].config["hardware_id"]  # type: ignore[index]
     for task_id in TASKS:
         eager = store.latest_baseline(task_id, hw, "cpu", BaselineKind.eager)

@@ -8,14 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
-from test_store import KERNEL, KERNEL_OTHER, make_result, make_task
+from store_data import KERNEL, KERNEL_OTHER, make_result, make_task
 
 from agent.bench.config import BenchConfig, BenchTask, Split
 from agent.bench.metrics import run_metrics
 from agent.providers import ProviderConfig
 from agent.search import SearchConfig
 from db import Store
-from db.models import BaselineKind, RunKind, RunStatus, TurnOutcome
+from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
 from evaluator import BaselineStatus
 from evaluator.result import Reason, Stage, Status
 from kernelwright.views.leaderboard import Format, render

@@ -54,3 +54,13 @@ def test_trl_adapter_passes_task_ids_and_returns_shaped_rewards() -> None:
     completions = [[{"role": "assistant", "content": "good"}], [{"role": "assistant", "content": "bad"}]]
     values = asyncio.run(reward(prompts=["p", "p"], completions=completions, task_id=["t", "t"], trainer_state=None))
     assert values == [pytest.approx(math.log(2.0)), 0.0] and seen == [["t", "t"]]
+
+
+def test_a_step_whose_rewards_are_all_zero_is_warned_about() -> None:
+    from rl.rewards import flat_rewards_warning
+
+    assert flat_rewards_warning([0.0, 0.0, 0.0], [None, None, None]) is not None
+    warning = flat_rewards_warning([0.0, 0.0], [None, None])
+    assert warning is not None and "2 no code" in warning and "teaches nothing" in warning
+    assert flat_rewards_warning([0.0, 0.4], [None, None]) is None
+    assert flat_rewards_warning([], []) is None

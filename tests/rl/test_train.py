@@ -29,7 +29,7 @@ from tiny_lm import build_tiny_model  # noqa: E402
 
 from agent.cluster import ClusterConfig  # noqa: E402
 from db import Store  # noqa: E402
-from db.models import RunKind, TurnOutcome  # noqa: E402
+from db.enums import RunKind, TurnOutcome  # noqa: E402
 from evaluator import EvalOptions  # noqa: E402
 from evaluator.platforms import get_platform  # noqa: E402
 from rl.export import ExportFormat, ExportOptions, export_dataset  # noqa: E402

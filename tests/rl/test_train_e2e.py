@@ -20,7 +20,7 @@ pytest.importorskip("trl")
 from tiny_lm import build_tiny_model  # noqa: E402
 
 from db import Store  # noqa: E402
-from db.models import RunKind, RunStatus  # noqa: E402
+from db.enums import RunKind, RunStatus  # noqa: E402
 
 pytestmark = pytest.mark.slow
 TASK = "tasks/suite/activation/relu.py"

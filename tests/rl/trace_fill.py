@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from db import Store
-from db.models import RunKind, TurnOutcome
+from db.enums import RunKind, TurnOutcome
 from evaluator.result import EvalResult, Reason, Stage, Status
 from tasks.hashing import sha256_text
 from tasks.model import Category, Task

@@ -33,7 +33,7 @@ from agent.providers import ProviderConfig
 from agent.runner import OptimizeConfig
 from agent.search import SearchConfig
 from db import Store
-from db.models import BaselineKind, RunKind, RunStatus, TurnOutcome
+from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
 from evaluator import HARNESS_VERSION
 from evaluator.result import EvalResult, Reason, Stage, Status
 from tasks.loader import SUITE_DIR, load_task

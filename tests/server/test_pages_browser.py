@@ -15,7 +15,7 @@ import pytest
 
 from agent.bench.config import BenchConfig, Split
 from db import Store
-from db.models import RunKind
+from db.enums import RunKind
 from kernelwright.server.queries import BENCH_PLOTS
 
 if TYPE_CHECKING:

@@ -1,12 +1,12 @@
-"""The options `optimize` and `bench` share turn into the provider settings a run stores."""
+"""The provider settings a run stores name the model that answers."""
 
 from __future__ import annotations
 
-from kernelwright.commands.options import provider_config
+from agent.providers import ProviderConfig
 
 
 def _model(provider: str, model: str = "gpt-4o-mini") -> str:
-    return provider_config(provider, model, None, "OPENAI_API_KEY", 0.7, 512, False, 0.0, 0.0).model
+    return ProviderConfig(name=provider, model=model).model
 
 
 def test_the_stored_model_is_the_one_that_answers() -> None:

@@ -1,0 +1,93 @@
+"""Baselines: measured PyTorch reference times per task version, machine, platform and kind."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from db.convert import baseline_row, json_safe
+from db.enums import BaselineKind
+from db.errors import NotFoundError
+from db.models import BaselineTimingModel, TaskModel
+from db.queries.base import QueryBase
+from db.rows import BaselineRow
+from evaluator.baseline_result import BaselineStatus
+from evaluator.result import HARNESS_VERSION
+
+
+class BaselineQueries(QueryBase):
+    """Baseline queries of the `Store`."""
+
+    def record_baseline(
+        self,
+        task_id: str,
+        task_hash: str,
+        platform: str,
+        kind: BaselineKind | str,
+        median_ms: float | None,
+        *,
+        hardware_id: int | None = None,
+        min_ms: float | None = None,
+        ci: tuple[float, float] | None = None,
+        harness_version: str = HARNESS_VERSION,
+        status: BaselineStatus | str = BaselineStatus.measured,
+        message: str | None = None,
+        vs_eager: tuple[float, float, float] | None = None,
+    ) -> int:
+        """Store a reference time of one task version on one machine; returns its id.
+
+        A failed measurement is stored too (`median_ms` None, `status` and `message` say why); `vs_eager` is a
+        compile baseline's (ratio, low, high) of eager time over its time.
+        """
+        with self._write.begin() as session:
+            if session.get(TaskModel, task_id) is None:
+                raise NotFoundError(f"task {task_id!r} is not in the store; call upsert_task first")
+            row = BaselineTimingModel(
+                task_id=task_id,
+                task_hash=task_hash,
+                hardware_id=hardware_id,
+                platform=platform,
+                kind=BaselineKind(kind),
+                status=BaselineStatus(status),
+                message=message,
+                median_ms=median_ms,
+                min_ms=min_ms,
+                ci=None if ci is None else json_safe(list(ci)),
+                vs_eager=None if vs_eager is None else vs_eager[0],
+                vs_eager_lo=None if vs_eager is None else vs_eager[1],
+                vs_eager_hi=None if vs_eager is None else vs_eager[2],
+                harness_version=harness_version,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def latest_baseline(
+        self,
+        task_id: str,
+        hardware_id: int | None,
+        platform: str,
+        kind: BaselineKind | str = BaselineKind.eager,
+        *,
+        task_hash: str | None = None,
+        harness_version: str | None = None,
+    ) -> BaselineRow | None:
+        """The newest baseline for this task, machine (None matches rows without one), platform and kind.
+
+        Pass `task_hash`/`harness_version` to ignore timings of another task version or harness.
+        """
+        query = select(BaselineTimingModel).where(
+            BaselineTimingModel.task_id == task_id,
+            BaselineTimingModel.platform == platform,
+            BaselineTimingModel.kind == BaselineKind(kind),
+            BaselineTimingModel.hardware_id.is_(None)
+            if hardware_id is None
+            else BaselineTimingModel.hardware_id == hardware_id,
+        )
+        if task_hash is not None:
+            query = query.where(BaselineTimingModel.task_hash == task_hash)
+        if harness_version is not None:
+            query = query.where(BaselineTimingModel.harness_version == harness_version)
+        query = query.order_by(BaselineTimingModel.created_at.desc(), BaselineTimingModel.id.desc()).limit(1)
+        with self._read() as session:
+            row = session.scalars(query).first()
+            return None if row is None else baseline_row(row)

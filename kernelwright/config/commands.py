@@ -1,0 +1,103 @@
+"""One model per command that reads a `--config` file: what the file may say, and what a stored run's
+configuration looks like written back as such a file (`kernelwright runs show RUN_ID --config`).
+
+The sections (`provider`, `search`, `eval`, `cluster`, `reward`) are the very models the runs store, so a
+file, the command line and a stored run describe a run in one vocabulary.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agent.bench.config import Split, Suite
+from agent.cluster import ClusterConfig
+from agent.providers import ProviderConfig
+from agent.search import SearchConfig
+from evaluator import EvalOptions
+from rl.trainers.options import GrpoOptions, SftOptions
+from tasks.errors import TaskLoadError
+from tasks.hashing import sha256_text
+from tasks.registry import resolve_task
+
+
+class OptimizeCommand(BaseModel):
+    """`kernelwright optimize --config FILE`: one operator, N trajectories x T turns."""
+
+    task: str = Field(description="an operator file, a suite id (pooling/max_pool2d) or an imported id")
+    task_source: str | None = Field(default=None, description="the operator's exact source; when given it is "
+                                    "run instead of reading `task` (runs show --config writes it when the "
+                                    "file has changed since)")
+    platform: str = "cpu"
+    provider: ProviderConfig = Field(default_factory=ProviderConfig)
+    search: SearchConfig = Field(default_factory=SearchConfig)
+    eval: EvalOptions = Field(default_factory=EvalOptions)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="where evaluators run (not "
+                                   "stored with the run)")
+    out: Path | None = Field(default=None, description="write the best verified kernel here")
+
+
+class BenchCommand(BaseModel):
+    """`kernelwright bench --config FILE`: a task selection, each task K samples x T turns."""
+
+    suite: Suite | None = Field(default=None, description="builtin, smoke, imported or all (default builtin "
+                                "when no `tasks`)")
+    tasks: list[str] = Field(default_factory=list, description="task id globs, e.g. pooling/*")
+    category: str | None = None
+    level: int | None = None
+    split: Split = Split.all
+    platform: str = "cpu"
+    provider: ProviderConfig = Field(default_factory=ProviderConfig)
+    search: SearchConfig = Field(default_factory=lambda: SearchConfig(trajectories=1, turns=1),
+                                 description="trajectories = samples per task (pass@k)")
+    eval: EvalOptions = Field(default_factory=EvalOptions)
+    concurrency: int = Field(default=8, ge=1, description="samples in flight at once, over all tasks")
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="where evaluators run (not "
+                                   "stored with the run)")
+
+
+class SftCommand(SftOptions):
+    """`kernelwright train sft --config FILE`."""
+
+
+class GrpoCommand(GrpoOptions):
+    """`kernelwright train grpo --config FILE`: the trainer's options and the tasks it trains on."""
+
+    tasks: list[str] = Field(default_factory=list, description="tasks (suite ids or files) to train on")
+    data: Path | None = Field(default=None, description="a GRPO export; its task ids are added to `tasks`")
+
+
+def _sections(config: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: config[key] for key in keys if key in config}
+
+
+def optimize_file(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored optimize config as an `OptimizeCommand` file that reruns it: the task by id, and its source
+    too when the id no longer reads the same text."""
+    task_ref = stored.get("task_id") or stored["task_origin"]
+    data: dict[str, Any] = {"task": task_ref}
+    try:
+        unchanged = resolve_task(task_ref).source_hash == sha256_text(stored["task_source"])
+    except TaskLoadError:
+        unchanged = False
+    if not unchanged:
+        data["task_source"] = stored["task_source"]
+    return data | _sections(stored, ("platform", "provider", "search", "eval"))
+
+
+def bench_file(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored bench config as a `BenchCommand` file that reruns it; runs stored before the selection was
+    recorded name their tasks one by one."""
+    if stored.get("suite") is None and not stored.get("patterns"):
+        data: dict[str, Any] = {"tasks": [task["id"] for task in stored.get("tasks", [])]}
+    else:
+        data = {"suite": stored.get("suite"), "tasks": stored.get("patterns", [])}
+        data |= {key: stored[key] for key in ("category", "level") if stored.get(key) is not None}
+    return data | _sections(stored, ("split", "platform", "provider", "search", "eval", "concurrency"))
+
+
+def grpo_file(stored: dict[str, Any], task_ids: list[str]) -> dict[str, Any]:
+    """A stored GRPO run's options as a `GrpoCommand` file, with the tasks it trained on."""
+    return {**{k: v for k, v in stored.items() if k != "cluster"}, "tasks": task_ids}

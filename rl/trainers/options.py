@@ -1,0 +1,53 @@
+"""The options of the trainers (`train sft`, `train grpo`), apart from the trainers, so that reading a
+configuration file does not load TRL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from agent.cluster import ClusterConfig
+from evaluator import EvalOptions
+from rl.rewards import RewardConfig
+
+
+class SftOptions(BaseModel):
+    """One SFT run."""
+
+    model: Path = Field(description="a model folder (config.json, weights, tokenizer with a chat template)")
+    data: Path = Field(description="an SFT export: a JSONL file or a `datasets` folder saved with save_to_disk")
+    output_dir: Path
+    lora: bool = False
+    lora_r: int = Field(default=16, ge=1)
+    lora_alpha: int | None = Field(default=None, ge=1, description="LoRA scale (default: twice lora_r)")
+    max_steps: int = Field(default=-1, description="optimizer steps; -1 trains for `epochs` epochs")
+    epochs: float = Field(default=1.0, gt=0)
+    batch_size: int = Field(default=1, ge=1)
+    learning_rate: float = Field(default=2e-5, gt=0)
+    max_length: int | None = Field(default=4096, description="longer examples are truncated")
+    seed: int = 0
+
+    @property
+    def alpha(self) -> int:
+        """The LoRA scale in force."""
+        return self.lora_alpha if self.lora_alpha is not None else 2 * self.lora_r
+
+
+class GrpoOptions(BaseModel):
+    """One GRPO run."""
+
+    model: Path
+    output_dir: Path
+    platform: str = "cpu"
+    max_steps: int = Field(default=10, ge=1)
+    num_generations: int = Field(default=4, ge=2, description="completions per prompt (one group)")
+    max_completion_length: int = Field(default=1024, ge=1)
+    learning_rate: float = Field(default=1e-6, gt=0)
+    temperature: float = Field(default=1.0, gt=0)
+    beta: float = Field(default=0.0, ge=0, description="KL weight against the starting model (0: no reference)")
+    exemplars: int = Field(default=2, ge=0)
+    seed: int = 0
+    eval: EvalOptions = Field(default_factory=EvalOptions)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    reward: RewardConfig = Field(default_factory=RewardConfig)

@@ -1,0 +1,72 @@
+"""Every preset in configs/ validates with its command's model, and a file's mistakes are reported with the
+file, the line, the key and what is allowed there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from kernelwright.config.commands import BenchCommand, GrpoCommand, OptimizeCommand, SftCommand
+from kernelwright.config.files import ConfigError, read_config, validate_config
+from kernelwright.settings import ServeSettings
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+COMMAND_OF_PREFIX: dict[str, type[BaseModel]] = {
+    "optimize-": OptimizeCommand, "bench-": BenchCommand, "train-sft": SftCommand, "train-grpo": GrpoCommand,
+    "serve-": ServeSettings,
+}
+PRESETS = sorted(CONFIGS.glob("*.yaml"))
+
+
+def command_of(path: Path) -> type[BaseModel]:
+    return next(model for prefix, model in COMMAND_OF_PREFIX.items() if path.name.startswith(prefix))
+
+
+def test_the_presets_cover_every_command() -> None:
+    assert len(PRESETS) >= 9
+    assert {command_of(p) for p in PRESETS} == set(COMMAND_OF_PREFIX.values())
+
+
+@pytest.mark.parametrize("path", PRESETS, ids=[p.stem for p in PRESETS])
+def test_preset_validates(path: Path) -> None:
+    source = read_config(path)
+    assert source.data, f"{path.name} is empty"
+    validate_config(command_of(path), source.data, source)
+
+
+def test_unknown_key_names_file_line_and_what_is_allowed(tmp_path: Path) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text("task: activation/relu\nsearch:\n  trajectories: 2\n  turn: 3\n")
+    with pytest.raises(ConfigError) as caught:
+        validate_config(OptimizeCommand, read_config(path).data, read_config(path))
+    message = str(caught.value)
+    assert f"{path}:4: search.turn: unknown key (did you mean 'turns'?)" in message
+    assert "allowed here: exemplars, max_failures, patience, seed, trajectories, turns" in message
+
+
+def test_wrong_type_names_file_line_and_value(tmp_path: Path) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text("task: activation/relu\neval:\n  correctness_trials: many\nprovider:\n  temperature: 5\n")
+    source = read_config(path)
+    with pytest.raises(ConfigError) as caught:
+        validate_config(OptimizeCommand, source.data, source)
+    message = str(caught.value)
+    assert f"{path}:3: eval.correctness_trials: Input should be a valid integer" in message
+    assert "'many'" in message
+    assert f"{path}:5: provider.temperature: Input should be less than or equal to 2" in message
+
+
+def test_missing_required_key_and_bad_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text("platform: cpu\n")
+    source = read_config(path)
+    with pytest.raises(ConfigError, match="task: required, and not given"):
+        validate_config(OptimizeCommand, source.data, source)
+    path.write_text("task: [unclosed\n")
+    with pytest.raises(ConfigError, match=rf"{path}:2: not valid YAML"):
+        read_config(path)
+    path.write_text("- a list\n")
+    with pytest.raises(ConfigError, match="a mapping of keys to values"):
+        read_config(path)

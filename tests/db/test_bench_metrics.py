@@ -17,7 +17,7 @@ from agent.search import SearchConfig
 from db import Store
 from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
 from evaluator import BaselineStatus
-from evaluator.result import Reason, Stage, Status
+from evaluator.result import HARNESS_VERSION, Reason, Stage, Status
 from kernelwright.views.leaderboard import Format, render
 from kernelwright.views.report import speedup_by_turn, write_report
 
@@ -38,7 +38,8 @@ def _fill(store: Store) -> tuple[str, dict[str, int]]:
                          tasks=[BenchTask(id=t.id, origin=t.id, source_hash=t.source_hash) for t in (relu, gelu)],
                          provider=ProviderConfig(model="m-1"), search=SearchConfig(trajectories=2, turns=2))
     run_id = store.create_run(RunKind.bench, {"bench": config.model_dump(mode="json"), "provider_label": "openai m-1",
-                                              "harness_version": "1.2.0", "hardware": "Test CPU", "hardware_id": hw})
+                                              "harness_version": HARNESS_VERSION, "hardware": "Test CPU",
+                                              "hardware_id": hw})
     ids: dict[str, int] = {}
 
     def turn(traj: int, index: int, key: str | None, source: str = KERNEL, **result: object) -> None:

@@ -77,8 +77,8 @@ def test_cache_lookup_respects_version_platform_task_hash_and_allow_torch(store:
     assert store.find_evaluation(task.source_hash, normalized_hash(KERNEL_OTHER), "cpu") is None
 
     # Another harness version is stored side by side, and found only under its own version.
-    store.record_evaluation(task, KERNEL, make_result(task, harness_version="2.0.0", speedup=3.0))
-    assert store.find_evaluation(task.source_hash, digest, "cpu", "2.0.0").speedup == 3.0  # type: ignore[union-attr]
+    store.record_evaluation(task, KERNEL, make_result(task, harness_version="9.0.0", speedup=3.0))
+    assert store.find_evaluation(task.source_hash, digest, "cpu", "9.0.0").speedup == 3.0  # type: ignore[union-attr]
     assert store.find_evaluation(task.source_hash, digest, "cpu", HARNESS_VERSION).speedup == 2.1  # type: ignore[union-attr]
 
     # The newest result wins; harness errors and unsettled timings are never served from the cache.

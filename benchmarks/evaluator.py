@@ -1,19 +1,24 @@
-"""Evaluator benchmark: kernel build times, one evaluation's wall time, and timing honesty.
+"""Evaluator benchmark: jail start-up, kernel builds, warm evaluations and the honesty of the timing.
 
-    python benchmarks/evaluator.py [--runs 10] [--task activation/relu]
+    python benchmarks/evaluator.py [--runs 20] [--task activation/relu] [--only jail,build,warm,identity,fused]
 
 Prints:
-- the one-time precompiled-header build, a cold build of a never-seen kernel, and a warm (cached) build;
-- the wall time of one full evaluation of the task's example solution;
-- timing honesty: `ModelNew = Model` on the allow-torch track, evaluated --runs times: how many 95%
-  intervals contain 1.0, and the spread of the median speedups.
+- jail: a jailed `true` (bubblewrap + seccomp + setpriv), a jailed runner from exec to `ready` (Python + torch),
+  and, for comparison, a zygote (one jailed Python with torch imported that forks a child per request);
+- build: the one-time precompiled header, a cold build of a never-seen kernel in the build jail, a cached one;
+- warm: the wall time of one warm evaluation of the task's example solution (median of 5, and each run);
+- identity: `ModelNew = Model` on the allow-torch track, --runs times: how many 95% intervals contain 1.0;
+- fused: a fused relu(2x+1) kernel (3-7x faster than eager), --runs times: how many are judged faster.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import select
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,9 +28,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from evaluator import EvalOptions, evaluate  # noqa: E402
+from evaluator.api import checked_task  # noqa: E402
 from evaluator.build.cpp import CppBuilder  # noqa: E402
+from evaluator.jail.bwrap import JailSpec, jail_command, seccomp_fd  # noqa: E402
+from evaluator.jail.limits import Limits  # noqa: E402
+from evaluator.jail.view import package_roots  # noqa: E402
+from evaluator.judge.builds import BuildService  # noqa: E402
+from evaluator.judge.runner_process import RunnerConfig, RunnerProcess  # noqa: E402
+from evaluator.runner.protocol import BuildRequest  # noqa: E402
+from tasks.loader import load_task  # noqa: E402
 from tasks.registry import example_solutions, resolve_task  # noqa: E402
 
+CASES = Path(__file__).resolve().parent / "cases"
 KERNEL = r"""
 torch::Tensor scale(torch::Tensor x) {
     auto y = torch::empty_like(x);
@@ -35,6 +49,61 @@ torch::Tensor scale(torch::Tensor x) {
     return y;
 }
 """
+# A zygote for comparison only: it imports torch once, then forks a child per line read; each child says "ready".
+ZYGOTE = (
+    "import os, sys, torch\n"
+    "sys.stdout.write('up\\n'); sys.stdout.flush()\n"
+    "for _ in sys.stdin:\n"
+    "    pid = os.fork()\n"
+    "    if pid == 0:\n"
+    "        sys.stdout.write('ready\\n'); sys.stdout.flush(); os._exit(0)\n"
+    "    os.waitpid(pid, 0)\n"
+)
+
+
+def _ms(values: list[float]) -> str:
+    low, high = min(values) * 1e3, max(values) * 1e3
+    return f"median {statistics.median(values) * 1e3:7.1f} ms (min {low:.1f}, max {high:.1f})"
+
+
+def _jailed(argv: list[str], **popen: object) -> subprocess.Popen:
+    fd = seccomp_fd()
+    try:
+        env = {"PYTHONPATH": os.pathsep.join(package_roots())}
+        return subprocess.Popen(jail_command(argv, JailSpec(env=env), fd), pass_fds=(fd,), **popen)  # type: ignore[call-overload]
+    finally:
+        os.close(fd)
+
+
+def jail_startup() -> None:
+    trues = []
+    for _ in range(10):
+        start = time.perf_counter()
+        _jailed(["/bin/true"]).wait()
+        trues.append(time.perf_counter() - start)
+    print(f"jailed `true`:                    {_ms(trues)}")
+    config = RunnerConfig(platform="cpu", threads=1, limits=Limits(4096, 600, 256, 1024))
+    readies = []
+    for _ in range(5):
+        start = time.perf_counter()
+        runner = RunnerProcess(config)
+        runner.wait_ready(time.monotonic() + 120)
+        readies.append(time.perf_counter() - start)
+        runner.kill()
+    print(f"jailed runner, exec to ready:     {_ms(readies)}")
+    zygote = _jailed([sys.executable, "-c", ZYGOTE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert zygote.stdin is not None and zygote.stdout is not None
+    zygote.stdout.readline()
+    forks = []
+    for _ in range(10):
+        start = time.perf_counter()
+        zygote.stdin.write("go\n")
+        zygote.stdin.flush()
+        select.select([zygote.stdout], [], [], 60)
+        zygote.stdout.readline()
+        forks.append(time.perf_counter() - start)
+    zygote.kill()
+    print(f"zygote fork to ready (not used):  {_ms(forks)}")
 
 
 def build_times() -> None:
@@ -44,39 +113,45 @@ def build_times() -> None:
         start = time.perf_counter()
         builder.ensure_pch()
         pch = time.perf_counter() - start
-        source = KERNEL % f"{uuid.uuid4().int % 1000 + 2}.0f"
+        request = BuildRequest(name="bench_scale", cpp_sources=[KERNEL % f"{uuid.uuid4().int % 1000 + 2}.0f"],
+                               functions=["scale"])
+        service = BuildService(builder, Limits(4096, 3600, 256, 1024))
         start = time.perf_counter()
-        builder.load_inline(name="bench_scale", cpp_sources=source, functions=["scale"])
+        built = service(request)
         cold = time.perf_counter() - start
-        warm_builder = CppBuilder(cache_dir=scratch)
+        assert built.failure is None, built.failure
         start = time.perf_counter()
-        warm_builder.load_inline(name="bench_scale", cpp_sources=source, functions=["scale"])
+        BuildService(CppBuilder(cache_dir=scratch), Limits(4096, 3600, 256, 1024))(request)
         warm = time.perf_counter() - start
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(f"precompiled header (once per toolchain): {pch:6.1f} s")
-    print(f"cold kernel build:                       {cold:6.1f} s")
+    print(f"cold kernel build, in the build jail:    {cold:6.1f} s")
     print(f"warm kernel build (cache hit):           {warm * 1e3:6.1f} ms")
 
 
-def one_evaluation(task_id: str) -> None:
-    task = resolve_task(task_id)
+def warm_evaluation(task_id: str, runs: int = 5) -> None:
+    task = checked_task(resolve_task(task_id))
     source = example_solutions(task)["cpu"].read_text()
-    evaluate(task, source)  # warm the build cache and peaks
-    start = time.perf_counter()
-    result = evaluate(task, source)
-    wall = time.perf_counter() - start
-    lo, hi = result.speedup_ci or (float("nan"), float("nan"))
-    print(f"full evaluation of {task_id} (warm cache): {wall:.1f} s wall -> {result.status.value}, "
-          f"{result.speedup or float('nan'):.2f}x [{lo:.2f}, {hi:.2f}]")
+    evaluate(task, source)  # warms the build cache, the peaks and the task's reference session
+    walls = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = evaluate(task, source)
+        walls.append(time.perf_counter() - start)
+        lo, hi = result.speedup_ci or (float("nan"), float("nan"))
+        timing = result.timing.seconds if result.timing and result.timing.seconds else 0.0
+        print(f"  {walls[-1]:5.2f} s wall ({timing:.2f} s timing): {result.status.value}, "
+              f"{result.speedup or float('nan'):.2f}x [{lo:.2f}, {hi:.2f}]")
+    print(f"warm evaluation of {task_id}: median {statistics.median(walls):.2f} s wall over {runs}")
 
 
-def honesty(task_id: str, runs: int) -> None:
-    task = resolve_task(task_id)
+def identity(task_id: str, runs: int) -> None:
+    task = checked_task(resolve_task(task_id))
     source = task.source + "\nModelNew = Model\n"
     medians, contained = [], 0
     for i in range(runs):
-        result = evaluate(task, source, options=EvalOptions(allow_torch=True, seed=i))
+        result = evaluate(task, source, options=EvalOptions(allow_torch=True, seed=i), static_checks=False)
         if result.speedup is None or result.speedup_ci is None:
             print(f"  run {i + 1}: {result.status.value} ({result.message})")
             continue
@@ -86,18 +161,43 @@ def honesty(task_id: str, runs: int) -> None:
         medians.append(result.speedup)
         print(f"  run {i + 1}: {result.speedup:.3f}x [{lo:.3f}, {hi:.3f}] {'contains 1.0' if inside else 'MISSES 1.0'}")
     if medians:
-        print(f"timing honesty: {contained}/{runs} intervals contain 1.0; "
-              f"medians {min(medians):.3f}..{max(medians):.3f} (stdev {statistics.pstdev(medians):.3f})")
+        print(f"identity: {contained}/{runs} intervals contain 1.0; medians {min(medians):.3f}..{max(medians):.3f} "
+              f"(stdev {statistics.pstdev(medians):.3f})")
+
+
+def fused(runs: int) -> None:
+    task = checked_task(load_task(CASES / "relu_2x1.py"))
+    source = (CASES / "relu_2x1.cpu.py").read_text()
+    faster = 0
+    for i in range(runs):
+        result = evaluate(task, source, options=EvalOptions(seed=i))
+        decision = result.timing.decision if result.timing else None
+        faster += decision == "faster"
+        lo, hi = result.speedup_ci or (float("nan"), float("nan"))
+        print(f"  run {i + 1}: {result.status.value} {result.speedup or float('nan'):.2f}x [{lo:.2f}, {hi:.2f}] "
+              f"{decision}")
+    print(f"fused relu(2x+1): judged faster in {faster}/{runs} runs")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--task", default="activation/relu")
+    parser.add_argument("--only", default="jail,build,warm,identity,fused", help="comma-separated sections")
     args = parser.parse_args()
-    build_times()
-    one_evaluation(args.task)
-    honesty(args.task, args.runs)
+    sections = set(args.only.split(","))
+    print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    if "jail" in sections:
+        jail_startup()
+    if "build" in sections:
+        build_times()
+    if "warm" in sections:
+        warm_evaluation(args.task)
+    if "identity" in sections:
+        identity(args.task, args.runs)
+    if "fused" in sections:
+        fused(args.runs)
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Record which PyTorch operators a candidate's forward dispatches (REWARD_HACKS.md row 1).
+"""Record which PyTorch operators a candidate's forward dispatches (docs/reward-hacks.md row 1).
 
 A candidate on the kernel track may allocate, view and copy tensors, but the arithmetic must happen in
 its own kernel. A dispatch mode sees every ATen call, including those made from C++ through `at::`,

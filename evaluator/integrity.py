@@ -1,11 +1,11 @@
-"""The candidate must leave torch and the harness as it found them (REWARD_HACKS.md rows 6, 11 and 12).
+"""A tripwire: the candidate must leave torch and the runner as it found them (docs/reward-hacks.md rows 6, 11, 12).
 
-The candidate's code runs in the same process as the reference, which is computed (and timed as the
-baseline) after the candidate has loaded. A candidate that rebinds `torch.relu`, registers its own kernel
-for `aten::relu`, installs a global TorchFunctionMode or module forward hook, changes the default dtype or
-replaces the harness's own comparison functions decides what the reference returns, or how fast the
-baseline runs, so "correct" and "speedup" would mean nothing. Static rules ban the obvious spellings;
-this snapshot, taken before any candidate code runs, catches the rest at run time.
+The reference runs in another process and the judge compares in a third, so a candidate that rebinds
+`torch.relu`, registers its own kernel for `aten::relu`, installs a global TorchFunctionMode or module forward
+hook, or changes the default dtype can no longer change what the reference returns. What it still tells us is
+intent: code that tampers with torch's global state to make its numbers look right gets an early, explained
+rejection. Static rules ban the obvious spellings; this snapshot, taken in the candidate's runner before any
+candidate code runs, catches the rest.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Stage 5: faster than physics (REWARD_HACKS.md row 14).
+"""Stage 5: faster than physics (docs/reward-hacks.md row 14).
 
 A candidate whose time implies more bytes per second or FLOPs per second than the device's measured
 peak skipped work the task requires. The margin allows for measured peaks being below theoretical ones

@@ -1,6 +1,6 @@
 """Stage 1: static checks on a candidate's source, before any of it runs.
 
-Each rule names the REWARD_HACKS.md row it stops and why. A rule that fires returns a `Finding`
+Each rule names the docs/reward-hacks.md row it stops and why. A rule that fires returns a `Finding`
 with its reason code; the pipeline stops there with status `rejected` (or `build_error` for a
 syntax error).
 """

@@ -7,10 +7,11 @@ reward-function signature `(prompts, completions, **kwargs) -> list[float]`.
 
 Shaping: `log(speedup)`, clipped to `[-max_log, max_log]`. Log makes a 2x gain and a 2x loss symmetric and
 keeps a lucky 50x (or a mis-timed one) from drowning every other signal; the clip bounds it anyway.
-Gating: anything but `Status.correct` scores `incorrect_reward` (0 by default). `unstable` (correct but the
-timing never settled) scores `unstable_reward` (0 by default, the same as a speedup of exactly 1x): the kernel
-is correct, but its speed is unknown, so it earns neither credit nor blame for speed. A correct result with
-no speedup (the platform could not time it) scores like unstable.
+Gating: anything but a correct kernel scores `incorrect_reward` (0 by default).
+Noise: where the speedup's 95% interval is wide (wider than half the speedup: a busy machine), the reward is
+`log` of the interval's lower end instead, what the measurement does support. That holds for `unstable` too:
+the kernel is correct, only its speed is uncertain, so it earns the lower bound rather than nothing. A correct
+kernel the platform could not time at all (no interval) scores `unstable_reward` (0 by default).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class RewardConfig(BaseModel):
     """How verdicts become rewards."""
 
     incorrect_reward: float = Field(default=0.0, description="for every verdict but correct (and no code)")
-    unstable_reward: float = Field(default=0.0, description="correct, but timing unknown or unstable")
+    unstable_reward: float = Field(default=0.0, description="correct, but not timed (no interval)")
     max_log_speedup: float = Field(default=math.log(10.0), gt=0, description="clip of log(speedup)")
     advantage_clip: float = Field(default=3.0, gt=0, description="clip of group-normalized rewards")
     epsilon: float = Field(default=1e-4, gt=0, description="added to a group's std before dividing")
@@ -43,13 +44,16 @@ def shaped_reward(result: EvalResult | None, config: RewardConfig | None = None)
     `None` (no code in the reply, or nothing to evaluate) scores like an incorrect kernel.
     """
     cfg = config or RewardConfig()
-    if result is None or result.status is not Status.correct:
-        if result is not None and result.status is Status.unstable:
-            return cfg.unstable_reward
+    if result is None or result.status not in (Status.correct, Status.unstable):
         return cfg.incorrect_reward
-    if result.speedup is None or not math.isfinite(result.speedup) or result.speedup <= 0:
+    lo = result.speedup_ci[0] if result.speedup_ci is not None else None
+    if result.status is Status.unstable or result.interval_wide:
+        value = lo
+    else:
+        value = result.speedup
+    if value is None or not math.isfinite(value) or value <= 0:
         return cfg.unstable_reward
-    return max(-cfg.max_log_speedup, min(cfg.max_log_speedup, math.log(result.speedup)))
+    return max(-cfg.max_log_speedup, min(cfg.max_log_speedup, math.log(value)))
 
 
 def group_normalize(rewards: Sequence[float], config: RewardConfig | None = None) -> list[float]:

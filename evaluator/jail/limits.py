@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -147,21 +148,30 @@ class Cgroup:
         return peak >= 0.95 * limit
 
     def kill_all(self) -> None:
-        """SIGKILL every process in the groups until they are empty, then remove them."""
-        for _ in range(50):
+        """SIGKILL every process in the groups until they are empty, then remove them.
+
+        A killed process leaves its cgroup only once it has died, a moment after the signal; the folder can be
+        removed only then, so both are retried for up to two seconds.
+        """
+        for _ in range(200):
             pids = self.pids()
-            if not pids:
-                break
             for pid in pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-        for path in self.paths:
-            try:
-                path.rmdir()
-            except OSError:
-                pass
+            left = []
+            for path in self.paths:
+                try:
+                    path.rmdir()
+                except FileNotFoundError:
+                    continue
+                except OSError:
+                    left.append(path)
+            self.paths = left
+            if not left:
+                return
+            time.sleep(0.01)
 
 
 def preexec(limits: Limits, cgroup: Cgroup, libc_prctl: Callable[[int, int], int]) -> Callable[[], None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,8 +61,10 @@ def check_metadata(spec: TensorSpec, expected: torch.Tensor, where: str) -> Mism
 class CandidateEvaluation:
     """One candidate, start to verdict."""
 
-    def __init__(self, ctx: CandidateContext, session: ReferenceSession) -> None:
+    def __init__(self, ctx: CandidateContext, session: ReferenceSession,
+                 start_runner: Callable[[RunnerConfig], RunnerProcess] = RunnerProcess) -> None:
         self.ctx, self.session = ctx, session
+        self.start_runner = start_runner
         self.opts = ctx.options
         self.stage = Stage.build
         self.errors = ErrorStats()
@@ -72,7 +75,8 @@ class CandidateEvaluation:
 
     def run(self) -> EvalResult:
         try:
-            self.runner = RunnerProcess(self.ctx.runner, on_build=self.ctx.builds)
+            self.runner = self.start_runner(self.ctx.runner)
+            self.runner.on_build = self.ctx.builds
             with self.session.lock:
                 return self._judge()
         except Ended as ended:

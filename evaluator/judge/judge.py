@@ -20,7 +20,7 @@ from evaluator.judge.builds import BuildService
 from evaluator.judge.candidate import CandidateContext, CandidateEvaluation
 from evaluator.judge.probe import probe_task
 from evaluator.judge.references import ReferenceSession, SessionKey, SessionPool
-from evaluator.judge.runner_process import RunnerConfig
+from evaluator.judge.runner_process import RunnerConfig, RunnerProcess
 from evaluator.platforms.base import Peaks, Platform
 from evaluator.platforms.gpu import GpuPlatform
 from evaluator.request import EvalOptions
@@ -51,6 +51,28 @@ class Judge:
 
     def __init__(self) -> None:
         self.sessions = SessionPool()
+        self._spare: RunnerProcess | None = None
+        self._spare_lock = threading.Lock()
+
+    def _runner_for(self, config: RunnerConfig) -> RunnerProcess:
+        """A fresh candidate runner: the spare started after the last evaluation if it fits, else a new one."""
+        with self._spare_lock:
+            spare, self._spare = self._spare, None
+        if spare is not None and spare.config == config and spare.alive:
+            return spare
+        if spare is not None:
+            spare.kill()
+        return RunnerProcess(config)
+
+    def _start_spare(self, config: RunnerConfig) -> None:
+        """Start the next evaluation's runner now (a fresh jail that has run nothing yet), so its Python and torch
+        import while the caller thinks of the next candidate. It is started after this evaluation's timing, so it
+        never competes with a measurement of its own judge."""
+        spare = RunnerProcess(config)
+        with self._spare_lock:
+            old, self._spare = self._spare, spare
+        if old is not None:
+            old.kill()
 
     def runner_config(self, platform: Platform, options: EvalOptions, threads: int, role: Role,
                       read_only: list[str] | None = None, read_write: list[str] | None = None,
@@ -86,7 +108,10 @@ class Judge:
         ctx = CandidateContext(task=task, source=source, platform=platform, options=options, threads=threads,
                                peaks=peaks, verification=verification, runner=config, builds=builds,
                                timing_lock=timing_lock)
-        return CandidateEvaluation(ctx, self.session(task, platform, options, threads)).run()
+        try:
+            return CandidateEvaluation(ctx, self.session(task, platform, options, threads), self._runner_for).run()
+        finally:
+            self._start_spare(config)
 
     def baselines(self, task: Task, platform: Platform, options: EvalOptions, threads: int,
                   timing_lock: str | None) -> BaselineResult:
@@ -106,6 +131,10 @@ class Judge:
 
     def close(self) -> None:
         self.sessions.close()
+        with self._spare_lock:
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.kill()
 
 
 _judge: Judge | None = None

@@ -6,6 +6,10 @@ the runner's tripwires still hold for a candidate the static rules would have st
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -14,6 +18,7 @@ from evaluator.request import EvalOptions
 from evaluator.result import EvalResult, Reason, Status
 from tasks.loader import load_task
 from tasks.model import Task
+from tasks.probe_result import ProbeResult
 from tasks.registry import resolve_task
 
 HERE = Path(__file__).resolve().parent
@@ -53,6 +58,46 @@ def adversarial_task(name: str) -> Task:
 def run_unchecked(task: Task, source: str, options: EvalOptions, platform: str = "cpu") -> EvalResult:
     """`evaluate()` without the static checks: the jailed runner, the judge and the tripwires alone."""
     return evaluate(task, source, platform, options, static_checks=False)
+
+
+_IN_A_FRESH_PROCESS = """
+import json, sys
+from evaluator.api import checked_task, evaluate, probe
+from evaluator.request import EvalOptions
+from tasks.loader import load_task
+from tasks.registry import resolve_task
+job = json.loads(sys.stdin.read())
+if job["kind"] == "probe":
+    print(probe(load_task(job["task"])).model_dump_json())
+else:
+    task = checked_task(resolve_task(job["task"]))
+    result = evaluate(task, job["source"], "cpu", EvalOptions.model_validate(job["options"]),
+                      static_checks=job["static_checks"])
+    print(result.model_dump_json())
+"""
+
+
+def _with_secret(job: dict[str, object], secret: str) -> str:
+    """Run `job` in a fresh Python whose environment holds `secret` from its start, first of all (an evaluator's
+    API key): what a candidate reading its judge's /proc/PID/environ would find, if it could."""
+    env = {"OPENAI_API_KEY": secret, **{k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}}
+    proc = subprocess.run([sys.executable, "-c", _IN_A_FRESH_PROCESS], input=json.dumps(job), env=env,
+                          capture_output=True, text=True, timeout=900, cwd=HERE.parents[1])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def evaluate_with_secret(task_ref: str, source: str, options: EvalOptions, secret: str,
+                         static_checks: bool = True) -> EvalResult:
+    """`evaluate` in a fresh process whose environment holds `secret` (see `_with_secret`)."""
+    job = {"kind": "evaluate", "task": task_ref, "source": source, "options": options.model_dump(),
+           "static_checks": static_checks}
+    return EvalResult.model_validate_json(_with_secret(job, secret))
+
+
+def probe_with_secret(task_path: Path, secret: str) -> ProbeResult:
+    """`probe` of a task file in a fresh process whose environment holds `secret` (see `_with_secret`)."""
+    return ProbeResult.model_validate_json(_with_secret({"kind": "probe", "task": str(task_path)}, secret))
 
 
 def assert_readable(message: str) -> None:

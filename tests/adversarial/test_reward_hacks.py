@@ -1,4 +1,4 @@
-"""Every known reward hack of REWARD_HACKS.md gets the verdict and reason code the evaluator promises.
+"""Every known reward hack of docs/reward-hacks.md gets the verdict and reason code the evaluator promises.
 
 Each exploit is a real candidate file in `kernels/rowNN_<what>.py` whose docstring says which row it
 attacks and how. `CASES` holds what `evaluate()` must answer for it: status, reason, the stage that
@@ -148,6 +148,18 @@ CASES = [
     # These two pass the static check and are stopped by the builder, on what it really compiles.
     Case("row15_cpp_assembled_source", REJ, Reason.unsafe_native_code, B, "spawns processes"),
     Case("row15_compiler_flag_include", REJ, Reason.unsafe_native_code, B, "-include"),
+    # Row 16: a forged verdict. Its effects (never believed) are asserted in test_jail.py.
+    Case("row16_forge_result_channel", Status.runtime_error, Reason.crashed, C, "without an answer"),
+    # Row 17: text screens dodged. Token-pasted system calls pass them; the jail makes them harmless (test_jail.py).
+    Case("row17_pasted_write_outside", Status.correct, Reason.ok, C, "correct"),
+    Case("row17_pasted_setns_connect", Status.correct, Reason.ok, C, "correct"),
+    Case("row17_pasted_parent_environ", Status.runtime_error, Reason.runtime_exception, C, "LEAKED"),
+    Case("row17_continued_include", Status.build_error, Reason.compile_error, B, "compiling"),
+    Case("row17_pythonapi_system", REJ, Reason.banned_import, S, "ctypes"),
+    Case("row17_nsenter", REJ, Reason.banned_import, S, "ctypes"),
+    Case("row17_dir_fd", REJ, Reason.banned_import, S, "os"),
+    Case("row17_shadow_in_exception", REJ, Reason.banned_call, S, "open"),
+    Case("row17_write_build_cache", REJ, Reason.banned_import, S, "os"),
 ]
 
 UNCHECKED = [c for c in CASES if c.unchecked is not None]
@@ -174,7 +186,9 @@ def test_every_kernel_file_has_a_case_and_names_its_row() -> None:
 
 def test_every_row_is_covered() -> None:
     rows = {int(c.kernel[3:5]) for c in CASES}
-    assert rows == set(range(1, 16)), f"rows without an adversarial kernel: {set(range(1, 16)) - rows}"
+    assert rows == set(range(1, 18)), f"rows without an adversarial kernel: {set(range(1, 18)) - rows}"
+    # Row 18 is hostile task code, not a kernel: its task files are exercised by test_jail.py and the service tests.
+    assert len(list((KERNELS.parent / "tasks").glob("hostile_*.py"))) >= 3
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

@@ -11,8 +11,9 @@ from evaluator.result import EvalResult, Reason, Stage, Status
 from rl.rewards import RewardConfig, group_normalize, rewards_for_groups, shaped_reward, trl_reward_function
 
 
-def _result(status: Status, speedup: float | None = None) -> EvalResult:
-    return EvalResult(status=status, reason=Reason.ok, stage=Stage.done, speedup=speedup, platform="cpu")
+def _result(status: Status, speedup: float | None = None, ci: tuple[float, float] | None = None) -> EvalResult:
+    return EvalResult(status=status, reason=Reason.ok, stage=Stage.done, speedup=speedup, platform="cpu",
+                      speedup_ci=ci)
 
 
 def test_gate_and_shape() -> None:
@@ -28,6 +29,14 @@ def test_gate_and_shape() -> None:
     cfg = RewardConfig(incorrect_reward=-1.0, unstable_reward=0.1)
     assert shaped_reward(_result(Status.build_error), cfg) == -1.0
     assert shaped_reward(_result(Status.unstable), cfg) == 0.1
+
+
+def test_a_wide_interval_earns_its_lower_end() -> None:
+    # Narrow: the speedup itself. Wide (a busy machine): what the interval does support, its lower end.
+    assert shaped_reward(_result(Status.correct, 4.0, (3.8, 4.2))) == pytest.approx(math.log(4.0))
+    assert shaped_reward(_result(Status.correct, 4.0, (1.6, 8.5))) == pytest.approx(math.log(1.6))
+    # Unstable (the interval straddles 1 and is wide): a correct kernel, rewarded for the speed it surely has.
+    assert shaped_reward(_result(Status.unstable, None, (0.7, 2.5))) == pytest.approx(math.log(0.7))
 
 
 def test_group_normalize_and_clip() -> None:

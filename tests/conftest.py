@@ -34,7 +34,8 @@ TEST_CACHE_DIR = Path(tempfile.gettempdir()) / "kernelwright-test-cache"
 # marker of its own; a single test elsewhere takes `@pytest.mark.integration`.
 INTEGRATION_FILES = (
     "adversarial/", "server/", "test_suite.py", "test_suite_gpu_examples.py", "test_suite_solutions.py",
-    "test_cli.py", "evaluator/test_gpu_platforms.py", "evaluator/test_runtime_guards.py", "evaluator/test_probe.py", "evaluator/test_jail.py",
+    "test_cli.py", "evaluator/test_gpu_platforms.py", "evaluator/test_runtime_guards.py", "evaluator/test_probe.py",
+    "evaluator/test_jail.py",
     "tasks/test_importer.py", "rl/test_cli_training.py", "rl/test_train.py",
 )
 NOT_UNIT_MARKERS = ("slow", "gpu", "postgres", "browser", "integration")

@@ -11,14 +11,13 @@ platform's user data folder) maps each imported id to its file, category, level 
 
 from __future__ import annotations
 
-import os
 import re
 from enum import Enum
 from pathlib import Path
 
-import platformdirs
 from pydantic import BaseModel, Field, ValidationError
 
+from tasks.env import home_dir
 from tasks.errors import TaskLoadError
 from tasks.loader import load_task
 from tasks.model import Category, Task
@@ -62,11 +61,6 @@ class ImportReport(BaseModel):
 
     imported: list[ImportedTask] = Field(default_factory=list)
     skipped: list[Skipped] = Field(default_factory=list)
-
-
-def home_dir() -> Path:
-    """Kernelwright's per-user data folder (`KERNELWRIGHT_HOME` overrides it, e.g. in tests)."""
-    return Path(os.environ.get("KERNELWRIGHT_HOME") or platformdirs.user_data_dir("kernelwright"))
 
 
 def registry_file() -> Path:

@@ -11,13 +11,12 @@ from __future__ import annotations
 import ast
 import functools
 import operator
-import os
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from pydantic import ValidationError
 
+from tasks.env import cache_dir, probe_timeout_s
 from tasks.errors import TaskLoadError
 from tasks.hashing import sha256_text
 from tasks.model import Category, Task, Tolerance
@@ -26,9 +25,10 @@ from tasks.sizes import DEFAULT_SIZE, declared_sizes, sized_source
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 REQUIRED = ("Model", "get_inputs", "get_init_inputs")
-PROBE_TIMEOUT_S = float(os.environ.get("KERNELWRIGHT_PROBE_TIMEOUT", "120"))
+PROBE_TIMEOUT_S = probe_timeout_s()
 # Part of the on-disk probe cache key: bump it when the probe's checks change, so old verdicts are not reused.
-PROBE_VERSION = 2
+# 3: probes run in the jail (verdicts of the old unjailed probe are not trusted).
+PROBE_VERSION = 3
 _probe_cache: dict[str, ProbeResult] = {}
 
 
@@ -171,8 +171,7 @@ def task_at_size(task: Task, size: str) -> Task:
 
 
 def _probe_cache_file(source_hash: str) -> Path:
-    root = os.environ.get("KERNELWRIGHT_CACHE_DIR") or platformdirs.user_cache_dir("kernelwright")
-    return Path(root) / "probes" / f"{source_hash}-v{PROBE_VERSION}.json"
+    return cache_dir() / "probes" / f"{source_hash}-v{PROBE_VERSION}.json"
 
 
 def cached_probe(source_hash: str) -> ProbeResult | None:

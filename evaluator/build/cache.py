@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import fcntl
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import platformdirs
-
+from tasks.env import cache_dir
 from tasks.hashing import sha256_text
 
 
 def cache_root() -> Path:
-    """`KERNELWRIGHT_CACHE_DIR`, else the user's cache dir."""
-    env = os.environ.get("KERNELWRIGHT_CACHE_DIR")
-    root = Path(env) if env else Path(platformdirs.user_cache_dir("kernelwright"))
+    """The cache folder (`tasks.env.cache_dir`), made if missing."""
+    root = cache_dir()
     root.mkdir(parents=True, exist_ok=True)
     return root
 

@@ -40,7 +40,8 @@ _ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/altern
         "/etc/localtime")
 # CPU topology (cache sizes, online cores) that PyTorch's cpuinfo and OpenMP read; read-only facts.
 _CPU_INFO = ("/sys/devices/system/cpu",)
-_GPU_SYS = ("/sys/bus/pci", "/sys/devices", "/sys/module/nvidia", "/proc/driver/nvidia")
+# (/proc/driver/nvidia comes with the jail's own /proc.)
+_GPU_SYS = ("/sys/bus/pci", "/sys/devices", "/sys/module/nvidia")
 
 
 def _bind(path: str, kind: MountKind = MountKind.ro) -> list[Mount]:

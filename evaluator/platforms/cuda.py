@@ -7,7 +7,6 @@ Without one: compiled with nvcc where it is installed, and reported `build_ok_un
 from __future__ import annotations
 
 import ast
-import os
 from functools import cached_property
 
 import torch
@@ -16,6 +15,7 @@ from evaluator.build.cuda import DEFAULT_ARCH, CudaBuilder, find_nvcc, parse_arc
 from evaluator.platforms import register
 from evaluator.platforms.gpu import GpuPlatform
 from evaluator.result import Verification
+from tasks.env import cuda_arch
 
 _KERNEL_BUILDERS = {"load_inline", "load"}
 
@@ -53,7 +53,7 @@ class CudaPlatform(GpuPlatform):
         if self.native:
             major, minor = torch.cuda.get_device_capability()
             return int(major), int(minor)
-        return parse_arch(os.environ.get("KERNELWRIGHT_CUDA_ARCH", DEFAULT_ARCH))
+        return parse_arch(cuda_arch(DEFAULT_ARCH))
 
     @cached_property
     def builder(self) -> CudaBuilder:

@@ -10,7 +10,6 @@ memory; the judge compares and decides with them, and never runs the code that m
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,6 +169,3 @@ class SessionPool:
                 session.close()
             self._sessions.clear()
 
-
-def deadline_in(seconds: float) -> float:
-    return time.monotonic() + seconds

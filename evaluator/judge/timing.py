@@ -209,15 +209,14 @@ class Measurement:
     def calibrate(self) -> int:
         """Warm both sides up, then pick n from one-call and sixteen-call rounds (each side's, and the overhead)."""
         warm = self.inputs.sets[0]
-        expected = self.inputs.expected[0] if self.inputs.expected else None
-        first = self._round("baseline", warm, self.config.warmup_calls, [])
-        self.shapes = [torch.Size(t.shape) for t in (expected or [])]
-        if not self.shapes:  # no reference outputs given: learn the shapes from the baseline's own outputs
+        self._round("baseline", warm, self.config.warmup_calls, [])
+        self._round("candidate", warm, self.config.warmup_calls, [])
+        if self.inputs.expected is not None:
+            self.shapes = [torch.Size(t.shape) for t in self.inputs.expected[0]]
+        else:  # no reference outputs given: the baseline's own outputs say what the shapes are
             runner = self.sides["baseline"]
             self.shapes = [torch.Size(t.shape) for t in runner.read_outputs(runner.request(Fetch(), self.deadline)
                                                                             .outputs)]
-        del first
-        self._round("candidate", warm, self.config.warmup_calls, [])
         per_call: dict[str, float] = {}
         overhead = 0.0
         sample = sample_positions(self.shapes)

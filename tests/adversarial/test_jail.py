@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,11 +32,12 @@ from adversarial_support import (
     suite_task,
 )
 
-from evaluator.api import evaluate, probe
+from agent.runner import OptimizeConfig, load_config_task
+from evaluator.api import evaluate, measure_baselines, probe
 from evaluator.build.cache import cache_root
 from evaluator.jail.bwrap import jail_problem
 from evaluator.result import Reason, Stage, Status
-from tasks.loader import load_task_source
+from tasks.loader import _probe_cache, _probe_cache_file, load_task_source
 from tasks.model import Task
 
 SECRET = "sk-kernelwright-jail-" + uuid.uuid4().hex
@@ -42,6 +46,15 @@ SECRET = "sk-kernelwright-jail-" + uuid.uuid4().hex
 @pytest.fixture(scope="module")
 def relu() -> Task:
     return suite_task("activation/relu")
+
+
+@pytest.fixture
+def host_dir() -> Iterator[Path]:
+    """A host folder for paths that go into C++ source: pytest's own (`.../popen-gw0/...` under xdist) would trip
+    the text screens on the word `popen` before the kernel ever ran."""
+    folder = Path(tempfile.mkdtemp(prefix="kw-jail-test-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _shadow_lines() -> list[str]:
@@ -76,8 +89,8 @@ def test_a_forged_verdict_is_never_believed(relu: Task) -> None:
 # --- row 17: what the jail makes harmless -------------------------------------------------------------------------
 
 
-def test_token_pasted_syscalls_write_nothing_on_the_host(relu: Task, tmp_path: Path) -> None:
-    target = tmp_path / "outside" / "escaped.txt"
+def test_token_pasted_syscalls_write_nothing_on_the_host(relu: Task, host_dir: Path) -> None:
+    target = host_dir / "outside" / "escaped.txt"
     target.parent.mkdir()
     source = kernel_source("row17_pasted_write_outside", {"/tmp/kw-adversarial-pasted/escaped.txt": str(target)})
     result = evaluate(relu, source, "cpu", fast_options())
@@ -101,8 +114,8 @@ def test_the_judges_environment_is_out_of_reach() -> None:
     _assert_no_host_secret(_everything(result))
 
 
-def test_a_line_continued_include_reads_no_host_file(relu: Task, tmp_path: Path) -> None:
-    secret_file = tmp_path / "secret.txt"
+def test_a_line_continued_include_reads_no_host_file(relu: Task, host_dir: Path) -> None:
+    secret_file = host_dir / "secret.txt"
     secret_file.write_text(SECRET + "\n")  # not C++: a compiler that reads it prints it in its errors
     source = kernel_source("row17_continued_include", {"/tmp/kw-adversarial-secret.txt": str(secret_file)})
     result = evaluate(relu, source, "cpu", fast_options())
@@ -214,11 +227,18 @@ def test_task_code_at_import_leaves_nothing_on_the_host(tmp_path: Path,
     source = (TASKS / "hostile_marker.py").read_text().replace("/tmp/kw-adversarial-marker", str(mark)).replace(
         "54321", str(port))
     task = load_task_source(source, "hostile_marker.py")
-    result = probe(task)
+    result = probe(task)  # what a submission and `optimize op.py` do first
     assert result.ok, result.problem  # it loads: the point is what it leaves behind
+    # A job: the reference and the candidate runners, and the baselines (eager and torch.compile runners).
     verdict = evaluate(task, task.source + "\nModelNew = Model\n", "cpu", fast_options(allow_torch=True, timing=True),
                        static_checks=False)
     assert verdict.stage is not Stage.static
+    measure_baselines(task, "cpu", fast_options(timing=True, buckets=3))
+    # A resume: the task is loaded again from the stored run, and checked again when no verdict is remembered.
+    config = OptimizeConfig(task_source=source, task_origin="hostile_marker.py", task_id=task.id)
+    _probe_cache.pop(task.source_hash, None)
+    _probe_cache_file(task.source_hash).unlink(missing_ok=True)
+    load_config_task(config)
     time.sleep(0.5)
     assert list(mark.iterdir()) == [], "task code wrote on the host"
     assert seen == [], f"task code reached the server: {seen}"

@@ -17,7 +17,7 @@ from evaluator.baseline_result import BaselineResult, BaselineStatus, SideTiming
 from evaluator.compare import compare
 from evaluator.judge.references import ReferenceFailed, ReferenceSession
 from evaluator.judge.runner_process import RunnerConfig, RunnerFailed, RunnerGone, RunnerProcess, RunnerTimeout
-from evaluator.judge.timing import CLOCK, RoundFailed, TimingConfig, TimingInputs, TimingOutcome, measure, timed_round
+from evaluator.judge.timing import CLOCK, RoundFailed, TimingConfig, TimingOutcome, measure, timed_round
 from evaluator.request import EvalOptions
 from evaluator.runner.protocol import Fetch, Role, Setup
 from evaluator.stats import median_with_ci
@@ -57,11 +57,14 @@ class BaselineMeasurement:
                 return self._run()
             except (ReferenceFailed, RunnerFailed, RunnerGone, RunnerTimeout) as exc:
                 return self.result(BaselineStatus.error, f"the task failed: {_why(exc)}")
+            except Exception as exc:  # noqa: BLE001 - data the runners sent that the judge cannot use
+                return self.result(BaselineStatus.error, f"the baseline could not be measured: "
+                                   f"{type(exc).__name__}: {str(exc)[:300]}")
 
     def _run(self) -> BaselineResult:
         eager = self.session.ensure_runner(self.deadline)
-        self.pool = self.session.timing_inputs(self.opts.seed, self.deadline)
-        warm = self.pool[0]
+        self.inputs_for = self.session.timing_inputs(self.opts.seed, self.deadline)
+        warm = self.inputs_for(0)
         expected = self.session.run(warm, self.deadline)
         compiled, status, message, compile_s = self._compiled(warm, expected)
         try:
@@ -119,7 +122,7 @@ class BaselineMeasurement:
         try:
             if lock is not None:
                 fcntl.flock(lock, fcntl.LOCK_EX)
-            return measure(eager, other, TimingInputs(self.pool), config, self.deadline, seed=self.opts.seed)
+            return measure(eager, other, self.inputs_for, config, self.deadline, seed=self.opts.seed)
         finally:
             if lock is not None:
                 fcntl.flock(lock, fcntl.LOCK_UN)

@@ -33,6 +33,11 @@ class Ended(Exception):
 
 
 def from_failure(failure: Failure) -> Ending:
+    """A runner's failure as part of a verdict: only ever a failing one (the protocol refuses the rest; this holds
+    even for a `Failure` built in-process)."""
+    if failure.status in (Status.correct, Status.unstable, Status.build_ok_unverified) or failure.reason is Reason.ok:
+        return Ending(Status.rejected, Reason.harness_tamper, f"the runner claimed a verdict ({failure.status.value}) "
+                      "that only the judge can give")
     return Ending(failure.status, failure.reason, failure.message, failure.log)
 
 

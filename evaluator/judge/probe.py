@@ -37,8 +37,13 @@ def _inputs(runner: RunnerProcess, seed: int, deadline: float, arena: int) -> li
         raise _Refused(f"its inputs could not be read ({exc})") from exc
 
 
-def _outputs(runner: RunnerProcess, args: list[object], deadline: float) -> list[torch.Tensor]:
+def _outputs(runner: RunnerProcess, args: list[object], deadline: float, read: bool = True) -> list[torch.Tensor]:
+    """The reference's outputs for `args`; with `read=False` it only runs (the judge keeps what it checks, no more)."""
     reply = runner.request(Call(args=runner.write_args(args), where="probe"), deadline)
+    if not reply.outputs:
+        raise _Refused("Model.forward returned no tensor")
+    if not read:
+        return []
     try:
         return runner.read_outputs(reply.outputs)
     except tensors.WireError as exc:
@@ -56,9 +61,11 @@ def probe_task(task: Task, platform: str, config: RunnerConfig, timeout_s: float
         groups_b = _inputs(runner, 2, deadline, config.arena_bytes)
         if not groups_a or not groups_b:
             raise _Refused("get_inputs() returned no input group")
-        out_a = [_outputs(runner, group, deadline) for group in groups_a]
+        first = _outputs(runner, groups_a[0], deadline)
+        for group in groups_a[1:]:  # every input group must run; only the first's outputs are needed here
+            _outputs(runner, group, deadline, read=False)
         out_b = _outputs(runner, groups_b[0], deadline)
-        reason = degenerate_reason(out_a[0], out_b, task.tolerance)
+        reason = degenerate_reason(first, out_b, task.tolerance)
         if reason:
             raise _Refused(f"degenerate task: {reason}")
         eager = [timed_round(runner, groups_a[0], 1, deadline, [])[0] for _ in range(EAGER_ROUNDS)]
@@ -71,9 +78,12 @@ def probe_task(task: Task, platform: str, config: RunnerConfig, timeout_s: float
         return ProbeResult(ok=False, problem=f"timed out after {timeout_s:.0f} s while importing or running it")
     except _Refused as exc:
         return ProbeResult(ok=False, problem=str(exc))
+    except Exception as exc:  # noqa: BLE001 - data the task's runner sent that the judge cannot use is a refusal
+        return ProbeResult(ok=False, problem=f"the task's runner sent data the judge cannot use "
+                           f"({type(exc).__name__}: {str(exc)[:200]})")
     finally:
         runner.kill()
     vary = any(isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor) and x.shape == y.shape
                and not torch.equal(x, y) for x, y in zip(groups_a[0], groups_b[0]))
     return ProbeResult(ok=True, input_groups=len(groups_a), inputs_vary=vary,
-                       output_shapes=[list(t.shape) for t in out_a[0]], eager_ms=median(eager[1:]) * 1e3)
+                       output_shapes=[list(t.shape) for t in first], eager_ms=median(eager[1:]) * 1e3)

@@ -88,7 +88,7 @@ class RunnerConfig:
 
 def _drain(stream: Any, sink: list[bytes]) -> None:
     size = 0
-    for chunk in iter(lambda: stream.read(4096), b""):
+    for chunk in iter(lambda: stream.read1(4096), b""):  # read1: what is there now, not a full 4 KiB
         sink.append(chunk)
         size += len(chunk)
         while size > LOG_LIMIT and len(sink) > 1:
@@ -132,6 +132,10 @@ class RunnerProcess:
         self.ready = False
         # The argument specs of the runner's current timing buffers (see `timing.timed_round`).
         self.loaded: list[Any] | None = None
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time used by everything in this runner's jail so far (the kernel's count), where it can be read."""
+        return self.child.cgroup.cpu_seconds()
 
     @property
     def notes(self) -> list[str]:

@@ -19,7 +19,7 @@ import time
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
 
 from evaluator.result import Reason, Stage, Status, Verification
 
@@ -30,6 +30,8 @@ _HEADER = struct.Struct(">I")
 DTYPES = ("float16", "bfloat16", "float32", "float64", "complex64", "complex128", "int8", "int16", "int32", "int64",
           "uint8", "bool")
 MAX_DIMS = 16
+# Far beyond any arena, and far inside int64: an extent, stride or offset past it is a lie, not a tensor.
+MAX_EXTENT = 2**48
 
 
 def runner_fds() -> tuple[int, int, int]:
@@ -50,10 +52,10 @@ class TensorSpec(BaseModel):
     """A tensor in an arena: dtype, shape and strides, and where its dense storage span lies."""
 
     dtype: Literal[DTYPES]  # type: ignore[valid-type]
-    shape: list[Annotated[int, Field(ge=0)]] = Field(max_length=MAX_DIMS)
-    stride: list[Annotated[int, Field(ge=0)]] = Field(max_length=MAX_DIMS)
-    offset: int = Field(ge=0)
-    nbytes: int = Field(ge=0)
+    shape: list[Annotated[int, Field(ge=0, le=MAX_EXTENT)]] = Field(max_length=MAX_DIMS)
+    stride: list[Annotated[int, Field(ge=0, le=MAX_EXTENT)]] = Field(max_length=MAX_DIMS)
+    offset: int = Field(ge=0, le=MAX_EXTENT)
+    nbytes: int = Field(ge=0, le=MAX_EXTENT)
 
 
 class Arg(BaseModel):
@@ -148,13 +150,26 @@ class Reply(BaseModel):
     notes: list[str] = Field(default_factory=list, max_length=16)
 
 
+# The statuses a failure may carry: each one lowers a verdict. `build_ok_unverified` is the runner's word that a
+# constructor failed for want of a GPU; the judge grants that verdict only from its own build log.
+FAILURE_STATUSES = (Status.incorrect, Status.build_error, Status.runtime_error, Status.timeout, Status.rejected,
+                    Status.build_ok_unverified)
+
+
 class Failure(BaseModel):
-    """A command's failure as the runner saw it. Only ever believed against the runner's own candidate: a failure
-    lowers a verdict, so a runner that lies about one only hurts itself."""
+    """A command's failure as the runner saw it. Only ever believed against the runner's own candidate, and only
+    with a failing status: a runner that lies about a failure only hurts itself."""
 
     op: Literal["failure"] = "failure"
     status: Status
     reason: Reason
+
+    @field_validator("status")
+    @classmethod
+    def _failing(cls, status: Status) -> Status:
+        if status not in FAILURE_STATUSES:
+            raise ValueError(f"a failure cannot have status {status.value!r}")
+        return status
     message: str = Field(max_length=20_000)
     log: str = Field(default="", max_length=200_000)
     stage: Stage | None = None
@@ -233,8 +248,8 @@ class Channel:
             raise ChannelClosed(f"a frame of {size} bytes is over the {MAX_FRAME}-byte limit")
         try:
             return json.loads(self._read(size, deadline))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ChannelClosed("a frame that is not JSON") from exc
+        except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, nested too deep, a number too long
+            raise ChannelClosed("a frame that is not JSON the judge can read") from exc
 
     def recv(self, adapter: TypeAdapter[Any], deadline: float | None = None) -> Any:
         """The next frame, validated by `adapter`; a frame that doesn't validate closes the conversation."""

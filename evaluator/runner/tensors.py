@@ -77,11 +77,18 @@ def write_tensor(fd: int, offset: int, tensor: torch.Tensor) -> TensorSpec:
     spec = TensorSpec(dtype=_NAME[t.dtype], shape=list(t.shape), stride=list(t.stride()), offset=offset,
                       nbytes=t.numel() * t.element_size())
     if spec.nbytes:
-        view = _bytes_view(t, spec)
-        written = os.pwrite(fd, view, offset)
-        if written != spec.nbytes:
-            raise WireError(f"wrote {written} of {spec.nbytes} bytes (arena full?)")
+        _pwrite_all(fd, _bytes_view(t, spec), offset)
     return spec
+
+
+def _pwrite_all(fd: int, view: memoryview, offset: int) -> None:
+    """pwrite until done: one call moves at most ~2 GiB on Linux."""
+    done = 0
+    while done < len(view):
+        written = os.pwrite(fd, view[done:], offset + done)
+        if written <= 0:
+            raise WireError(f"wrote {done} of {len(view)} bytes (arena full?)")
+        done += written
 
 
 def empty_like_spec(spec: TensorSpec, device: torch.device | str = "cpu") -> torch.Tensor:
@@ -103,9 +110,12 @@ def read_into(fd: int, spec: TensorSpec, out: torch.Tensor) -> None:
     if not spec.nbytes:
         return
     view = _bytes_view(out, spec)
-    got = os.preadv(fd, [view], spec.offset)
-    if got != spec.nbytes:
-        raise WireError(f"read {got} of {spec.nbytes} bytes")
+    done = 0
+    while done < spec.nbytes:  # one call moves at most ~2 GiB on Linux
+        got = os.preadv(fd, [view[done:]], spec.offset + done)
+        if got <= 0:
+            raise WireError(f"read {done} of {spec.nbytes} bytes")
+        done += got
 
 
 def read_tensor(fd: int, spec: TensorSpec, arena_size: int) -> torch.Tensor:

@@ -329,12 +329,42 @@ NATIVE_SIDE_STREAM = re.compile(r"\bcuda(StreamCreate\w*|StreamBeginCapture\w*|L
                                 r"|\bgetStreamFromPool\b|\bsetCurrentCUDAStream\b")
 
 
+# The judge screens sources it is asked to build; a pattern can backtrack over a whole line, so lines are bounded
+# to keep the screen linear in the source's size (no real kernel has a line this long).
+MAX_LINE = 4096
+
+
+def _without_comments(text: str) -> str:
+    """`text` with line continuations joined (as the preprocessor does) and comments removed, in one pass."""
+    text = text.replace("\\\n", "")
+    out: list[str] = []
+    i = 0
+    while True:
+        line, block = text.find("//", i), text.find("/*", i)
+        starts = [p for p in (line, block) if p != -1]
+        if not starts:
+            out.append(text[i:])
+            return "".join(out)
+        start = min(starts)
+        out.append(text[i:start])
+        if start == line:
+            end = text.find("\n", start)
+            i = len(text) if end == -1 else end
+        else:
+            end = text.find("*/", start + 2)
+            i = len(text) if end == -1 else end + 2
+            out.append(" ")
+
+
 def native_code_finding(text: str) -> Finding | None:
     """The first unsafe-native-code rule that fires on one C++ or CUDA source, or None.
 
     Also run by the builder on the exact source it compiles, which Python string tricks can't hide.
     """
-    code = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)
+    code = _without_comments(text)
+    if any(len(line) > MAX_LINE for line in code.split("\n")):
+        return Finding(Reason.unsafe_native_code, f"the kernel source has a line of more than {MAX_LINE} characters; "
+                       "kernels are written for people to read")
     stream = NATIVE_SIDE_STREAM.search(code)
     if stream:
         return Finding(Reason.side_stream, f"the kernel source launches work on a CUDA stream of its own "

@@ -1,8 +1,8 @@
 """The escapes that text screens and audit hooks could not stop (docs/reward-hacks.md rows 16-18), each tried for
 real: a forged verdict, system calls spelled by token pasting, `ctypes.pythonapi.system`, `nsenter`, `dir_fd`
-opens, /etc/shadow in an exception, a line-continued `#include`, a write into the build cache, and task code that
-runs at import. Each test checks the effect on the host (a file, a connection, a secret in a message), not only
-the verdict: the jail and the judge are what must hold.
+opens, /etc/shadow in an exception, a `#include` spelled with a digraph, a write into the build cache, and task
+code that runs at import. Each test checks the effect on the host (a file, a connection, a secret in a message),
+not only the verdict: the jail and the judge are what must hold.
 """
 
 from __future__ import annotations
@@ -114,10 +114,10 @@ def test_the_judges_environment_is_out_of_reach() -> None:
     _assert_no_host_secret(_everything(result))
 
 
-def test_a_line_continued_include_reads_no_host_file(relu: Task, host_dir: Path) -> None:
+def test_a_digraph_include_reads_no_host_file(relu: Task, host_dir: Path) -> None:
     secret_file = host_dir / "secret.txt"
     secret_file.write_text(SECRET + "\n")  # not C++: a compiler that reads it prints it in its errors
-    source = kernel_source("row17_continued_include", {"/tmp/kw-adversarial-secret.txt": str(secret_file)})
+    source = kernel_source("row17_digraph_include", {"/tmp/kw-adversarial-secret.txt": str(secret_file)})
     result = evaluate(relu, source, "cpu", fast_options())
     _assert_no_host_secret(_everything(result))
     assert_verdict(result, Status.build_error, Reason.compile_error, "compiling")

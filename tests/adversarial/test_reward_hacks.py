@@ -154,7 +154,7 @@ CASES = [
     Case("row17_pasted_write_outside", Status.correct, Reason.ok, C, "correct"),
     Case("row17_pasted_setns_connect", Status.correct, Reason.ok, C, "correct"),
     Case("row17_pasted_parent_environ", Status.runtime_error, Reason.runtime_exception, C, "LEAKED"),
-    Case("row17_continued_include", Status.build_error, Reason.compile_error, B, "compiling"),
+    Case("row17_digraph_include", Status.build_error, Reason.compile_error, B, "compiling"),
     Case("row17_pythonapi_system", REJ, Reason.banned_import, S, "ctypes"),
     Case("row17_nsenter", REJ, Reason.banned_import, S, "ctypes"),
     Case("row17_dir_fd", REJ, Reason.banned_import, S, "os"),

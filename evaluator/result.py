@@ -133,6 +133,11 @@ class TimingStats(BaseModel):
     decision: str | None = Field(default=None, description="faster, slower, indistinguishable or unstable: what "
                                  "the 95% interval says against the baseline")
     seconds: float | None = Field(default=None, description="judge wall time spent timing")
+    alone_ms: float | None = Field(default=None, description="the candidate's call on inputs it had not seen, less "
+                                   "a round's fixed cost")
+    repeated_ms: float | None = Field(default=None, description="the candidate's call repeated on the same inputs")
+    busy_fraction: float | None = Field(default=None, description="the candidate's CPU time while the baseline "
+                                        "was timed, over that time")
 
 
 class EvalResult(BaseModel):

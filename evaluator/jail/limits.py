@@ -19,6 +19,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _CGROUP_FS = Path("/sys/fs/cgroup")
+_PREFIX = "kernelwright-"
+_swept = False
+
+
+def _sweep_once() -> None:
+    """Remove the empty cgroups a killed judge left behind (their names carry its pid), once per process."""
+    global _swept
+    if _swept:
+        return
+    _swept = True
+    for folder in _CGROUP_FS.glob(f"**/{_PREFIX}*-*"):
+        owner = folder.name.removeprefix(_PREFIX).split("-")[0]
+        if not owner.isdigit() or Path(f"/proc/{owner}").exists():
+            continue
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 PR_SET_PDEATHSIG = 1
 
 
@@ -56,13 +74,15 @@ class Cgroup:
 
     paths: list[Path] = field(default_factory=list)
     memory: Path | None = None
+    cpu: Path | None = None  # where the group's CPU time can be read (v1 cpuacct, or the v2 group)
     notes: list[str] = field(default_factory=list)
 
     @classmethod
     def create(cls, limits: Limits) -> Cgroup:
         """Make the cgroups (v2 unified with its controllers, else v1 memory and pids); notes say what's missing."""
+        _sweep_once()
         group = cls()
-        name = f"kernelwright-{uuid.uuid4().hex[:12]}"
+        name = f"{_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
         unified = _CGROUP_FS / "cgroup.controllers"
         if unified.exists():
             controllers = unified.read_text().split()
@@ -71,10 +91,11 @@ class Cgroup:
                                                "pids.max": str(limits.max_processes)} if {"memory", "pids"}
                                <= set(controllers) else {})
             if path is not None:
-                group.memory = path
+                group.memory = group.cpu = path
         else:
             for controller, settings in (("memory", {"memory.limit_in_bytes": str(limits.memory_mb * 2**20)}),
-                                         ("pids", {"pids.max": str(limits.max_processes)})):
+                                         ("pids", {"pids.max": str(limits.max_processes)}),
+                                         ("cpuacct", {"notify_on_release": "0"})):
                 root = _CGROUP_FS / controller
                 if not (root / "cgroup.procs").exists():
                     continue
@@ -83,6 +104,8 @@ class Cgroup:
                     made = group._make(root / name, settings)
                 if made is not None and controller == "memory":
                     group.memory = made
+                if made is not None and controller == "cpuacct":
+                    group.cpu = made
         if group.memory is None:
             group.notes.append("no writable memory cgroup: memory limited by RLIMIT_AS only")
         if not any(p for p in group.paths if (p / "pids.max").exists()):
@@ -119,6 +142,21 @@ class Cgroup:
             except OSError:
                 continue
         return sorted(found)
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time used so far by every process in the group (the kernel's count), or None where unknown."""
+        if self.cpu is None:
+            return None
+        try:
+            if (self.cpu / "cpuacct.usage").exists():
+                return int((self.cpu / "cpuacct.usage").read_text()) / 1e9
+            for line in (self.cpu / "cpu.stat").read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "usage_usec":
+                    return int(value) / 1e6
+        except (OSError, ValueError):
+            return None
+        return None
 
     def oom_killed(self) -> bool:
         """Whether the kernel's OOM killer (or the v1 limit) struck inside this cgroup: evidence no runner can forge."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ from evaluator.judge.builds import BuildService
 from evaluator.judge.outcomes import Ended, Ending, from_exit, from_failure, task_failed, timed_out
 from evaluator.judge.references import ReferenceFailed, ReferenceSession
 from evaluator.judge.runner_process import RunnerConfig, RunnerFailed, RunnerGone, RunnerProcess, RunnerTimeout
-from evaluator.judge.timing import RoundFailed, TimingConfig, TimingInputs, TimingOutcome, measure
+from evaluator.judge.timing import RoundFailed, TimingConfig, TimingOutcome, measure
 from evaluator.platforms.base import Peaks, Platform
 from evaluator.request import EvalOptions
 from evaluator.result import CorrectnessStats, EvalResult, Reason, Stage, Status, TimingStats, Verification
@@ -81,6 +82,10 @@ class CandidateEvaluation:
                 return self._judge()
         except Ended as ended:
             return self.result(ended.ending)
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong, the worker gets a verdict, never a traceback
+            return self.result(Ending(Status.runtime_error, Reason.harness_error, f"the judge could not finish "
+                                      f"during {self.stage.value}: {type(exc).__name__}: {str(exc)[:300]}",
+                                      traceback.format_exc()[-4000:]))
         finally:
             if self.runner is not None:
                 self.runner.kill()
@@ -102,16 +107,24 @@ class CandidateEvaluation:
                                          worst_index=self.errors.index),
             **extra)
 
+    def candidate_ending(self, error: Exception) -> Ending:
+        """What the candidate's runner did to end the evaluation: a failure it reported, its death, its silence, or
+        data it sent that breaks the protocol."""
+        if isinstance(error, RunnerFailed):
+            return from_failure(error.failure)
+        if isinstance(error, RunnerGone):
+            return from_exit(error, self.stage)
+        if isinstance(error, RunnerTimeout):
+            return timed_out(self.opts.timeout_s, self.stage)
+        return Ending(Status.rejected, Reason.output_storage, f"the candidate's runner sent data the judge cannot "
+                      f"use during {self.stage.value} ({type(error).__name__}: {str(error)[:200]})")
+
     def _candidate(self, fn: Any) -> Any:
-        """Run a request to the candidate's runner; its failures, death and silence end the evaluation."""
+        """Run a request to the candidate's runner; its failures, death, silence and bad data end the evaluation."""
         try:
             return fn()
-        except RunnerFailed as exc:
-            raise Ended(from_failure(exc.failure)) from exc
-        except RunnerGone as exc:
-            raise Ended(from_exit(exc, self.stage)) from exc
-        except RunnerTimeout as exc:
-            raise Ended(timed_out(self.opts.timeout_s, self.stage)) from exc
+        except (RunnerFailed, RunnerGone, RunnerTimeout, tensors.WireError) as exc:
+            raise Ended(self.candidate_ending(exc)) from exc
 
     def _ending(self, failed: RoundFailed) -> Ending:
         """Whose timed round failed, and how: the candidate's is its verdict, the reference's a task problem."""
@@ -119,15 +132,7 @@ class CandidateEvaluation:
         if failed.side == "baseline":
             detail = error.failure.message if isinstance(error, RunnerFailed) else getattr(error, "why", str(error))
             return task_failed(f"during timing: {detail}")
-        if isinstance(error, RunnerFailed):
-            return from_failure(error.failure)
-        if isinstance(error, RunnerGone):
-            return from_exit(error, self.stage)
-        if isinstance(error, RunnerTimeout):
-            return timed_out(self.opts.timeout_s, self.stage)
-        if isinstance(error, tensors.WireError):
-            return Ending(Status.rejected, Reason.output_storage, f"unreadable output after a timed round ({error})")
-        raise error
+        return self.candidate_ending(error)
 
     def _reference(self, fn: Any) -> Any:
         try:
@@ -143,15 +148,20 @@ class CandidateEvaluation:
                       seed=self.opts.seed, allow_torch=self.opts.allow_torch, verification=ctx.verification)
         self._reference(lambda: self.session.ensure_runner(self.deadline))
         try:
-            self._candidate(lambda: runner.request(setup, self.deadline))
-        except Ended as ended:
+            runner.request(setup, self.deadline)
+        except RunnerFailed as exc:
             refused = ctx.builds.log.refused if ctx.builds is not None else None
             if refused is not None:  # the judge's own refusal stands over whatever the runner made of it
-                raise Ended(from_failure(refused)) from ended
-            if ended.ending.status is Status.build_ok_unverified:
+                raise Ended(from_failure(refused)) from exc
+            built = ctx.builds.log.kernels if ctx.builds is not None else 0
+            if exc.failure.status is Status.build_ok_unverified and ctx.verification is Verification.compile_only \
+                    and built:
+                # A constructor that needs a GPU fails here for want of one: what the judge compiled is the answer.
                 raise Ended(Ending(Status.build_ok_unverified, Reason.ok, f"{self.compile_message()} "
-                                   f"({ended.ending.message})")) from ended
-            raise
+                                   f"({exc.failure.message})")) from exc
+            raise Ended(from_failure(exc.failure)) from exc
+        except (RunnerGone, RunnerTimeout) as exc:
+            raise Ended(self.candidate_ending(exc)) from exc
         if ctx.builds is not None and ctx.builds.log.refused is not None:
             raise Ended(from_failure(ctx.builds.log.refused))
         if ctx.verification is Verification.compile_only:
@@ -169,7 +179,9 @@ class CandidateEvaluation:
         stats = TimingStats(buckets=outcome.buckets, runs_per_bucket=outcome.calls_per_round, threads=ctx.threads,
                             bucket_ratios=[round(r, 5) for r in outcome.ratios],
                             baseline_min_ms=outcome.baseline_min_ms, candidate_min_ms=outcome.candidate_min_ms,
-                            decision=outcome.decision.value, seconds=round(outcome.seconds, 3))
+                            decision=outcome.decision.value, seconds=round(outcome.seconds, 3),
+                            alone_ms=outcome.alone_ms, repeated_ms=outcome.repeated_ms,
+                            busy_fraction=outcome.busy_fraction)
         lo, hi = outcome.ci
         if not outcome.stable:
             return self.result(Ending(Status.unstable, Reason.unstable_timing,
@@ -281,9 +293,10 @@ class CandidateEvaluation:
         assert self.runner is not None
         reference = self._reference(lambda: self.session.ensure_runner(self.deadline))
         seed = self.opts.seed
-        sets = self._reference(lambda: self.session.timing_inputs(seed, self.deadline))
-        expected = [self._reference(lambda args=args: self.session.run(args, self.deadline)) for args in sets]
-        inputs = TimingInputs(sets, expected, self.ctx.task.tolerance)
+        make = self.session.timing_inputs(seed, self.deadline)
+
+        def inputs_for(bucket: int) -> list[Any]:
+            return self._reference(lambda: make(bucket))
         config = TimingConfig(min_buckets=self.opts.buckets, max_buckets=max(self.opts.buckets, self.opts.max_buckets),
                               target_width=self.opts.target_width, budget_s=self.opts.timing_budget_s,
                               min_round_ms=self.opts.min_bucket_ms)
@@ -291,7 +304,8 @@ class CandidateEvaluation:
         try:
             if lock is not None:
                 fcntl.flock(lock, fcntl.LOCK_EX)
-            outcome = measure(reference, self.runner, inputs, config, self.deadline, seed=seed)
+            outcome = measure(reference, self.runner, inputs_for, config, self.deadline, seed=seed,
+                              tolerance=self.ctx.task.tolerance, candidate_cpu=self.runner.cpu_seconds)
         except RoundFailed as failed:
             raise Ended(self._ending(failed)) from failed.error
         finally:
@@ -303,4 +317,7 @@ class CandidateEvaluation:
                                outcome.stale_message + " (results cached between calls?)"))
         if outcome.cached_message:
             raise Ended(Ending(Status.rejected, Reason.cached_calls, outcome.cached_message))
+        if outcome.busy_message:
+            raise Ended(Ending(Status.rejected, Reason.background_thread, outcome.busy_message))
         return outcome
+

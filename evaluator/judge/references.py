@@ -1,16 +1,19 @@
-"""Reference sessions: a warm runner of the task's own Model, and the inputs and outputs it produced.
+"""Reference sessions: warm runners of the task's own code, and the inputs and outputs they produced.
 
-The task's code runs only in a jailed runner, even a built-in task's (one way to run task code, whoever wrote
-it). The judge keeps the runner alive between evaluations of the same task version, and keeps the correctness
-inputs and reference outputs it produced, per (task version, size, platform, threads, seed, input group), so a
-warm evaluation asks the reference runner only for the timing rounds. Inputs and outputs are data in the judge's
-memory; the judge compares and decides with them, and never runs the code that made them.
+The task's code runs only in jailed runners, even a built-in task's (one way to run task code, whoever wrote it).
+A session has two: the reference runner, which runs the task's Model (reference outputs, the baseline's timed
+rounds), and an inputs runner, which runs the task's `get_inputs` (so the timed runner does no extra work between
+rounds that the candidate's does not). The judge keeps both alive between evaluations of the same task version,
+and keeps the correctness inputs and reference outputs, per (task version, size, platform, threads, seed, input
+group), so a warm evaluation asks the reference runner only for the timing rounds. Inputs and outputs are data in
+the judge's memory; the judge compares and decides with them, and never runs the code that made them.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,10 +27,6 @@ from tasks.model import Task
 START_TIMEOUT_S = 300.0
 # Correctness data kept per session: enough for every trial of a run at the default sizes.
 CACHE_BYTES = 512 * 2**20
-# Timing input sets: distinct values per bucket (row 4) up to this many sets, cycled after that. Cycling is safe
-# because a candidate that caches answers across rounds is caught by the round-size check (judge/timing.py).
-POOL_SETS = 6
-TIMING_POOL_BYTES = 256 * 2**20
 
 
 class ReferenceFailed(Exception):
@@ -52,22 +51,31 @@ class ReferenceSession:
     task: Task
     config: RunnerConfig
     runner: RunnerProcess | None = None
+    maker: RunnerProcess | None = None  # the inputs runner
     lock: threading.RLock = field(default_factory=threading.RLock)
     _inputs: dict[int, list[list[Any]]] = field(default_factory=dict)
     _outputs: dict[tuple[int, int], list[torch.Tensor]] = field(default_factory=dict)
     _bytes: int = 0
 
-    def ensure_runner(self, deadline: float) -> RunnerProcess:
-        """The live reference runner, started (and set up) if it is not running."""
-        if self.runner is not None and self.runner.alive:
-            return self.runner
-        if self.runner is not None:
-            self.runner.kill()
-        self.runner = RunnerProcess(self.config)
+    def _started(self, runner: RunnerProcess | None, deadline: float) -> RunnerProcess:
+        if runner is not None and runner.alive:
+            return runner
+        if runner is not None:
+            runner.kill()
+        fresh = RunnerProcess(self.config)
         setup = Setup(role=Role.reference, task_id=self.task.id, task_source=self.task.source,
                       platform=self.key.platform, threads=self.key.threads, seed=self.key.seed)
-        self._call(lambda: self.runner.request(setup, deadline))  # type: ignore[union-attr]
+        self._call(lambda: fresh.request(setup, deadline))
+        return fresh
+
+    def ensure_runner(self, deadline: float) -> RunnerProcess:
+        """The live reference runner, started (and set up) if it is not running."""
+        self.runner = self._started(self.runner, deadline)
         return self.runner
+
+    def _inputs_runner(self, deadline: float) -> RunnerProcess:
+        self.maker = self._started(self.maker, deadline)
+        return self.maker
 
     def _call(self, fn: Any) -> Any:
         try:
@@ -80,8 +88,8 @@ class ReferenceSession:
             raise ReferenceFailed("the reference runner did not answer in time") from exc
 
     def fresh_inputs(self, seed: int, deadline: float) -> list[list[Any]]:
-        """The task's input groups for `seed`, made by the reference runner (not cached)."""
-        runner = self.ensure_runner(deadline)
+        """The task's input groups for `seed`, made by the inputs runner (not cached)."""
+        runner = self._inputs_runner(deadline)
         reply = self._call(lambda: runner.request(MakeInputs(seed=seed), deadline))
         size = self.config.arena_bytes
         try:
@@ -90,14 +98,9 @@ class ReferenceSession:
         except tensors.WireError as exc:
             raise ReferenceFailed(f"the task's inputs could not be read: {exc}") from exc
 
-    def timing_inputs(self, seed: int, deadline: float, max_bytes: int = TIMING_POOL_BYTES) -> list[list[Any]]:
-        """Inputs for timing rounds, made before the clock starts: a warm-up set, then up to `POOL_SETS` fresh sets
-        (as many as fit `max_bytes`) that the buckets use in turn. Made up front, so the reference runner does no
-        extra work between rounds that the candidate's runner does not do."""
-        warm = self.fresh_inputs(99 + seed, deadline)[0]
-        size = sum(a.numel() * a.element_size() for a in warm if isinstance(a, torch.Tensor)) or 1
-        count = max(2, min(POOL_SETS, max_bytes // size))
-        return [warm, *(self.fresh_inputs(50_000 + k + seed, deadline)[0] for k in range(1, count + 1))]
+    def timing_inputs(self, seed: int, deadline: float) -> Callable[[int], list[Any]]:
+        """What timing rounds run on: a new set of inputs for every bucket (bucket 0 is the warm-up), never reused."""
+        return lambda bucket: self.fresh_inputs((99 if bucket == 0 else 50_000 + bucket) + seed, deadline)[0]
 
     def inputs(self, seed: int, deadline: float) -> list[list[Any]]:
         """The input groups for `seed` (cached)."""
@@ -138,9 +141,10 @@ class ReferenceSession:
             self._bytes = 0
 
     def close(self) -> None:
-        if self.runner is not None:
-            self.runner.kill()
-            self.runner = None
+        for runner in (self.runner, self.maker):
+            if runner is not None:
+                runner.kill()
+        self.runner = self.maker = None
 
 
 class SessionPool:

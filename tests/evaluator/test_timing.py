@@ -11,16 +11,10 @@ from typing import Any
 import pytest
 import torch
 
-from evaluator.judge.timing import (
-    Comparison,
-    TimingConfig,
-    TimingInputs,
-    calls_per_round,
-    decide,
-    measure,
-)
-from evaluator.runner.protocol import Arg, Fetch, Load, Reply, Round
+from evaluator.judge.timing import Comparison, TimingConfig, calls_per_round, decide, measure
+from evaluator.runner.protocol import Arg, Fetch, Load, Reply, Round, TensorSpec
 from evaluator.stats import median_with_ci, order_rank
+from tasks.model import Tolerance
 
 
 def test_median_with_ci_brackets_the_median() -> None:
@@ -70,13 +64,17 @@ class FakeClock:
 
 
 class FakeRunner:
-    """Answers the judge's timing commands like a runner; a round advances the clock by what `cost` says."""
+    """Answers the judge's timing commands like a runner; a round advances the clock by what `cost` says for its
+    calls (`cost(calls, new)`: `new` when the round's inputs differ from the previous round's)."""
 
-    def __init__(self, clock: FakeClock, cost: Callable[[int], float], answer: Callable[[torch.Tensor], Any]) -> None:
+    def __init__(self, clock: FakeClock, cost: Callable[[int, bool], float],
+                 answer: Callable[[torch.Tensor], Any]) -> None:
         self.clock, self.cost, self.answer = clock, cost, answer
         self.loaded: list[Any] | None = None
         self.args: list[Any] = []
+        self.seen: torch.Tensor | None = None
         self.outputs: list[torch.Tensor] = []
+        self.sent: list[torch.Tensor] = []
 
     def write_args(self, args: list[Any]) -> list[Arg]:
         self.args = args
@@ -87,66 +85,89 @@ class FakeRunner:
         if isinstance(message, Load):
             return Reply()
         if isinstance(message, Round):
-            self.clock.now += self.cost(message.calls)
+            new = self.seen is None or not torch.equal(self.seen, self.args[0])
+            self.seen = self.args[0]
+            self.clock.now += self.cost(message.calls, new)
             self.outputs = [self.answer(self.args[0])]
-            picked = [out.reshape(-1)[torch.tensor(pos, dtype=torch.long)]
-                      for out, pos in zip(self.outputs, message.sample)]
-            return Reply.model_construct(outputs=picked)  # the fake hands tensors straight to `read_outputs`
+            return self._reply([out.reshape(-1)[torch.tensor(pos, dtype=torch.long)]
+                                for out, pos in zip(self.outputs, message.sample)])
         assert isinstance(message, Fetch)
-        return Reply.model_construct(outputs=self.outputs)
+        return self._reply(self.outputs)
 
-    def read_outputs(self, outputs: list[Any]) -> list[Any]:
-        return outputs
+    def _reply(self, values: list[torch.Tensor]) -> Reply:
+        """Specs as a runner would send them; the values themselves wait here for `read_outputs`."""
+        self.sent = values
+        specs = [TensorSpec(dtype=str(v.dtype).removeprefix("torch."), shape=list(v.shape), stride=list(v.stride()),
+                            offset=0, nbytes=v.numel() * v.element_size()) for v in values]
+        return Reply(outputs=specs)
+
+    def read_outputs(self, specs: list[TensorSpec]) -> list[torch.Tensor]:
+        return self.sent
 
 
-def _inputs(sets: int = 4) -> TimingInputs:
-    data = [[torch.randn(64)] for _ in range(sets + 1)]
-    return TimingInputs(data, [[x[0] * 2] for x in data])
+def _fresh(bucket: int) -> list[Any]:
+    return [torch.randn(64, generator=torch.Generator().manual_seed(bucket))]
 
 
-def _measure(baseline: FakeRunner, candidate: FakeRunner, inputs: TimingInputs | None = None, **config: Any) -> Any:
+def _measure(baseline: FakeRunner, candidate: FakeRunner, cpu: Callable[[], float] | None = None,
+             **config: Any) -> Any:
     cfg = TimingConfig(**{"min_buckets": 12, "max_buckets": 12, **config})
-    return measure(baseline, candidate, inputs or _inputs(), cfg, deadline=math.inf,  # type: ignore[arg-type]
-                   clock=baseline.clock)
+    return measure(baseline, candidate, _fresh, cfg, deadline=math.inf, clock=baseline.clock,  # type: ignore[arg-type]
+                   tolerance=Tolerance(), candidate_cpu=cpu)
+
+
+def _honest(per_call: float) -> Callable[[int, bool], float]:
+    return lambda calls, new: per_call * calls
 
 
 def test_exact_ratio_on_a_fake_clock() -> None:
     clock = FakeClock()
-    baseline = FakeRunner(clock, lambda calls: 0.004 * calls, lambda x: x * 2)
-    candidate = FakeRunner(clock, lambda calls: 0.001 * calls, lambda x: x * 2)
+    baseline = FakeRunner(clock, _honest(0.004), lambda x: x * 2)
+    candidate = FakeRunner(clock, _honest(0.001), lambda x: x * 2)
     out = _measure(baseline, candidate)
     assert out.speedup == pytest.approx(4.0)
     margin = TimingConfig().process_margin
     assert out.ci == pytest.approx((4.0 * (1 - margin), 4.0 * (1 + margin)))
     assert out.decision is Comparison.faster and out.buckets == 12
     assert out.baseline_ms == pytest.approx(4.0) and out.candidate_ms == pytest.approx(1.0)
-    assert out.stale_message is None and out.cached_message is None
+    assert out.stale_message is None and out.cached_message is None and out.busy_message is None
 
 
-def test_a_wrong_answer_in_a_timed_round_is_stale() -> None:
+def test_a_stale_answer_in_a_timed_round_is_caught() -> None:
     clock = FakeClock()
-    inputs = _inputs()
-    warm = inputs.sets[0][0]
-    baseline = FakeRunner(clock, lambda calls: 0.002 * calls, lambda x: x * 2)
-    # Right on the warm-up inputs, then the warm-up's answer again for the buckets' new inputs (a stale value).
-    candidate = FakeRunner(clock, lambda calls: 0.001 * calls, lambda x: warm * 2)
-    out = _measure(baseline, candidate, inputs)
+    warm = _fresh(0)[0]
+    baseline = FakeRunner(clock, _honest(0.002), lambda x: x * 2)
+    # Right on the warm-up inputs, then the warm-up's answer again for every bucket's new inputs.
+    candidate = FakeRunner(clock, _honest(0.001), lambda x: warm * 2)
+    out = _measure(baseline, candidate)
     assert out.stale_message is not None and "timing bucket 1" in out.stale_message
 
 
-def test_a_round_whose_time_does_not_grow_with_its_calls_is_caught() -> None:
+def test_repeats_answered_from_a_cache_are_caught_however_they_are_paced() -> None:
     clock = FakeClock()
-    baseline = FakeRunner(clock, lambda calls: 0.002 * calls, lambda x: x * 2)
-    # Computes once per round and answers the repeats from a cache.
-    candidate = FakeRunner(clock, lambda calls: 0.002 + 1e-6 * calls, lambda x: x * 2)
+    baseline = FakeRunner(clock, _honest(0.002), lambda x: x * 2)
+    # The full price for the first call on new inputs, then a third of it per repeat (a cache, padded so that its
+    # rounds still grow with their calls).
+    candidate = FakeRunner(clock, lambda calls, new: (0.002 if new else 0.0007) + 0.0007 * (calls - 1),
+                           lambda x: x * 2)
     out = _measure(baseline, candidate)
     assert out.cached_message is not None and "repeated calls" in out.cached_message
 
 
+def test_work_left_running_while_the_baseline_is_timed_is_caught() -> None:
+    clock = FakeClock()
+    baseline = FakeRunner(clock, _honest(0.002), lambda x: x * 2)
+    candidate = FakeRunner(clock, _honest(0.001), lambda x: x * 2)
+    # The kernel's count of the candidate's CPU time grows with the clock: it is busy while the baseline runs.
+    out = _measure(baseline, candidate, cpu=lambda: clock.now * 0.5)
+    assert out.busy_message is not None and "CPU" in out.busy_message
+    assert _measure(baseline, candidate, cpu=lambda: 1.0).busy_message is None  # an idle runner uses none
+
+
 def test_noise_that_straddles_one_widely_is_unstable() -> None:
     clock = FakeClock()
-    noise = itertools.cycle([0.0004, 0.004, 0.0003, 0.008])
-    baseline = FakeRunner(clock, lambda calls: 0.002 * calls, lambda x: x * 2)
-    candidate = FakeRunner(clock, lambda calls: next(noise) * calls, lambda x: x * 2)
+    noise = itertools.cycle([0.0004, 0.004, 0.0003, 0.008, 0.0009])
+    baseline = FakeRunner(clock, _honest(0.002), lambda x: x * 2)
+    candidate = FakeRunner(clock, lambda calls, new: next(noise) * calls, lambda x: x * 2)
     out = _measure(baseline, candidate, repeat_ratio=0.0)
     assert out.decision is Comparison.unstable and not out.stable

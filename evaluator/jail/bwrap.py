@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from evaluator.jail.seccomp import SeccompUnavailable, policy_bpf
-from evaluator.jail.view import MountKind, jail_view
+from evaluator.jail.view import MountKind, jail_view, toolchain_bins
 
 JAIL_UID = 65534
 JAIL_USER = "nobody"
@@ -95,6 +95,12 @@ def seccomp_fd() -> int:
     return fd
 
 
+def jail_uid() -> int:
+    """The uid a jailed process runs as, as the host's kernel counts it: 65534 where root drops to it, else the
+    caller's own (mapped to 65534 only inside the jail's user namespace)."""
+    return JAIL_UID if os.geteuid() == 0 else os.getuid()
+
+
 def jail_command(argv: list[str], spec: JailSpec, filter_fd: int) -> list[str]:
     """The command line that runs `argv` in the jail; `filter_fd` (from `seccomp_fd`) must be passed to it."""
     mounts = jail_view(spec.read_only, spec.read_write, gpu=spec.gpu)
@@ -119,8 +125,9 @@ def jail_command(argv: list[str], spec: JailSpec, filter_fd: int) -> list[str]:
             cmd += ["--symlink", mount.source, mount.dest]
         else:
             cmd += [flags[mount.kind], mount.source, mount.dest]
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": SCRATCH, "TMPDIR": SCRATCH, "USER": JAIL_USER,
-           "LOGNAME": JAIL_USER, "LANG": "C.UTF-8", **spec.env}
+    path = ":".join([*toolchain_bins(), "/usr/local/bin", "/usr/bin", "/bin"])
+    env = {"PATH": path, "HOME": SCRATCH, "TMPDIR": SCRATCH, "USER": JAIL_USER, "LOGNAME": JAIL_USER,
+           "LANG": "C.UTF-8", **spec.env}
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     cmd += ["--chdir", spec.cwd, "--seccomp", str(filter_fd), "--"]

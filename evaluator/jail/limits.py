@@ -38,6 +38,7 @@ def _sweep_once() -> None:
         except OSError:
             pass
 PR_SET_PDEATHSIG = 1
+NPROC_HEADROOM = 4  # jails' worth of tasks RLIMIT_NPROC leaves room for (see `preexec`)
 
 
 @dataclass(frozen=True)
@@ -85,11 +86,14 @@ class Cgroup:
         name = f"{_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
         unified = _CGROUP_FS / "cgroup.controllers"
         if unified.exists():
-            controllers = unified.read_text().split()
-            parent = _CGROUP_FS / _own_cgroup("").lstrip("/")
-            path = group._make(parent / name, {"memory.max": str(limits.memory_mb * 2**20),
-                                               "pids.max": str(limits.max_processes)} if {"memory", "pids"}
-                               <= set(controllers) else {})
+            settings = {"memory.max": str(limits.memory_mb * 2**20), "pids.max": str(limits.max_processes)} \
+                if {"memory", "pids"} <= set(unified.read_text().split()) else {}
+            # Beside our own cgroup first; where its controllers are not delegated to children (a cgroup holding
+            # processes cannot enable them: a VM's or container's process group), at the root, where root can.
+            own = _CGROUP_FS / _own_cgroup("").lstrip("/")
+            path = group._make(own / name, settings)
+            if path is None and own != _CGROUP_FS:
+                path = group._make(_CGROUP_FS / name, settings)
             if path is not None:
                 group.memory = group.cpu = path
         else:
@@ -212,14 +216,34 @@ class Cgroup:
             time.sleep(0.01)
 
 
-def preexec(limits: Limits, cgroup: Cgroup, libc_prctl: Callable[[int, int], int]) -> Callable[[], None]:
+def tasks_of(uid: int) -> int:
+    """How many tasks (threads included: RLIMIT_NPROC counts them) the user `uid` runs now."""
+    count = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}").st_uid == uid:
+                count += len(os.listdir(f"/proc/{entry}/task"))
+        except OSError:
+            continue  # gone meanwhile
+    return count
+
+
+def preexec(limits: Limits, cgroup: Cgroup, libc_prctl: Callable[[int, int], int],
+            runs_as: int | None = None) -> Callable[[], None]:
     """What `subprocess.Popen(preexec_fn=...)` runs in the child before exec (of bwrap, or the runner itself).
 
     `libc_prctl` is resolved by the caller: nothing that may start a subprocess (ctypes.util.find_library) can
-    run after fork.
+    run after fork. `runs_as` is the uid the process ends up with (the jail's, when root drops to it), whose
+    tasks RLIMIT_NPROC counts.
     """
     procs_files = cgroup.procs_files()
     has_pids = any(Path(f).parent.joinpath("pids.max").exists() for f in procs_files)
+    # RLIMIT_NPROC counts every task of the user, and jails running at once share it: the cap leaves room for the
+    # tasks running now and for several jails' worth more (a CUDA runner alone starts dozens of threads). A fork
+    # bomb still stops, at a few times the per-jail limit; a pids cgroup is the exact limit.
+    nproc = limits.max_processes * NPROC_HEADROOM + tasks_of(os.getuid() if runs_as is None else runs_as)
 
     def apply() -> None:
         # Die with the judge: a killed evaluator must not orphan its runner.
@@ -237,9 +261,6 @@ def preexec(limits: Limits, cgroup: Cgroup, libc_prctl: Callable[[int, int], int
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if not has_pids:
-            # RLIMIT_NPROC counts every process of the (jail's) user, so leave room for those already running.
-            running = len(os.listdir("/proc")) if os.path.isdir("/proc") else 0
-            cap = limits.max_processes + running
-            resource.setrlimit(resource.RLIMIT_NPROC, (cap, cap))
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
     return apply

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 
-from evaluator.jail.bwrap import JailSpec, jail_command, seccomp_fd, writable_by_jail
+from evaluator.jail.bwrap import JailSpec, jail_command, jail_uid, seccomp_fd, writable_by_jail
 from evaluator.jail.limits import Cgroup, Limits, preexec
 
 
@@ -70,7 +70,7 @@ def spawn(argv: list[str], spec: JailSpec, limits: Limits, jailed: bool = True, 
             try:
                 cmd = jail_command(argv, spec, filter_fd)
                 proc = subprocess.Popen(cmd, pass_fds=(*pass_fds, filter_fd), start_new_session=True,
-                                        preexec_fn=preexec(limits, cgroup, _prctl()), env={}, **popen)  # type: ignore[call-overload]
+                                        preexec_fn=preexec(limits, cgroup, _prctl(), jail_uid()), env={}, **popen)  # type: ignore[call-overload]
             finally:
                 os.close(filter_fd)
         else:

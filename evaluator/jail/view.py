@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -85,10 +86,48 @@ def python_mounts() -> tuple[Mount, ...]:
     return tuple(mounts)
 
 
+# The compilers a jail may run: the judge's C++ builds, nvcc's host compiler, Triton's launcher stubs.
+_COMPILERS = ("CXX", "CC")
+_COMPILER_NAMES = ("g++", "gcc", "cc", "c++")
+
+
+# What a compiler's install root holds that the compiler reads (cc1plus, headers, libgcc, a target's binutils);
+# only these are shown, so a root that is also something else (a home folder) shows no more than a toolchain.
+_TOOLCHAIN_PARTS = ("bin", "lib", "lib64", "libexec", "include", "*-linux-gnu")
+
+
+@cache
+def _toolchains() -> tuple[tuple[str, str], ...]:
+    """(bin folder, install root) of each C/C++ compiler the judge would run that lives outside the system
+    folders (a toolchain under /opt, say): the jail shows the root's toolchain folders read-only and puts the
+    bin folder on PATH."""
+    found: list[tuple[str, str]] = []
+    names = [os.environ[v] for v in _COMPILERS if os.environ.get(v)] + list(_COMPILER_NAMES)
+    for name in names:
+        path = shutil.which(name)
+        if path is None:
+            continue
+        for candidate in (path, os.path.realpath(path)):  # the link's folder and where it points
+            folder = os.path.dirname(candidate)
+            root = os.path.dirname(folder)
+            if root in ("", "/") or any(root == s or root.startswith(s + "/") for s in _SYSTEM):
+                continue
+            if (folder, root) not in found:
+                found.append((folder, root))
+    return tuple(found)
+
+
+def toolchain_bins() -> list[str]:
+    """Compiler folders outside the system folders, for the jail's PATH (before the system's own)."""
+    return [folder for folder, _ in _toolchains()]
+
+
 @cache
 def system_mounts() -> tuple[Mount, ...]:
     mounts: list[Mount] = []
-    for path in (*_SYSTEM, *_ETC, *_CPU_INFO):
+    toolchains = [part for _, root in _toolchains() for pattern in _TOOLCHAIN_PARTS
+                  for part in sorted(glob.glob(os.path.join(root, pattern)))]
+    for path in (*_SYSTEM, *_ETC, *_CPU_INFO, *toolchains):
         mounts += _bind(path)
     return tuple(mounts)
 

@@ -150,3 +150,39 @@ def test_memory_and_process_limits_hold() -> None:
     bomb = run(["/bin/sh", "-c", "for i in $(seq 200); do sleep 5 & done; wait"], JailSpec(),
                Limits(1024, 60, 32, 100), 60)
     assert "fork" in bomb.stderr.lower() or "resource" in bomb.stderr.lower(), bomb.stderr[-500:]
+
+
+def test_process_limit_holds_without_a_pids_cgroup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where no cgroup can be made (an unprivileged user, a VM without delegation), RLIMIT_NPROC caps the jail's
+    user at a few jails' worth of tasks more than it runs already."""
+    import evaluator.jail.limits as limits_module
+
+    monkeypatch.setattr(limits_module, "_CGROUP_FS", Path("/nonexistent-cgroup-fs"))
+    bomb = run(["/bin/sh", "-c", "for i in $(seq 400); do sleep 5 & done; wait"], JailSpec(),
+               Limits(1024, 60, 32, 100), 60)
+    assert "fork" in bomb.stderr.lower() or "resource" in bomb.stderr.lower(), bomb.stderr[-500:]
+
+
+def test_a_compiler_outside_the_system_folders_is_shown_and_on_path(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A toolchain under its own root (say /opt/gcc) is what the judge's builds and Triton's launchers run: the
+    jail shows its toolchain folders and puts its bin first on PATH, and nothing else of the root."""
+    import evaluator.jail.view as view
+
+    root = tmp_path / "gcc"
+    (root / "bin").mkdir(parents=True)
+    (root / "libexec").mkdir()
+    (root / "libexec" / "marker").write_text("cc1plus lives here\n")
+    (root / "notes.txt").write_text("not part of the toolchain\n")
+    wrapper = root / "bin" / "g++"
+    wrapper.write_text("#!/bin/sh\ncat \"$(dirname \"$0\")/../libexec/marker\"\nexec /usr/bin/g++ \"$@\"\n")
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("CXX", str(wrapper))
+    for cached in (view._toolchains, view.system_mounts):
+        cached.cache_clear()
+    monkeypatch.setattr(view, "_toolchains", view._toolchains.__wrapped__)
+    monkeypatch.setattr(view, "system_mounts", view.system_mounts.__wrapped__)
+    script = f"g++ --version | head -2; test -e {root}/notes.txt && echo SEEN || echo HIDDEN"
+    found = run(["/bin/sh", "-c", script], JailSpec(), Limits(1024, 60, 64, 100), 60)
+    assert found.returncode == 0, found.stderr
+    assert "cc1plus lives here" in found.stdout and "g++" in found.stdout and "HIDDEN" in found.stdout

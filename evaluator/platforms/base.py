@@ -106,6 +106,15 @@ class Platform(ABC):
 
             cpp_extension.load_inline = load_inline
 
+    # Native libraries the platform's own runtime loads with ctypes (a GPU driver): the runner's audit hook lets
+    # these through, since the jail's process already has them mapped and the static screen bans `ctypes` in
+    # candidate code anyway.
+    driver_libraries: tuple[str, ...] = ()
+
+    def warm_device(self) -> None:
+        """Runner side, before any untrusted code runs: start the device's runtime (the harness's own work)."""
+        return None
+
     def guard_builds(self, building: Callable[[], AbstractContextManager[None]]) -> None:
         """Runner side: run compilers that start inside the candidate's calls (lazy JITs) under `building()`.
 

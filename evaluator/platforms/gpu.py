@@ -9,6 +9,7 @@ answer, so the evaluator process itself never holds a CUDA context.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from abc import abstractmethod
@@ -51,6 +52,22 @@ class GpuPlatform(Platform):
 
     def verification(self) -> Verification:
         return Verification.native if self.native else self.fallback_verification()
+
+    driver_libraries = ("libcuda.so", "libnvidia-ml.so")
+
+    def warm_device(self) -> None:
+        """Create the CUDA context and touch the device, so that the runtime's lazy start (which loads the
+        driver's libraries) is done before the runner's audit hook is armed."""
+        if self.native:
+            torch.cuda.init()
+            torch.empty(1, device="cuda").add_(1)
+            torch.cuda.synchronize()
+
+    def runner_env(self) -> dict[str, str]:
+        # Images that find the driver's libraries (libcuda) by LD_LIBRARY_PATH rather than the loader's cache: the
+        # runner needs the same path. Only folders the jail shows (under /usr) resolve inside it.
+        path = os.environ.get("LD_LIBRARY_PATH")
+        return {"LD_LIBRARY_PATH": path} if path and self.native else {}
 
     @abstractmethod
     def fallback_verification(self) -> Verification:

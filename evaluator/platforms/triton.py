@@ -54,7 +54,7 @@ class TritonPlatform(GpuPlatform):
 
     def runner_env(self) -> dict[str, str]:
         # Read by `triton.jit` when a kernel is decorated, so it must be set before the runner starts.
-        return {} if self.native else {"TRITON_INTERPRET": "1"}
+        return super().runner_env() if self.native else {"TRITON_INTERPRET": "1"}
 
     def has_kernel(self, tree: ast.Module, strings: list[str]) -> bool:
         """A function decorated with `triton.jit` (or `jit` imported from triton)."""
@@ -107,6 +107,16 @@ class TritonPlatform(GpuPlatform):
 
         # `JITFunction.create_binder` imports `compile` from `triton.compiler` when a kernel first runs.
         triton.compiler.compile = compile_under_guard
+        # A compiled kernel's first launch loads its module and builds its C launcher (a compiler process).
+        from triton.compiler.compiler import CompiledKernel
+
+        init_handles = CompiledKernel._init_handles
+
+        def init_handles_under_guard(kernel: Any) -> None:
+            with building():
+                init_handles(kernel)
+
+        CompiledKernel._init_handles = init_handles_under_guard  # type: ignore[method-assign]
 
     def kernel_calls(self) -> int:
         return self.launches

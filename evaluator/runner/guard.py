@@ -25,8 +25,9 @@ _PROC_PID = re.compile(r"^/proc/(\d+)(/|$)")
 class SandboxGuard:
     """Blocks process spawning, sockets and writes outside allowed folders, except while building."""
 
-    def __init__(self, writable: list[Path]) -> None:
+    def __init__(self, writable: list[Path], loadable: tuple[str, ...] = ()) -> None:
         self.writable = [p.resolve() for p in writable]
+        self.loadable = loadable  # library name prefixes ctypes may load (the platform's driver)
         self.violations: list[str] = []
         self.armed = False
         self._building = 0
@@ -47,6 +48,14 @@ class SandboxGuard:
             return False
         return str(resolved).startswith("/dev/null") or any(
             resolved == root or root in resolved.parents for root in self.writable)
+
+    def _loadable(self, name: object) -> bool:
+        """A driver library by name, or by a path the runner could not have written."""
+        if isinstance(name, bytes):
+            name = name.decode(errors="replace")
+        if not self.loadable or not isinstance(name, str) or not os.path.basename(name).startswith(self.loadable):
+            return False
+        return "/" not in name or not self._writable(name)
 
     @staticmethod
     def _other_process(path: str) -> bool:
@@ -81,7 +90,7 @@ class SandboxGuard:
             path = str(args[0]) if args else ""
             if not self._writable(path):
                 problem = f"tried to change the file system outside its directory ({event} {path})"
-        elif event == "ctypes.dlopen":
+        elif event == "ctypes.dlopen" and not self._loadable(args[0] if args else None):
             problem = "tried to load a native library with ctypes"
         if problem:
             self.violations.append(problem)

@@ -115,7 +115,8 @@ class Runner:
         torch.set_num_threads(msg.threads)
         self.platform = get_platform(msg.platform)
         self.device = self.platform.device
-        self.guard = SandboxGuard([SCRATCH])
+        self.guard = SandboxGuard([SCRATCH], self.platform.driver_libraries)
+        self.platform.warm_device()
         if msg.role is not Role.compiled:
             # Task and candidate code alike are untrusted; inductor (the compiled role) spawns its compilers.
             install(self.guard)

@@ -139,3 +139,19 @@ def test_plain_copies_candidate_subclasses_into_builtins() -> None:
 def test_plain_refuses_other_objects() -> None:
     with pytest.raises(TypeError, match="load_inline arguments"):
         plain([object()])
+
+
+def test_guard_lets_the_platforms_driver_libraries_load(tmp_path: Path) -> None:
+    """A GPU runtime loads its driver with ctypes (Triton's driver check, NVML): those names pass, nothing else,
+    and not a look-alike the runner wrote itself."""
+    (tmp_path / "private").mkdir()
+    guard = SandboxGuard([tmp_path / "private"], loadable=("libcuda.so", "libnvidia-ml.so"))
+    guard.armed = True
+    guard.hook("ctypes.dlopen", ("libcuda.so.1",))
+    guard.hook("ctypes.dlopen", ("/usr/local/nvidia/lib64/libcuda.so.1",))
+    guard.hook("ctypes.dlopen", (b"libnvidia-ml.so.1",))
+    assert guard.violations == []
+    for name in ("libc.so.6", str(tmp_path / "private" / "libcuda.so.1"), None):
+        with pytest.raises(PermissionError):
+            guard.hook("ctypes.dlopen", (name,))
+    assert len(guard.violations) == 3

@@ -79,12 +79,15 @@ class Judge:
                       env: dict[str, str] | None = None) -> RunnerConfig:
         cpu_seconds = int(options.timeout_s * max(threads, 1) * 2 + 30) if role is Role.candidate \
             else SESSION_CPU_SECONDS
+        # The runner writes its outputs anywhere in its arena (a file, to RLIMIT_FSIZE), so the file-size limit is
+        # at least the arena's; its scratch folder keeps the smaller size.
         limits = Limits(memory_mb=options.memory_mb, cpu_seconds=cpu_seconds, max_processes=options.max_processes,
-                        max_file_mb=options.max_file_mb, address_space=platform.limit_address_space,
-                        cpus=runner_cpus(threads))
+                        max_file_mb=max(options.max_file_mb, options.memory_mb),
+                        address_space=platform.limit_address_space, cpus=runner_cpus(threads))
         return RunnerConfig(platform=platform.name, threads=threads, limits=limits, jailed=not options.unsafe_no_jail,
                             read_only=read_only or [], read_write=read_write or [], gpu=_on_gpu(platform),
-                            env={**platform.runner_env(), **(env or {})}, arena_bytes=options.memory_mb * 2**20)
+                            env={**platform.runner_env(), **(env or {})}, arena_bytes=options.memory_mb * 2**20,
+                            scratch_mb=options.max_file_mb)
 
     def session(self, task: Task, platform: Platform, options: EvalOptions, threads: int) -> ReferenceSession:
         """The warm reference session of this task version (started on first use)."""

@@ -126,7 +126,8 @@ class ReferenceSession:
             outs = self.run(self.inputs(seed, deadline)[group], deadline)
             self._outputs[key] = outs
             self._bytes += sum(t.numel() * t.element_size() for t in outs)
-            self._trim()
+            self._trim()  # may drop what was just added, when one task's data outgrows the cache
+            return outs
         return self._outputs[key]
 
     def _remember_inputs(self, seed: int, groups: list[list[Any]]) -> None:

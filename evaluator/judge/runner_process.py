@@ -84,6 +84,7 @@ class RunnerConfig:
     gpu: bool = False
     env: dict[str, str] = field(default_factory=dict)
     arena_bytes: int = 2**30
+    scratch_mb: int = 1024  # the jail's /tmp (a tmpfs)
 
 
 def _drain(stream: Any, sink: list[bytes]) -> None:
@@ -113,7 +114,7 @@ class RunnerProcess:
                    OMP_NUM_THREADS=str(config.threads), MKL_NUM_THREADS=str(config.threads),
                    **{FDS_ENV: f"{runner_end.fileno()},{self.rx},{self.tx}"})
         spec = JailSpec(read_only=config.read_only, read_write=config.read_write, gpu=config.gpu, env=env,
-                        tmpfs_mb=config.limits.max_file_mb)
+                        tmpfs_mb=config.scratch_mb)
         try:
             self.child: JailedProcess = spawn([sys.executable, "-m", "evaluator.runner"], spec, config.limits,
                                               jailed=config.jailed, pass_fds=(runner_end.fileno(), self.rx, self.tx),

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -118,7 +119,8 @@ def test_parallel_submits_cannot_pass_the_job_cap_together(service_env: Path) ->
     auth = _token(db_url, "racer")
     with _client(db_url, max_queued_per_token=2, max_running_jobs=1) as client:
         # Distinct sources, so each submit runs its (slow) check, as in the attack; 8 at once.
-        bodies = [{"source": MAX_POOL + f"\n# variant {i}\n", "name": f"race{i}"} for i in range(8)]
+        run = uuid.uuid4().hex  # sources no earlier run has probed (passing probes are remembered by hash)
+        bodies = [{"source": MAX_POOL + f"\n# variant {i} {run}\n", "name": f"race{i}"} for i in range(8)]
         with ThreadPoolExecutor(max_workers=8) as pool:
             codes = list(pool.map(lambda b: client.post("/v1/optimize", json=b, headers=auth).status_code, bodies))
     assert 1 <= codes.count(202) <= 2, codes
@@ -146,7 +148,8 @@ def test_operator_checks_run_a_few_at_a_time(service_env: Path, monkeypatch: pyt
     monkeypatch.setattr(api, "PROBE_WAIT_S", 0.2)
     with _client(db_url, max_queued_per_token=50) as client:
         tokens = [_token(db_url, f"user{i}") for i in range(6)]
-        bodies = [{"source": MAX_POOL + f"\n# flood {i}\n", "name": f"flood{i}"} for i in range(6)]
+        run = uuid.uuid4().hex  # sources no earlier run has probed (passing probes are remembered by hash)
+        bodies = [{"source": MAX_POOL + f"\n# flood {i} {run}\n", "name": f"flood{i}"} for i in range(6)]
         with ThreadPoolExecutor(max_workers=6) as pool:
             responses = list(pool.map(lambda pair: client.post("/v1/optimize", json=pair[0], headers=pair[1]),
                                       zip(bodies, tokens)))

@@ -170,7 +170,7 @@ def probe(task: Task, platform: str = "cpu", timeout_s: float = PROBE_TIMEOUT_S,
     if refusal is not None:
         return ProbeResult(ok=False, problem=refusal)
     result = get_judge().probe(task, get_platform(platform), opts)
-    if result.ok:
+    if result.ok and not opts.unsafe_no_jail:  # only a jailed probe vouches for a task later
         remember_probe(task.source_hash, result)
     return result
 

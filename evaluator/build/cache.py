@@ -19,8 +19,12 @@ def cache_root() -> Path:
 
 
 def content_key(*parts: str) -> str:
-    """A short stable key over the given texts."""
-    return sha256_text("\x00".join(parts))[:20]
+    """A short stable key over the given texts.
+
+    Each part is length-prefixed: with a bare separator, sources that contain it could be split differently and
+    give another request's key (and the module built for it).
+    """
+    return sha256_text("".join(f"{len(p)}:{p}" for p in parts))[:20]
 
 
 @contextmanager

@@ -48,14 +48,20 @@ class BuildService:
         self.limits = limits
         self.jailed = jailed
         self.log = BuildLog()
+        self.requests = 0
+        self.deadline: float | None = None  # the evaluation's (time.monotonic()); no compile outlives it
 
     def _run(self, cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
         spec = JailSpec(read_only=self.builder.read_only_dirs(), read_write=[str(cwd)], cwd=str(cwd),
                         tmpfs_mb=self.limits.max_file_mb)
-        return run(cmd, spec, self.limits, COMPILE_TIMEOUT_S, jailed=self.jailed)
+        timeout = COMPILE_TIMEOUT_S
+        if self.deadline is not None:
+            timeout = max(1.0, min(timeout, self.deadline - time.monotonic()))
+        return run(cmd, spec, self.limits, timeout, jailed=self.jailed)
 
     def __call__(self, request: BuildRequest) -> Built:
-        if self.log.built + self.log.cache_hits + len(self.log.failures) >= MAX_BUILDS:
+        self.requests += 1  # refused requests count too: each one costs the judge a screen
+        if self.requests > MAX_BUILDS:
             failure = Failure(status=Status.rejected, reason=Reason.unsafe_native_code,
                               message=f"more than {MAX_BUILDS} kernel builds in one evaluation")
             self.log.refused = self.log.refused or failure

@@ -21,7 +21,7 @@ import torch
 from evaluator.compare import ErrorStats, Mismatch, compare
 from evaluator.judge.builds import BuildService
 from evaluator.judge.outcomes import Ended, Ending, from_exit, from_failure, task_failed, timed_out
-from evaluator.judge.references import ReferenceFailed, ReferenceSession
+from evaluator.judge.references import ReferenceFailed, ReferenceSession, ReferenceTimedOut
 from evaluator.judge.runner_process import RunnerConfig, RunnerFailed, RunnerGone, RunnerProcess, RunnerTimeout
 from evaluator.judge.timing import RoundFailed, TimingConfig, TimingOutcome, measure
 from evaluator.platforms.base import Peaks, Platform
@@ -72,6 +72,8 @@ class CandidateEvaluation:
         self.trials = 0
         self.groups = 0
         self.deadline = time.monotonic() + self.opts.timeout_s
+        if ctx.builds is not None:
+            ctx.builds.deadline = self.deadline
         self.runner: RunnerProcess | None = None
 
     def run(self) -> EvalResult:
@@ -137,6 +139,8 @@ class CandidateEvaluation:
     def _reference(self, fn: Any) -> Any:
         try:
             return fn()
+        except ReferenceTimedOut as exc:
+            raise Ended(timed_out(self.opts.timeout_s, self.stage)) from exc
         except ReferenceFailed as exc:
             raise Ended(task_failed(str(exc))) from exc
 

@@ -8,6 +8,7 @@ cached outputs. Everything untrusted it touches is data it validates first.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import threading
 from pathlib import Path
@@ -31,6 +32,8 @@ from tasks.probe_result import ProbeResult
 
 # A reference runner lives across evaluations: its CPU-time limit is a backstop, each request has a deadline.
 SESSION_CPU_SECONDS = 7 * 24 * 3600
+
+log = logging.getLogger(__name__)
 
 
 def runner_cpus(threads: int) -> tuple[int, ...] | None:
@@ -114,7 +117,10 @@ class Judge:
         try:
             return CandidateEvaluation(ctx, self.session(task, platform, options, threads), self._runner_for).run()
         finally:
-            self._start_spare(config)
+            try:
+                self._start_spare(config)
+            except Exception:  # noqa: BLE001 - a spare that cannot start is not this verdict's; the next one retries
+                log.warning("could not pre-start the next candidate runner", exc_info=True)
 
     def baselines(self, task: Task, platform: Platform, options: EvalOptions, threads: int,
                   timing_lock: str | None) -> BaselineResult:

@@ -33,6 +33,10 @@ class ReferenceFailed(Exception):
     """The task's own code failed in its runner: a problem with the task, reported as such."""
 
 
+class ReferenceTimedOut(ReferenceFailed):
+    """The evaluation's time ran out while the reference ran: a timeout, not the task's fault."""
+
+
 @dataclass(frozen=True)
 class SessionKey:
     task_hash: str
@@ -85,7 +89,7 @@ class ReferenceSession:
         except RunnerGone as exc:
             raise ReferenceFailed(f"the reference runner {exc.why}") from exc
         except RunnerTimeout as exc:
-            raise ReferenceFailed("the reference runner did not answer in time") from exc
+            raise ReferenceTimedOut("the reference runner did not answer in time") from exc
 
     def fresh_inputs(self, seed: int, deadline: float) -> list[list[Any]]:
         """The task's input groups for `seed`, made by the inputs runner (not cached)."""

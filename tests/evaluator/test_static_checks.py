@@ -276,3 +276,12 @@ def test_builder_refuses_include_paths(tmp_path: Path) -> None:
     with pytest.raises(UnsafeSourceError, match="extra_include_paths"):
         CppBuilder(cache_dir=tmp_path).build(BuildRequest(name="k", cpp_sources=[GOOD_CPP], functions=["k"],
                                                           extra_include_paths=["/proc/1"]), run_plain)
+
+
+def test_build_cache_keys_cannot_be_shifted_between_parts() -> None:
+    """A source holding the old separator could split into another request's parts and reuse its module."""
+    from evaluator.build.cache import content_key
+
+    assert content_key("a\x00b", "c") != content_key("a", "b\x00c")
+    assert content_key("ab", "") != content_key("a", "b")
+    assert content_key("x", "y") == content_key("x", "y")

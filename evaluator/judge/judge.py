@@ -11,6 +11,7 @@ import atexit
 import logging
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from evaluator.baseline_result import BaselineResult
@@ -102,15 +103,15 @@ class Judge:
                  peaks: Peaks | None, verification: Verification, timing_lock: str | None) -> EvalResult:
         """One candidate's verdict (static checks and availability were done by the caller)."""
         builder = platform.kernel_builder() if platform.builds_with_load_inline else None
-        read_only: list[str] = []
         builds = None
         if builder is not None:
             Path(builder.ext_dir).mkdir(parents=True, exist_ok=True)
-            read_only.append(str(builder.ext_dir))
             limits = Limits(memory_mb=max(options.memory_mb, 4096), cpu_seconds=3600,
                             max_processes=options.max_processes, max_file_mb=options.max_file_mb)
             builds = BuildService(builder, limits, jailed=not options.unsafe_no_jail)
-        config = self.runner_config(platform, options, threads, Role.candidate, read_only=read_only)
+        config = self.runner_config(platform, options, threads, Role.candidate)
+        if builder is not None:
+            config = replace(config, modules_from=str(builder.ext_dir))
         ctx = CandidateContext(task=task, source=source, platform=platform, options=options, threads=threads,
                                peaks=peaks, verification=verification, runner=config, builds=builds,
                                timing_lock=timing_lock)

@@ -9,14 +9,17 @@ comes from the kernel (wait status, the cgroup's OOM count, the judge's own cloc
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from evaluator.jail.bwrap import JailSpec
@@ -85,6 +88,29 @@ class RunnerConfig:
     env: dict[str, str] = field(default_factory=dict)
     arena_bytes: int = 2**30
     scratch_mb: int = 1024  # the jail's /tmp (a tmpfs)
+    # The builder's module folder, for runners that load kernels the judge builds: such a runner sees a folder of
+    # its own holding only the modules built for it, never the whole cache (other candidates' kernels).
+    modules_from: str | None = None
+
+
+_swept_modules = False
+
+
+def _private_modules_dir(modules_from: str) -> Path:
+    """A new, empty folder beside the builder's, named for this judge (so a later judge can sweep it if this one
+    was killed before cleaning up)."""
+    global _swept_modules
+    root = Path(modules_from).parent / "runner-modules"
+    root.mkdir(parents=True, exist_ok=True)
+    if not _swept_modules:
+        _swept_modules = True
+        for stale in root.iterdir():
+            owner = stale.name.split("-")[0]
+            if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+                shutil.rmtree(stale, ignore_errors=True)
+    folder = root / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    folder.mkdir()
+    return folder
 
 
 def _drain(stream: Any, sink: list[bytes]) -> None:
@@ -113,7 +139,9 @@ class RunnerProcess:
         env.update(PYTHONPATH=os.pathsep.join(package_roots()), PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1",
                    OMP_NUM_THREADS=str(config.threads), MKL_NUM_THREADS=str(config.threads),
                    **{FDS_ENV: f"{runner_end.fileno()},{self.rx},{self.tx}"})
-        spec = JailSpec(read_only=config.read_only, read_write=config.read_write, gpu=config.gpu, env=env,
+        self.modules: Path | None = _private_modules_dir(config.modules_from) if config.modules_from else None
+        read_only = [*config.read_only, *([str(self.modules)] if self.modules else [])]
+        spec = JailSpec(read_only=read_only, read_write=config.read_write, gpu=config.gpu, env=env,
                         tmpfs_mb=config.scratch_mb)
         try:
             self.child: JailedProcess = spawn([sys.executable, "-m", "evaluator.runner"], spec, config.limits,
@@ -124,6 +152,8 @@ class RunnerProcess:
             judge_end.close()
             os.close(self.rx)
             os.close(self.tx)
+            if self.modules is not None:
+                shutil.rmtree(self.modules, ignore_errors=True)
             raise
         finally:
             runner_end.close()
@@ -168,6 +198,8 @@ class RunnerProcess:
             if isinstance(answer, BuildRequest):
                 built = self.on_build(answer) if self.on_build else Built(failure=Failure(
                     status="build_error", reason="compile_error", message="this runner may not build kernels"))
+                if built.failure is None and built.path:
+                    built = built.model_copy(update={"path": self._expose(Path(built.path))})
                 try:
                     self.channel.send(built)
                 except ChannelClosed:
@@ -179,6 +211,19 @@ class RunnerProcess:
                 return answer
             self.kill()
             raise RunnerGone("the runner answered out of turn")
+
+    def _expose(self, module: Path) -> str:
+        """Put a built module where this runner can load it: a copy in its own folder (a copy, not a link: nothing
+        the runner could do to it reaches the cache, even unjailed)."""
+        if self.modules is None or self.config.modules_from is None:
+            raise RunnerGone("internal: a build for a runner that loads no modules")
+        if module.parent.parent != Path(self.config.modules_from):
+            raise RunnerGone(f"internal: a module outside the builder's folder ({module})")
+        target = self.modules / module.parent.name / module.name
+        target.parent.mkdir(exist_ok=True)
+        if not target.exists():
+            shutil.copyfile(module, target)
+        return str(target)
 
     def _receive(self, deadline: float) -> Any:
         try:
@@ -221,6 +266,8 @@ class RunnerProcess:
 
     def kill(self) -> None:
         self.child.kill()
+        if self.modules is not None:
+            shutil.rmtree(self.modules, ignore_errors=True)
         for fd in (self.rx, self.tx):
             try:
                 os.close(fd)

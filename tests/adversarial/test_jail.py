@@ -36,9 +36,11 @@ from agent.runner import OptimizeConfig, load_config_task
 from evaluator.api import evaluate, measure_baselines, probe
 from evaluator.build.cache import cache_root
 from evaluator.jail.bwrap import jail_problem
+from evaluator.platforms import get_platform
 from evaluator.result import Reason, Stage, Status
 from tasks.loader import _probe_cache, _probe_cache_file, load_task_source
 from tasks.model import Task
+from tasks.registry import example_solutions
 
 SECRET = "sk-kernelwright-jail-" + uuid.uuid4().hex
 
@@ -168,6 +170,16 @@ def test_the_build_cache_is_read_only_to_candidates(relu: Task) -> None:
     assert not list(cache_root().glob("cpp/*/ext/kw-planted.so")), "a candidate planted a file in the build cache"
     for path, digest in modules.items():
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{path.name} was rewritten"
+
+
+def test_a_candidate_sees_only_its_own_modules(relu: Task) -> None:
+    honest = run_unchecked(relu, example_solutions(relu)["cpu"].read_text(), fast_options())
+    assert honest.status is Status.correct  # so the cache holds another candidate's module
+    ext_dir = get_platform("cpu").kernel_builder().ext_dir
+    assert len(list(ext_dir.glob("*/*.so"))) >= 1
+    result = run_unchecked(relu, kernel_source("row17_other_modules", {"/kw-build-cache": str(ext_dir)}),
+                           fast_options())
+    assert result.status is Status.correct, result.message
 
 
 def _jail_has_its_own_pids() -> bool:

@@ -160,6 +160,7 @@ CASES = [
     Case("row17_dir_fd", REJ, Reason.banned_import, S, "os"),
     Case("row17_shadow_in_exception", REJ, Reason.banned_call, S, "open"),
     Case("row17_write_build_cache", REJ, Reason.banned_import, S, "os"),
+    Case("row17_other_modules", REJ, Reason.banned_import, S, "os"),
 ]
 
 UNCHECKED = [c for c in CASES if c.unchecked is not None]

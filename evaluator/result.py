@@ -101,7 +101,7 @@ class Reason(str, Enum):
     # timing / sanity
     unstable_timing = "unstable_timing"
     above_peak = "above_peak"
-    cached_calls = "cached_calls"
+    cached_calls = "cached_calls"  # no longer given (such repeats are timed on lone calls); stored verdicts load
     # harness
     harness_error = "harness_error"
     task_error = "task_error"
@@ -124,7 +124,7 @@ class TimingStats(BaseModel):
     """Raw timing evidence behind a speedup, all of it measured on the judge's clock."""
 
     buckets: int = 0
-    runs_per_bucket: int = Field(default=0, description="calls per timed round (rounds alternate n and 2n)")
+    runs_per_bucket: int = Field(default=0, description="calls per measured round (after one lone call per side)")
     threads: int = 0
     bucket_ratios: list[float] = Field(default_factory=list)
     baseline_min_ms: float | None = None
@@ -138,6 +138,8 @@ class TimingStats(BaseModel):
     repeated_ms: float | None = Field(default=None, description="the candidate's call repeated on the same inputs")
     busy_fraction: float | None = Field(default=None, description="the candidate's CPU time while the baseline "
                                         "was timed, over that time")
+    lone_calls: str | None = Field(default=None, description="set when the speedup was taken from lone calls on new "
+                                   "inputs, because repeated calls cost much less than a lone one: why")
 
 
 class EvalResult(BaseModel):

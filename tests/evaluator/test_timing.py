@@ -143,15 +143,17 @@ def test_a_stale_answer_in_a_timed_round_is_caught() -> None:
     assert out.stale_message is not None and "timing bucket 1" in out.stale_message
 
 
-def test_repeats_answered_from_a_cache_are_caught_however_they_are_paced() -> None:
+def test_repeats_answered_from_a_cache_gain_nothing_however_they_are_paced() -> None:
     clock = FakeClock()
     baseline = FakeRunner(clock, _honest(0.002), lambda x: x * 2)
     # The full price for the first call on new inputs, then a third of it per repeat (a cache, padded so that its
-    # rounds still grow with their calls).
+    # rounds still grow with their calls): 2.9x on repeated calls, no faster than the baseline on a lone one.
     candidate = FakeRunner(clock, lambda calls, new: (0.002 if new else 0.0007) + 0.0007 * (calls - 1),
                            lambda x: x * 2)
     out = _measure(baseline, candidate)
-    assert out.cached_message is not None and "repeated calls" in out.cached_message
+    assert out.cached_message is not None and "lone calls" in out.cached_message
+    assert out.speedup == pytest.approx(1.0) and out.calls_per_round == 1  # scored on the lone calls
+    assert out.decision is Comparison.indistinguishable
 
 
 def test_work_left_running_while_the_baseline_is_timed_is_caught() -> None:

@@ -33,7 +33,7 @@ def package_name(task_name: str) -> str:
 
 
 def _point_file(label: str) -> str:
-    return re.sub(r"\W+", "_", label).strip("_") or "point"
+    return "p_" + re.sub(r"\W+", "_", label).strip("_")
 
 
 def _setup_py(name: str, builds: list[NativeBuild]) -> str:
@@ -55,7 +55,7 @@ def _setup_py(name: str, builds: list[NativeBuild]) -> str:
             f"from setuptools import setup\nfrom torch.utils.cpp_extension import {imports}\n\n"
             f"EXT_MODULES = [\n" + "\n".join(extensions) + "\n]\n\n"
             f'setup(\n    name="{name}",\n    version="0.1.0",\n    packages=["{name}"],\n'
-            f'    package_data={{"{name}": ["export.json", "csrc/*"]}},\n'
+            f'    package_data={{"{name}": ["export.json", "csrc/*", "_points/*.py"]}},\n'
             f'    ext_modules=EXT_MODULES,\n    cmdclass={{"build_ext": BuildExtension}},\n'
             f'    install_requires=["torch"],\n)\n')
 
@@ -101,7 +101,8 @@ def export_package(kernels: list[ExportedKernel], out_dir: Path, name: str | Non
         raise ExportError(f"{out_dir} is not empty; choose a new folder")
     pkg = out_dir / name
     (pkg / "csrc").mkdir(parents=True)
-    (out_dir / "tests" / "points").mkdir(parents=True)
+    (pkg / "_points").mkdir()
+    (out_dir / "tests").mkdir()
     builds: list[NativeBuild] = []
     spec_kernels: dict[str, Any] = {}
     for k in kernels:
@@ -119,7 +120,7 @@ def export_package(kernels: list[ExportedKernel], out_dir: Path, name: str | Non
     points = {_point_file(p.label): p for k in kernels for p in k.envelope.points if p.correct}
     for file, point in points.items():
         source = task.source if point.label == TASK_POINT else with_constants(task.source, point.constants)
-        (out_dir / "tests" / "points" / f"{file}.py").write_text(source)
+        (pkg / "_points" / f"{file}.py").write_text(source)
     spec = {"package": name, "namespace": name, "op": op_name, "task_id": task.id, "task_hash": task.source_hash,
             "harness_version": HARNESS_VERSION, "tolerance": task.tolerance.model_dump(),
             "extensions": {b.name: b.module for b in builds}, "kernels": spec_kernels,
@@ -127,7 +128,7 @@ def export_package(kernels: list[ExportedKernel], out_dir: Path, name: str | Non
             "faster_points": sorted(f for f, p in points.items() if p.faster)}
     text = json.dumps(spec, indent=1)
     (pkg / "export.json").write_text(text)
-    (out_dir / "tests" / "export.json").write_text(text)
+    (out_dir / "tests" / "package.json").write_text(json.dumps({"package": name}))
     (pkg / "_reference.py").write_text(task.source)
     shutil.copyfile(RUNTIME_FILE, pkg / "_runtime.py")
     shutil.copyfile(CHECKS_FILE, out_dir / "tests" / "test_exported_op.py")

@@ -1,37 +1,27 @@
-"""The exported package's own check, copied verbatim into it as `tests/test_exported_op.py`
-(Kernelwright never imports it).
+"""The exported package's own check, copied verbatim into it as `tests/test_exported_op.py` (Kernelwright never
+imports it).
 
 For every sweep point its kernel passed, the op must match the task's reference on fresh inputs; where the kernel
-was verified faster it must also have run (no fallback). Run it with `pytest` after installing the package.
+was verified faster it must also have run (no fallback). Run it with `pytest tests/` after installing the package.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import torch
 
-HERE = Path(__file__).parent
-SPEC = json.loads((HERE / "export.json").read_text())
-package = importlib.import_module(SPEC["package"])
+NAME = json.loads((Path(__file__).with_name("package.json")).read_text())["package"]
+package = importlib.import_module(NAME)
+runtime = importlib.import_module(f"{NAME}._runtime")
 
 
-def _task_at(point: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"point_{point}", HERE / "points" / f"{point}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.mark.parametrize("point", SPEC["test_points"])
+@pytest.mark.parametrize("point", runtime.SPEC["test_points"])
 def test_the_op_matches_the_reference(point: str) -> None:
-    task = _task_at(point)
+    task = runtime.point_task(point)
     torch.manual_seed(0)
     init = task.get_init_inputs()
     reference = task.Model(*init)
@@ -42,7 +32,7 @@ def test_the_op_matches_the_reference(point: str) -> None:
     with torch.no_grad():
         got = exported(*inputs)
         want = reference(*inputs)
-    tolerance = SPEC["tolerance"]
+    tolerance = runtime.SPEC["tolerance"]
     torch.testing.assert_close(got, want, atol=tolerance["atol"], rtol=tolerance["rtol"])
-    if point in SPEC["faster_points"]:
+    if point in runtime.SPEC["faster_points"]:
         assert package.fallback_count() == 0, package.fallback_reasons()

@@ -39,7 +39,7 @@ def fallback_count() -> int:
 
 
 def fallback_reasons() -> dict[str, int]:
-    """The fallbacks by reason (device, dtype, rank, contiguity, size, alignment, shape, not_faster)."""
+    """The fallbacks by reason (init, device, dtype, rank, contiguity, size, alignment, shape, not_faster)."""
     with _lock:
         return dict(_fallbacks)
 
@@ -48,6 +48,24 @@ def reset_fallbacks() -> None:
     """Start counting fallbacks from zero."""
     with _lock:
         _fallbacks.clear()
+
+
+def point_task(point: str) -> ModuleType:
+    """The task's module at one sweep point the kernel passed (its constants at that point's sizes)."""
+    return importlib.import_module(f"{PACKAGE}._points.{point}")
+
+
+def _tested_init(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether the constructor's arguments are ones the sweep verified the kernel with (the kernel may bake them
+    in: a pooling kernel written for a window of 3 is not one for a window of 5)."""
+    if kwargs:
+        return False
+    for point in SPEC["test_points"]:
+        tested = point_task(point).get_init_inputs()
+        if len(tested) == len(args) and all(type(a) is type(b) and not isinstance(a, torch.Tensor) and a == b
+                                            for a, b in zip(args, tested)):
+            return True
+    return False
 
 
 def _import_kernel(module: str) -> ModuleType:
@@ -105,7 +123,11 @@ def op(xs: list[torch.Tensor], params: list[torch.Tensor], instance: int) -> tor
     reference, kernels, names = _instances[instance]
     device = xs[0].device.type if xs else "cpu"
     kernel = kernels.get(device)
-    why = "device" if kernel is None else _outside(xs, SPEC["kernels"][device]["envelope"])
+    why: str | None
+    if kernel is None:
+        why = "device" if kernels else "init"
+    else:
+        why = _outside(xs, SPEC["kernels"][device]["envelope"])
     if why is not None or kernel is None:
         with _lock:
             _fallbacks[why or "device"] += 1
@@ -154,7 +176,8 @@ class Module(nn.Module):
         self.reference = _reference_module.Model(*args, **kwargs)
         state = self.reference.state_dict()
         kernels: dict[str, nn.Module] = {}
-        for device, cls in _kernel_classes.items():
+        # Constructor arguments the sweep never saw: the reference serves every call ("init" fallbacks).
+        for device, cls in _kernel_classes.items() if _tested_init(args, kwargs) else ():
             kernel = cls(*args, **kwargs)
             if set(kernel.state_dict()) != set(state):
                 raise RuntimeError(f"the {device} kernel's parameters are named {sorted(kernel.state_dict())}, "

@@ -84,7 +84,8 @@ def _module_constants(tree: ast.Module, origin: str) -> dict[str, Any]:
     return {k: v for k, v in env.items() if k in wanted}
 
 
-def _defined_names(tree: ast.Module) -> set[str]:
+def defined_names(tree: ast.Module) -> set[str]:
+    """Names a module defines at top level (functions, classes, assignments, imports), read without running it."""
     names: set[str] = set()
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
@@ -121,7 +122,7 @@ def parse_task(source: str, origin: str, path: Path | None = None, task_id: str 
         tree = ast.parse(source, filename=origin)
     except SyntaxError as exc:
         raise TaskLoadError(origin, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
-    names = _defined_names(tree)
+    names = defined_names(tree)
     missing = [n for n in REQUIRED if n not in names]
     if missing:
         raise TaskLoadError(origin, f"missing {', '.join(missing)} (a task defines {', '.join(REQUIRED)})")

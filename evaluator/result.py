@@ -25,6 +25,8 @@ class Status(str, Enum):
     unstable = "unstable"
     # Compiled for the GPU on a machine without one: nothing ran, so it is neither correct nor fast.
     build_ok_unverified = "build_ok_unverified"
+    # No evaluation took place: the task was refused (its probe failed) or the request could not be served.
+    refused = "refused"
 
 
 class Verification(str, Enum):
@@ -105,6 +107,8 @@ class Reason(str, Enum):
     # harness
     harness_error = "harness_error"
     task_error = "task_error"
+    degenerate_task = "degenerate_task"
+    bad_request = "bad_request"
     no_toolchain = "no_toolchain"
     no_jail = "no_jail"
 

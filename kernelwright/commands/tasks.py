@@ -176,8 +176,9 @@ def tasks_show(task_id: Annotated[str, typer.Argument(help="suite id or task fil
     for key, value in [("id", task.id), ("category", task.category.value), ("level", str(task.level)),
                        ("tolerance", f"atol={task.tolerance.atol:g} rtol={task.tolerance.rtol:g}"),
                        ("input groups", str(probe.input_groups)), ("output shapes", str(probe.output_shapes)),
-                       ("eager (1 thread)", f"{probe.eager_ms:.2f} ms (rough: median of 4 single calls; `eval` "
-                        "times properly)" if probe.eager_ms else "-"),
+                       ("sizes", f"{', '.join(task.sizes)} (shown: {task.size})"),
+                       ("eager (1 thread)", f"{probe.eager_ms:.2f} ms (a rough estimate: median of 4 single calls "
+                        "at this size; `eval` and `bench` time with the full protocol)" if probe.eager_ms else "-"),
                        ("flops", f"{task.flops:.3g}" if task.flops else "-"),
                        ("bytes moved", f"{task.bytes_moved:.3g}" if task.bytes_moved else "-"),
                        ("examples", ", ".join(f"{k}: {v}" for k, v in example_solutions(task).items()) or "-"),

@@ -79,7 +79,7 @@ NAME_PATTERNS: tuple[tuple[Category, re.Pattern[str]], ...] = (
     (Category.resize, re.compile(r"upsampl|interpolat|resize|pixel_?shuffle|grid_?sampl", re.IGNORECASE)),
     (Category.index, re.compile(r"gather|scatter|index|embedding|argsort|topk|sort", re.IGNORECASE)),
     (Category.optimizer, re.compile(r"adam|sgd|rmsprop|adagrad|optimi", re.IGNORECASE)),
-    (Category.reduce, re.compile(r"sum|mean|max|min|prod|reduc|cum|argm|logsumexp|variance", re.IGNORECASE)),
+    (Category.reduce, re.compile(r"sum|mean|(?<!soft)max|min|prod|reduc|cum|argm|variance", re.IGNORECASE)),
     (Category.activation, re.compile(r"relu|gelu|sigmoid|tanh|softmax|softplus|softsign|elu|swish|silu|mish|"
                                      r"hardtanh|activation", re.IGNORECASE)),
     (Category.broadcast, re.compile(r"broadcast", re.IGNORECASE)),

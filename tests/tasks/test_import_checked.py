@@ -113,3 +113,68 @@ def test_cli_import_table_and_eval_json_of_a_refused_task(home: Path, checkout: 
     verdict = json.loads(answer.stdout)
     assert verdict["status"] == "refused" and verdict["reason"] == "out_of_memory", verdict
     assert "memory limit" in verdict["message"] and verdict["speedup"] is None and "harness_version" in verdict
+
+
+LAYER_NORM = '''import torch
+import torch.nn as nn
+
+
+class Model(nn.Module):
+    """KernelBench level1/40_LayerNorm as the file has it: 268 MB per tensor, a GPU size."""
+
+    def __init__(self, normalized_shape: tuple):
+        super().__init__()
+        self.ln = nn.LayerNorm(normalized_shape=normalized_shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.ln(x)
+
+
+batch_size = 16
+features = 64
+dim1 = 256
+dim2 = 256
+
+
+def get_inputs():
+    x = torch.randn(batch_size, features, dim1, dim2)
+    return [x]
+
+
+def get_init_inputs():
+    return [(features, dim1, dim2)]
+'''
+
+IDENTITY = '''import torch
+import torch.nn as nn
+
+
+class ModelNew(nn.Module):
+    def __init__(self, normalized_shape: tuple):
+        super().__init__()
+        self.ln = nn.LayerNorm(normalized_shape=normalized_shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.ln(x)
+'''
+
+
+def test_identity_layer_norm_is_correct_at_its_derived_cpu_size(home: Path, tmp_path: Path) -> None:
+    from evaluator import EvalOptions, checked_task, evaluate
+    from evaluator.result import Status
+    from kernelwright.commands.tasks import _checker
+
+    root = tmp_path / "KernelBench"
+    (root / "level1").mkdir(parents=True)
+    (root / "level1" / "40_LayerNorm.py").write_text(LAYER_NORM)
+    # 1 GiB per probe: the file as written does not fit (inputs and outputs of 268 MB on two seeds), so the
+    # import scales it down; which size it settles on also depends on the measured eager time.
+    report = import_tasks(root, ImportFormat.kernelbench, check=_checker(1024, 120.0, []))
+    [entry] = report.imported
+    assert entry.category is Category.normalization  # native_layer_norm, recorded in the probe
+    assert entry.derived_sizes["gpu"] == {"batch_size": 16, "features": 64, "dim1": 256, "dim2": 256}
+    assert entry.derived_sizes["cpu"] != entry.derived_sizes["gpu"], report.outcomes
+    task = checked_task(resolve_task(entry.id))
+    result = evaluate(task, IDENTITY, "cpu", EvalOptions(allow_torch=True))
+    assert result.status is Status.correct, result.message
+    assert result.size == "cpu" and result.speedup_ci is not None and result.speedup_ci[0] <= result.speedup_ci[1]

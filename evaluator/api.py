@@ -15,6 +15,7 @@ import torch
 
 from evaluator.baseline_result import BaselineResult, BaselineStatus
 from evaluator.build.cache import cache_root
+from evaluator.compare import tolerance_for
 from evaluator.hashing import normalized_hash
 from evaluator.jail.bwrap import jail_problem
 from evaluator.judge.judge import get_judge
@@ -91,6 +92,7 @@ def evaluate(task: Task, candidate_source: str, platform: str = "cpu",
     start = time.perf_counter()
     plat = get_platform(platform)
     task = resolve_size(task, opts.size, plat.name)
+    task = task.model_copy(update={"tolerance": tolerance_for(task.tolerance, opts.tolerance)})
     verification = plat.verification()
     threads = opts.threads or default_threads()
     previous = torch.get_num_threads()
@@ -101,7 +103,7 @@ def evaluate(task: Task, candidate_source: str, platform: str = "cpu",
         torch.set_num_threads(previous)
     common = dict(platform=plat.name, hardware=hardware, allow_torch=opts.allow_torch, task_id=task.id,
                   task_hash=task.source_hash, candidate_hash=normalized_hash(candidate_source), size=task.size,
-                  verification=verification, jailed=not opts.unsafe_no_jail)
+                  verification=verification, jailed=not opts.unsafe_no_jail, tolerance=opts.tolerance)
 
     def early(status: Status, reason: Reason, message: str, stage: Stage) -> EvalResult:
         return EvalResult(status=status, reason=reason, message=message, stage=stage,

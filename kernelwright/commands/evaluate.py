@@ -11,7 +11,8 @@ from rich.table import Table
 
 from evaluator import EvalOptions, EvalResult, Status, checked_task, evaluate
 from evaluator.platforms import available_platforms
-from evaluator.result import Reason, Stage, Verification
+from evaluator.result import Reason, Stage, ToleranceMode, Verification
+from kernelwright.commands import options as opt
 from kernelwright.console import err, out
 from kernelwright.console import fail as _fail
 from kernelwright.settings import Settings
@@ -21,7 +22,7 @@ from tasks.registry import example_solutions, resolve_task
 JSON_FIELDS = ("status", "reason", "message", "stage", "speedup", "speedup_ci", "baseline_ms", "candidate_ms",
                "platform", "hardware", "harness_version", "allow_torch", "task_id", "candidate_hash",
                "build_seconds", "wall_seconds", "correctness", "timing", "achieved_gbps", "achieved_gflops",
-               "verification", "size", "jailed", "log")
+               "verification", "size", "tolerance", "jailed", "log")
 STATUS_STYLE = {Status.correct: "bold green", Status.incorrect: "bold red", Status.rejected: "bold magenta",
                 Status.build_error: "bold yellow", Status.runtime_error: "bold red", Status.timeout: "bold red",
                 Status.unstable: "bold yellow", Status.build_ok_unverified: "bold yellow", Status.refused: "bold red"}
@@ -96,6 +97,7 @@ def _print_result(result: EvalResult) -> None:
         table.add_row("max error", f"{result.correctness.max_abs_error:.3e} abs")
     table.add_row("platform", f"{result.platform} on {result.hardware}")
     table.add_row("task", f"{result.task_id}" + (f" (size {result.size})" if result.size else ""))
+    table.add_row("tolerance", result.tolerance.label)
     table.add_row("harness", result.harness_version)
     if result.wall_seconds is not None:
         table.add_row("wall", f"{result.wall_seconds:.1f} s (build {result.build_seconds or 0:.1f} s)")
@@ -121,6 +123,7 @@ def eval_cmd(
     size: Annotated[str | None, typer.Option(help="problem size: cpu, gpu or small (default: the platform's; "
                                              "see README 'Platforms')")] = None,
     db_url: Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")] = None,
+    tolerance: opt.ToleranceOpt = ToleranceMode.task,
     unsafe_no_jail: Annotated[bool, typer.Option("--unsafe-no-jail", help="run the task and the solution without "
                                                  "the OS jail: only for your own trusted code on your own machine "
                                                  "(every result says so, in red)")] = False,
@@ -130,7 +133,7 @@ def eval_cmd(
         raise _refuse(f"unknown platform {platform!r}; available: {', '.join(available_platforms())}",
                       Reason.bad_request, as_json, platform)
     options = EvalOptions(allow_torch=allow_torch, threads=threads, correctness_trials=trials, timeout_s=timeout,
-                          size=size, unsafe_no_jail=unsafe_no_jail)
+                          size=size, unsafe_no_jail=unsafe_no_jail, tolerance=tolerance)
     if unsafe_no_jail:
         err.print("[bold red]--unsafe-no-jail: the task and the solution run with all your rights, outside the jail[/]")
     try:

@@ -61,15 +61,16 @@ def tasks_list(
 def _probe_workers(memory_mb: int, cores: int) -> int:
     """Probes that may run side by side: one per core, and no more than half the available memory allows.
 
-    Each probe's runner may use `memory_mb`, and the judge holds up to two of its outputs (each at most the arena,
-    `memory_mb`), so one probe costs at most three times its limit; the sum stays under half of what is available.
+    Each probe's runner may use `memory_mb`, and the judge holds what it reads back to check: two seeds' inputs and
+    two outputs, each at most the arena (`memory_mb`), so one probe costs at most five times its limit; the sum
+    stays under half of what is available.
     """
     try:
         meminfo = Path("/proc/meminfo").read_text().splitlines()
         available_mb = next(int(line.split()[1]) // 1024 for line in meminfo if line.startswith("MemAvailable:"))
     except (OSError, StopIteration, ValueError, IndexError):
         return 1
-    return max(1, min(cores, available_mb // 2 // (3 * memory_mb)))
+    return max(1, min(cores, available_mb // 2 // (5 * memory_mb)))
 
 
 def _checker(memory_mb: int, timeout_s: float, cores: list[int]) -> Checker:

@@ -4,12 +4,12 @@ KernelBench files are written at GPU sizes (`batch_size = 16`, `dim = 16384`, 3-
 too large for one CPU core or the Triton interpreter. `tasks import` derives two smaller sizes from the file's own
 module-level integer constants, and the file as written stays the `gpu` size:
 
-- Which constants scale: `NAME = <int>` at top level, where the name says batch (`batch_size`, `batch`, `N`/`B`
-  alone) and the value is at least 2, or the value is at least `MIN_SCALED` and the name is not one of a
+- Which constants scale: `NAME = <int>` at top level, where the name says batch (`batch_size`, `batch`, `bs`,
+  `num_batches`; not `N`, which in KernelBench is as often a matrix extent) and the value is at least 2, or the value is at least `MIN_SCALED` and the name is not one of a
   convolution's or a layout's knobs (kernel size, stride, padding, dilation, groups, axis, layers, heads,
   seeds): those change what the model computes, not how much.
 - One step halves one constant: the batch ones first, down to 1; then the others in turn, each only while it is
-  even and stays at or above `MIN_SCALED` (halving every scaled constant by powers of two keeps the divisibility a
+  even and stays at or above `FLOOR` (halving every scaled constant by powers of two keeps the divisibility a
   model needs between them, e.g. channels by groups or an embedding by its heads).
 - `tasks import` probes step 0 (the file as written) and moves down, jumping by the measured eager time, until the
   probe passes with an eager time of at most `CPU_BUDGET_MS` on one core: that step is the `cpu` size; the `small`
@@ -34,7 +34,7 @@ FLOOR = 8  # a non-batch extent is never halved below this
 CPU_BUDGET_MS = 50.0  # the suite's CPU size: eager 1-50 ms on one core
 CPU_TARGET_MS = 20.0  # where a jump from a measured eager time aims, inside the budget
 SMALL_EXTRA_STEPS = 6  # the small size does 1/64 of the CPU size's work, give or take
-_BATCH = re.compile(r"^(batch(_?size)?|n|b|bs|num_batches)$", re.IGNORECASE)
+_BATCH = re.compile(r"^(batch(_?size)?|bs|num_batches)$", re.IGNORECASE)
 _KNOBS = re.compile(r"kernel|stride|pad|dilation|group|axis|layer|head|seed",
                     re.IGNORECASE)
 

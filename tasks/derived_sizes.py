@@ -5,9 +5,10 @@ too large for one CPU core or the Triton interpreter. `tasks import` derives two
 module-level integer constants, and the file as written stays the `gpu` size:
 
 - Which constants scale: `NAME = <int>` at top level, where the name says batch (`batch_size`, `batch`, `bs`,
-  `num_batches`; not `N`, which in KernelBench is as often a matrix extent) and the value is at least 2, or the value is at least `MIN_SCALED` and the name is not one of a
-  convolution's or a layout's knobs (kernel size, stride, padding, dilation, groups, axis, layers, heads,
-  seeds): those change what the model computes, not how much.
+  `num_batches`; not `N`, which in KernelBench is as often a matrix extent) and the value is at least 2, or the
+  value is at least `MIN_SCALED` and the name is not one of a convolution's or a layout's knobs (kernel size,
+  stride, padding, dilation, groups, axis, layers, heads, seeds): those change what the model computes, not how
+  much.
 - One step halves one constant: the batch ones first, down to 1; then the others in turn, each only while it is
   even and stays at or above `FLOOR` (halving every scaled constant by powers of two keeps the divisibility a
   model needs between them, e.g. channels by groups or an embedding by its heads).

@@ -34,12 +34,15 @@ TASK_REASONS = {TaskProblem.load_error: Reason.task_error, TaskProblem.degenerat
                 TaskProblem.no_jail: Reason.no_jail, TaskProblem.data_file: Reason.task_error}
 
 
-def _refuse(message: str, reason: Reason, as_json: bool, platform: str, task_id: str | None = None) -> typer.Exit:
+def _refuse(message: str, reason: Reason, as_json: bool, platform: str, task_id: str | None = None,
+            options: EvalOptions | None = None) -> typer.Exit:
     """No evaluation: with --json the verdict object (status `refused` and the reason), else the error; exit 2."""
     if not as_json:
         return _fail(message)
+    opts = options or EvalOptions()
     result = EvalResult(status=Status.refused, reason=reason, message=message, stage=Stage.static, platform=platform,
-                        task_id=task_id)
+                        task_id=task_id, allow_torch=opts.allow_torch, size=opts.size, tolerance=opts.tolerance,
+                        jailed=not opts.unsafe_no_jail)
     print(result.model_dump_json(include=set(JSON_FIELDS)))
     return typer.Exit(code=2)
 
@@ -139,7 +142,7 @@ def eval_cmd(
     try:
         task_obj = checked_task(resolve_task(task), options=options)
     except TaskLoadError as exc:
-        raise _refuse(str(exc), TASK_REASONS[exc.kind], as_json, platform, task) from exc
+        raise _refuse(str(exc), TASK_REASONS[exc.kind], as_json, platform, task, options) from exc
     source = _solution_source(solution, task, platform, as_json)
     try:
         if as_json:
@@ -148,7 +151,7 @@ def eval_cmd(
             with err.status(f"evaluating {solution} on {task_obj.id} ({platform})…"):
                 result = evaluate(task_obj, source, platform, options)
     except TaskLoadError as exc:  # a --size the task does not define
-        raise _refuse(str(exc), Reason.bad_request, as_json, platform, task_obj.id) from exc
+        raise _refuse(str(exc), Reason.bad_request, as_json, platform, task_obj.id, options) from exc
     if not no_store:
         try:
             _store_result(db_url or Settings().db_url, task_obj, source, result)

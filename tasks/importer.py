@@ -388,16 +388,19 @@ def import_tasks(root: str | Path, fmt: ImportFormat, held_out: bool = False, so
                if e.format is ImportFormat.kernelbench}
     report = ImportReport(source=ImportSource(name=name, root=str(base), format=fmt, commit=commit))
     snapshot = snapshot_dir(name)
-    shutil.rmtree(snapshot, ignore_errors=True)  # the source's old snapshot goes with its old entries
+    # Written beside the old snapshot and swapped in whole, so a failed import leaves the source as it was.
+    staging = snapshot.with_name(snapshot.name + ".new")
+    shutil.rmtree(staging, ignore_errors=True)
     for cand, result in zip(candidates, checked):
         row = result.outcome
         if row.outcome is Outcome.imported:
             _classify(cand, result, fmt, lineage)
-            target = snapshot / f"{cand.tail}.py"
+            target = staging / f"{cand.tail}.py"
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(result.source, encoding="utf-8")
             report.imported.append(ImportedTask(
-                id=row.id or "", path=str(target), origin=str(cand.path), source=name, format=fmt,
+                id=row.id or "", path=str(snapshot / f"{cand.tail}.py"), origin=str(cand.path), source=name,
+                format=fmt,
                 category=row.category or Category.uncategorized, level=row.level or 1, held_out=held_out,
                 checked=check is not None, derived_sizes=result.derived or {}))
         report.outcomes.append(row)
@@ -405,6 +408,9 @@ def import_tasks(root: str | Path, fmt: ImportFormat, held_out: bool = False, so
     registry.tasks = {k: v for k, v in registry.tasks.items() if v.source != name}
     registry.tasks.update({entry.id: entry for entry in report.imported})
     registry.sources[name] = report.source
+    shutil.rmtree(snapshot, ignore_errors=True)  # the source's old snapshot goes with its old entries
+    staging.mkdir(parents=True, exist_ok=True)
+    staging.rename(snapshot)
     _save_registry(registry)
     return report
 

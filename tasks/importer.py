@@ -323,7 +323,8 @@ def _classify(cand: _Candidate, checked: _Checked, fmt: ImportFormat, lineage: d
     if fmt is ImportFormat.kernelbench:
         row.level = cand.level or 1
     if row.category is None:
-        by_ops = category_from_ops(checked.ops, row.level or 1) if checked.ops is not None and row.level else None
+        # MultiKernelBench levels come from the category, so its tasks are categorized as level 1 operators.
+        by_ops = category_from_ops(checked.ops, row.level or 1) if checked.ops is not None else None
         row.category = cand.folder_category or by_ops or category_from_name(stem, row.level or 1)
     if fmt is ImportFormat.multikernelbench:
         if checked.declares_level:

@@ -178,3 +178,38 @@ def test_identity_layer_norm_is_correct_at_its_derived_cpu_size(home: Path, tmp_
     result = evaluate(task, IDENTITY, "cpu", EvalOptions(allow_torch=True))
     assert result.status is Status.correct, result.message
     assert result.size == "cpu" and result.speedup_ci is not None and result.speedup_ci[0] <= result.speedup_ci[1]
+
+
+NPU_TASK = '''import torch
+import torch.nn as nn
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, x, y):
+        return torch.sigmoid(x) * y + 1.0
+'''
+
+
+def test_multikernelbench_probed_data_file_task_and_operator_category(home: Path, tmp_path: Path) -> None:
+    from kernelwright.commands.tasks import _checker
+
+    root = tmp_path / "MultiKernelBench"
+    (root / "npukernelbench" / "activation").mkdir(parents=True)
+    (root / "npukernelbench" / "activation" / "sigmoid_mul.py").write_text(NPU_TASK)
+    groups = [[{"shape": [64, 128]}, {"shape": [64, 128]}], [{"shape": [7, 3]}, {"shape": [7, 3]}]]
+    (root / "npukernelbench" / "activation" / "sigmoid_mul.json").write_text(json.dumps(groups))
+    (root / "reference" / "custom_family").mkdir(parents=True)
+    (root / "reference" / "custom_family" / "thing.py").write_text(
+        _task("torch.matmul(x, xs[1])", "[torch.randn(n, n), torch.randn(n, n)]", "n = 32"))
+    report = import_tasks(root, ImportFormat.multikernelbench, check=_checker(1024, 60.0, []))
+    rows = {row.path: row for row in report.outcomes}
+    assert all(r.outcome is Outcome.imported for r in rows.values()), rows
+    assert rows["reference/custom_family/thing.py"].category is Category.matmul  # from the probe's operators
+    assert rows["npukernelbench/activation/sigmoid_mul.py"].level == 1
+    from evaluator import checked_task
+
+    task = checked_task(resolve_task("multikernelbench/MultiKernelBench/activation/sigmoid_mul"))
+    assert task.input_groups == 2  # both groups of the data file, run in the jail

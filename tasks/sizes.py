@@ -53,16 +53,22 @@ def sized_source(source: str, size: str, origin: str = "<task>") -> str:
     """The task's source with the constants of `size` substituted (unchanged for the CPU size)."""
     if size == DEFAULT_SIZE:
         return source
-    tree = _parsed(source, origin)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise TaskLoadError(origin, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
     sizes = declared_sizes(tree, origin)
     if size not in sizes:
         raise TaskLoadError(origin, f"no {size!r} size (it defines: {', '.join([DEFAULT_SIZE, *sizes])})")
-    return with_constants(source, sizes[size], origin, f"SIZES[{size!r}]")
+    return rewrite_constants(source, sizes[size], origin, what=f"SIZES[{size!r}]")
 
 
 def size_knobs(source: str, origin: str = "<task>") -> dict[str, int]:
     """The integer constants a task's `SIZES` overrides (its size knobs), at their CPU values."""
-    tree = _parsed(source, origin)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise TaskLoadError(origin, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
     values = _assigned_values(tree)
     knobs: dict[str, int] = {}
     for overrides in declared_sizes(tree, origin).values():
@@ -73,30 +79,27 @@ def size_knobs(source: str, origin: str = "<task>") -> dict[str, int]:
     return knobs
 
 
-def with_constants(source: str, overrides: dict[str, Any], origin: str = "<task>", what: str = "overrides") -> str:
-    """The source with the literal values of top-level constants replaced (`BATCH = 64` -> `BATCH = 7`)."""
-    values = _assigned_values(_parsed(source, origin))
-    missing = sorted(set(overrides) - set(values))
+def rewrite_constants(source: str, values: dict[str, Any], origin: str = "<task>", what: str = "a size") -> str:
+    """`source` with the top-level constants named in `values` set to those values (the rest of the text as it was)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise TaskLoadError(origin, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
+    assigned = _assigned_values(tree)
+    missing = sorted(set(values) - set(assigned))
     if missing:
-        raise TaskLoadError(origin, f"{what} names {', '.join(missing)}, not assigned at top level")
+        raise TaskLoadError(origin, f"{what} overrides {', '.join(missing)}, not assigned at top level")
     lines = source.splitlines(keepends=True)
     offsets = [0]
     for line in lines:
         offsets.append(offsets[-1] + len(line.encode("utf-8")))
     data = source.encode("utf-8")
     spans = []
-    for name, new in overrides.items():
-        node = values[name]
+    for name, new in values.items():
+        node = assigned[name]
         start = offsets[node.lineno - 1] + node.col_offset
         end = offsets[node.end_lineno - 1] + node.end_col_offset  # type: ignore[operator]
         spans.append((start, end, repr(new).encode("utf-8")))
     for start, end, text in sorted(spans, reverse=True):
         data = data[:start] + text + data[end:]
     return data.decode("utf-8")
-
-
-def _parsed(source: str, origin: str) -> ast.Module:
-    try:
-        return ast.parse(source)
-    except SyntaxError as exc:
-        raise TaskLoadError(origin, f"syntax error at line {exc.lineno}: {exc.msg}") from exc

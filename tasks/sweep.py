@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from tasks.errors import TaskLoadError
 from tasks.loader import parse_task
 from tasks.model import Task
-from tasks.sizes import DEFAULT_SIZE, size_knobs, with_constants
+from tasks.sizes import DEFAULT_SIZE, rewrite_constants, size_knobs
 
 TASK_POINT = "task"
 
@@ -84,7 +84,7 @@ def task_at_point(task: Task, point: SweepPoint) -> Task:
     if not point.constants:
         return task
     origin = task.path or task.id
-    source = with_constants(task.source, point.constants, origin, f"sweep point {point.label!r}")
+    source = rewrite_constants(task.source, point.constants, origin, what=f"sweep point {point.label!r}")
     moved = parse_task(source, origin, task_id=task.id)
     return moved.model_copy(update={"size": f"sweep:{point.label}", "sizes": task.sizes,
                                     "input_groups": task.input_groups, "path": task.path})

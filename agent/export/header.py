@@ -21,9 +21,9 @@ def kernel_file_header(kernel: Kernel, run_id: str, envelope: Envelope | None) -
     else:
         lines.append("verified envelope (shape sweep):")
         lines += [f"  {line}" for line in envelope_lines(envelope)]
-    lines += ["backward: not verified for this file (a kernel that writes raw memory gives autograd nothing to follow); "
-              f"`kernelwright export {kernel.candidate_id} --out DIR` makes a package with one, a custom op that "
-              "torch.compile traces, and the reference outside the envelope",
+    lines += ["backward: not verified for this file (a kernel that writes raw memory gives autograd nothing "
+              f"to follow); `kernelwright export {kernel.candidate_id} --out DIR` makes a package with one, a "
+              "custom op that torch.compile traces, and the reference outside the envelope",
               "use: from this file import ModelNew; ModelNew(*init_args) is a drop-in for the task's Model"]
     wrapped = [part for line in lines for part in textwrap.wrap(line, 110, subsequent_indent="    ")]
     return "".join(f"# {part}\n" for part in wrapped) + "\n"

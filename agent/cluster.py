@@ -223,7 +223,6 @@ class Cluster:
         self.started_ray = False
         self.gpus = 0  # GPUs in the Ray cluster, known once started
         self.members: list[_Member] = []
-        self.lost = 0  # actors lost to dead nodes or workers during this run
         self._idle: list[_Member] = []
         self._changed: asyncio.Condition | None = None
         self._refreshed = 0.0
@@ -365,7 +364,6 @@ class Cluster:
         async with changed:
             if member in self.members:
                 self.members.remove(member)
-                self.lost += 1
             _kill(member.handle)
             self._refresh()
             changed.notify_all()
@@ -385,7 +383,6 @@ class Cluster:
             self.members.remove(member)
             if member in self._idle:
                 self._idle.remove(member)
-            self.lost += 1
             _kill(member.handle)
         have: dict[str, int] = {}
         for member in self.members:

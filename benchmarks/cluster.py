@@ -7,10 +7,12 @@ evaluator each, token authentication as docs/deploy.md sets it up), joins it as 
 a bench over --tasks suite tasks with a scripted model: every turn answers after --delay seconds with the task's
 example solution made unique, so every turn is a fresh build and evaluation (no cache hits). It prints per N:
 - evaluations per minute (stored evaluations / wall time of the run, baselines measured alongside);
-- driver CPU per turn: this process's CPU time (all threads, Ray's client included) over the turns, which is
-  what one driver spends per turn on prompts, extraction, store writes and Ray calls; one driver core sustains
-  1 / that many turns per second;
-- the run's nodes and its wall time.
+- driver CPU per turn: this process's CPU time (all threads, Ray's client included) over the turns; and the
+  part of it that is per-turn work (prompts, extraction, store writes, Ray calls), i.e. less what the connected
+  driver burns when idle (measured for 5 s before the run): one driver core sustains 1 / that many turns per
+  second;
+- the run's nodes and its wall time, the mean prompt size (characters; about 4 per token) and the rows the
+  store gained per turn (trajectories, turns, candidates, evaluations, baselines).
 Every raylet of a machine shares its timing lock, so on one machine N > cores / 2 adds build and correctness
 parallelism but no timing parallelism; on real nodes each has its own.
 """
@@ -47,6 +49,7 @@ from evaluator import EvalOptions  # noqa: E402
 from tasks.registry import example_solutions, resolve_task, suite_tasks  # noqa: E402
 
 RAY = str(Path(sys.executable).parent / "ray")
+IDLE_S = 5.0
 
 
 class ScriptedModel(ExamplesProvider):
@@ -109,6 +112,10 @@ def run_bench(nodes: int, tasks: int, samples: int, turns: int, delay: float) ->
         try:
             cluster = Cluster(ClusterConfig(address=start_raylets(nodes, temp_dir)), "cpu")
             cluster.start()  # actors up and warm before the clock starts
+            # What the driver burns while connected and idle (Ray's own threads), to tell it from per-turn work.
+            idle = time.process_time()
+            time.sleep(IDLE_S)
+            idle_rate = (time.process_time() - idle) / IDLE_S
             runner = BenchRunner(store, ScriptedModel(config.provider, delay), cluster, config, chosen)
             cpu, wall = time.process_time(), time.perf_counter()
             runner.run()
@@ -121,9 +128,15 @@ def run_bench(nodes: int, tasks: int, samples: int, turns: int, delay: float) ->
             evaluations = conn.execute("SELECT COUNT(*) FROM evaluation").fetchone()[0]
             used = conn.execute("SELECT COUNT(DISTINCT node_id) FROM evaluation").fetchone()[0]
             done_turns = conn.execute("SELECT COUNT(*) FROM turn").fetchone()[0]
+            prompt_chars = conn.execute("SELECT AVG(LENGTH(prompt)) FROM turn").fetchone()[0] or 0.0
+            rows = sum(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                       for table in ("trajectory", "turn", "candidate", "evaluation", "baseline_timing"))
     return {"nodes": nodes, "nodes_used": used, "evaluations": evaluations, "turns": done_turns,
+            "prompt_chars_per_turn": prompt_chars, "rows_per_turn": rows / max(1, done_turns),
             "wall_s": wall, "evals_per_min": evaluations / wall * 60,
-            "driver_cpu_ms_per_turn": cpu / max(1, done_turns) * 1e3}
+            "driver_cpu_ms_per_turn": cpu / max(1, done_turns) * 1e3,
+            "driver_turn_ms": max(0.0, cpu - idle_rate * wall) / max(1, done_turns) * 1e3,
+            "driver_idle_cpu_share": idle_rate}
 
 
 def main() -> None:
@@ -138,15 +151,17 @@ def main() -> None:
     if not args.json:
         print(f"{args.tasks} tasks x {args.samples} samples x {args.turns} turns, model delay {args.delay:g} s, "
               f"on {os.cpu_count()} cores")
-        print("raylets | nodes used | evaluations | turns | wall s | evaluations/min | driver CPU ms/turn")
+        print("raylets | nodes used | evaluations | turns | wall s | evaluations/min | driver CPU ms/turn | "
+              "of it per-turn work | idle driver CPU | prompt chars | rows/turn")
     for nodes in args.nodes:
         row = run_bench(nodes, args.tasks, args.samples, args.turns, args.delay)
         if args.json:
             print(json.dumps(row))
         else:
             print(f"{nodes:7d} | {row['nodes_used']:10.0f} | {row['evaluations']:11.0f} | {row['turns']:5.0f} | "
-                  f"{row['wall_s']:6.1f} | {row['evals_per_min']:15.2f} | {row['driver_cpu_ms_per_turn']:18.1f}",
-                  flush=True)
+                  f"{row['wall_s']:6.1f} | {row['evals_per_min']:15.2f} | {row['driver_cpu_ms_per_turn']:18.1f} | "
+                  f"{row['driver_turn_ms']:19.1f} | {100 * row['driver_idle_cpu_share']:14.1f}% | "
+                  f"{row['prompt_chars_per_turn']:12.0f} | {row['rows_per_turn']:9.2f}", flush=True)
 
 
 if __name__ == "__main__":

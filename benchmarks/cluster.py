@@ -5,7 +5,9 @@
 For each N in --nodes it starts a Ray cluster of N raylets on this machine (`ray start`, one CPU and so one
 evaluator each, token authentication as docs/deploy.md sets it up), joins it as the driver (this process) and runs
 a bench over --tasks suite tasks with a scripted model: every turn answers after --delay seconds with the task's
-example solution made unique, so every turn is a fresh build and evaluation (no cache hits). It prints per N:
+example solution made unique, so every turn is a fresh build and evaluation (no cache hits; `--repeat` replays the
+same reply instead, so that turns after the first are cache hits and the driver alone sets the pace). It prints
+per N:
 - evaluations per minute (stored evaluations / wall time of the run, baselines measured alongside);
 - driver CPU per turn: this process's CPU time (all threads, Ray's client included) over the turns; and the
   part of it that is per-turn work (prompts, extraction, store writes, Ray calls), i.e. less what the connected
@@ -55,9 +57,9 @@ IDLE_S = 5.0
 class ScriptedModel(ExamplesProvider):
     """The examples provider behind a model's latency: each reply after `delay` seconds, each one unique."""
 
-    def __init__(self, config: ProviderConfig, delay: float) -> None:
+    def __init__(self, config: ProviderConfig, delay: float, repeat: bool) -> None:
         super().__init__(config)
-        self.delay = delay
+        self.delay, self.repeat = delay, repeat
 
     @property
     def label(self) -> str:
@@ -66,6 +68,8 @@ class ScriptedModel(ExamplesProvider):
     async def complete(self, messages: list[ChatMessage], context: CompletionContext) -> Completion:
         await asyncio.sleep(self.delay)
         reply = await super().complete(messages, context)
+        if self.repeat:
+            return reply
         # A comment inside the C++ string changes the candidate's hash: a fresh build and evaluation every turn.
         tag = f"#include <torch/extension.h>\n// bench {uuid.uuid4().hex}"
         return Completion(text=reply.text.replace("#include <torch/extension.h>", tag, 1), model="scripted")
@@ -95,7 +99,7 @@ def stop_raylets(temp_dir: str) -> None:
         subprocess.run(["kill", "-9", pid], check=False, capture_output=True)
 
 
-def run_bench(nodes: int, tasks: int, samples: int, turns: int, delay: float) -> dict[str, float]:
+def run_bench(nodes: int, tasks: int, samples: int, turns: int, delay: float, repeat: bool) -> dict[str, float]:
     """One bench on a fresh N-raylet cluster and a fresh store; returns its numbers."""
     chosen = [resolve_task(t.id) for t in suite_tasks() if "cpu" in example_solutions(t) and not t.held_out]
     chosen = chosen[:: max(1, len(chosen) // tasks)][:tasks]
@@ -116,7 +120,7 @@ def run_bench(nodes: int, tasks: int, samples: int, turns: int, delay: float) ->
             idle = time.process_time()
             time.sleep(IDLE_S)
             idle_rate = (time.process_time() - idle) / IDLE_S
-            runner = BenchRunner(store, ScriptedModel(config.provider, delay), cluster, config, chosen)
+            runner = BenchRunner(store, ScriptedModel(config.provider, delay, repeat), cluster, config, chosen)
             cpu, wall = time.process_time(), time.perf_counter()
             runner.run()
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
@@ -146,15 +150,17 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=2)
     parser.add_argument("--turns", type=int, default=2)
     parser.add_argument("--delay", type=float, default=2.0, help="seconds the scripted model takes per reply")
+    parser.add_argument("--repeat", action="store_true", help="the same reply every turn of a task: all but the "
+                        "first are served from the evaluation cache, which measures the driver alone")
     parser.add_argument("--json", action="store_true", help="one JSON object per N instead of a table")
     args = parser.parse_args()
     if not args.json:
         print(f"{args.tasks} tasks x {args.samples} samples x {args.turns} turns, model delay {args.delay:g} s, "
-              f"on {os.cpu_count()} cores")
+              f"{'repeated' if args.repeat else 'unique'} replies, on {os.cpu_count()} cores")
         print("raylets | nodes used | evaluations | turns | wall s | evaluations/min | driver CPU ms/turn | "
               "of it per-turn work | idle driver CPU | prompt chars | rows/turn")
     for nodes in args.nodes:
-        row = run_bench(nodes, args.tasks, args.samples, args.turns, args.delay)
+        row = run_bench(nodes, args.tasks, args.samples, args.turns, args.delay, args.repeat)
         if args.json:
             print(json.dumps(row))
         else:

@@ -128,11 +128,6 @@ class Evaluator:
         return measure_baselines(task, self.platform.name, options)
 
 
-def default_workers() -> int:
-    """Evaluator actors for this machine's CPUs: one per two cores, since timing uses half of them."""
-    return node_slots(float(os.cpu_count() or 2))
-
-
 def node_slots(cpus: float) -> int:
     """Evaluator actors for a CPU node with `cpus` CPUs: one per two (timing uses half), at least one."""
     return max(1, int(cpus) // 2)
@@ -368,7 +363,15 @@ class Cluster:
             self._refresh()
             changed.notify_all()
 
+    async def refresh(self) -> None:
+        """Look at the cluster's nodes now: evaluators for nodes that joined, none kept for nodes that left (the
+        pool also does this by itself every `REFRESH_S` seconds and after every loss)."""
+        changed = await self._condition()
+        async with changed:
+            self._refresh()
+
     def _refresh(self) -> None:
+        # Callers hold the condition's lock (notify_all needs it).
         self._refreshed = time.monotonic()
         for member in self._top_up():
             self._idle.append(member)

@@ -1,8 +1,9 @@
 """Kernelwright on a real two-node Ray cluster: a head and a second raylet on this machine (one CPU each, distinct
 custom resources), joined by the real CLI with `--ray-address`, with Ray's token authentication on.
 
-Shows from the store that evaluations ran on both nodes, and that killing the second raylet mid-run still ends
-with every task judged exactly once (its lost work retried on the head).
+Shows from the store that evaluations ran on both nodes, that killing the second raylet mid-run still ends with
+every task judged exactly once (its lost work retried on the head), and that a node joining a running pool gets
+an evaluator.
 """
 
 from __future__ import annotations
@@ -31,11 +32,16 @@ RAY = str(Path(sys.executable).parent / "ray")
 
 @dataclass
 class TwoRaylets:
-    """A running head (resource nodeA) and second raylet (nodeB), and how to reach them."""
+    """A running head (resource nodeA) and, once added, a second raylet (nodeB), and how to reach them."""
 
     address: str
     temp_dir: str
     env: dict[str, str]
+
+    def add_node(self, resource: str) -> None:
+        """Start one more raylet with one CPU and the custom resource `resource`."""
+        _start(["--address", self.address, "--resources", json.dumps({resource: 1}), *_common(self.temp_dir)],
+               self.env)
 
     def raylet(self, resource: str) -> psutil.Process:
         """The raylet process of the node that holds `resource`."""
@@ -59,9 +65,13 @@ def _start(args: list[str], env: dict[str, str]) -> None:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
 
+def _common(temp_dir: str) -> list[str]:
+    return ["--num-cpus", "1", "--temp-dir", temp_dir, "--disable-usage-stats"]
+
+
 @pytest.fixture
-def two_raylets() -> Iterator[TwoRaylets]:
-    """Start the cluster the way docs/deploy.md says (token auth, the same token on every node); stop only the
+def head_only() -> Iterator[TwoRaylets]:
+    """Start a head the way docs/deploy.md says (token auth, the same token on every node); stop only the
     processes of this cluster (by its temp dir) afterwards."""
     temp_dir = tempfile.mkdtemp(prefix="kw2r", dir="/tmp")  # short: Ray's unix socket paths must fit
     env = dict(os.environ, RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32), PYTHONUNBUFFERED="1",
@@ -70,11 +80,9 @@ def two_raylets() -> Iterator[TwoRaylets]:
                RAY_health_check_period_ms="1000", RAY_health_check_timeout_ms="2000",
                RAY_health_check_failure_threshold="5")
     try:
-        common = ["--num-cpus", "1", "--temp-dir", temp_dir, "--disable-usage-stats"]
         _start(["--head", "--port", str(_free_port()), "--include-dashboard=false",
-                "--resources", json.dumps({"nodeA": 1}), *common], env)
+                "--resources", json.dumps({"nodeA": 1}), *_common(temp_dir)], env)
         address = (Path(temp_dir) / "ray_current_cluster").read_text().strip()
-        _start(["--address", address, "--resources", json.dumps({"nodeB": 1}), *common], env)
         yield TwoRaylets(address=address, temp_dir=temp_dir, env=env)
     finally:
         for proc in psutil.process_iter(["cmdline"]):
@@ -84,6 +92,13 @@ def two_raylets() -> Iterator[TwoRaylets]:
                 except psutil.NoSuchProcess:
                     continue  # gone already
         time.sleep(1)
+
+
+@pytest.fixture
+def two_raylets(head_only: TwoRaylets) -> TwoRaylets:
+    """The head and a second raylet (nodeB)."""
+    head_only.add_node("nodeB")
+    return head_only
 
 
 def _bench(cluster: TwoRaylets, db_path: Path) -> list[str]:
@@ -142,3 +157,48 @@ def test_bench_uses_both_nodes_and_survives_losing_one(two_raylets: TwoRaylets, 
     assert proc.returncode == 0, err[-3000:]
     assert json.loads(out)["overall"]["tasks"] == len(TASKS)
     _judged_once(db_path)
+
+
+# Run as the driver in a process of its own: Ray reads RAY_AUTH_MODE/RAY_AUTH_TOKEN when it is imported.
+JOIN_SCRIPT = """
+import asyncio, json, subprocess, sys
+from agent.cluster import Cluster, ClusterConfig
+from evaluator import EvalOptions
+from tasks.registry import example_solutions, resolve_task
+
+cluster = Cluster(ClusterConfig(address=sys.argv[1]), "cpu")
+cluster.start()
+before = cluster.nodes()
+print("JOIN", flush=True)
+sys.stdin.readline()  # the test has started the second raylet
+task = resolve_task("activation/relu")
+source = example_solutions(task)["cpu"].read_text()
+
+async def main():
+    await cluster.refresh()
+    judged = await asyncio.gather(*(cluster.evaluate(task, source, EvalOptions(threads=1, correctness_trials=1))
+                                    for _ in range(2)))
+    return [j.site.node_id for j in judged], [j.result.status.value for j in judged]
+
+nodes, statuses = asyncio.run(main())
+print(json.dumps({"before": before, "after": cluster.nodes(), "judged_on": nodes, "statuses": statuses}))
+cluster.shutdown()
+"""
+
+
+def test_a_node_that_joins_gets_an_evaluator(head_only: TwoRaylets) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", JOIN_SCRIPT, head_only.address], env=head_only.env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stdout is not None
+    assert proc.stdout.readline().strip() == "JOIN", proc.communicate()[1][-3000:]
+    head_only.add_node("nodeB")
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err[-3000:]
+    report = json.loads(out.strip().splitlines()[-1])
+    assert len(report["before"]) == 1 and len(report["after"]) == 2
+    # Two evaluations at once on two one-CPU nodes: one on each, both judged correct (timing may call a speed
+    # unstable on a loaded machine; that is still a correct kernel).
+    assert sorted(report["judged_on"]) == report["after"]
+    assert set(report["statuses"]) <= {"correct", "unstable"}, report

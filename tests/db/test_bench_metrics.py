@@ -196,3 +196,12 @@ def test_unlike_hardware_is_labelled_and_never_mixed(store: Store) -> None:
     assert {hw: g.tasks for hw, g in m.by_hardware.items()} == {"Fast CPU": 1, "Slow CPU": 1}
     baseline = store.latest_baseline(gelu.id, slow, "cpu", BaselineKind.compile)
     assert baseline is not None and baseline.node_id == "node-b"
+    board = render([m], Format.csv, "t", None)
+    assert "Fast CPU; Slow CPU" in board
+
+
+def test_report_has_a_table_by_hardware(store: Store, tmp_path: Path) -> None:
+    run_id, _ = _fill(store)
+    write_report(run_metrics(store, run_id), tmp_path)
+    report = (tmp_path / "report.md").read_text()
+    assert "## By hardware" in report and "| Test CPU | 2 |" in report

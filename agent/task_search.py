@@ -33,7 +33,7 @@ from evaluator import EvalOptions, EvalResult
 from evaluator.api import default_threads
 from evaluator.hashing import normalized_hash
 from evaluator.platforms.base import HardwareInfo, Peaks
-from evaluator.result import HARNESS_VERSION
+from evaluator.result import harness_version
 from tasks.model import Task
 
 
@@ -234,8 +234,9 @@ class TaskSearch:
                         message="the reply had no ModelNew code block")
             return
         digest = normalized_hash(source)
-        cached = ctx.store.find_evaluation_row(self.task.source_hash, digest, ctx.platform, HARNESS_VERSION,
-                                               ctx.eval.allow_torch)
+        # Only a jailed verdict at this run's tolerance stands in for an evaluation.
+        cached = ctx.store.find_evaluation_row(self.task.source_hash, digest, ctx.platform,
+                                               harness_version(tolerance=ctx.eval.tolerance), ctx.eval.allow_torch)
         if cached is not None:
             outcome, candidate_id, evaluation_id, result = (TurnOutcome.cached, cached.candidate_id, cached.id,
                                                             cached.result)

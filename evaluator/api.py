@@ -15,6 +15,7 @@ import torch
 
 from evaluator.baseline_result import BaselineResult, BaselineStatus
 from evaluator.build.cache import cache_root
+from evaluator.compare import tolerance_for
 from evaluator.hashing import normalized_hash
 from evaluator.jail.bwrap import jail_problem
 from evaluator.judge.judge import get_judge
@@ -23,7 +24,7 @@ from evaluator.platforms.base import Platform
 from evaluator.request import EvalOptions
 from evaluator.result import EvalResult, Reason, Stage, Status, Verification
 from evaluator.static_checks import check_source
-from tasks.errors import TaskLoadError
+from tasks.errors import TaskLoadError, TaskProblem
 from tasks.loader import PROBE_TIMEOUT_S, cached_probe, remember_probe, task_at_size
 from tasks.model import Task
 from tasks.probe_result import ProbeResult
@@ -91,6 +92,7 @@ def evaluate(task: Task, candidate_source: str, platform: str = "cpu",
     start = time.perf_counter()
     plat = get_platform(platform)
     task = resolve_size(task, opts.size, plat.name)
+    task = task.model_copy(update={"tolerance": tolerance_for(task.tolerance, opts.tolerance)})
     verification = plat.verification()
     threads = opts.threads or default_threads()
     previous = torch.get_num_threads()
@@ -101,7 +103,7 @@ def evaluate(task: Task, candidate_source: str, platform: str = "cpu",
         torch.set_num_threads(previous)
     common = dict(platform=plat.name, hardware=hardware, allow_torch=opts.allow_torch, task_id=task.id,
                   task_hash=task.source_hash, candidate_hash=normalized_hash(candidate_source), size=task.size,
-                  verification=verification, jailed=not opts.unsafe_no_jail)
+                  verification=verification, jailed=not opts.unsafe_no_jail, tolerance=opts.tolerance)
 
     def early(status: Status, reason: Reason, message: str, stage: Stage) -> EvalResult:
         return EvalResult(status=status, reason=reason, message=message, stage=stage,
@@ -157,10 +159,13 @@ def measure_baselines(task: Task, platform: str = "cpu", options: EvalOptions | 
 
 
 def probe(task: Task, platform: str = "cpu", timeout_s: float = PROBE_TIMEOUT_S,
-          options: EvalOptions | None = None) -> ProbeResult:
+          options: EvalOptions | None = None, core: int | None = None) -> ProbeResult:
     """Check a task file (imports, runs on two seeds and every input group, not degenerate) in a jailed runner.
 
-    A passing result is remembered by source hash, so a task that has not changed is not run again.
+    The runner gets `options.memory_mb` of memory and `timeout_s` of time; a task that needs more is refused with
+    `TaskProblem.out_of_memory` / `timeout`. `core` pins the runner to that core (parallel probes each get their
+    own), else it runs on the last core this process may use. A passing result is remembered by source hash, so a
+    task that has not changed is not run again.
     """
     cached = cached_probe(task.source_hash)
     if cached is not None:
@@ -168,8 +173,8 @@ def probe(task: Task, platform: str = "cpu", timeout_s: float = PROBE_TIMEOUT_S,
     opts = (options or EvalOptions()).model_copy(update={"timeout_s": timeout_s})
     refusal = jail_refusal(opts)
     if refusal is not None:
-        return ProbeResult(ok=False, problem=refusal)
-    result = get_judge().probe(task, get_platform(platform), opts)
+        return ProbeResult(ok=False, problem=refusal, kind=TaskProblem.no_jail)
+    result = get_judge().probe(task, get_platform(platform), opts, core)
     if result.ok and not opts.unsafe_no_jail:  # only a jailed probe vouches for a task later
         remember_probe(task.source_hash, result)
     return result
@@ -179,5 +184,5 @@ def checked_task(task: Task, platform: str = "cpu", options: EvalOptions | None 
     """`task` once its probe has passed (with its input-group count); `TaskLoadError` with the problem otherwise."""
     result = probe(task, platform, options=options)
     if not result.ok:
-        raise TaskLoadError(task.path or task.id, result.problem)
+        raise TaskLoadError(task.path or task.id, result.problem, result.kind or TaskProblem.load_error)
     return task.model_copy(update={"input_groups": result.input_groups})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from evaluator.result import ToleranceMode, harness_version
+
 
 class EvalOptions(BaseModel):
     """Knobs of one evaluation; defaults are what `kernelwright eval` uses."""
@@ -27,3 +29,10 @@ class EvalOptions(BaseModel):
     compile_baseline: bool = Field(default=True, description="baseline measurements also time torch.compile")
     unsafe_no_jail: bool = Field(default=False, description="run untrusted code without the OS jail: only for a "
                                  "trusted local user on their own code; every result says so")
+    tolerance: ToleranceMode = Field(default=ToleranceMode.task, description="the task's own tolerance (strict) or "
+                                     "KernelBench's (atol=rtol=1e-2), for scores comparable with its numbers")
+
+    @property
+    def harness_version(self) -> str:
+        """The harness version results made with these options carry."""
+        return harness_version(not self.unsafe_no_jail, self.tolerance)

@@ -13,6 +13,27 @@ HARNESS_VERSION = "2.0.0"
 # Appended to the harness version of results produced without the jail, so they never pass for jailed ones (the
 # evaluation cache, leaderboards and re-scoring key on the version).
 UNJAILED_SUFFIX = "+unjailed"
+# Appended likewise to results compared with KernelBench's tolerance, so they never pass for strict ones.
+KERNELBENCH_TOLERANCE_SUFFIX = "+kernelbench-tolerance"
+
+
+class ToleranceMode(str, Enum):
+    """Which tolerance correctness uses."""
+
+    task = "task"  # each task's own: 1e-4 atol/rtol and a relative-L2 bound unless the task says otherwise
+    kernelbench = "kernelbench"  # KernelBench's check: allclose with atol = rtol = 1e-2, for comparable scores
+
+    @property
+    def label(self) -> str:
+        """What a result, a leaderboard row or a report says about it."""
+        return {ToleranceMode.task: "task (strict: 1e-4 unless the task says otherwise)",
+                ToleranceMode.kernelbench: "kernelbench (atol=rtol=1e-2)"}[self]
+
+
+def harness_version(jailed: bool = True, tolerance: ToleranceMode = ToleranceMode.task) -> str:
+    """The harness version results of this kind carry (and the evaluation cache looks up)."""
+    return (HARNESS_VERSION + ("" if tolerance is ToleranceMode.task else KERNELBENCH_TOLERANCE_SUFFIX)
+            + ("" if jailed else UNJAILED_SUFFIX))
 
 
 class Status(str, Enum):
@@ -25,6 +46,8 @@ class Status(str, Enum):
     unstable = "unstable"
     # Compiled for the GPU on a machine without one: nothing ran, so it is neither correct nor fast.
     build_ok_unverified = "build_ok_unverified"
+    # No evaluation took place: the task was refused (its probe failed) or the request could not be served.
+    refused = "refused"
 
 
 class Verification(str, Enum):
@@ -105,6 +128,8 @@ class Reason(str, Enum):
     # harness
     harness_error = "harness_error"
     task_error = "task_error"
+    degenerate_task = "degenerate_task"
+    bad_request = "bad_request"
     no_toolchain = "no_toolchain"
     no_jail = "no_jail"
 
@@ -170,13 +195,21 @@ class EvalResult(BaseModel):
     wall_seconds: float | None = None
     jailed: bool = Field(default=True, description="False only under --unsafe-no-jail: the candidate ran without "
                          "the OS jail, and nothing about it can be trusted beyond the user's own machine")
+    tolerance: ToleranceMode = Field(default=ToleranceMode.task, description="the tolerance correctness used")
     log: str = ""
 
     @model_validator(mode="after")
-    def _unjailed_version(self) -> EvalResult:
-        if self.harness_version.endswith(UNJAILED_SUFFIX):
+    def _version_says_how(self) -> EvalResult:
+        """The harness version carries how the result was made (jail, tolerance), so stored results of one kind
+        never stand in for another's; a stored version is read back into the fields."""
+        if UNJAILED_SUFFIX in self.harness_version:
             self.jailed = False
-        elif not self.jailed:
+        if KERNELBENCH_TOLERANCE_SUFFIX in self.harness_version:
+            self.tolerance = ToleranceMode.kernelbench
+        if self.harness_version.startswith(HARNESS_VERSION) and self.harness_version != harness_version(
+                self.jailed, self.tolerance):
+            self.harness_version = harness_version(self.jailed, self.tolerance)
+        elif not self.jailed and UNJAILED_SUFFIX not in self.harness_version:
             self.harness_version += UNJAILED_SUFFIX
         return self
 

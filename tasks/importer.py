@@ -1,28 +1,60 @@
-"""Register the tasks of an external KernelBench or MultiKernelBench checkout so they run unchanged.
+"""Import an external KernelBench or MultiKernelBench checkout as a named source, checking every task.
 
-The files stay where they are; a small JSON registry under the Kernelwright home (`KERNELWRIGHT_HOME`, else the
-platform's user data folder) maps each imported id to its file, category, level and held-out flag:
+An import is a source with a name (default: the checkout's folder name plus its git commit, tasks/import_sources.py);
+ids carry it, so another source never overwrites a task, and importing the same source again replaces that source's
+tasks. Each task file is copied into a snapshot under the Kernelwright home (`KERNELWRIGHT_HOME`, else the user data
+folder), so an id keeps meaning the file it was imported as when the checkout moves to another commit. A small JSON
+registry there maps each id to its snapshot, category, level, held-out flag and derived sizes.
 
-- KernelBench keeps tasks in `level1/`, `level2/`, `level3/` folders: the level comes from the folder, the id is
-  `kernelbench/level1/19_ReLU`.
-- MultiKernelBench keeps them in one folder per category (`activation/relu.py`): the category comes from the
-  folder name, the id is `multikernelbench/activation/relu`.
+- KernelBench keeps tasks in `level1/`..`level3/`: the level comes from the folder, the id is
+  `kernelbench/<source>/level1/19_ReLU`. Files in other `levelN/` folders and outside level folders are listed as
+  skipped, with the reason.
+- MultiKernelBench keeps them in one folder per category (`activation/relu.py`): the id is
+  `multikernelbench/<source>/activation/relu`; the level comes from tasks/categories.py's rule.
+
+With a checker (the CLI passes the evaluator's jailed probe), every task runs before it is registered: it is
+imported, or refused as degenerate, too large (out of memory or time even at its smallest derived size) or failed
+to load, each with its reason. Tasks without `SIZES` get derived sizes (tasks/derived_sizes.py) on the way.
 """
 
 from __future__ import annotations
 
-import re
+import ast
+import queue
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
+from tasks.categories import category_from_name, category_from_ops, level_by_rule, normalized_name
+from tasks.data_inputs import with_data_inputs
+from tasks.derived_sizes import (
+    CPU_BUDGET_MS,
+    SMALL_EXTRA_STEPS,
+    Scalable,
+    max_step,
+    scalable_constants,
+    scaled_values,
+    steps_for,
+    with_derived_sizes,
+)
 from tasks.env import home_dir
-from tasks.errors import TaskLoadError
-from tasks.loader import load_task
+from tasks.errors import TaskLoadError, TaskProblem
+from tasks.import_sources import check_source_name, default_source_name
+from tasks.loader import REQUIRED, defined_names, load_task, parse_task
 from tasks.model import Category, Task
+from tasks.probe_result import ProbeResult
 
-_LEVEL_DIR = re.compile(r"^level([123])$")
+KERNELBENCH_LEVELS = (1, 2, 3)
+MAX_SIZING_PROBES = 6  # probes one task may take to find its CPU size
+MEMORY_JUMP = 4  # halvings after a probe that ran out of memory or time (about 1/16 of the work)
+
+# Runs one task in the jail; the int is the worker slot (each slot gets a core of its own).
+Checker = Callable[[Task, int], ProbeResult]
 
 
 class ImportFormat(str, Enum):
@@ -32,40 +64,86 @@ class ImportFormat(str, Enum):
     multikernelbench = "multikernelbench"
 
 
+class Outcome(str, Enum):
+    """What became of one file of the checkout."""
+
+    imported = "imported"
+    degenerate = "degenerate"
+    too_large = "too_large"
+    failed_to_load = "failed_to_load"
+    skipped = "skipped"  # not a task (or a level Kernelwright does not run): never probed
+
+
 class ImportedTask(BaseModel):
     """One registered external task."""
 
     id: str
-    path: str
+    path: str = Field(description="the snapshot that runs (under the Kernelwright home)")
+    origin: str = Field(default="", description="the file in the checkout it was imported from")
+    source: str = Field(default="", description="the import source's name (empty for imports before sources)")
     category: Category
     level: int = Field(ge=1, le=3)
     held_out: bool = False
     format: ImportFormat
+    checked: bool = Field(default=False, description="probed in the jail at import")
+    derived_sizes: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="the scaled constants of each size, when derived (gpu: as written)")
+
+
+class ImportSource(BaseModel):
+    """One imported checkout."""
+
+    name: str
+    root: str
+    format: ImportFormat
+    commit: str | None = None
 
 
 class ImportRegistry(BaseModel):
-    """The persisted registry: imported id -> entry."""
+    """The persisted registry: imported id -> entry, source name -> source."""
 
     tasks: dict[str, ImportedTask] = Field(default_factory=dict)
+    sources: dict[str, ImportSource] = Field(default_factory=dict)
 
 
-class Skipped(BaseModel):
-    """A file of the checkout that was not imported, and why."""
+class TaskOutcome(BaseModel):
+    """One row of the import's table: a file, what became of it and why."""
 
-    path: str
-    reason: str
+    path: str = Field(description="relative to the checkout's root")
+    outcome: Outcome
+    id: str | None = None
+    reason: str = ""
+    category: Category | None = None
+    level: int | None = None
+    size: str = Field(default="", description="how its cpu size was set: as written, or the derived scale")
 
 
 class ImportReport(BaseModel):
     """What one `tasks import` run registered and what it left out."""
 
+    source: ImportSource
     imported: list[ImportedTask] = Field(default_factory=list)
-    skipped: list[Skipped] = Field(default_factory=list)
+    outcomes: list[TaskOutcome] = Field(default_factory=list)
+
+    @property
+    def skipped(self) -> list[TaskOutcome]:
+        """Files that were not tasks of this format (or of a level Kernelwright runs)."""
+        return [o for o in self.outcomes if o.outcome is Outcome.skipped]
+
+    @property
+    def refused(self) -> list[TaskOutcome]:
+        """Task files that were checked and refused."""
+        return [o for o in self.outcomes if o.outcome not in (Outcome.imported, Outcome.skipped)]
 
 
 def registry_file() -> Path:
     """Where the imported-task registry is stored."""
     return home_dir() / "imported_tasks.json"
+
+
+def snapshot_dir(source: str) -> Path:
+    """Where the snapshot of one source's task files is kept."""
+    return home_dir() / "sources" / source
 
 
 def load_registry() -> ImportRegistry:
@@ -88,50 +166,252 @@ def _save_registry(registry: ImportRegistry) -> None:
     tmp.replace(path)  # atomic, so a crash never leaves half a registry
 
 
-def _candidates(root: Path, fmt: ImportFormat) -> list[tuple[Path, str, Category, int]]:
-    """(file, id, category, level) for every task-looking file of the checkout, before validation."""
-    found = []
+@dataclass
+class _Candidate:
+    """A file that may be a task: where it is, the id it would get, and what its folder says."""
+
+    path: Path
+    rel: str
+    tail: str  # the id after `<format>/<source>/`
+    level: int | None  # KernelBench: from the folder
+    folder_category: Category | None  # MultiKernelBench: from the folder
+    data_inputs: bool  # MultiKernelBench: a task without get_inputs may take its inputs from a data file
+
+
+def _discover(root: Path, fmt: ImportFormat) -> tuple[list[_Candidate], list[TaskOutcome]]:
+    """Task-looking files of the checkout, and every other `.py` file with why it is skipped."""
+    found: list[_Candidate] = []
+    skipped: list[TaskOutcome] = []
+    tails: dict[str, str] = {}
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root)
         if any(part.startswith((".", "_")) for part in rel.parts):
-            continue
+            continue  # hidden folders, __init__.py, __pycache__: never tasks
         parent = path.parent.name
+        level: int | None = None
+        category: Category | None = None
         if fmt is ImportFormat.kernelbench:
-            match = _LEVEL_DIR.match(parent)
-            if match is None:
+            number = parent.removeprefix("level")
+            if not (parent.startswith("level") and number.isdigit()):
+                skipped.append(TaskOutcome(path=rel.as_posix(), outcome=Outcome.skipped,
+                                           reason="not in a level1/level2/level3 folder: not a task"))
                 continue
-            found.append((path, f"kernelbench/{parent}/{path.stem}", Category.uncategorized, int(match.group(1))))
+            if int(number) not in KERNELBENCH_LEVELS:
+                why = (" (whole HuggingFace models that download their weights when built; the jail has no network)"
+                       if number == "4" else "")
+                skipped.append(TaskOutcome(path=rel.as_posix(), outcome=Outcome.skipped, reason=f"{parent} is not a "
+                                           f"level Kernelwright runs (levels 1-3){why}"))
+                continue
+            level = int(number)
+        elif path.parent == root:
+            skipped.append(TaskOutcome(path=rel.as_posix(), outcome=Outcome.skipped,
+                                       reason="not in a category folder: not a task"))
+            continue
         else:
-            category = Category(parent) if parent in Category.__members__ else Category.uncategorized
-            found.append((path, f"multikernelbench/{parent}/{path.stem}", category, 1))
-    return found
+            category = Category(parent) if parent in Category.__members__ else None
+        tail = f"{parent}/{path.stem}"
+        if tail in tails:
+            skipped.append(TaskOutcome(path=rel.as_posix(), outcome=Outcome.skipped,
+                                       reason=f"same id as {tails[tail]}, imported instead"))
+            continue
+        tails[tail] = rel.as_posix()
+        found.append(_Candidate(path=path, rel=rel.as_posix(), tail=tail, level=level, folder_category=category,
+                                data_inputs=fmt is ImportFormat.multikernelbench))
+    return found, skipped
 
 
-def import_tasks(root: str | Path, fmt: ImportFormat, held_out: bool = False) -> ImportReport:
-    """Register every task file of the checkout at `root`; files that do not parse are reported as skipped.
+@dataclass
+class _Checked:
+    """A candidate after loading (and probing): its outcome, and the source to snapshot when it is imported."""
 
-    Importing the same checkout again updates its entries (paths, held-out flag) in place.
+    outcome: TaskOutcome
+    source: str = ""
+    ops: list[str] | None = None
+    derived: dict[str, dict[str, int]] | None = None
+    declares_category: bool = False
+    declares_level: bool = False
+    level: int = 1
+
+
+_REFUSAL = {TaskProblem.degenerate: Outcome.degenerate, TaskProblem.out_of_memory: Outcome.too_large,
+            TaskProblem.timeout: Outcome.too_large}
+
+
+def _refused(row: TaskOutcome, result: ProbeResult, note: str = "") -> _Checked:
+    outcome = _REFUSAL.get(result.kind or TaskProblem.load_error, Outcome.failed_to_load)
+    return _Checked(row.model_copy(update={"outcome": outcome, "reason": result.problem + note}))
+
+
+def _size_label(constants: list[Scalable], values: dict[str, int]) -> str:
+    changed = [f"{c.name} {c.value}->{values[c.name]}" for c in constants if values[c.name] != c.value]
+    return "derived: " + ", ".join(changed) if changed else "as written"
+
+
+def _sized_and_probed(row: TaskOutcome, task: Task, source: str, origin: str, check: Checker, slot: int) -> _Checked:
+    """Probe the task, scaling its constants down until it fits (tasks/derived_sizes.py)."""
+    constants = scalable_constants(source) if task.sizes == ["cpu"] else []
+    if not constants:
+        result = check(task, slot)
+        if not result.ok:
+            note = "" if len(task.sizes) > 1 or result.kind not in (TaskProblem.out_of_memory, TaskProblem.timeout) \
+                else " (it has no integer constants to scale down)"
+            return _refused(row, result, note)
+        size = "its cpu size" if len(task.sizes) > 1 else "as written"
+        return _Checked(row.model_copy(update={"size": size}), source=source, ops=result.ops)
+    gpu = {c.name: c.value for c in constants}
+    top = max_step(constants)
+    step = 0
+    for _ in range(MAX_SIZING_PROBES):
+        cpu = scaled_values(constants, step)
+        small = scaled_values(constants, min(top, step + SMALL_EXTRA_STEPS))
+        trial_source = with_derived_sizes(source, cpu, small, gpu, origin)
+        trial = parse_task(trial_source, origin, task_id=task.id)
+        result = check(trial, slot)
+        label = _size_label(constants, cpu)
+        if result.ok and (result.eager_ms is None or result.eager_ms <= CPU_BUDGET_MS):
+            return _Checked(row.model_copy(update={"size": label}), source=trial_source, ops=result.ops,
+                            derived={"cpu": cpu, "small": small, "gpu": gpu})
+        if result.ok:
+            jump = steps_for(result.eager_ms or CPU_BUDGET_MS)
+        elif result.kind in (TaskProblem.out_of_memory, TaskProblem.timeout):
+            jump = MEMORY_JUMP
+        else:
+            return _refused(row, result, "" if step == 0 else f" (at the derived size {label})")
+        if step == top:
+            why = result.problem if not result.ok else f"eager {result.eager_ms:.0f} ms > {CPU_BUDGET_MS:.0f} ms"
+            return _Checked(row.model_copy(update={"outcome": Outcome.too_large, "reason": f"too large even at its "
+                                                   f"smallest derived size ({label}): {why}"}))
+        step = min(top, step + jump)
+    return _Checked(row.model_copy(update={"outcome": Outcome.too_large, "reason": f"no size found within budget in "
+                                           f"{MAX_SIZING_PROBES} probes (last: {label})"}))
+
+
+def _check_one(cand: _Candidate, task_id: str, check: Checker | None, slot: int) -> _Checked:
+    """Load one candidate (generating data-file inputs where needed) and, with a checker, size and probe it."""
+    row = TaskOutcome(path=cand.rel, outcome=Outcome.imported, id=task_id)
+    origin = str(cand.path)
+    try:
+        source = cand.path.read_text(encoding="utf-8")
+        tree = ast.parse(source, filename=origin)
+    except (OSError, UnicodeDecodeError, SyntaxError) as exc:
+        return _Checked(row.model_copy(update={"outcome": Outcome.failed_to_load, "id": None,
+                                               "reason": f"cannot read or parse: {exc}"}))
+    names = defined_names(tree)
+    if not names.intersection(REQUIRED):
+        return _Checked(row.model_copy(update={"outcome": Outcome.skipped, "id": None, "reason": "not a task "
+                                               f"(defines none of {', '.join(REQUIRED)})"}))
+    try:
+        if cand.data_inputs and "get_inputs" not in names and "Model" in names:
+            source = with_data_inputs(source, cand.path, names)
+        task = parse_task(source, origin, task_id=task_id)
+    except TaskLoadError as exc:
+        return _Checked(row.model_copy(update={"outcome": Outcome.failed_to_load, "reason": exc.problem}))
+    checked = (_sized_and_probed(row, task, source, origin, check, slot) if check is not None
+               else _Checked(row.model_copy(update={"size": "as written (not probed)"}), source=source))
+    checked.declares_category = "CATEGORY" in names
+    checked.declares_level = "LEVEL" in names
+    checked.level = task.level
+    if checked.declares_category:
+        checked.outcome.category = task.category
+    return checked
+
+
+def _classify(cand: _Candidate, checked: _Checked, fmt: ImportFormat, lineage: dict[str, int]) -> None:
+    """Set the category and level of an imported row (tasks/categories.py's rules)."""
+    row = checked.outcome
+    stem = cand.path.stem
+    if fmt is ImportFormat.kernelbench:
+        row.level = cand.level or 1
+    if row.category is None:
+        # MultiKernelBench levels come from the category, so its tasks are categorized as level 1 operators.
+        by_ops = category_from_ops(checked.ops, row.level or 1) if checked.ops is not None else None
+        row.category = cand.folder_category or by_ops or category_from_name(stem, row.level or 1)
+    if fmt is ImportFormat.multikernelbench:
+        if checked.declares_level:
+            row.level = checked.level
+        else:
+            row.level = lineage.get(normalized_name(stem)) or level_by_rule(row.category)
+
+
+def _workers_run(candidates: list[_Candidate], ids: list[str], check: Checker | None, workers: int,
+                 progress: Callable[[int, int, TaskOutcome], None] | None) -> list[_Checked]:
+    """Check every candidate, `workers` at a time, each worker on its own slot; results in candidate order."""
+    results: list[_Checked | None] = [None] * len(candidates)
+    slots: queue.Queue[int] = queue.Queue()
+    for slot in range(max(1, workers)):
+        slots.put(slot)
+
+    def run(i: int) -> _Checked:
+        slot = slots.get()
+        try:
+            return _check_one(candidates[i], ids[i], check, slot)
+        finally:
+            slots.put(slot)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="kw-import") as pool:
+        futures = {pool.submit(run, i): i for i in range(len(candidates))}
+        for done, future in enumerate(as_completed(futures), start=1):
+            i = futures[future]
+            results[i] = future.result()
+            if progress is not None:
+                progress(done, len(candidates), results[i].outcome)  # type: ignore[union-attr]
+    return [r for r in results if r is not None]
+
+
+def import_tasks(root: str | Path, fmt: ImportFormat, held_out: bool = False, source: str | None = None,
+                 check: Checker | None = None, workers: int = 1,
+                 progress: Callable[[int, int, TaskOutcome], None] | None = None) -> ImportReport:
+    """Import the checkout at `root` as the source `source` (default: folder name plus git commit).
+
+    With `check`, every task is sized and probed (`workers` at a time) and only those that pass are registered;
+    without it (`--no-probe`) every file that parses is registered as written. Importing the same source again
+    replaces its tasks; a source name already taken by another folder is an error (`TaskLoadError`).
     """
     base = Path(root).resolve()
     if not base.is_dir():
         raise TaskLoadError(str(root), "not a folder (give the root of a KernelBench or MultiKernelBench checkout)")
-    report = ImportReport()
-    for path, task_id, category, level in _candidates(base, fmt):
-        try:
-            task = load_task(path, task_id=task_id)
-        except TaskLoadError as exc:
-            report.skipped.append(Skipped(path=str(path), reason=exc.problem))
-            continue
-        # A category or level the file declares itself wins over the folder's.
-        report.imported.append(ImportedTask(
-            id=task_id, path=str(path), held_out=held_out, format=fmt,
-            category=task.category if task.category is not Category.uncategorized else category,
-            level=task.level if fmt is ImportFormat.multikernelbench else level,
-        ))
-    if not report.imported:
-        raise TaskLoadError(str(base), f"no {fmt.value} task files found (skipped {len(report.skipped)})")
+    name, commit = default_source_name(base)
+    try:
+        name = check_source_name(source) if source else name
+    except ValueError as exc:
+        raise TaskLoadError(str(root), str(exc)) from exc
     registry = load_registry()
+    known = registry.sources.get(name)
+    if known is not None and Path(known.root) != base:
+        raise TaskLoadError(str(root), f"the source {name!r} was imported from {known.root}; another source never "
+                            "replaces it: name this one with --source")
+    candidates, skipped = _discover(base, fmt)
+    if not candidates:
+        raise TaskLoadError(str(base), f"no {fmt.value} task files found (skipped {len(skipped)})")
+    ids = [f"{fmt.value}/{name}/{c.tail}" for c in candidates]
+    checked = _workers_run(candidates, ids, check, workers, progress)
+    lineage = {normalized_name(e.id.rsplit("/", 1)[-1]): e.level for e in registry.tasks.values()
+               if e.format is ImportFormat.kernelbench}
+    report = ImportReport(source=ImportSource(name=name, root=str(base), format=fmt, commit=commit))
+    snapshot = snapshot_dir(name)
+    # Written beside the old snapshot and swapped in whole, so a failed import leaves the source as it was.
+    staging = snapshot.with_name(snapshot.name + ".new")
+    shutil.rmtree(staging, ignore_errors=True)
+    for cand, result in zip(candidates, checked):
+        row = result.outcome
+        if row.outcome is Outcome.imported:
+            _classify(cand, result, fmt, lineage)
+            target = staging / f"{cand.tail}.py"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(result.source, encoding="utf-8")
+            report.imported.append(ImportedTask(
+                id=row.id or "", path=str(snapshot / f"{cand.tail}.py"), origin=str(cand.path), source=name,
+                format=fmt,
+                category=row.category or Category.uncategorized, level=row.level or 1, held_out=held_out,
+                checked=check is not None, derived_sizes=result.derived or {}))
+        report.outcomes.append(row)
+    report.outcomes += skipped
+    registry.tasks = {k: v for k, v in registry.tasks.items() if v.source != name}
     registry.tasks.update({entry.id: entry for entry in report.imported})
+    registry.sources[name] = report.source
+    shutil.rmtree(snapshot, ignore_errors=True)  # the source's old snapshot goes with its old entries
+    staging.mkdir(parents=True, exist_ok=True)
+    staging.rename(snapshot)
     _save_registry(registry)
     return report
 

@@ -28,7 +28,8 @@ REQUIRED = ("Model", "get_inputs", "get_init_inputs")
 PROBE_TIMEOUT_S = probe_timeout_s()
 # Part of the on-disk probe cache key: bump it when the probe's checks change, so old verdicts are not reused.
 # 3: probes run in the jail (verdicts of the old unjailed probe are not trusted).
-PROBE_VERSION = 3
+# 4: probes record the operators the reference dispatches (imports categorize by them).
+PROBE_VERSION = 4
 _probe_cache: dict[str, ProbeResult] = {}
 
 
@@ -84,7 +85,8 @@ def _module_constants(tree: ast.Module, origin: str) -> dict[str, Any]:
     return {k: v for k, v in env.items() if k in wanted}
 
 
-def _defined_names(tree: ast.Module) -> set[str]:
+def defined_names(tree: ast.Module) -> set[str]:
+    """Names a module defines at top level (functions, classes, assignments, imports), read without running it."""
     names: set[str] = set()
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
@@ -121,7 +123,7 @@ def parse_task(source: str, origin: str, path: Path | None = None, task_id: str 
         tree = ast.parse(source, filename=origin)
     except SyntaxError as exc:
         raise TaskLoadError(origin, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
-    names = _defined_names(tree)
+    names = defined_names(tree)
     missing = [n for n in REQUIRED if n not in names]
     if missing:
         raise TaskLoadError(origin, f"missing {', '.join(missing)} (a task defines {', '.join(REQUIRED)})")

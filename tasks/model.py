@@ -29,10 +29,12 @@ class Category(str, Enum):
 
 
 class Tolerance(BaseModel):
-    """Absolute and relative tolerance for `allclose`-style comparison of fp32 outputs."""
+    """Absolute and relative tolerance for `allclose`-style comparison of fp32 outputs, and a bound on the whole
+    output's relative L2 error (None: no such bound, as in KernelBench's check)."""
 
     atol: float = Field(default=1e-4, ge=0)
     rtol: float = Field(default=1e-4, ge=0)
+    max_relative_l2: float | None = Field(default=1e-2, gt=0)
 
 
 class Task(BaseModel):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from tasks.errors import TaskProblem
 
 
 class ProbeResult(BaseModel):
     ok: bool
     problem: str = ""
+    kind: TaskProblem | None = Field(default=None, description="what kind of problem, when not ok")
     input_groups: int = 1
     inputs_vary: bool = True
     output_shapes: list[list[int]] = []
     eager_ms: float | None = None
+    ops: list[str] = Field(default_factory=list, description="ATen operators the reference dispatched (the runner's "
+                           "word: used only to name a category, never for a verdict)")

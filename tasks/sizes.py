@@ -60,18 +60,27 @@ def sized_source(source: str, size: str, origin: str = "<task>") -> str:
     sizes = declared_sizes(tree, origin)
     if size not in sizes:
         raise TaskLoadError(origin, f"no {size!r} size (it defines: {', '.join([DEFAULT_SIZE, *sizes])})")
-    values = _assigned_values(tree)
-    missing = sorted(set(sizes[size]) - set(values))
+    return rewrite_constants(source, sizes[size], origin, what=f"SIZES[{size!r}]")
+
+
+def rewrite_constants(source: str, values: dict[str, Any], origin: str = "<task>", what: str = "a size") -> str:
+    """`source` with the top-level constants named in `values` set to those values (the rest of the text as it was)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise TaskLoadError(origin, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
+    assigned = _assigned_values(tree)
+    missing = sorted(set(values) - set(assigned))
     if missing:
-        raise TaskLoadError(origin, f"SIZES[{size!r}] overrides {', '.join(missing)}, not assigned at top level")
+        raise TaskLoadError(origin, f"{what} overrides {', '.join(missing)}, not assigned at top level")
     lines = source.splitlines(keepends=True)
     offsets = [0]
     for line in lines:
         offsets.append(offsets[-1] + len(line.encode("utf-8")))
     data = source.encode("utf-8")
     spans = []
-    for name, new in sizes[size].items():
-        node = values[name]
+    for name, new in values.items():
+        node = assigned[name]
         start = offsets[node.lineno - 1] + node.col_offset
         end = offsets[node.end_lineno - 1] + node.end_col_offset  # type: ignore[operator]
         spans.append((start, end, repr(new).encode("utf-8")))

@@ -70,7 +70,9 @@ def test_bad_task_file_exits_2_and_stores_nothing(tmp_path: Path) -> None:
     proc = run_cli("eval", str(bad), str(sol), db=db, check_exit=2)
     assert "bad_task.py" in proc.stderr and "missing get_inputs, get_init_inputs" in proc.stderr
     as_json = run_cli("eval", str(bad), str(sol), "--json", db=db, check_exit=2)
-    assert "missing get_inputs" in json.loads(as_json.stdout)["error"]
+    verdict = json.loads(as_json.stdout)  # the verdict object, as for any outcome
+    assert verdict["status"] == "refused" and verdict["reason"] == "task_error" and verdict["speedup"] is None
+    assert "missing get_inputs" in verdict["message"]
     assert not db.exists() or count(db, "evaluation") == 0
 
 

@@ -32,7 +32,7 @@ from db import Store
 from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
 from db.rows import EvaluationRow
 from evaluator import BaselineStatus
-from evaluator.result import EvalResult, Status
+from evaluator.result import EvalResult, Status, ToleranceMode
 
 FAST_P = (0.0, 0.5, 1.0, 1.5, 2.0)
 
@@ -103,6 +103,7 @@ class RunMetrics(BaseModel):
     samples: int
     turns: int
     harness_versions: list[str]
+    tolerance: ToleranceMode = Field(default=ToleranceMode.task, description="the tolerance its verdicts used")
     rescored: bool = False
     created_at: str
     overall: GroupMetrics
@@ -273,6 +274,7 @@ def run_metrics(store: Store, run_id: str, split: Split = Split.all, category: s
         platform=config.platform, hardware="; ".join(sorted({o.hardware for o in outcomes if o.hardware}))
         or run_hardware, selection=config.selection, split=split,
         samples=config.samples, turns=config.search.turns, harness_versions=sorted(h for h in harnesses if h),
+        tolerance=config.eval.tolerance,
         rescored=bool(remap), created_at=run.created_at.isoformat(timespec="seconds"),
         overall=group_metrics(outcomes, config.samples),
         by_category={c: group_metrics([o for o in outcomes if o.category == c], config.samples)

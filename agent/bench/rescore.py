@@ -16,7 +16,7 @@ from agent.cluster import Cluster
 from db import Store
 from db.enums import RunKind, RunStatus
 from evaluator import EvalOptions, EvalResult
-from evaluator.result import HARNESS_VERSION, Status
+from evaluator.result import HARNESS_VERSION, Status, harness_version
 from tasks.loader import load_task_source
 
 
@@ -86,7 +86,8 @@ async def rescore_run(store: Store, cluster: Cluster, run_id: str, force: bool =
     remap = rescore_map(store, run_id)
     originals = {remap.get(i, i): i for i in evaluation_ids}  # the verdict judged now -> the turn's own
     rows = [row for row_id in originals if (row := store.get_evaluation(row_id)) is not None]
-    todo = [row for row in rows if force or row.result.harness_version != HARNESS_VERSION]
+    current = harness_version(tolerance=options.tolerance)  # what a result judged now under the run's options says
+    todo = [row for row in rows if force or row.result.harness_version != current]
     if not todo:
         return RescoreReport(run_id=run_id, rescore_run_id=None, harness_version=HARNESS_VERSION,
                              candidates=len(rows), skipped_current=len(rows), changes=[])

@@ -15,9 +15,11 @@ import torch
 
 from evaluator.judge.runner_process import RunnerConfig, RunnerFailed, RunnerGone, RunnerProcess, RunnerTimeout
 from evaluator.judge.timing import timed_round
+from evaluator.result import Reason
 from evaluator.runner import tensors
 from evaluator.runner.protocol import Call, MakeInputs, Role, Setup
 from tasks.degenerate import degenerate_reason
+from tasks.errors import TaskProblem
 from tasks.model import Task
 from tasks.probe_result import ProbeResult
 
@@ -25,7 +27,9 @@ EAGER_ROUNDS = 5
 
 
 class _Refused(Exception):
-    pass
+    def __init__(self, problem: str, kind: TaskProblem = TaskProblem.load_error) -> None:
+        super().__init__(problem)
+        self.kind = kind
 
 
 def _inputs(runner: RunnerProcess, seed: int, deadline: float, arena: int) -> list[list[object]]:
@@ -34,26 +38,34 @@ def _inputs(runner: RunnerProcess, seed: int, deadline: float, arena: int) -> li
         tensors.check_total([a.tensor for g in reply.groups for a in g if a.tensor is not None], arena)
         return [tensors.read_args(runner.tx, group, arena) for group in reply.groups]
     except tensors.WireError as exc:
-        raise _Refused(f"its inputs could not be read ({exc})") from exc
+        kind = TaskProblem.out_of_memory if isinstance(exc, tensors.ArenaFull) else TaskProblem.load_error
+        raise _Refused(f"its inputs could not be read ({exc})", kind) from exc
 
 
-def _outputs(runner: RunnerProcess, args: list[object], deadline: float, read: bool = True) -> list[torch.Tensor]:
-    """The reference's outputs for `args`; with `read=False` it only runs (the judge keeps what it checks, no more)."""
-    reply = runner.request(Call(args=runner.write_args(args), where="probe"), deadline)
+def _outputs(runner: RunnerProcess, args: list[object], deadline: float, read: bool = True,
+             ops: list[str] | None = None) -> list[torch.Tensor]:
+    """The reference's outputs for `args`; with `read=False` it only runs (the judge keeps what it checks, no more).
+    With `ops`, the runner also names the ATen operators it dispatched, which are appended there."""
+    reply = runner.request(Call(args=runner.write_args(args), where="probe", record_ops=ops is not None), deadline)
     if not reply.outputs:
         raise _Refused("Model.forward returned no tensor")
+    if ops is not None:
+        ops.extend(reply.ops)
     if not read:
         return []
     try:
         return runner.read_outputs(reply.outputs)
     except tensors.WireError as exc:
-        raise _Refused(f"its outputs could not be read ({exc})") from exc
+        kind = TaskProblem.out_of_memory if isinstance(exc, tensors.ArenaFull) else TaskProblem.load_error
+        raise _Refused(f"its outputs could not be read ({exc})", kind) from exc
 
 
 def probe_task(task: Task, platform: str, config: RunnerConfig, timeout_s: float) -> ProbeResult:
     """Every check of a task, with its code confined to a jailed runner."""
     deadline = time.monotonic() + timeout_s
+    limit_mb = config.limits.memory_mb
     runner = RunnerProcess(config)
+    ops: list[str] = []
     try:
         runner.request(Setup(role=Role.reference, task_id=task.id, task_source=task.source, platform=platform,
                              threads=config.threads, seed=0), deadline)
@@ -61,29 +73,43 @@ def probe_task(task: Task, platform: str, config: RunnerConfig, timeout_s: float
         groups_b = _inputs(runner, 2, deadline, config.arena_bytes)
         if not groups_a or not groups_b:
             raise _Refused("get_inputs() returned no input group")
-        first = _outputs(runner, groups_a[0], deadline)
+        first = _outputs(runner, groups_a[0], deadline, ops=ops)
         for group in groups_a[1:]:  # every input group must run; only the first's outputs are needed here
             _outputs(runner, group, deadline, read=False)
         out_b = _outputs(runner, groups_b[0], deadline)
         reason = degenerate_reason(first, out_b, task.tolerance)
         if reason:
-            raise _Refused(f"degenerate task: {reason}")
+            raise _Refused(f"degenerate task: {reason}", TaskProblem.degenerate)
         eager = [timed_round(runner, groups_a[0], 1, deadline, [])[0] for _ in range(EAGER_ROUNDS)]
     except RunnerFailed as exc:
-        return ProbeResult(ok=False, problem=exc.failure.message.removeprefix("the task failed: "))
+        problem = exc.failure.message.removeprefix("the task failed: ")
+        if exc.failure.reason is Reason.out_of_memory:
+            return ProbeResult(ok=False, kind=TaskProblem.out_of_memory,
+                               problem=f"needs more than its memory limit of {limit_mb} MiB ({problem})")
+        return ProbeResult(ok=False, problem=problem, kind=TaskProblem.load_error)
     except RunnerGone as exc:
-        why = "ran out of memory" if exc.oom else exc.why
-        return ProbeResult(ok=False, problem=f"the task's process {why} while importing or running it")
+        if exc.oom:
+            return ProbeResult(ok=False, kind=TaskProblem.out_of_memory, problem=f"needs more than its memory limit "
+                               f"of {limit_mb} MiB (its process was killed for memory)")
+        return ProbeResult(ok=False, kind=TaskProblem.load_error,
+                           problem=f"the task's process {exc.why} while importing or running it{_tail(runner)}")
     except RunnerTimeout:
-        return ProbeResult(ok=False, problem=f"timed out after {timeout_s:.0f} s while importing or running it")
+        return ProbeResult(ok=False, kind=TaskProblem.timeout,
+                           problem=f"timed out after {timeout_s:.0f} s while importing or running it")
     except _Refused as exc:
-        return ProbeResult(ok=False, problem=str(exc))
+        return ProbeResult(ok=False, problem=str(exc), kind=exc.kind)
     except Exception as exc:  # noqa: BLE001 - data the task's runner sent that the judge cannot use is a refusal
-        return ProbeResult(ok=False, problem=f"the task's runner sent data the judge cannot use "
-                           f"({type(exc).__name__}: {str(exc)[:200]})")
+        return ProbeResult(ok=False, kind=TaskProblem.load_error, problem=f"the task's runner sent data the judge "
+                           f"cannot use ({type(exc).__name__}: {str(exc)[:200]})")
     finally:
         runner.kill()
     vary = any(isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor) and x.shape == y.shape
                and not torch.equal(x, y) for x, y in zip(groups_a[0], groups_b[0]))
-    return ProbeResult(ok=True, input_groups=len(groups_a), inputs_vary=vary,
+    return ProbeResult(ok=True, input_groups=len(groups_a), inputs_vary=vary, ops=sorted(set(ops)),
                        output_shapes=[list(t.shape) for t in first], eager_ms=median(eager[1:]) * 1e3)
+
+
+def _tail(runner: RunnerProcess) -> str:
+    """The last line the task's process printed, so a crash never reads as an empty message."""
+    lines = [line for line in runner.log.splitlines() if line.strip()]
+    return f": {lines[-1][:300]}" if lines else ""

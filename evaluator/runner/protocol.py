@@ -40,6 +40,10 @@ def runner_fds() -> tuple[int, int, int]:
     return control, rx, tx
 
 
+# Distinct ATen operators a reference may name in one reply (a whole architecture dispatches a few dozen).
+MAX_OPS = 512
+
+
 class Role(str, Enum):
     """What a runner runs."""
 
@@ -95,6 +99,7 @@ class Call(BaseModel):
     op: Literal["call"] = "call"
     args: list[Arg]
     where: str = ""
+    record_ops: bool = Field(default=False, description="reference runners: name the ATen operators it dispatched")
 
 
 class Load(BaseModel):
@@ -148,6 +153,7 @@ class Reply(BaseModel):
     outputs: list[TensorSpec] = Field(default_factory=list, max_length=64)
     groups: list[list[Arg]] = Field(default_factory=list, max_length=64)
     notes: list[str] = Field(default_factory=list, max_length=16)
+    ops: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=MAX_OPS)
 
 
 # The statuses a failure may carry: each one lowers a verdict. `build_ok_unverified` is the runner's word that a

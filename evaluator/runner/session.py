@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from evaluator.build.errors import BuildError, UnsafeSourceError
+from evaluator.dispatch_guard import DispatchRecorder
 from evaluator.platforms import get_platform
 from evaluator.result import Reason, Status, Verification
 from evaluator.runner import tensors
@@ -24,6 +25,7 @@ from evaluator.runner.builds import RemoteBuilder
 from evaluator.runner.failures import RunnerFailure, code_frame, is_oom
 from evaluator.runner.guard import SandboxGuard, install
 from evaluator.runner.protocol import (
+    MAX_OPS,
     Call,
     Channel,
     Failure,
@@ -56,7 +58,9 @@ def _task_failure(exc: BaseException, doing: str) -> RunnerFailure:
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if "task" in Path(f.filename).name]
         at = f" at line {frames[-1].lineno}" if frames else ""
         problem = f"{doing} failed{at}: {type(exc).__name__}: {str(exc).strip()[:600]}"
-    return RunnerFailure(Status.runtime_error, Reason.task_error, f"the task failed: {problem}")
+    # Running out of memory is a size problem, not a bug in the task: the judge names it as such.
+    reason = Reason.out_of_memory if is_oom(exc) else Reason.task_error
+    return RunnerFailure(Status.runtime_error, reason, f"the task failed: {problem}")
 
 
 class Runner:
@@ -214,7 +218,8 @@ class Runner:
             try:
                 args, offset = tensors.write_args(self.tx, group, offset)
             except tensors.WireError as exc:
-                raise RunnerFailure(Status.runtime_error, Reason.task_error, f"the task's inputs: {exc}") from exc
+                reason = Reason.out_of_memory if isinstance(exc, tensors.ArenaFull) else Reason.task_error
+                raise RunnerFailure(Status.runtime_error, reason, f"the task's inputs: {exc}") from exc
             specs.append(args)
         return Reply(groups=specs)
 
@@ -226,6 +231,8 @@ class Runner:
                                     f"output {i} is a {type(value).__name__}, not a tensor")
             try:
                 spec = tensors.write_tensor(self.tx, offset, value)
+            except tensors.ArenaFull as exc:  # outputs bigger than the memory limit allows to hand over
+                raise RunnerFailure(Status.runtime_error, Reason.out_of_memory, f"output {i}: {exc}") from exc
             except tensors.WireError as exc:
                 raise RunnerFailure(Status.incorrect, Reason.output_dtype, f"output {i}: {exc}") from exc
             specs.append(spec)
@@ -241,8 +248,13 @@ class Runner:
             raise RunnerFailure(Status.runtime_error, Reason.harness_error, f"reading the inputs: {exc}") from exc
         where = msg.where or "call"
         if self.tripwires is None:
+            recorder = DispatchRecorder() if msg.record_ops else None
             try:
-                out = outputs_as_list(self.model(*args))
+                if recorder is not None:
+                    with recorder:
+                        out = outputs_as_list(self.model(*args))
+                else:
+                    out = outputs_as_list(self.model(*args))
                 self.platform.synchronize()
             except Exception as exc:  # noqa: BLE001 - the reference failing is the task's failure
                 raise _task_failure(exc, "running the reference") from exc
@@ -251,7 +263,8 @@ class Runner:
                     raise RunnerFailure(Status.runtime_error, Reason.task_error,
                                         f"the task failed: Model.forward must return tensors, got "
                                         f"{type(value).__name__} (output {i})")
-            return Reply(outputs=self._write_outputs(out))
+            ops = sorted(recorder.ops)[:MAX_OPS] if recorder is not None else []
+            return Reply(outputs=self._write_outputs(out), ops=ops)
         pristine = [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
         mine = [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
         poison(self.last_outputs or [a for a in args if isinstance(a, torch.Tensor)])

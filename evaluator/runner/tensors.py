@@ -24,6 +24,10 @@ class WireError(ValueError):
     """A tensor or argument that cannot cross (unsupported dtype, bad spec, short read)."""
 
 
+class ArenaFull(WireError):
+    """Tensors larger than the arena (whose size is the memory limit): a size problem, not a malformed one."""
+
+
 def dtype_of(spec: TensorSpec) -> torch.dtype:
     return _DTYPE[spec.dtype]
 
@@ -49,7 +53,7 @@ def check_spec(spec: TensorSpec, arena_size: int) -> None:
     if numel and _memory_order(spec.shape, spec.stride) is None:
         raise WireError("strides that are not a dense layout")
     if spec.offset + spec.nbytes > arena_size:
-        raise WireError("a tensor beyond the end of the arena")
+        raise ArenaFull("a tensor beyond the end of the arena")
 
 
 def _dense(tensor: torch.Tensor) -> torch.Tensor:
@@ -87,7 +91,7 @@ def _pwrite_all(fd: int, view: memoryview, offset: int) -> None:
     while done < len(view):
         written = os.pwrite(fd, view[done:], offset + done)
         if written <= 0:
-            raise WireError(f"wrote {done} of {len(view)} bytes (arena full?)")
+            raise ArenaFull(f"wrote {done} of {len(view)} bytes (arena full?)")
         done += written
 
 
@@ -160,7 +164,7 @@ def read_args(fd: int, specs: list[Arg], arena_size: int) -> list[Any]:
 def check_total(specs: list[TensorSpec], arena_size: int) -> None:
     """Several tensors together must fit the arena too (each one alone always does once `check_spec` passed)."""
     if sum(s.nbytes for s in specs) > arena_size:
-        raise WireError("tensors that together exceed the arena")
+        raise ArenaFull("tensors that together exceed the arena")
 
 
 def arena(size: int, name: str) -> int:

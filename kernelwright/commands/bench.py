@@ -16,6 +16,7 @@ from agent.driver import Driver, RunStopped, Unanswerable
 from agent.providers import ProviderError, get_provider
 from db import Store
 from evaluator.platforms import available_platforms
+from evaluator.result import ToleranceMode
 from kernelwright.commands import options as opt
 from kernelwright.config.commands import BenchCommand
 from kernelwright.config.files import ConfigError
@@ -97,6 +98,7 @@ def bench_cmd(
     threads: opt.Threads = None,
     trials: opt.Trials = 3,
     timeout: opt.Timeout = 300.0,
+    tolerance: opt.ToleranceOpt = ToleranceMode.task,
     seed: opt.Seed = 0,
     as_json: Annotated[bool, typer.Option("--json", help="no progress bars; print the run's metrics as JSON")]
     = False,

@@ -11,20 +11,40 @@ from rich.table import Table
 
 from evaluator import EvalOptions, EvalResult, Status, checked_task, evaluate
 from evaluator.platforms import available_platforms
-from evaluator.result import Verification
+from evaluator.result import Reason, Stage, ToleranceMode, Verification
+from kernelwright.commands import options as opt
 from kernelwright.console import err, out
 from kernelwright.console import fail as _fail
 from kernelwright.settings import Settings
-from tasks.errors import TaskLoadError
+from tasks.errors import TaskLoadError, TaskProblem
 from tasks.registry import example_solutions, resolve_task
 
 JSON_FIELDS = ("status", "reason", "message", "stage", "speedup", "speedup_ci", "baseline_ms", "candidate_ms",
                "platform", "hardware", "harness_version", "allow_torch", "task_id", "candidate_hash",
                "build_seconds", "wall_seconds", "correctness", "timing", "achieved_gbps", "achieved_gflops",
-               "verification", "size", "jailed", "log")
+               "verification", "size", "tolerance", "jailed", "log")
 STATUS_STYLE = {Status.correct: "bold green", Status.incorrect: "bold red", Status.rejected: "bold magenta",
                 Status.build_error: "bold yellow", Status.runtime_error: "bold red", Status.timeout: "bold red",
-                Status.unstable: "bold yellow", Status.build_ok_unverified: "bold yellow"}
+                Status.unstable: "bold yellow", Status.build_ok_unverified: "bold yellow", Status.refused: "bold red"}
+
+
+# A task refused by its probe, as the verdict's reason.
+TASK_REASONS = {TaskProblem.load_error: Reason.task_error, TaskProblem.degenerate: Reason.degenerate_task,
+                TaskProblem.out_of_memory: Reason.out_of_memory, TaskProblem.timeout: Reason.wall_timeout,
+                TaskProblem.no_jail: Reason.no_jail, TaskProblem.data_file: Reason.task_error}
+
+
+def _refuse(message: str, reason: Reason, as_json: bool, platform: str, task_id: str | None = None,
+            options: EvalOptions | None = None) -> typer.Exit:
+    """No evaluation: with --json the verdict object (status `refused` and the reason), else the error; exit 2."""
+    if not as_json:
+        return _fail(message)
+    opts = options or EvalOptions()
+    result = EvalResult(status=Status.refused, reason=reason, message=message, stage=Stage.static, platform=platform,
+                        task_id=task_id, allow_torch=opts.allow_torch, size=opts.size, tolerance=opts.tolerance,
+                        jailed=not opts.unsafe_no_jail)
+    print(result.model_dump_json(include=set(JSON_FIELDS)))
+    return typer.Exit(code=2)
 
 
 def _solution_source(solution: str, task_ref: str, platform: str, as_json: bool) -> str:
@@ -32,15 +52,16 @@ def _solution_source(solution: str, task_ref: str, platform: str, as_json: bool)
         task = resolve_task(task_ref)
         found = example_solutions(task).get(platform)
         if found is None:
-            raise _fail(f"{task.id} has no example solution for platform {platform!r}", as_json)
+            raise _refuse(f"{task.id} has no example solution for platform {platform!r}", Reason.bad_request,
+                          as_json, platform, task.id)
         return found.read_text(encoding="utf-8")
     path = Path(solution)
     if not path.is_file():
-        raise _fail(f"{solution}: no such solution file", as_json)
+        raise _refuse(f"{solution}: no such solution file", Reason.bad_request, as_json, platform)
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise _fail(f"{solution}: cannot read: {exc}", as_json) from exc
+        raise _refuse(f"{solution}: cannot read: {exc}", Reason.bad_request, as_json, platform) from exc
 
 
 def _store_result(db_url: str | None, task: object, source: str, result: EvalResult) -> int:
@@ -79,6 +100,7 @@ def _print_result(result: EvalResult) -> None:
         table.add_row("max error", f"{result.correctness.max_abs_error:.3e} abs")
     table.add_row("platform", f"{result.platform} on {result.hardware}")
     table.add_row("task", f"{result.task_id}" + (f" (size {result.size})" if result.size else ""))
+    table.add_row("tolerance", result.tolerance.label)
     table.add_row("harness", result.harness_version)
     if result.wall_seconds is not None:
         table.add_row("wall", f"{result.wall_seconds:.1f} s (build {result.build_seconds or 0:.1f} s)")
@@ -104,21 +126,23 @@ def eval_cmd(
     size: Annotated[str | None, typer.Option(help="problem size: cpu, gpu or small (default: the platform's; "
                                              "see README 'Platforms')")] = None,
     db_url: Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")] = None,
+    tolerance: opt.ToleranceOpt = ToleranceMode.task,
     unsafe_no_jail: Annotated[bool, typer.Option("--unsafe-no-jail", help="run the task and the solution without "
                                                  "the OS jail: only for your own trusted code on your own machine "
                                                  "(every result says so, in red)")] = False,
 ) -> None:
     """Evaluate SOLUTION on TASK: correctness, then speedup with a 95% interval."""
     if platform not in available_platforms():
-        raise _fail(f"unknown platform {platform!r}; available: {', '.join(available_platforms())}", as_json)
+        raise _refuse(f"unknown platform {platform!r}; available: {', '.join(available_platforms())}",
+                      Reason.bad_request, as_json, platform)
     options = EvalOptions(allow_torch=allow_torch, threads=threads, correctness_trials=trials, timeout_s=timeout,
-                          size=size, unsafe_no_jail=unsafe_no_jail)
+                          size=size, unsafe_no_jail=unsafe_no_jail, tolerance=tolerance)
     if unsafe_no_jail:
         err.print("[bold red]--unsafe-no-jail: the task and the solution run with all your rights, outside the jail[/]")
     try:
         task_obj = checked_task(resolve_task(task), options=options)
     except TaskLoadError as exc:
-        raise _fail(str(exc), as_json) from exc
+        raise _refuse(str(exc), TASK_REASONS[exc.kind], as_json, platform, task, options) from exc
     source = _solution_source(solution, task, platform, as_json)
     try:
         if as_json:
@@ -127,7 +151,7 @@ def eval_cmd(
             with err.status(f"evaluating {solution} on {task_obj.id} ({platform})…"):
                 result = evaluate(task_obj, source, platform, options)
     except TaskLoadError as exc:  # a --size the task does not define
-        raise _fail(str(exc), as_json) from exc
+        raise _refuse(str(exc), Reason.bad_request, as_json, platform, task_obj.id, options) from exc
     if not no_store:
         try:
             _store_result(db_url or Settings().db_url, task_obj, source, result)

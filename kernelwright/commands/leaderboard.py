@@ -21,7 +21,8 @@ def leaderboard_cmd(
     category: Annotated[str | None, typer.Option(help="rank on this category's tasks only")] = None,
     split: Annotated[Split, typer.Option(help="which tasks the numbers cover: all, public or held-out")]
     = Split.all,
-    fmt: Annotated[Format, typer.Option("--format", help="table, markdown, csv or json")] = Format.table,
+    fmt: Annotated[Format, typer.Option("--format", help="table, markdown, csv, json, or kernelbench (fast_0 and "
+                                        "fast_1 per level, as KernelBench's tables)")] = Format.table,
     include_unfinished: Annotated[bool, typer.Option("--include-unfinished", help="also rank runs still "
                                                      "running or stopped before the end")] = False,
     limit: Annotated[int | None, typer.Option(help="at most this many rows")] = None,

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from agent.providers import PROVIDERS
+from evaluator.result import ToleranceMode
 
 Platform = Annotated[str, typer.Option(help="target platform")]
 ProviderName = Annotated[str, typer.Option("--provider", help=f"LLM provider: {', '.join(PROVIDERS)} (examples = "
@@ -30,6 +31,9 @@ Threads = Annotated[int | None, typer.Option(help="threads for both sides (defau
 Trials = Annotated[int, typer.Option(help="correctness trials per evaluation")]
 Timeout = Annotated[float, typer.Option(help="wall-clock limit per evaluation, seconds")]
 Seed = Annotated[int, typer.Option(help="seed for exemplar sampling")]
+ToleranceOpt = Annotated[ToleranceMode, typer.Option(help="task: each task's own tolerance (strict, 1e-4); "
+                                                   "kernelbench: KernelBench's atol=rtol=1e-2, for scores set beside "
+                                                   "its published numbers (every result says which)")]
 DbUrl = Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")]
 
 # Where the shared options land in a run configuration (`configs/*.yaml` use the same keys).
@@ -40,5 +44,6 @@ RUN_KEYS = {
     "price_in": "provider.price_in_per_mtok", "price_out": "provider.price_out_per_mtok",
     "patience": "search.patience", "max_failures": "search.max_failures", "seed": "search.seed",
     "allow_torch": "eval.allow_torch", "threads": "eval.threads", "trials": "eval.correctness_trials",
-    "timeout": "eval.timeout_s", "workers": "cluster.workers", "ray_address": "cluster.address",
+    "timeout": "eval.timeout_s", "tolerance": "eval.tolerance", "workers": "cluster.workers",
+    "ray_address": "cluster.address",
 }

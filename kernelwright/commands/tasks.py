@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
@@ -9,12 +10,15 @@ from typing import Annotated
 import typer
 from rich import box
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from kernelwright.console import err, out
+from kernelwright.console import err, out, print_wide
 from kernelwright.console import fail as _fail
 from tasks.errors import TaskLoadError
-from tasks.importer import ImportFormat, import_tasks
+from tasks.importer import Checker, ImportFormat, ImportReport, Outcome, TaskOutcome, import_tasks
+from tasks.model import Task
+from tasks.probe_result import ProbeResult
 from tasks.registry import TaskSource, all_tasks, example_solutions, resolve_task
 
 app = typer.Typer(help="Browse the task suite; import KernelBench / MultiKernelBench checkouts.", no_args_is_help=True)
@@ -54,23 +58,103 @@ def tasks_list(
     out.print("per level: " + ", ".join(f"L{lv} {n}" for lv, n in sorted(by_level.items())))
 
 
+def _probe_workers(memory_mb: int, cores: int) -> int:
+    """Probes that may run side by side: one per core, and no more than half the available memory allows.
+
+    Each probe's runner may use `memory_mb`, and the judge holds what it reads back to check: two seeds' inputs and
+    two outputs, each at most the arena (`memory_mb`), so one probe costs at most five times its limit; the sum
+    stays under half of what is available.
+    """
+    try:
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        available_mb = next(int(line.split()[1]) // 1024 for line in meminfo if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return 1
+    return max(1, min(cores, available_mb // 2 // (5 * memory_mb)))
+
+
+def _checker(memory_mb: int, timeout_s: float, cores: list[int]) -> Checker:
+    """The evaluator's jailed probe, with the import's limits, each worker slot on a core of its own."""
+    from evaluator import EvalOptions
+    from evaluator import probe as probe_task
+
+    options = EvalOptions(memory_mb=memory_mb)
+
+    def check(task: Task, slot: int) -> ProbeResult:
+        return probe_task(task, options=options, timeout_s=timeout_s, core=cores[slot % len(cores)] if cores else None)
+
+    return check
+
+
+OUTCOME_STYLE = {Outcome.imported: "green", Outcome.degenerate: "magenta", Outcome.too_large: "yellow",
+                 Outcome.failed_to_load: "red", Outcome.skipped: "dim"}
+
+
+def _outcome_table(report: ImportReport) -> Table:
+    order = list(Outcome)
+    table = Table(title=f"source {report.source.name} ({report.source.root})", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    for header in ("outcome", "task", "category", "L", "size", "reason"):
+        table.add_column(header, overflow="fold")
+    for row in sorted(report.outcomes, key=lambda r: (order.index(r.outcome), r.path)):
+        table.add_row(f"[{OUTCOME_STYLE[row.outcome]}]{row.outcome.value}[/]", escape(row.id or row.path),
+                      row.category.value if row.category else "", str(row.level or ""), escape(row.size),
+                      escape(row.reason))
+    return table
+
+
 @app.command("import")
 def tasks_import(
     folder: Annotated[Path, typer.Argument(help="root of a KernelBench or MultiKernelBench checkout")],
     fmt: Annotated[ImportFormat, typer.Option("--format", help="the checkout's layout")] = ImportFormat.kernelbench,
     held_out: Annotated[bool, typer.Option("--held-out", help="benchmark only: never train on these tasks")] = False,
+    source: Annotated[str | None, typer.Option(help="the source's name, part of every id (default: the folder's "
+                                               "name plus @ and its git commit)")] = None,
+    no_probe: Annotated[bool, typer.Option("--no-probe", help="register every file that parses, as written, "
+                                           "without running it (fast; no sizes, no checks)")] = False,
+    memory_mb: Annotated[int, typer.Option(help="memory limit of each task's probe, MiB")] = 4096,
+    timeout: Annotated[float, typer.Option(help="time limit of each task's probe, seconds")] = 60.0,
+    workers: Annotated[int | None, typer.Option(help="probes at a time (default: one per core, within half the "
+                                                "available memory)")] = None,
 ) -> None:
-    """Register an external checkout's tasks so `eval`, `optimize` and `bench` can use them by id."""
-    try:
-        report = import_tasks(folder, fmt, held_out=held_out)
-    except TaskLoadError as exc:
-        raise _fail(str(exc)) from exc
-    for skipped in report.skipped:
-        err.print(f"[yellow]skipped[/] {escape(skipped.path)}: {escape(skipped.reason)}", highlight=False)
+    """Import a checkout as a named source: probe each task in the jail, derive sizes, and list what became of
+    every file."""
+    from evaluator import EvalOptions
+    from evaluator.api import jail_refusal
+
+    check: Checker | None = None
+    count = 1
+    if not no_probe:
+        refusal = jail_refusal(EvalOptions())
+        if refusal is not None:
+            raise _fail(f"{refusal} (or import without running anything: --no-probe)")
+        try:
+            cores = sorted(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cores = []
+        count = workers or _probe_workers(memory_mb, max(1, len(cores)))
+        # The last cores first, as single evaluations use them; the judge's threads share what is left.
+        check = _checker(memory_mb, timeout, list(reversed(cores)))
+    with Progress(TextColumn("probing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                  console=err, disable=no_probe) as bar:
+        job = bar.add_task("", total=None)
+
+        def progress(done: int, total: int, row: TaskOutcome) -> None:
+            bar.update(job, completed=done, total=total, description=escape(row.id or row.path))
+
+        try:
+            report = import_tasks(folder, fmt, held_out=held_out, source=source, check=check, workers=count,
+                                  progress=progress)
+        except TaskLoadError as exc:
+            raise _fail(str(exc)) from exc
+    print_wide(_outcome_table(report))
+    counts = Counter(row.outcome for row in report.outcomes)
+    out.print(f"imported {len(report.imported)} tasks as source {report.source.name} "
+              f"({'held out' if held_out else 'not held out'}"
+              f"{', not probed' if no_probe else f', probed {count} at a time'}); "
+              + ", ".join(f"{o.value.replace('_', ' ')} {counts[o]}" for o in Outcome if o is not Outcome.imported))
     by_cat = Counter(t.category.value for t in report.imported)
     by_level = Counter(t.level for t in report.imported)
-    out.print(f"imported {len(report.imported)} tasks ({'held out' if held_out else 'not held out'}), "
-              f"skipped {len(report.skipped)}")
     out.print("per category: " + ", ".join(f"{c} {n}" for c, n in sorted(by_cat.items())))
     out.print("per level: " + ", ".join(f"L{lv} {n}" for lv, n in sorted(by_level.items())))
 
@@ -93,8 +177,9 @@ def tasks_show(task_id: Annotated[str, typer.Argument(help="suite id or task fil
     for key, value in [("id", task.id), ("category", task.category.value), ("level", str(task.level)),
                        ("tolerance", f"atol={task.tolerance.atol:g} rtol={task.tolerance.rtol:g}"),
                        ("input groups", str(probe.input_groups)), ("output shapes", str(probe.output_shapes)),
-                       ("eager (1 thread)", f"{probe.eager_ms:.2f} ms (rough: median of 4 single calls; `eval` "
-                        "times properly)" if probe.eager_ms else "-"),
+                       ("sizes", f"{', '.join(task.sizes)} (shown: {task.size})"),
+                       ("eager (1 thread)", f"{probe.eager_ms:.2f} ms (a rough estimate: median of 4 single calls "
+                        "at this size; `eval` and `bench` time with the full protocol)" if probe.eager_ms else "-"),
                        ("flops", f"{task.flops:.3g}" if task.flops else "-"),
                        ("bytes moved", f"{task.bytes_moved:.3g}" if task.bytes_moved else "-"),
                        ("examples", ", ".join(f"{k}: {v}" for k, v in example_solutions(task).items()) or "-"),

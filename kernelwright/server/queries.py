@@ -258,7 +258,8 @@ def leaderboard(store: Store, split: Split, platform: str | None, category: str 
         entries.append(LeaderboardEntry(
             rank=len(entries) + 1, run_id=run.run_id, model=_model_name(run.model) or "", provider=run.provider,
             platform=run.platform, hardware=run.hardware, selection=run.selection, samples=run.samples,
-            turns=run.turns, harness_versions=run.harness_versions, rescored=run.rescored, status=run.status.value,
+            turns=run.turns, harness_versions=run.harness_versions, tolerance=run.tolerance.value,
+            rescored=run.rescored, status=run.status.value,
             created_at=run.created_at, metrics=metrics, categories=sorted(run.by_category),
             url=f"/runs/{run.run_id}"))
     return Leaderboard(title=title(split.label, platform, category), split=split.value, platform=platform,

@@ -165,6 +165,7 @@ class LeaderboardEntry(BaseModel):
     samples: int
     turns: int
     harness_versions: list[str]
+    tolerance: str = Field(description="the correctness tolerance its verdicts used: task or kernelbench")
     rescored: bool
     status: str
     created_at: str

@@ -18,11 +18,12 @@ class Format(str, Enum):
     markdown = "markdown"
     csv = "csv"
     json = "json"
+    kernelbench = "kernelbench"  # fast_0 and fast_1 per level, as KernelBench's tables give them
 
 
 COLUMNS = ["rank", "run", "model", "provider", "platform", "hardware", "task set", "tasks", "samples x turns",
            "correct", "fast_1", "verified fast_1", "fast_1.5", "fast_2", "geomean [95% CI]", "vs compile", "pass@1",
-           "build err", "harness", "status"]
+           "build err", "harness", "tolerance", "status"]
 
 
 # The terminal table keeps what ranks runs, one line each in 80 columns; what each run covered, where it ran
@@ -54,7 +55,8 @@ def row_cells(rank: int, run: RunMetrics, m: GroupMetrics) -> list[str]:
             f"{run.samples} x {run.turns}", _pct(m.correct_rate), _pct(m.fast_p.get("1")), _pct(m.verified_fast_1),
             _pct(m.fast_p.get("1.5")),
             _pct(m.fast_p.get("2")), _geomean(m), vs_compile, _pct(m.pass_at_k.get("1")), _pct(m.build_error_rate),
-            ", ".join(run.harness_versions) + (" (rescored)" if run.rescored else ""), run.status.value]
+            ", ".join(run.harness_versions) + (" (rescored)" if run.rescored else ""), run.tolerance.value,
+            run.status.value]
 
 
 def title(split_label: str, platform: str | None, category: str | None) -> str:
@@ -77,8 +79,11 @@ def render(runs: list[RunMetrics], fmt: Format, heading: str, category: str | No
             {"rank": rank, "run_id": r.run_id, "model": r.model, "provider": r.provider, "platform": r.platform,
              "hardware": r.hardware, "selection": r.selection, "split": r.split.value, "samples": r.samples,
              "turns": r.turns,
-             "harness_versions": r.harness_versions, "rescored": r.rescored, "status": r.status.value,
+             "harness_versions": r.harness_versions, "rescored": r.rescored, "tolerance": r.tolerance.value,
+             "status": r.status.value,
              "metrics": m.model_dump(mode="json")} for rank, r, m in ranked]}, indent=2)
+    if fmt is Format.kernelbench:
+        return kernelbench_table(runs, heading)
     rows = [row_cells(rank, r, m) for rank, r, m in ranked]
     if fmt is Format.csv:
         buffer = io.StringIO()
@@ -93,7 +98,7 @@ def render(runs: list[RunMetrics], fmt: Format, heading: str, category: str | No
     keep = [COLUMNS.index(c) for c in TABLE_COLUMNS]
     covered = [f"{r.run_id}: {r.selection}, {m.tasks} tasks, {r.samples} x {r.turns}, {r.platform} on {r.hardware}, "
                f"harness {', '.join(r.harness_versions)}" + (" (rescored)" if r.rescored else "")
-               for _, r, m in ranked]
+               + f", tolerance {r.tolerance.label}" for _, r, m in ranked]
     table = Table(title=heading, title_justify="left", caption="\n".join(covered), caption_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False)
     for header in TABLE_COLUMNS.values():
@@ -104,3 +109,20 @@ def render(runs: list[RunMetrics], fmt: Format, heading: str, category: str | No
                  for i in keep]
         table.add_row(*cells)
     return table
+
+
+KERNELBENCH_COLUMNS = ["run", "model", "platform", "tolerance", "level", "tasks", "fast_0", "fast_1"]
+
+
+def kernelbench_table(runs: list[RunMetrics], heading: str) -> str:
+    """fast_0 (correct) and fast_1 (correct and faster than eager) per level, one row per run and level, in
+    Markdown as KernelBench's tables give them; each row names the tolerance its verdicts used (KernelBench's own
+    numbers are at `kernelbench`: atol=rtol=1e-2)."""
+    lines = [f"**{heading}** (KernelBench format)", "", "| " + " | ".join(KERNELBENCH_COLUMNS) + " |",
+             "|" + "---|" * len(KERNELBENCH_COLUMNS)]
+    for run in runs:
+        for level, m in sorted(run.by_level.items()):
+            cells = [run.run_id, run.model, run.platform, run.tolerance.label, f"L{level}", str(m.tasks),
+                     _pct(m.fast_p.get("0")), _pct(m.fast_p.get("1"))]
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -152,6 +152,7 @@ def write_report(run: RunMetrics, out_dir: Path) -> list[Path]:
         f"- tasks: {run.selection}; this report covers {run.split.label} ({m.tasks} tasks)",
         f"- {run.samples} sample(s) x {run.turns} turn(s) per task; harness {', '.join(run.harness_versions)}"
         + (" (re-scored)" if run.rescored else "") + f"; status {run.status.value}; started {run.created_at}",
+        f"- correctness tolerance: {run.tolerance.label}",
         "", "## Summary", "",
         f"- {fast}",
         "- geometric-mean speedup over correct tasks: " + ("-" if m.geomean is None or m.geomean_ci is None else

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from agent.export.envelope import Envelope, PointVerdict, envelope_of
 from db.rows import SweepPointRow
 from db.store import Store
-from evaluator.api import evaluate, probe
+from evaluator.api import evaluate, probe, resolve_size
 from evaluator.platforms import get_platform
 from evaluator.request import EvalOptions
 from evaluator.result import EvalResult, Reason, Stage, Status
@@ -52,6 +52,16 @@ def load_kernel(store: Store, candidate_id: int) -> KernelToSweep:
                          task=task, allow_torch=allow_torch)
 
 
+def at_platform_size(kernel: KernelToSweep) -> KernelToSweep:
+    """The kernel with its task at the size its platform judges at (a GPU's, say): the sweep's centre."""
+    return kernel.model_copy(update={"task": resolve_size(kernel.task, None, kernel.platform)})
+
+
+def planned_points(kernel: KernelToSweep, limit: int = 8) -> list[SweepPoint]:
+    """The sweep points of `kernel` (around its platform's size): `TaskLoadError` for a bad `SWEEP`."""
+    return sweep_points(at_platform_size(kernel).task, limit)
+
+
 def _judged_at(kernel: KernelToSweep, point: SweepPoint,
                options: EvalOptions) -> tuple[EvalResult, list[list[int] | None], list[str | None]]:
     """The verdict at one point, with the input shapes and dtypes the task's probe saw there."""
@@ -73,10 +83,8 @@ def run_sweep(store: Store, candidate_id: int, *, limit: int = 8, options: EvalO
     """Judge the kernel at each sweep point (`points`, or its task's first `limit`) and store every verdict."""
     kernel = load_kernel(store, candidate_id)
     opts = (options or EvalOptions()).model_copy(update={"allow_torch": kernel.allow_torch})
-    try:
-        todo = points if points is not None else sweep_points(kernel.task, limit)
-    except ValueError as exc:
-        raise SweepError(str(exc)) from exc
+    todo = points if points is not None else planned_points(kernel, limit)
+    kernel = at_platform_size(kernel)
     for point in todo:
         result, shapes, dtypes = _judged_at(kernel, point, opts)
         store.record_sweep_point(candidate_id, kernel.platform, point.label, point.constants, result,

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from tasks.errors import TaskLoadError
 from tasks.loader import parse_task
 from tasks.model import Task
-from tasks.sizes import DEFAULT_SIZE, rewrite_constants, size_knobs
+from tasks.sizes import rewrite_constants, size_knobs
 
 TASK_POINT = "task"
 
@@ -52,18 +52,15 @@ def _declared_points(source: str, origin: str) -> list[SweepPoint] | None:
 
 
 def sweep_points(task: Task, limit: int = 8) -> list[SweepPoint]:
-    """Up to `limit` points, most telling first; the task as written is always the first.
-
-    Raises `TaskLoadError` for a task resized already (a sweep starts from the file's own constants).
-    """
+    """Up to `limit` points around `task` at its size (a platform's default size, say), most telling first; the
+    task at that size is always the first. Every derived point gives every knob's value, so it names the same
+    shapes whichever size its source is rewritten from."""
     origin = task.path or task.id
-    if task.size != DEFAULT_SIZE:
-        raise TaskLoadError(origin, f"sweep from the {DEFAULT_SIZE} size, not from {task.size!r}")
     declared = _declared_points(task.source, origin)
     if declared is not None:
         return declared[:limit]
     knobs = size_knobs(task.source, origin)
-    points = [SweepPoint(label=TASK_POINT)]
+    points = [SweepPoint(label=TASK_POINT, constants=dict(knobs))]
     if knobs:
         points.append(SweepPoint(label="odd", constants={k: v + 1 if v % 2 == 0 else v + 2 for k, v in knobs.items()}))
         points.append(SweepPoint(label="prime", constants={k: _next_prime(max(2, v // 2) + 1)
@@ -71,8 +68,8 @@ def sweep_points(task: Task, limit: int = 8) -> list[SweepPoint]:
         points.append(SweepPoint(label="tiny", constants={k: 1 for k in knobs}))
         for name, value in knobs.items():
             if value > 1:
-                points.append(SweepPoint(label=f"{name}/2", constants={name: value // 2}))
-            points.append(SweepPoint(label=f"{name}x2", constants={name: value * 2}))
+                points.append(SweepPoint(label=f"{name}/2", constants={**knobs, name: value // 2}))
+            points.append(SweepPoint(label=f"{name}x2", constants={**knobs, name: value * 2}))
     unique: dict[tuple[tuple[str, int], ...], SweepPoint] = {}
     for point in points:
         unique.setdefault(tuple(sorted(point.constants.items())), point)

@@ -19,7 +19,6 @@ from agent.export.readme import package_readme
 from agent.export.sources import ExportError, NativeBuild, binding_source, native_builds
 from evaluator.result import HARNESS_VERSION
 from tasks.sizes import rewrite_constants
-from tasks.sweep import TASK_POINT
 
 # Copied verbatim into every package (they read its export.json at import, so Kernelwright never imports them).
 RUNTIME_FILE = Path(__file__).with_name("package_runtime.py")
@@ -119,7 +118,7 @@ def export_package(kernels: list[ExportedKernel], out_dir: Path, name: str | Non
             (pkg / "csrc" / f"{b.module}_cuda.cu").write_text(CUDA_PRELUDE + "\n".join(b.cuda_sources))
     points = {_point_file(p.label): p for k in kernels for p in k.envelope.points if p.correct}
     for file, point in points.items():
-        source = task.source if point.label == TASK_POINT else rewrite_constants(task.source, point.constants)
+        source = rewrite_constants(task.source, point.constants) if point.constants else task.source
         (pkg / "_points" / f"{file}.py").write_text(source)
     spec = {"package": name, "namespace": name, "op": op_name, "task_id": task.id, "task_hash": task.source_hash,
             "harness_version": HARNESS_VERSION, "tolerance": task.tolerance.model_dump(),

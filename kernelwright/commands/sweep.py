@@ -9,7 +9,7 @@ import typer
 from rich.progress import Progress
 
 from agent.export.sources import ExportError
-from agent.sweep import SweepError, load_kernel, run_sweep, stored_envelope
+from agent.sweep import SweepError, load_kernel, planned_points, run_sweep, stored_envelope
 from db import Store
 from evaluator.request import EvalOptions
 from evaluator.result import EvalResult
@@ -18,7 +18,7 @@ from kernelwright.console import fail, out, print_wide
 from kernelwright.settings import Settings
 from kernelwright.views.sweep import sweep_rich_table
 from tasks.errors import TaskLoadError
-from tasks.sweep import SweepPoint, sweep_points
+from tasks.sweep import SweepPoint
 
 
 def sweep_cmd(
@@ -33,7 +33,7 @@ def sweep_cmd(
     store = Store(db_url or Settings().db_url)
     try:
         kernel = load_kernel(store, kernel_id)
-        points = sweep_points(kernel.task, shapes)
+        points = planned_points(kernel, shapes)
     except (SweepError, TaskLoadError) as exc:
         raise fail(str(exc), as_json) from exc
     options = EvalOptions(threads=threads, timeout_s=timeout)

@@ -287,3 +287,31 @@ class ApiTokenModel(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class SweepPointModel(Base):
+    """One kernel's verdict at one problem size of a shape sweep (`kernelwright sweep`).
+
+    `constants` are the task's size knobs at this point, `input_shapes`/`input_dtypes` what `get_inputs()` made
+    of them (the export's dispatch reads those), `result` the whole verdict as the evaluator gave it.
+    """
+
+    __tablename__ = "sweep_point"
+    __table_args__ = (UniqueConstraint("candidate_id", "platform", "label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(128))
+    constants: Mapped[dict[str, Any]]
+    input_shapes: Mapped[list[Any] | None]
+    input_dtypes: Mapped[list[Any] | None]
+    status: Mapped[Status] = mapped_column(enum_column(Status))
+    reason: Mapped[Reason | None] = mapped_column(enum_column(Reason))
+    speedup: Mapped[float | None]
+    speedup_lo: Mapped[float | None]
+    speedup_hi: Mapped[float | None]
+    hardware: Mapped[str | None] = mapped_column(Text)
+    harness_version: Mapped[str] = mapped_column(String(32))
+    result: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

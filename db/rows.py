@@ -176,3 +176,18 @@ class ApiTokenRow:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SweepPointRow:
+    """A kernel's verdict at one sweep point (`result` is the evaluator's whole `EvalResult`)."""
+
+    id: int
+    candidate_id: int
+    platform: str
+    label: str
+    constants: dict[str, int]
+    input_shapes: list[list[int] | None] | None
+    input_dtypes: list[str | None] | None
+    result: EvalResult
+    created_at: datetime

@@ -30,12 +30,13 @@ from db.queries.evaluations import EvaluationQueries
 from db.queries.exports import ExportQueries
 from db.queries.hardware import HardwareQueries
 from db.queries.runs import RunQueries
+from db.queries.sweeps import SweepQueries
 from db.queries.tasks import TaskQueries
 from db.queries.tokens import TokenQueries
 
 
 class Store(TaskQueries, HardwareQueries, CandidateQueries, EvaluationQueries, RunQueries, BaselineQueries,
-            ExportQueries, TokenQueries):
+            ExportQueries, TokenQueries, SweepQueries):
     """The SQL store of tasks, hardware, runs, trajectories, turns, candidates and evaluations.
 
     `Store()` opens the embedded default (`default_db_url()`); `Store("postgresql+psycopg://...")` the same

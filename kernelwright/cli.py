@@ -35,6 +35,12 @@ COMMANDS: dict[str, LazyCommand] = {
     "bench": LazyCommand("kernelwright.commands.bench", "bench_cmd",
                          "Run every selected task (K samples x T turns each) and its baselines; prints the run's "
                          "leaderboard row."),
+    "sweep": LazyCommand("kernelwright.commands.sweep", "sweep_cmd",
+                         "Judge a stored kernel at each point of its task's shape sweep; the verdicts are stored "
+                         "per point."),
+    "export": LazyCommand("kernelwright.commands.export", "export_cmd",
+                          "Write a pip-installable package registering the kernel as a torch custom op, with "
+                          "dispatch and fallback."),
     "leaderboard": LazyCommand("kernelwright.commands.leaderboard", "leaderboard_cmd",
                                "Rank stored bench runs by fast_1, then geometric-mean speedup (with its 95% "
                                "interval)."),
@@ -52,6 +58,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "tasks": LazyCommand("kernelwright.commands.tasks", "app",
                          "Browse the task suite; import KernelBench / MultiKernelBench checkouts."),
     "runs": LazyCommand("kernelwright.commands.runs", "app", "Browse stored runs."),
+    "kernels": LazyCommand("kernelwright.commands.kernels", "app", "Stored kernels: their verdicts and shape sweeps."),
     "traces": LazyCommand("kernelwright.commands.traces", "app", "Training data from stored traces."),
     "train": LazyCommand("kernelwright.commands.train", "app",
                          "Fine-tune the kernel-writing model from stored traces."),

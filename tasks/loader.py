@@ -28,8 +28,9 @@ REQUIRED = ("Model", "get_inputs", "get_init_inputs")
 PROBE_TIMEOUT_S = probe_timeout_s()
 # Part of the on-disk probe cache key: bump it when the probe's checks change, so old verdicts are not reused.
 # 3: probes run in the jail (verdicts of the old unjailed probe are not trusted).
-# 4: probes record the operators the reference dispatches (imports categorize by them).
-PROBE_VERSION = 4
+# 4: probes record the operators the reference dispatches (imports categorize by them). 5: and the input shapes
+# and dtypes (sweeps store them; an export's dispatch reads them).
+PROBE_VERSION = 5
 _probe_cache: dict[str, ProbeResult] = {}
 
 

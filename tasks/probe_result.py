@@ -14,6 +14,8 @@ class ProbeResult(BaseModel):
     input_groups: int = 1
     inputs_vary: bool = True
     output_shapes: list[list[int]] = []
+    input_shapes: list[list[int] | None] = []  # the first input group's, per argument (None: not a tensor)
+    input_dtypes: list[str | None] = []
     eager_ms: float | None = None
     ops: list[str] = Field(default_factory=list, description="ATen operators the reference dispatched (the runner's "
                            "word: used only to name a category, never for a verdict)")

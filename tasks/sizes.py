@@ -63,6 +63,22 @@ def sized_source(source: str, size: str, origin: str = "<task>") -> str:
     return rewrite_constants(source, sizes[size], origin, what=f"SIZES[{size!r}]")
 
 
+def size_knobs(source: str, origin: str = "<task>") -> dict[str, int]:
+    """The integer constants a task's `SIZES` overrides (its size knobs), at their CPU values."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise TaskLoadError(origin, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
+    values = _assigned_values(tree)
+    knobs: dict[str, int] = {}
+    for overrides in declared_sizes(tree, origin).values():
+        for name in overrides:
+            node = values.get(name)
+            if isinstance(node, ast.Constant) and type(node.value) is int:
+                knobs[name] = node.value
+    return knobs
+
+
 def rewrite_constants(source: str, values: dict[str, Any], origin: str = "<task>", what: str = "a size") -> str:
     """`source` with the top-level constants named in `values` set to those values (the rest of the text as it was)."""
     try:

@@ -105,8 +105,12 @@ def probe_task(task: Task, platform: str, config: RunnerConfig, timeout_s: float
         runner.kill()
     vary = any(isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor) and x.shape == y.shape
                and not torch.equal(x, y) for x, y in zip(groups_a[0], groups_b[0]))
+    args = groups_a[0]
     return ProbeResult(ok=True, input_groups=len(groups_a), inputs_vary=vary, ops=sorted(set(ops)),
-                       output_shapes=[list(t.shape) for t in first], eager_ms=median(eager[1:]) * 1e3)
+                       output_shapes=[list(t.shape) for t in first], eager_ms=median(eager[1:]) * 1e3,
+                       input_shapes=[list(a.shape) if isinstance(a, torch.Tensor) else None for a in args],
+                       input_dtypes=[str(a.dtype).removeprefix("torch.") if isinstance(a, torch.Tensor) else None
+                                     for a in args])
 
 
 def _tail(runner: RunnerProcess) -> str:

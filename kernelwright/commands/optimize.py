@@ -11,11 +11,17 @@ import typer
 
 from agent.cluster import Cluster, ClusterConfig
 from agent.driver import Driver, RunStopped, Unanswerable
+from agent.export.collect import collect_kernels
+from agent.export.header import kernel_file_header
+from agent.export.package import export_package
+from agent.export.sources import ExportError
 from agent.providers import ProviderError, get_provider
 from agent.runner import OptimizeConfig, Optimizer, load_config_task
 from agent.summary import RunSummary
+from agent.sweep import SweepError, run_sweep, stored_envelope
 from db import Store
 from evaluator.platforms import available_platforms
+from evaluator.result import EvalResult
 from kernelwright.commands import options as opt
 from kernelwright.config.commands import OptimizeCommand
 from kernelwright.config.files import ConfigError
@@ -28,9 +34,10 @@ from kernelwright.views.run_summary import summary_table
 from tasks.errors import TaskLoadError
 from tasks.loader import load_task_source
 from tasks.registry import resolve_task
+from tasks.sweep import SweepPoint
 
 KEYS = {**opt.RUN_KEYS, "op": "task", "trajectories": "search.trajectories", "turns": "search.turns",
-        "out_file": "out"}
+        "out_file": "out", "sweep": "sweep", "export_dir": "export"}
 
 
 def new_config(command: OptimizeCommand) -> OptimizeConfig:
@@ -45,14 +52,36 @@ def new_config(command: OptimizeCommand) -> OptimizeConfig:
                           provider=command.provider, search=command.search, eval=command.eval)
 
 
-def _write_out(summary: RunSummary, out_path: Path | None) -> str:
+def _write_out(store: Store, summary: RunSummary, out_path: Path | None) -> str:
     if out_path is None:
         return ""
     if summary.answer is None:
         return f"nothing written to {out_path}: no verified speedup"
+    answer = summary.answer
+    envelope = stored_envelope(store, answer.candidate_id, answer.result.platform)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(summary.answer.source, encoding="utf-8")
+    out_path.write_text(kernel_file_header(answer, summary.run_id, envelope) + answer.source, encoding="utf-8")
     return f"best kernel written to {out_path}"
+
+
+def _ship(store: Store, summary: RunSummary, sweep: bool, export_dir: Path | None, as_json: bool) -> str:
+    """Sweep the answer and/or export it as a package, as asked; a line saying what was done."""
+    if summary.answer is None or not (sweep or export_dir):
+        return ""
+    kernel_id = summary.answer.candidate_id
+
+    def swept(point: SweepPoint, result: EvalResult) -> None:
+        if not as_json:
+            err.print(f"sweep {point.label}: {result.status.value}", highlight=False)
+
+    try:
+        if export_dir is None:
+            rows = run_sweep(store, kernel_id, on_point=swept)
+            return f"kernel {kernel_id} swept over {len(rows)} sizes (kernelwright kernels show {kernel_id})"
+        written = export_package(collect_kernels(store, [summary.run_id], on_point=swept), export_dir)
+    except (ExportError, SweepError, TaskLoadError) as exc:
+        return f"not exported: {exc}"
+    return f"exported {written.package} to {written.path} (pip install --no-build-isolation {written.path})"
 
 
 def _resumed(store: Store, run_id: str, base_url: str | None, as_json: bool) -> OptimizeConfig:
@@ -84,6 +113,10 @@ def optimize_cmd(
     patience: opt.Patience = 2,
     max_failures: opt.MaxFailures = 3,
     out_file: Annotated[Path | None, typer.Option("--out", help="write the best verified kernel here")] = None,
+    sweep: Annotated[bool, typer.Option("--sweep", help="judge the answer over its task's shape sweep at the "
+                                        "end")] = False,
+    export_dir: Annotated[Path | None, typer.Option("--export", help="export the answer as a pip-installable "
+                                                    "package to this folder at the end (sweeps it first)")] = None,
     resume: Annotated[str | None, typer.Option(help="continue a stopped run by id (its stored config is used; "
                                                "only --base-url, --out and the Ray options apply)")]
     = None,
@@ -103,6 +136,7 @@ def optimize_cmd(
     if resume is None and op is None and config_file is None:
         raise _fail("give an operator file, --config FILE, or --resume RUN_ID", as_json)
     cluster_cfg, out_path = ClusterConfig(address=ray_address, workers=workers), out_file
+    ship = (sweep, export_dir)
     store = Store(db_url or Settings().db_url)
     try:
         if resume is not None:
@@ -113,6 +147,7 @@ def optimize_cmd(
             except ConfigError as exc:
                 raise _fail(str(exc), as_json) from exc
             cluster_cfg, out_path = command.cluster, command.out
+            ship = (command.sweep, command.export)
             if command.platform not in available_platforms():
                 raise _fail(f"unknown platform {command.platform!r}; available: "
                             f"{', '.join(available_platforms())}", as_json)
@@ -145,12 +180,14 @@ def optimize_cmd(
         err.print(f"[bold red]error:[/] {exc.cause}\nresume with: kernelwright optimize --resume {exc.run_id}",
                   highlight=False)
         raise typer.Exit(code=1) from exc
-    note = _write_out(summary, out_path)
+    shipped = _ship(store, summary, *ship, as_json)
+    note = _write_out(store, summary, out_path)
     if as_json:
         data = summary.model_dump(mode="json", exclude={"answer": {"source"}, "best_correct": {"source"}})
         print(json.dumps({**data, "message": summary.message, "out": str(out_path) if note.startswith("best")
-                          else None}))
+                          else None, "shipped": shipped or None}))
         return
     out.print(summary_table(summary))
-    if note:
-        out.print(note, highlight=False)
+    for line in (note, shipped):
+        if line:
+            out.print(line, highlight=False)

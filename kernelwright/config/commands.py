@@ -37,6 +37,9 @@ class OptimizeCommand(BaseModel):
     cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="where evaluators run (not "
                                    "stored with the run)")
     out: Path | None = Field(default=None, description="write the best verified kernel here")
+    sweep: bool = Field(default=False, description="judge the answer over its task's shape sweep when the run ends")
+    export: Path | None = Field(default=None, description="export the answer as a pip-installable package here "
+                                "(sweeps it first)")
 
 
 class BenchCommand(BaseModel):

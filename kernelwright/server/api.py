@@ -7,12 +7,15 @@ import re
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 
 from agent.bench.config import Split
+from agent.export.collect import package_archive
+from agent.export.sources import ExportError
 from agent.providers import ProviderConfig, ProviderError
 from agent.runner import OptimizeConfig
 from agent.search import SearchConfig
+from agent.sweep import SweepError
 from db.models import RunKind
 from db.rows import ApiTokenRow
 from evaluator import EvalOptions, probe
@@ -213,6 +216,25 @@ def get_kernel(kernel_id: Annotated[int, Path(ge=1, le=MAX_ID)], state: State, _
     if view is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no kernel {kernel_id}")
     return view
+
+
+@router.get("/kernels/{kernel_id}/package", summary="The kernel as a pip-installable package (.tar.gz)",
+            response_class=Response,
+            responses={200: {"content": {"application/gzip": {}}, "description": "the package folder, archived"},
+                       404: {"model": Problem, "description": "no such kernel"},
+                       409: {"model": Problem, "description": "the kernel cannot be exported yet (never swept, "
+                             "or no sweep point passed)"}})
+def get_kernel_package(kernel_id: Annotated[int, Path(ge=1, le=MAX_ID)], state: State, _reader: Reader) -> Response:
+    """The export of `kernelwright export KERNEL_ID` as an archive: a custom-op package with dispatch and fallback,
+    made from the kernel's stored sweep (install it with `pip install --no-build-isolation`)."""
+    if state.store.get_candidate(kernel_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no kernel {kernel_id}")
+    try:
+        name, data = package_archive(state.store, kernel_id)
+    except (ExportError, SweepError) as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return Response(data, media_type="application/gzip",
+                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/tasks", response_model=TaskList, summary="Tasks the service has seen, with their best kernels")

@@ -13,8 +13,10 @@ from typing import Any, TypeVar
 
 from agent.bench.config import Split
 from agent.bench.ranking import ranked_runs
+from agent.export.readme import envelope_lines
 from agent.search import is_verified_speedup
 from agent.summary import summarize_run
+from agent.sweep import stored_envelope
 from db import Store
 from db.enums import RunKind, RunStatus
 from db.rows import EvaluationRow, RunRow, TaskRow
@@ -31,6 +33,7 @@ from kernelwright.server.schemas import (
     LeaderboardEntry,
     Progress,
     RunView,
+    SweepPointView,
     TaskList,
     TaskView,
     TrajectoryView,
@@ -202,10 +205,15 @@ def kernel_view(store: Store, candidate_id: int) -> KernelView | None:
         return None
     evaluations = [row for row in store.evaluations_for_task(candidate.task_id, candidate.platform)
                    if row.candidate_id == candidate_id]
+    envelope = stored_envelope(store, candidate_id, candidate.platform)
+    sweep = [SweepPointView(label=p.label, sizes=p.constants, input_shapes=p.input_shapes, status=p.status.value,
+                            reason=p.reason, speedup=p.speedup, speedup_ci=p.speedup_ci) for p in envelope.points]
     return KernelView(kernel_id=candidate.id, task_id=candidate.task_id, platform=candidate.platform,
                       source=candidate.source, created_at=candidate.created_at,
                       run_id=store.run_for_candidate(candidate_id),
-                      evaluations=[_evaluation_view(row) for row in evaluations])
+                      evaluations=[_evaluation_view(row) for row in evaluations], sweep=sweep,
+                      envelope=envelope_lines(envelope) if sweep else [],
+                      package_url=f"/v1/kernels/{candidate_id}/package" if sweep and not envelope.empty else None)
 
 
 # --- tasks --------------------------------------------------------------------------------------------------

@@ -120,8 +120,20 @@ class EvaluationView(BaseModel):
     created_at: datetime
 
 
+class SweepPointView(BaseModel):
+    """A kernel's verdict at one size of its shape sweep."""
+
+    label: str
+    sizes: dict[str, int]
+    input_shapes: list[list[int] | None]
+    status: str
+    reason: str | None
+    speedup: float | None
+    speedup_ci: tuple[float, float] | None
+
+
 class KernelView(BaseModel):
-    """`GET /v1/kernels/{id}`: a kernel's source and every verdict on it."""
+    """`GET /v1/kernels/{id}`: a kernel's source, every verdict on it, and its shape sweep."""
 
     kernel_id: int
     task_id: str
@@ -130,6 +142,9 @@ class KernelView(BaseModel):
     created_at: datetime
     run_id: str | None
     evaluations: list[EvaluationView]
+    sweep: list[SweepPointView] = []
+    envelope: list[str] = Field(default=[], description="where the kernel is verified, in words (from the sweep)")
+    package_url: str | None = Field(default=None, description="the kernel as a pip-installable package, once swept")
 
 
 class TaskView(BaseModel):

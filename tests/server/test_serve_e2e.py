@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from db.engine import head_revision
+
 REPO = Path(__file__).resolve().parents[2]
 MAX_POOL = (REPO / "tasks/suite/pooling/max_pool2d.py").read_text(encoding="utf-8")
 START_S, JOB_S = 120.0, 300.0
@@ -90,7 +92,7 @@ def test_submit_over_http_watch_in_the_browser_fetch_the_kernel(postgres_url: st
     assert "kernelwright db upgrade" in log.read_text(errors="replace")
 
     upgraded = _cli("db", "upgrade", "--db-url", postgres_url, env=env)
-    assert upgraded.returncode == 0 and "-> 0004" in upgraded.stdout, upgraded.stdout + upgraded.stderr
+    assert upgraded.returncode == 0 and f"-> {head_revision()}" in upgraded.stdout, upgraded.stdout + upgraded.stderr
     created = _cli("tokens", "create", "alice", "--db-url", postgres_url, env=env)
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip()

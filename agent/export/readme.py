@@ -1,0 +1,64 @@
+"""The README of an exported package: how to use it, where the kernel runs, how fast, and where it came from."""
+
+from __future__ import annotations
+
+from agent.export.envelope import Envelope
+from agent.export.kernels import ExportedKernel
+from evaluator.result import HARNESS_VERSION
+from tasks.model import Task
+
+
+def _interval(ci: tuple[float, float] | None) -> str:
+    return "" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+
+
+def envelope_lines(envelope: Envelope) -> list[str]:
+    """The envelope in words, one line per fact (also the `--out` file's header)."""
+    if envelope.empty:
+        return ["never: the kernel passed at no sweep point"]
+    lines = [f"device {envelope.device}; dtypes {', '.join(str(d) for d in envelope.dtypes)}; contiguous inputs"]
+    for arg, (rank, low, high, multiple) in enumerate(zip(envelope.ranks, envelope.dim_low, envelope.dim_high,
+                                                          envelope.multiple_of)):
+        dims = ", ".join(f"{lo}..{hi}" + (f" (multiple of {m})" if m > 1 else "")
+                         for lo, hi, m in zip(low, high, multiple))
+        lines.append(f"input {arg}: rank {rank}, sizes {dims}")
+    if envelope.exact_shapes is not None:
+        lines.append("only the exact shapes that passed (a failure inside the ranges has no alignment to explain it)")
+    faster = [b.label for b in envelope.buckets if b.use_kernel]
+    lines.append("kernel used at the size buckets of: " + (", ".join(faster) if faster else
+                                                           "none (verified faster nowhere: the reference runs)"))
+    return lines
+
+
+def sweep_table(envelope: Envelope) -> list[str]:
+    """The sweep's verdicts as a Markdown table."""
+    rows = ["| point | sizes | inputs | verdict | speedup | 95% interval |", "|---|---|---|---|---|---|"]
+    for p in envelope.points:
+        sizes = ", ".join(f"{k}={v}" for k, v in p.constants.items()) or "as written"
+        shapes = " ".join("x".join(map(str, s)) for s in p.input_shapes if s is not None)
+        speed = "" if p.speedup is None else f"{p.speedup:.2f}x"
+        rows.append(f"| {p.label} | {sizes} | {shapes} | {p.status.value} | {speed} | {_interval(p.speedup_ci)} |")
+    return rows
+
+
+def package_readme(name: str, op: str, task: Task, kernels: list[ExportedKernel]) -> str:
+    """The package's README.md."""
+    parts = [f"# {name}: `{task.name}` as a PyTorch custom op", "",
+             f"Exported by Kernelwright (harness {HARNESS_VERSION}) from task `{task.id}` "
+             f"(source hash `{task.source_hash[:16]}`).", "",
+             "## Install and use", "", "```bash",
+             "pip install --no-build-isolation .   # compiles the kernel now, with the torch you run", "pytest tests/",
+             "```", "", "```python", "import torch", f"import {name}", "",
+             f"model = {name}.Module(*init_args)        # the task's Model: same constructor and forward",
+             "y = model(*inputs)                       # the kernel inside its envelope, the reference elsewhere",
+             f"y = torch.compile(model, fullgraph=True)(*inputs)   # traces through torch.ops.{name}.{op}",
+             f"{name}.fallback_count(), {name}.fallback_reasons()   # calls that ran the reference, and why", "```",
+             "", "The backward is the reference's own, run on the saved inputs: training through the op is correct "
+             "wherever the forward is.", ""]
+    for k in kernels:
+        parts += [f"## {k.envelope.device}: kernel {k.kernel.candidate_id} ({k.kernel.platform})", "",
+                  f"Measured on: {k.hardware or 'unknown hardware'}" + (f"; run `{k.run_id}`." if k.run_id else "."),
+                  "", "Where it runs (everything else runs the reference):", ""]
+        parts += [f"- {line}" for line in envelope_lines(k.envelope)]
+        parts += ["", *sweep_table(k.envelope), ""]
+    return "\n".join(parts)

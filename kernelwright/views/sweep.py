@@ -1,0 +1,57 @@
+"""A kernel's sweep as a table and as a plot of speedup against problem size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+
+from agent.export.envelope import Envelope
+from agent.export.readme import envelope_lines
+
+
+def sweep_rich_table(kernel_id: int, envelope: Envelope) -> Table:
+    """One row per sweep point: sizes, input shapes, verdict, speedup and interval."""
+    table = Table(title=f"kernel {kernel_id}: sweep on {envelope.device}", title_justify="left")
+    for col in ("point", "sizes", "inputs", "verdict", "speedup", "95% interval"):
+        table.add_column(col)
+    for p in envelope.points:
+        ci = "" if p.speedup_ci is None else f"[{p.speedup_ci[0]:.2f}, {p.speedup_ci[1]:.2f}]"
+        table.add_row(p.label, ", ".join(f"{k}={v}" for k, v in p.constants.items()) or "as written",
+                      " ".join("x".join(map(str, s)) for s in p.input_shapes if s is not None), p.status.value,
+                      "" if p.speedup is None else f"{p.speedup:.2f}x", ci)
+    table.caption = "\n".join(envelope_lines(envelope))
+    table.caption_justify = "left"
+    return table
+
+
+def sweep_plot(kernel_id: int, envelope: Envelope, path: Path) -> Path:
+    """Speedup (with its interval) against total input elements, one point per size; red where incorrect."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    timed = [p for p in envelope.points if p.speedup_ci is not None and p.numel > 0]
+    for p in timed:
+        lo, hi = p.speedup_ci  # type: ignore[misc]
+        mid = p.speedup if p.speedup is not None else (lo + hi) / 2
+        ax.errorbar([p.numel], [mid], yerr=[[mid - lo], [hi - mid]], fmt="o", capsize=3,
+                    color="tab:green" if p.faster else "tab:blue")
+        ax.annotate(p.label, (p.numel, mid), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    for p in envelope.points:
+        if not p.correct and p.numel > 0:
+            ax.scatter([p.numel], [0.0], marker="x", color="tab:red")
+            ax.annotate(f"{p.label}: {p.status.value}", (p.numel, 0.0), textcoords="offset points",
+                        xytext=(4, 4), fontsize=7, color="tab:red")
+    ax.axhline(1.0, color="grey", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("input elements")
+    ax.set_ylabel("speedup vs eager (95% interval)")
+    ax.set_title(f"kernel {kernel_id} on {envelope.device}")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -1,0 +1,96 @@
+"""Sweep grids, envelopes and the native sources an export compiles: pure functions, no process started."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.export.envelope import PointVerdict, envelope_of
+from agent.export.sources import ExportError, binding_source, native_builds
+from evaluator.result import Status
+from tasks.errors import TaskLoadError
+from tasks.loader import load_task, load_task_source
+from tasks.sweep import sweep_points, task_at_point
+
+RELU = "tasks/suite/activation/relu.py"
+
+
+def test_the_grid_starts_with_the_task_and_covers_odd_prime_tiny_and_each_knob() -> None:
+    task = load_task(RELU)
+    points = sweep_points(task, limit=20)
+    labels = [p.label for p in points]
+    assert labels[:4] == ["task", "odd", "prime", "tiny"]
+    assert {"BATCH/2", "BATCHx2", "DIM/2", "DIMx2"} <= set(labels)
+    odd = points[1].constants
+    assert all(v % 2 == 1 for v in odd.values())
+    prime = points[2].constants
+    assert all(all(v % d for d in range(2, v)) for v in prime.values())
+    assert len(sweep_points(task, limit=3)) == 3
+
+
+def test_a_point_rewrites_the_constants_and_names_its_size() -> None:
+    task = load_task(RELU)
+    point = next(p for p in sweep_points(task, 20) if p.label == "DIMx2")
+    moved = task_at_point(task, point)
+    assert "BATCH, DIM = 192, 32768" in moved.source
+    assert moved.size == "sweep:DIMx2" and moved.source_hash != task.source_hash
+
+
+def test_a_task_may_declare_its_own_sweep() -> None:
+    source = open(RELU).read().replace("CATEGORY =", 'SWEEP = [{"BATCH": 3, "DIM": 17}]\nCATEGORY =')
+    task = load_task_source(source, "relu.py")
+    assert [p.label for p in sweep_points(task)] == ["task", "BATCH=3,DIM=17"]
+    with pytest.raises(TaskLoadError, match="SWEEP"):
+        sweep_points(load_task_source(source.replace('[{"BATCH": 3, "DIM": 17}]', "make()"), "relu.py"))
+
+
+def _point(label: str, shape: list[int], status: Status = Status.correct,
+           ci: tuple[float, float] | None = (1.5, 2.0)) -> PointVerdict:
+    return PointVerdict(label=label, constants={}, input_shapes=[shape], input_dtypes=["float32"], status=status,
+                        speedup=None if ci is None else sum(ci) / 2, speedup_ci=ci)
+
+
+def test_failures_at_odd_sizes_make_the_envelope_ask_for_even_sizes() -> None:
+    envelope = envelope_of([_point("task", [64, 1024]), _point("a", [32, 2048]), _point("b", [128, 512]),
+                            _point("odd", [65, 1025], Status.incorrect, None)], "cpu")
+    assert envelope.dim_low == [[32, 512]] and envelope.dim_high == [[128, 2048]]
+    assert envelope.multiple_of == [[2, 2]]
+    assert envelope.exact_shapes is None
+
+
+def test_a_failure_no_alignment_explains_leaves_only_the_exact_shapes() -> None:
+    envelope = envelope_of([_point("task", [64, 1024]), _point("b", [128, 512]),
+                            _point("both-large", [128, 1024], Status.incorrect, None)], "cpu")
+    assert envelope.exact_shapes == [[[64, 1024]], [[128, 512]]]
+
+
+def test_the_kernel_is_used_only_where_it_was_verified_faster() -> None:
+    envelope = envelope_of([_point("small", [4, 4], ci=(0.5, 0.9)), _point("big", [1024, 1024])], "cpu")
+    small, big = envelope.buckets
+    assert not small.use_kernel and big.use_kernel
+    assert small.high < big.low
+    assert envelope_of([_point("x", [1], Status.incorrect, None)], "cpu").empty
+
+
+KERNEL = '''
+from torch.utils.cpp_extension import load_inline
+HEADER = "#include <cmath>\\n"
+cpp_source = HEADER + r"""
+torch::Tensor f(torch::Tensor x) { return x; }
+"""
+ext = load_inline(name="my ext", cpp_sources=[cpp_source], functions=["f"], extra_cflags=["-O2"])
+'''
+
+
+def test_load_inline_arguments_are_read_as_constants() -> None:
+    (build,) = native_builds(KERNEL)
+    assert build.name == "my ext" and build.module == "_ext_my_ext"
+    assert build.cpp_sources[0].startswith("#include <cmath>") and build.functions == ["f"]
+    text = binding_source(build)
+    assert text.startswith("#include <torch/extension.h>")
+    assert 'm.def("f", torch::wrap_pybind_function(f), "f");' in text
+
+
+def test_sources_built_at_run_time_are_refused_with_the_reason() -> None:
+    built_later = KERNEL.replace('cpp_sources=[cpp_source]', "cpp_sources=[open('k.cpp').read()]")
+    with pytest.raises(ExportError, match="built at run time"):
+        native_builds(built_later)

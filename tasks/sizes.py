@@ -17,21 +17,31 @@ DEFAULT_SIZE = "cpu"
 KNOWN_SIZES = ("cpu", "gpu", "small")
 
 
+def literal_assignment(tree: ast.Module, name: str, origin: str, kind: str) -> Any | None:
+    """The literal value of the top-level `name = ...` of a parsed task, or None when it has none.
+
+    `kind` says what the value must be, for the error when it is not a literal (`SIZES must be a literal ...`).
+    """
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            try:
+                return ast.literal_eval(node.value)
+            except ValueError as exc:
+                raise TaskLoadError(origin, f"{name} must be a literal {kind}") from exc
+    return None
+
+
 def declared_sizes(tree: ast.Module, origin: str) -> dict[str, dict[str, Any]]:
     """The `SIZES` overrides of a parsed task (`{}` when it has none)."""
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "SIZES" for t in node.targets):
-            try:
-                value = ast.literal_eval(node.value)
-            except ValueError as exc:
-                raise TaskLoadError(origin, "SIZES must be a literal dict of dicts") from exc
-            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
-                raise TaskLoadError(origin, "SIZES must map a size name to a dict of constant overrides")
-            unknown = sorted(set(value) - set(KNOWN_SIZES))
-            if unknown or DEFAULT_SIZE in value:
-                raise TaskLoadError(origin, f"SIZES may name {', '.join(KNOWN_SIZES[1:])}; got {unknown or ['cpu']}")
-            return value
-    return {}
+    value = literal_assignment(tree, "SIZES", origin, "dict of dicts")
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise TaskLoadError(origin, "SIZES must map a size name to a dict of constant overrides")
+    unknown = sorted(set(value) - set(KNOWN_SIZES))
+    if unknown or DEFAULT_SIZE in value:
+        raise TaskLoadError(origin, f"SIZES may name {', '.join(KNOWN_SIZES[1:])}; got {unknown or ['cpu']}")
+    return value
 
 
 def _assigned_values(tree: ast.Module) -> dict[str, ast.expr]:

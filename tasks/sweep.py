@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from tasks.errors import TaskLoadError
 from tasks.loader import parse_task
 from tasks.model import Task
-from tasks.sizes import rewrite_constants, size_knobs
+from tasks.sizes import literal_assignment, rewrite_constants, size_knobs
 
 TASK_POINT = "task"
 
@@ -36,19 +36,13 @@ def _next_prime(n: int) -> int:
 
 def _declared_points(source: str, origin: str) -> list[SweepPoint] | None:
     """The task's own `SWEEP` list, or None when it declares none."""
-    tree = ast.parse(source)
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "SWEEP" for t in node.targets):
-            try:
-                value = ast.literal_eval(node.value)
-            except ValueError as exc:
-                raise TaskLoadError(origin, "SWEEP must be a literal list of dicts") from exc
-            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-                raise TaskLoadError(origin, "SWEEP must be a list of dicts of constant overrides")
-            points = [SweepPoint(label=",".join(f"{k}={v}" for k, v in point.items()), constants=point)
-                      for point in value]
-            return [SweepPoint(label=TASK_POINT), *points]
-    return None
+    value = literal_assignment(ast.parse(source), "SWEEP", origin, "list of dicts")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise TaskLoadError(origin, "SWEEP must be a list of dicts of constant overrides")
+    points = [SweepPoint(label=",".join(f"{k}={v}" for k, v in point.items()), constants=point) for point in value]
+    return [SweepPoint(label=TASK_POINT), *points]
 
 
 def sweep_points(task: Task, limit: int = 8) -> list[SweepPoint]:

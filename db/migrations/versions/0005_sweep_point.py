@@ -1,7 +1,7 @@
 """Shape sweeps: a stored kernel's verdict at each problem size it was swept over.
 
-Revision ID: 0006_sweep_point
-Revises: 0005_node_hardware
+Revision ID: 0005_sweep_point
+Revises: 0004
 Create Date: 2026-11-30 13:00:00
 
 One row per (kernel, platform, sweep point); sweeping again replaces the rows. The export of a kernel reads its
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_sweep_point"
-down_revision: str | None = "0005_node_hardware"
+revision: str = "0005_sweep_point"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -14,6 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+# A kernel's text is an attacker's: `"x" * 3_000_000_000` or doubling concatenations must not make the exporter
+# (or the service serving a package) build gigabytes. No constant it reads may exceed the evaluator's source cap.
+MAX_CONSTANT_BYTES = 2 * 2**20
 LOAD_INLINE_PARAMS = ("name", "cpp_sources", "cuda_sources", "functions", "extra_cflags", "extra_cuda_cflags",
                       "extra_ldflags", "extra_include_paths")
 
@@ -46,8 +49,22 @@ def _constant(node: ast.expr, env: dict[str, Any]) -> Any:
         return "".join(str(v.value) for v in node.values)  # type: ignore[attr-defined]
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mult)):
         left, right = _constant(node.left, env), _constant(node.right, env)
-        return left + right if isinstance(node.op, ast.Add) else left * right
+        if isinstance(node.op, ast.Add):
+            if isinstance(left, (str, list)):
+                _check_size(len(left) + len(right), node)
+            return left + right
+        sequence, count = (left, right) if isinstance(left, (str, list)) else (right, left)
+        if isinstance(sequence, (str, list)) and isinstance(count, int):
+            _check_size(len(sequence) * max(count, 0), node)
+        return left * right
     raise ExportError(f"line {node.lineno}: `{ast.unparse(node)[:60]}` is not a constant")
+
+
+def _check_size(size: int, node: ast.expr) -> None:
+    """Refuse a constant over `MAX_CONSTANT_BYTES` before it is built."""
+    if size > MAX_CONSTANT_BYTES:
+        raise ExportError(f"line {node.lineno}: a constant of {size} characters is over the "
+                          f"{MAX_CONSTANT_BYTES}-character limit")
 
 
 def _module_constants(tree: ast.Module) -> dict[str, Any]:

@@ -94,3 +94,14 @@ def test_sources_built_at_run_time_are_refused_with_the_reason() -> None:
     built_later = KERNEL.replace('cpp_sources=[cpp_source]', "cpp_sources=[open('k.cpp').read()]")
     with pytest.raises(ExportError, match="built at run time"):
         native_builds(built_later)
+
+
+DOUBLINGS = "S0\n" + "\n".join(f"S{i} = S{i - 1} + S{i - 1}" for i in range(1, 40)) + "\nHUGE = S39"
+
+
+@pytest.mark.parametrize("blowup", ['"x" * 3_000_000_000', '3_000_000_000 * ["x"]', DOUBLINGS])
+def test_a_kernel_cannot_make_the_exporter_build_huge_constants(blowup: str) -> None:
+    source = KERNEL.replace('HEADER = "#include <cmath>\\n"', f"S0 = 'ab'\nHUGE = {blowup}\nHEADER = '#x'")
+    source = source.replace("cpp_sources=[cpp_source]", "cpp_sources=[HUGE]")
+    with pytest.raises(ExportError, match="limit|built at run time"):
+        native_builds(source)

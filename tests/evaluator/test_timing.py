@@ -173,3 +173,16 @@ def test_noise_that_straddles_one_widely_is_unstable() -> None:
     candidate = FakeRunner(clock, lambda calls, new: next(noise) * calls, lambda x: x * 2)
     out = _measure(baseline, candidate, repeat_ratio=0.0)
     assert out.decision is Comparison.unstable and not out.stable
+
+
+def test_lone_calls_get_buckets_of_their_own_before_they_decide() -> None:
+    clock = FakeClock()
+    baseline = FakeRunner(clock, _honest(0.002), lambda x: x * 2)
+    # Looks cached (repeats cost half a lone call), so it is scored on lone calls; one of them woke up late. Eight
+    # lone calls with that outlier give an interval from 0.1 to 2: unstable, for a kernel that is 2x on lone calls.
+    lone = itertools.cycle([0.001, 0.02] + [0.001] * 10)
+    candidate = FakeRunner(clock, lambda calls, new: (next(lone) if new else 0.0005) + 0.0005 * (calls - 1),
+                           lambda x: x * 2)
+    out = _measure(baseline, candidate, min_buckets=8, max_buckets=400)
+    assert out.cached_message is not None and out.calls_per_round == 1
+    assert out.decision is Comparison.faster and out.speedup == pytest.approx(2.0) and out.buckets > 8

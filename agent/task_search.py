@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import signal
+import threading
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -61,6 +63,9 @@ class Event(BaseModel):
     baselines: int = 0  # run_started of a bench run: how many tasks still need their baselines measured
 
 
+# After Ctrl-C the run's task is cancelled again this often until it ends (see `_interruptible`).
+RECANCEL_S = 0.5
+RECANCEL_ROUNDS = 20
 EventSink = Callable[[Event], None]
 EvalJob = asyncio.Task[tuple[int, int, EvalResult]]
 
@@ -103,10 +108,63 @@ async def run_and_close_async(main: Callable[[], Coroutine[Any, Any, None]],
     close(RunStatus.finished)
 
 
+async def _interruptible(main: Callable[[], Coroutine[Any, Any, None]]) -> bool:
+    """Run `main`; Ctrl-C cancels it, and again every `RECANCEL_S` until it ends, since a library can swallow one
+    cancellation (an HTTP client cancelled mid-request was seen to retry and let the run go on). Returns whether
+    Ctrl-C stopped it (a run that finished first did finish); a second Ctrl-C raises `KeyboardInterrupt` at once."""
+    loop = asyncio.get_running_loop()
+    # A task of its own, so that a cancellation it lets through ends it and never this coroutine's own task.
+    task = asyncio.ensure_future(main())
+    interrupted = False
+
+    def cancel_until_done() -> None:
+        if not task.done():
+            task.cancel()
+            loop.call_later(RECANCEL_S, cancel_until_done)
+
+    def on_sigint() -> None:
+        nonlocal interrupted
+        if interrupted:
+            raise KeyboardInterrupt
+        interrupted = True
+        cancel_until_done()
+
+    # Signal handlers can only be set from the main thread; elsewhere Ctrl-C is not ours to catch.
+    own_signal = threading.current_thread() is threading.main_thread()
+    if own_signal:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    try:
+        await task
+    except (asyncio.CancelledError, Exception):
+        # After Ctrl-C, whatever the cancellation turned into inside the run (an HTTP client's connection error,
+        # say) is the stop the user asked for.
+        if not interrupted:
+            raise
+        await _cancel_the_rest()
+        return True
+    finally:
+        if own_signal:
+            loop.remove_signal_handler(signal.SIGINT)
+    return False
+
+
+async def _cancel_the_rest() -> None:
+    """Cancel the run's other tasks (evaluations in flight, abandoned requests) until they end, for at most
+    `RECANCEL_ROUNDS` rounds: `asyncio.run` cancels what is left only once and then waits for it for ever."""
+    for _ in range(RECANCEL_ROUNDS):
+        rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+        if not rest:
+            return
+        for other in rest:
+            other.cancel()
+        await asyncio.wait(rest, timeout=RECANCEL_S)
+
+
 def run_and_close(main: Callable[[], Coroutine[Any, Any, None]], close: Callable[[RunStatus], None]) -> None:
     """Run a driver's event loop; the run then ends finished, interrupted (Ctrl-C, resumable) or failed."""
     try:
-        asyncio.run(main())
+        if asyncio.run(_interruptible(main)):
+            raise KeyboardInterrupt
     except KeyboardInterrupt:
         close(RunStatus.interrupted)
         raise

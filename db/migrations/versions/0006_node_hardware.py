@@ -1,7 +1,7 @@
 """Evaluations and baselines say which Ray node measured them.
 
-Revision ID: 0005_node_hardware
-Revises: 0004
+Revision ID: 0006_node_hardware
+Revises: 0005_sweep_point
 Create Date: 2026-11-30 12:00:00
 
 On a cluster the evaluators run on several nodes, which may be different machines. `hardware_id` (already on
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_node_hardware"
-down_revision: str | None = "0004"
+revision: str = "0006_node_hardware"
+down_revision: str | None = "0005_sweep_point"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,7 +8,9 @@ node-affinity scheduling, so every node is used and none gets more than it has. 
 
 Nodes come and go (autoscaling, preemption): a call whose actor died is retried on another actor (the driver records
 a verdict only once it has it, so a lost evaluation is never stored twice nor dropped), and the pool is topped up
-from the live nodes after a loss and every `REFRESH_S` seconds.
+from the live nodes after a loss and every `REFRESH_S` seconds. The pool plans from what the nodes have, not what
+is free: another pool or Ray job on the same nodes can hold the CPUs an evaluator is pinned to, so `start` waits at
+most `PLACEMENT_TIMEOUT_S` for its actors to be placed and then fails, naming each node's free CPUs.
 
 A local start binds every Ray port to 127.0.0.1 and turns on Ray's token authentication with a secret that lives
 only in this process's environment (never written to ~/.ray), unless the user chose `RAY_AUTH_MODE` themselves.
@@ -43,6 +45,9 @@ LOOPBACK = "127.0.0.1"
 # How often the pool looks for nodes that joined, and how long a run waits with no evaluator at all.
 REFRESH_S = 15.0
 NO_EVALUATOR_TIMEOUT_S = 300.0
+# How long `start` waits for its evaluators to be placed: Ray keeps an actor pinned to a node whose CPUs (or GPUs)
+# are all held, by another pool or Ray job, pending for ever, so past this the start fails and says so.
+PLACEMENT_TIMEOUT_S = 120.0
 # A call is retried on another actor after this many losses at most (each loss is a dead actor or node).
 MAX_LOSSES_PER_CALL = 8
 # What a lost actor or node looks like to a caller; an exception raised by the evaluation itself is not one.
@@ -113,6 +118,10 @@ class Evaluator:
 
     def __init__(self, platform: str) -> None:
         self.platform = get_platform(platform)
+
+    def ready(self) -> bool:
+        """Answers as soon as the actor is placed and constructed (before any warm-up)."""
+        return True
 
     def site(self) -> EvaluatorSite:
         """This actor's node and hardware (warms the platform first: headers, peaks)."""
@@ -207,6 +216,8 @@ class _Member:
     handle: Any
     node_id: str
     site: EvaluatorSite | None = None
+    num_cpus: float = 0.0
+    num_gpus: int = 0
 
 
 class Cluster:
@@ -241,9 +252,22 @@ class Cluster:
         self._top_up()
         if not self.members:
             raise ClusterError("no live Ray node has CPUs for an evaluator; add a node (ray start --address ...)")
+        self._await_placement()
         sites = ray.get([m.handle.site.remote() for m in self.members])
         for member, site in zip(self.members, sites):
             member.site = site
+
+    def _await_placement(self) -> None:
+        """Wait until every actor of the pool is placed on its node; after `PLACEMENT_TIMEOUT_S`, kill the pool
+        (an actor left pending would take its node's CPUs whenever they came free) and raise a `ClusterError`
+        that says what each node still had free."""
+        asked = {m.handle.ready.remote(): m for m in self.members}
+        _, pending = ray.wait(list(asked), num_returns=len(asked), timeout=PLACEMENT_TIMEOUT_S)
+        if not pending:
+            return
+        message = _unplaced_message([asked[ref] for ref in pending], len(self.members))
+        self.shutdown()
+        raise ClusterError(message)
 
     @staticmethod
     def _check_loopback() -> None:
@@ -398,7 +422,8 @@ class Cluster:
             actor_cls = ray.remote(Evaluator).options(
                 num_cpus=placement.num_cpus, num_gpus=placement.num_gpus, max_restarts=0,
                 scheduling_strategy=NodeAffinitySchedulingStrategy(placement.node_id, soft=False))
-            new.append(_Member(handle=actor_cls.remote(self.platform), node_id=placement.node_id))
+            new.append(_Member(handle=actor_cls.remote(self.platform), node_id=placement.node_id,
+                               num_cpus=placement.num_cpus, num_gpus=placement.num_gpus))
         self.members.extend(new)
         return new
 
@@ -411,6 +436,38 @@ class Cluster:
         if self.started_ray:
             ray.shutdown()
             self.started_ray = False
+
+
+def _free_per_node() -> dict[str, dict[str, float]]:
+    """What each live node has free now (Ray's developer API; empty if this Ray version lacks it)."""
+    try:
+        from ray._private.state import available_resources_per_node
+
+        return {node_id: dict(free) for node_id, free in available_resources_per_node().items()}
+    except Exception:  # noqa: BLE001 - only used to word an error
+        return {}
+
+
+def _unplaced_message(stuck: list[_Member], planned: int) -> str:
+    free = _free_per_node()
+    nodes = {n.node_id: n for n in live_nodes()}
+    parts = []
+    for node_id in sorted({m.node_id for m in stuck}):
+        members = [m for m in stuck if m.node_id == node_id]
+        node = nodes.get(node_id)
+        have = free.get(node_id, {})
+        where = f"node {node_id[:12]}" + (f" ({node.address})" if node and node.address else "")
+        if node is None:
+            parts.append(f"{where} is no longer alive")
+            continue
+        gpus = f", {have.get('GPU', 0.0):g} of {node.gpus} GPUs free" if members[0].num_gpus else ""
+        ask = f"{members[0].num_cpus:g} CPU" + (f" and {members[0].num_gpus} GPU" if members[0].num_gpus else "")
+        parts.append(f"{where} has {have.get('CPU', 0.0):g} of {node.cpus:g} CPUs free{gpus}, and "
+                     f"{len(members)} evaluator{'s' if len(members) != 1 else ''} there "
+                     f"ask{'s' if len(members) == 1 else ''} {ask} each")
+    return (f"{len(stuck)} of {planned} evaluators could not be placed within {PLACEMENT_TIMEOUT_S:.0f} s: "
+            + "; ".join(parts) + ". Another Kernelwright pool or Ray job holds those resources: stop it, ask "
+            "for fewer evaluators (--workers), or add a node")
 
 
 def _kill(handle: Any) -> None:

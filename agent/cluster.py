@@ -10,7 +10,9 @@ Nodes come and go (autoscaling, preemption): a call whose actor died is retried 
 a verdict only once it has it, so a lost evaluation is never stored twice nor dropped), and the pool is topped up
 from the live nodes after a loss and every `REFRESH_S` seconds. The pool plans from what the nodes have, not what
 is free: another pool or Ray job on the same nodes can hold the CPUs an evaluator is pinned to, so `start` waits at
-most `PLACEMENT_TIMEOUT_S` for its actors to be placed and then fails, naming each node's free CPUs.
+most `PLACEMENT_TIMEOUT_S` for its actors to be placed and then fails, naming each node's free CPUs. Actors added
+during a run take calls only once they are up; one still unplaced after `PLACEMENT_TIMEOUT_S` is dropped (the next
+top-up asks again), so no call waits on an actor that has no room.
 
 A local start binds every Ray port to 127.0.0.1 and turns on Ray's token authentication with a secret that lives
 only in this process's environment (never written to ~/.ray), unless the user chose `RAY_AUTH_MODE` themselves.
@@ -20,6 +22,7 @@ The driver alone talks to the store: actors return `EvalResult`s and never open 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -230,6 +233,8 @@ class Cluster:
         self.gpus = 0  # GPUs in the Ray cluster, known once started
         self.members: list[_Member] = []
         self._idle: list[_Member] = []
+        # Actors added during a run that are not up yet: their ready ref -> (member, when it was asked for).
+        self._pending: dict[Any, tuple[_Member, float]] = {}
         self._changed: asyncio.Condition | None = None
         self._refreshed = 0.0
 
@@ -352,6 +357,7 @@ class Cluster:
             while True:
                 if time.monotonic() - self._refreshed > REFRESH_S:
                     self._refresh()
+                self._admit()
                 member = next((m for m in self._idle if want is None or want(m)), None)
                 if member is not None:
                     self._idle.remove(member)
@@ -360,11 +366,10 @@ class Cluster:
                     want = None  # that hardware left the cluster: any evaluator will do
                     continue
                 started = time.monotonic()
-                try:
-                    await asyncio.wait_for(changed.wait(), REFRESH_S)
-                except asyncio.TimeoutError:
-                    self._refresh()
-                if not self.members:
+                # Woken by a release or a change; an actor still being placed is looked at again within a second.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(changed.wait(), 1.0 if self._pending else REFRESH_S)
+                if not self._placed():
                     waited_empty += time.monotonic() - started
                     if waited_empty > NO_EVALUATOR_TIMEOUT_S:
                         raise ClusterError(f"no evaluator for {NO_EVALUATOR_TIMEOUT_S:.0f} s: no live Ray node "
@@ -398,9 +403,33 @@ class Cluster:
         # Callers hold the condition's lock (notify_all needs it).
         self._refreshed = time.monotonic()
         for member in self._top_up():
-            self._idle.append(member)
-        if self._changed is not None and self.members:
+            self._pending[member.handle.ready.remote()] = (member, time.monotonic())
+        self._admit()
+        if self._changed is not None and self._idle:
             self._changed.notify_all()
+
+    def _admit(self) -> None:
+        """Give calls the actors added during a run that are up now; drop those still unplaced after
+        `PLACEMENT_TIMEOUT_S` (a node whose CPUs another job holds), so that no call waits on them."""
+        if not self._pending:
+            return
+        # A dead actor's ready ref is done too (with an error): the call that gets it retries elsewhere.
+        done, _ = ray.wait(list(self._pending), num_returns=len(self._pending), timeout=0)
+        for ref in done:
+            member, _ = self._pending.pop(ref)
+            if member in self.members:
+                self._idle.append(member)
+        now = time.monotonic()
+        for ref, (member, asked) in list(self._pending.items()):
+            if member not in self.members or now - asked > PLACEMENT_TIMEOUT_S:
+                del self._pending[ref]
+                if member in self.members:
+                    self.members.remove(member)
+                    _kill(member.handle)
+
+    def _placed(self) -> list[_Member]:
+        waiting = {id(member) for member, _ in self._pending.values()}
+        return [m for m in self.members if id(m) not in waiting]
 
     def _top_up(self) -> list[_Member]:
         """Create the actors the live nodes should hold and do not; returns the new ones."""
@@ -433,6 +462,7 @@ class Cluster:
             _kill(member.handle)
         self.members = []
         self._idle = []
+        self._pending = {}
         if self.started_ray:
             ray.shutdown()
             self.started_ray = False

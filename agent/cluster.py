@@ -1,18 +1,40 @@
-"""Ray: evaluator actors pinned to devices, started locally or on an existing cluster.
+"""Ray: evaluator actors placed on the cluster's nodes, started locally or on an existing cluster.
 
-One actor per GPU (`num_gpus=1`) for GPU platforms; on CPU-only nodes, `workers` actors build and check
-candidates in parallel while the evaluator's per-machine timing lock keeps their timed runs from overlapping.
+Placement follows the nodes, not the driver: on GPU platforms one actor per GPU (`num_gpus=1`) on every GPU node;
+otherwise, on every node, one actor per two of its CPUs (the evaluator's timing lock is per machine, so more
+actors would only queue for it while timing uses half the cores). Each actor is pinned to its node with
+node-affinity scheduling, so every node is used and none gets more than it has. `--workers N` overrides the count
+(spread over the nodes in turn).
+
+Nodes come and go (autoscaling, preemption): a call whose actor died is retried on another actor (the driver records
+a verdict only once it has it, so a lost evaluation is never stored twice nor dropped), and the pool is topped up
+from the live nodes after a loss and every `REFRESH_S` seconds. The pool plans from what the nodes have, not what
+is free: another pool or Ray job on the same nodes can hold the CPUs an evaluator is pinned to, so `start` waits at
+most `PLACEMENT_TIMEOUT_S` for its actors to be placed and then fails, naming each node's free CPUs. Actors added
+during a run take calls only once they are up; one still unplaced after `PLACEMENT_TIMEOUT_S` is dropped (the next
+top-up asks again), so no call waits on an actor that has no room.
+
+A local start binds every Ray port to 127.0.0.1 and turns on Ray's token authentication with a secret that lives
+only in this process's environment (never written to ~/.ray), unless the user chose `RAY_AUTH_MODE` themselves.
 The driver alone talks to the store: actors return `EvalResult`s and never open a database.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import ray
 from pydantic import BaseModel, Field
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from evaluator import BaselineResult, EvalOptions, EvalResult, evaluate, measure_baselines
 from evaluator.platforms import get_platform
@@ -22,15 +44,76 @@ from tasks.model import Task
 GPU_PLATFORMS = ("cuda", "triton")
 # Small object store: only sources and results travel through it.
 OBJECT_STORE_BYTES = 256 * 1024 * 1024
+LOOPBACK = "127.0.0.1"
+# How often the pool looks for nodes that joined, and how long a run waits with no evaluator at all.
+REFRESH_S = 15.0
+NO_EVALUATOR_TIMEOUT_S = 300.0
+# How long `start` waits for its evaluators to be placed: Ray keeps an actor pinned to a node whose CPUs (or GPUs)
+# are all held, by another pool or Ray job, pending for ever, so past this the start fails and says so.
+PLACEMENT_TIMEOUT_S = 120.0
+# A call is retried on another actor after this many losses at most (each loss is a dead actor or node).
+MAX_LOSSES_PER_CALL = 8
+# What a lost actor or node looks like to a caller; an exception raised by the evaluation itself is not one.
+LOST_ERRORS: tuple[type[BaseException], ...] = (
+    ray.exceptions.RayActorError, ray.exceptions.ActorUnschedulableError, ray.exceptions.NodeDiedError,
+    ray.exceptions.WorkerCrashedError, ray.exceptions.ObjectLostError,
+)
+_AUTH_ENV = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
 
 
 class ClusterConfig(BaseModel):
     """Where evaluators run."""
 
     address: str | None = Field(default=None, description="an existing Ray cluster; None starts one locally")
-    workers: int | None = Field(default=None, ge=1, description="evaluator actors on CPU (default: one per "
-                                "two cores, at least one); GPU platforms get one per GPU")
+    workers: int | None = Field(default=None, ge=1, description="evaluator actors in all (default: per node, one "
+                                "per two CPUs, at least one; GPU platforms get one per GPU)")
     temp_dir: str | None = Field(default=None, description="Ray's session folder for a local start")
+
+
+class ClusterError(RuntimeError):
+    """The cluster cannot run evaluations (no node with room for an evaluator, every evaluator keeps dying)."""
+
+
+class NodeInfo(BaseModel):
+    """A live Ray node as the pool sees it."""
+
+    node_id: str
+    address: str
+    cpus: float
+    gpus: int
+
+
+class Placement(BaseModel):
+    """One evaluator actor to create: its node and what it asks of it."""
+
+    node_id: str
+    num_cpus: float
+    num_gpus: int = 0
+
+
+class EvaluatorSite(BaseModel):
+    """Where an evaluation ran: the Ray node and the hardware measured there."""
+
+    node_id: str
+    node_address: str
+    hardware: HardwareInfo
+    peaks: Peaks | None = None
+
+
+@dataclass(frozen=True)
+class Judged:
+    """An evaluator's verdict and where it was reached."""
+
+    result: EvalResult
+    site: EvaluatorSite
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A task's baselines and where they were measured."""
+
+    result: BaselineResult
+    site: EvaluatorSite
 
 
 class Evaluator:
@@ -39,9 +122,16 @@ class Evaluator:
     def __init__(self, platform: str) -> None:
         self.platform = get_platform(platform)
 
-    def hardware(self) -> tuple[HardwareInfo, Peaks | None]:
+    def ready(self) -> bool:
+        """Answers as soon as the actor is placed and constructed (before any warm-up)."""
+        return True
+
+    def site(self) -> EvaluatorSite:
+        """This actor's node and hardware (warms the platform first: headers, peaks)."""
         self.platform.prepare()
-        return self.platform.hardware(), self.platform.peaks()
+        context = ray.get_runtime_context()
+        return EvaluatorSite(node_id=context.get_node_id(), node_address=ray.util.get_node_ip_address(),
+                             hardware=self.platform.hardware(), peaks=self.platform.peaks())
 
     def evaluate(self, task: Task, source: str, options: EvalOptions) -> EvalResult:
         return evaluate(task, source, self.platform.name, options)
@@ -50,14 +140,87 @@ class Evaluator:
         return measure_baselines(task, self.platform.name, options)
 
 
-def default_workers() -> int:
-    """Evaluator actors for a CPU node: one per two cores, since timing uses half of them."""
-    return max(1, (os.cpu_count() or 2) // 2)
+def node_slots(cpus: float) -> int:
+    """Evaluator actors for a CPU node with `cpus` CPUs: one per two (timing uses half), at least one."""
+    return max(1, int(cpus) // 2)
+
+
+def live_nodes() -> list[NodeInfo]:
+    """The cluster's live nodes with CPUs (a head started with `--num-cpus 0` runs no evaluator)."""
+    nodes = []
+    for node in ray.nodes():
+        resources = node.get("Resources", {})
+        if node.get("Alive") and resources.get("CPU", 0) > 0:
+            nodes.append(NodeInfo(node_id=node["NodeID"], address=node.get("NodeManagerAddress", ""),
+                                  cpus=float(resources["CPU"]), gpus=int(resources.get("GPU", 0))))
+    return sorted(nodes, key=lambda n: n.node_id)
+
+
+def plan_evaluators(nodes: list[NodeInfo], platform: str, workers: int | None) -> list[Placement]:
+    """The evaluator actors `nodes` should hold: one per GPU on GPU nodes for a GPU platform (when the cluster
+    has GPUs), else per node `node_slots`; `workers` sets the total instead, spread over the nodes in turn. No
+    node is asked for more CPUs or GPUs than it has."""
+    gpu_nodes = [n for n in nodes if n.gpus > 0]
+    if platform in GPU_PLATFORMS and gpu_nodes:
+        plan = [Placement(node_id=n.node_id, num_cpus=min(1.0, n.cpus / n.gpus), num_gpus=1)
+                for n in gpu_nodes for _ in range(n.gpus)]
+        return plan[:workers] if workers else plan
+    if not nodes:
+        return []
+    counts = {n.node_id: node_slots(n.cpus) for n in nodes}
+    if workers is not None:
+        counts = dict.fromkeys(counts, 0)
+        for i in range(workers):
+            counts[nodes[i % len(nodes)].node_id] += 1
+    cpus = {n.node_id: n.cpus for n in nodes}
+    # An override beyond a node's CPUs shares them (fractional CPUs) rather than leaving actors unplaceable.
+    return [Placement(node_id=node_id, num_cpus=min(1.0, cpus[node_id] / count))
+            for node_id, count in counts.items() for _ in range(count)]
 
 
 def _forwarded_env() -> dict[str, str]:
     # Workers of a locally started Ray see these; API keys stay in the driver.
     return {k: v for k, v in os.environ.items() if k.startswith("KERNELWRIGHT_") and k != "KERNELWRIGHT_DB_URL"}
+
+
+class _QuietTokenNotice(logging.Filter):
+    """Drops Ray's notice that it enabled token authentication: here that is our choice, documented."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Token authentication is enabled" not in record.getMessage()
+
+
+@contextmanager
+def _local_start() -> Iterator[None]:
+    """Around a local `ray.init`: every Ray port on 127.0.0.1 and, unless the user set Ray's auth variables,
+    token authentication with a secret kept in this process's environment (inherited by the Ray processes it
+    starts, never written to disk)."""
+    if not any(os.environ.get(name) for name in _AUTH_ENV):
+        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+    # Ray resolves a 127.0.0.1 node address to the machine's public one on Linux; the switch it uses on macOS and
+    # Windows keeps loopback, and with it the GCS, raylet and worker servers listen on 127.0.0.1 only.
+    constants = ray._private.ray_constants
+    logger = logging.getLogger("ray._private.authentication.authentication_token_setup")
+    quiet = _QuietTokenNotice()
+    previous = constants.ENABLE_RAY_CLUSTER
+    constants.ENABLE_RAY_CLUSTER = False
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        constants.ENABLE_RAY_CLUSTER = previous
+        logger.removeFilter(quiet)
+
+
+@dataclass
+class _Member:
+    """One evaluator actor of the pool."""
+
+    handle: Any
+    node_id: str
+    site: EvaluatorSite | None = None
+    num_cpus: float = 0.0
+    num_gpus: int = 0
 
 
 class Cluster:
@@ -68,74 +231,277 @@ class Cluster:
         self.platform = platform
         self.started_ray = False
         self.gpus = 0  # GPUs in the Ray cluster, known once started
-        self.actors: list[Any] = []
-        self._idle: asyncio.Queue[Any] | None = None
+        self.members: list[_Member] = []
+        self._idle: list[_Member] = []
+        # Actors added during a run that are not up yet: their ready ref -> (member, when it was asked for).
+        self._pending: dict[Any, tuple[_Member, float]] = {}
+        self._changed: asyncio.Condition | None = None
+        self._refreshed = 0.0
 
     def start(self) -> None:
-        """Connect to (or start) Ray and create the evaluator actors."""
+        """Connect to (or start) Ray, create the evaluator actors on the live nodes and wait until they are up."""
         if not ray.is_initialized():
             kwargs: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, configure_logging=False,
                                           runtime_env={"env_vars": _forwarded_env()})
             if self.config.address is None:
-                kwargs.update(object_store_memory=OBJECT_STORE_BYTES)
+                kwargs.update(object_store_memory=OBJECT_STORE_BYTES, _node_ip_address=LOOPBACK)
                 if self.config.temp_dir:
                     kwargs["_temp_dir"] = self.config.temp_dir
-            ray.init(address=self.config.address, **kwargs)
+                with _local_start():
+                    ray.init(**kwargs)
+                self._check_loopback()
+            else:
+                ray.init(address=self.config.address, **kwargs)
             self.started_ray = True
         self.gpus = int(ray.cluster_resources().get("GPU", 0))
-        if self.platform in GPU_PLATFORMS and self.gpus > 0:
-            options: dict[str, Any] = dict(num_gpus=1, num_cpus=1)
-            count = self.gpus
-        else:
-            options = dict(num_cpus=1)
-            count = self.config.workers or default_workers()
-        actor_cls = ray.remote(Evaluator).options(**options)
-        self.actors = [actor_cls.remote(self.platform) for _ in range(count)]
+        self._top_up()
+        if not self.members:
+            raise ClusterError("no live Ray node has CPUs for an evaluator; add a node (ray start --address ...)")
+        self._await_placement()
+        sites = ray.get([m.handle.site.remote() for m in self.members])
+        for member, site in zip(self.members, sites):
+            member.site = site
+
+    def _await_placement(self) -> None:
+        """Wait until every actor of the pool is placed on its node; after `PLACEMENT_TIMEOUT_S`, kill the pool
+        (an actor left pending would take its node's CPUs whenever they came free) and raise a `ClusterError`
+        that says what each node still had free."""
+        asked = {m.handle.ready.remote(): m for m in self.members}
+        _, pending = ray.wait(list(asked), num_returns=len(asked), timeout=PLACEMENT_TIMEOUT_S)
+        if not pending:
+            return
+        message = _unplaced_message([asked[ref] for ref in pending], len(self.members))
+        self.shutdown()
+        raise ClusterError(message)
+
+    @staticmethod
+    def _check_loopback() -> None:
+        addresses = {n.address for n in live_nodes()}
+        if addresses != {LOOPBACK}:
+            ray.shutdown()
+            raise ClusterError(f"the local Ray started on {', '.join(sorted(addresses))}, not {LOOPBACK} only; "
+                               "this Ray version does not keep a local start on loopback (see docs/deploy.md)")
 
     @property
     def size(self) -> int:
-        return len(self.actors)
+        return len(self.members)
+
+    def nodes(self) -> list[str]:
+        """The node ids that hold an evaluator now."""
+        return sorted({m.node_id for m in self.members})
 
     def describe(self) -> str:
         where = self.config.address or "local"
-        return f"Ray ({where}), {self.size} evaluator{'s' if self.size != 1 else ''} for {self.platform}"
+        nodes = len(self.nodes())
+        return (f"Ray ({where}), {self.size} evaluator{'s' if self.size != 1 else ''} for {self.platform} on "
+                f"{nodes} node{'s' if nodes != 1 else ''}")
+
+    def sites(self) -> list[EvaluatorSite]:
+        """Where the current evaluators run (those that have reported in)."""
+        return [m.site for m in self.members if m.site is not None]
 
     async def hardware(self) -> tuple[HardwareInfo, Peaks | None]:
-        """The device the evaluators measure on (from the first actor; a cluster is assumed uniform)."""
-        return await self.actors[0].hardware.remote()
+        """The hardware of one evaluator, for prompts (`sites()` lists every node's)."""
+        sites = self.sites()
+        if not sites:
+            raise ClusterError("no evaluator has reported its hardware yet; call start() first")
+        return sites[0].hardware, sites[0].peaks
 
-    async def evaluate(self, task: Task, source: str, options: EvalOptions) -> EvalResult:
-        """Run one evaluation on the next idle actor."""
-        actor = await self._acquire()
-        try:
-            return await actor.evaluate.remote(task, source, options)
-        finally:
-            self._release(actor)
+    async def evaluate(self, task: Task, source: str, options: EvalOptions) -> Judged:
+        """Run one evaluation on the next idle actor (another one if that actor's node dies meanwhile)."""
+        result, site = await self._call(lambda h: h.evaluate.remote(task, source, options))
+        return Judged(result=result, site=site)
 
-    async def baselines(self, task: Task, options: EvalOptions) -> BaselineResult:
-        """Time the task's eager model against torch.compile on the next idle actor."""
-        actor = await self._acquire()
-        try:
-            return await actor.baselines.remote(task, options)
-        finally:
-            self._release(actor)
+    async def baselines(self, task: Task, options: EvalOptions, fingerprint: str | None = None) -> Measured:
+        """Time the task's eager model against torch.compile on an idle actor (on hardware `fingerprint` if
+        given)."""
+        want = None if fingerprint is None else (lambda m: m.site is not None
+                                                 and m.site.hardware.fingerprint == fingerprint)
+        result, site = await self._call(lambda h: h.baselines.remote(task, options), want)
+        return Measured(result=result, site=site)
 
-    async def _acquire(self) -> Any:
-        if self._idle is None:
-            self._idle = asyncio.Queue()
-            for actor in self.actors:
-                self._idle.put_nowait(actor)
-        return await self._idle.get()
+    # --- the pool -------------------------------------------------------------------------------------
 
-    def _release(self, actor: Any) -> None:
-        assert self._idle is not None
-        self._idle.put_nowait(actor)
+    async def _call(self, call: Callable[[Any], Any],
+                    want: Callable[[_Member], bool] | None = None) -> tuple[Any, EvaluatorSite]:
+        losses = 0
+        while True:
+            member = await self._acquire(want)
+            try:
+                if member.site is None:
+                    member.site = await member.handle.site.remote()
+                value = await call(member.handle)
+            except LOST_ERRORS as exc:
+                await self._lose(member)
+                losses += 1
+                if losses >= MAX_LOSSES_PER_CALL:
+                    raise ClusterError(f"{losses} evaluators died under one call; last: {exc}") from exc
+                continue
+            except BaseException:
+                await self._release(member)
+                raise
+            await self._release(member)
+            return value, member.site
+
+    async def _condition(self) -> asyncio.Condition:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+            self._idle = list(self.members)
+            self._refreshed = time.monotonic()
+        return self._changed
+
+    async def _acquire(self, want: Callable[[_Member], bool] | None) -> _Member:
+        changed = await self._condition()
+        waited_empty = 0.0
+        async with changed:
+            while True:
+                if time.monotonic() - self._refreshed > REFRESH_S:
+                    self._refresh()
+                self._admit()
+                member = next((m for m in self._idle if want is None or want(m)), None)
+                if member is not None:
+                    self._idle.remove(member)
+                    return member
+                if want is not None and not any(want(m) for m in self.members):
+                    want = None  # that hardware left the cluster: any evaluator will do
+                    continue
+                started = time.monotonic()
+                # Woken by a release or a change; an actor still being placed is looked at again within a second.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(changed.wait(), 1.0 if self._pending else REFRESH_S)
+                if not self._placed():
+                    waited_empty += time.monotonic() - started
+                    if waited_empty > NO_EVALUATOR_TIMEOUT_S:
+                        raise ClusterError(f"no evaluator for {NO_EVALUATOR_TIMEOUT_S:.0f} s: no live Ray node "
+                                           "has CPUs for one")
+
+    async def _release(self, member: _Member) -> None:
+        changed = await self._condition()
+        async with changed:
+            if member in self.members:
+                self._idle.append(member)
+            changed.notify_all()
+
+    async def _lose(self, member: _Member) -> None:
+        """Drop a dead actor and top the pool up from the nodes still alive."""
+        changed = await self._condition()
+        async with changed:
+            if member in self.members:
+                self.members.remove(member)
+            _kill(member.handle)
+            self._refresh()
+            changed.notify_all()
+
+    async def refresh(self) -> None:
+        """Look at the cluster's nodes now: evaluators for nodes that joined, none kept for nodes that left (the
+        pool also does this by itself every `REFRESH_S` seconds and after every loss)."""
+        changed = await self._condition()
+        async with changed:
+            self._refresh()
+
+    def _refresh(self) -> None:
+        # Callers hold the condition's lock (notify_all needs it).
+        self._refreshed = time.monotonic()
+        for member in self._top_up():
+            self._pending[member.handle.ready.remote()] = (member, time.monotonic())
+        self._admit()
+        if self._changed is not None and self._idle:
+            self._changed.notify_all()
+
+    def _admit(self) -> None:
+        """Give calls the actors added during a run that are up now; drop those still unplaced after
+        `PLACEMENT_TIMEOUT_S` (a node whose CPUs another job holds), so that no call waits on them."""
+        if not self._pending:
+            return
+        # A dead actor's ready ref is done too (with an error): the call that gets it retries elsewhere.
+        done, _ = ray.wait(list(self._pending), num_returns=len(self._pending), timeout=0)
+        for ref in done:
+            member, _ = self._pending.pop(ref)
+            if member in self.members:
+                self._idle.append(member)
+        now = time.monotonic()
+        for ref, (member, asked) in list(self._pending.items()):
+            if member not in self.members or now - asked > PLACEMENT_TIMEOUT_S:
+                del self._pending[ref]
+                if member in self.members:
+                    self.members.remove(member)
+                    _kill(member.handle)
+
+    def _placed(self) -> list[_Member]:
+        waiting = {id(member) for member, _ in self._pending.values()}
+        return [m for m in self.members if id(m) not in waiting]
+
+    def _top_up(self) -> list[_Member]:
+        """Create the actors the live nodes should hold and do not; returns the new ones."""
+        nodes = live_nodes()
+        alive = {n.node_id for n in nodes}
+        for member in [m for m in self.members if m.node_id not in alive]:
+            self.members.remove(member)
+            if member in self._idle:
+                self._idle.remove(member)
+            _kill(member.handle)
+        have: dict[str, int] = {}
+        for member in self.members:
+            have[member.node_id] = have.get(member.node_id, 0) + 1
+        new: list[_Member] = []
+        for placement in plan_evaluators(nodes, self.platform, self.config.workers):
+            if have.get(placement.node_id, 0) > 0:
+                have[placement.node_id] -= 1
+                continue
+            actor_cls = ray.remote(Evaluator).options(
+                num_cpus=placement.num_cpus, num_gpus=placement.num_gpus, max_restarts=0,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(placement.node_id, soft=False))
+            new.append(_Member(handle=actor_cls.remote(self.platform), node_id=placement.node_id,
+                               num_cpus=placement.num_cpus, num_gpus=placement.num_gpus))
+        self.members.extend(new)
+        return new
 
     def shutdown(self) -> None:
         """Kill our actors (and with them any evaluation in flight); disconnect, stopping Ray if we started it."""
-        for actor in self.actors:
-            ray.kill(actor)
-        self.actors = []
+        for member in self.members:
+            _kill(member.handle)
+        self.members = []
+        self._idle = []
+        self._pending = {}
         if self.started_ray:
             ray.shutdown()
             self.started_ray = False
+
+
+def _free_per_node() -> dict[str, dict[str, float]]:
+    """What each live node has free now (Ray's developer API; empty if this Ray version lacks it)."""
+    try:
+        from ray._private.state import available_resources_per_node
+
+        return {node_id: dict(free) for node_id, free in available_resources_per_node().items()}
+    except Exception:  # noqa: BLE001 - only used to word an error
+        return {}
+
+
+def _unplaced_message(stuck: list[_Member], planned: int) -> str:
+    free = _free_per_node()
+    nodes = {n.node_id: n for n in live_nodes()}
+    parts = []
+    for node_id in sorted({m.node_id for m in stuck}):
+        members = [m for m in stuck if m.node_id == node_id]
+        node = nodes.get(node_id)
+        have = free.get(node_id, {})
+        where = f"node {node_id[:12]}" + (f" ({node.address})" if node and node.address else "")
+        if node is None:
+            parts.append(f"{where} is no longer alive")
+            continue
+        gpus = f", {have.get('GPU', 0.0):g} of {node.gpus} GPUs free" if members[0].num_gpus else ""
+        ask = f"{members[0].num_cpus:g} CPU" + (f" and {members[0].num_gpus} GPU" if members[0].num_gpus else "")
+        parts.append(f"{where} has {have.get('CPU', 0.0):g} of {node.cpus:g} CPUs free{gpus}, and "
+                     f"{len(members)} evaluator{'s' if len(members) != 1 else ''} there "
+                     f"ask{'s' if len(members) == 1 else ''} {ask} each")
+    return (f"{len(stuck)} of {planned} evaluators could not be placed within {PLACEMENT_TIMEOUT_S:.0f} s: "
+            + "; ".join(parts) + ". Another Kernelwright pool or Ray job holds those resources: stop it, ask "
+            "for fewer evaluators (--workers), or add a node")
+
+
+def _kill(handle: Any) -> None:
+    try:
+        ray.kill(handle, no_restart=True)
+    except ray.exceptions.RayError:
+        pass  # already gone with its node

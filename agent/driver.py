@@ -9,8 +9,9 @@ what they show while it happens (the hooks) and in who owns the Ray cluster.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, redirect_stdout
 from typing import Any, Protocol, TypeVar
 
 from agent.cluster import Cluster
@@ -93,6 +94,12 @@ class Driver:
     def run(self, job: RunJob[R]) -> R:
         """Check, start Ray and the evaluators, run to the end, shut down; `RunStopped` when it stops early."""
         self.check(job)
+        # Ray prints cluster errors (a node that died) on the driver's stdout from a thread of its own; they are
+        # diagnostics, so they go to stderr and stdout stays for results (`--json` prints exactly one object).
+        with redirect_stdout(sys.stderr):
+            return self._run(job)
+
+    def _run(self, job: RunJob[R]) -> R:
         try:
             with self.starting():
                 self.cluster.start()

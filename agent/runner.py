@@ -116,8 +116,6 @@ class Optimizer:
             ctx = SearchContext(store=self.store, provider=self.provider, cluster=self.cluster, run_id=self.run_id,
                                 platform=cfg.platform, search=cfg.search, eval=cfg.eval, on_event=self.on_event)
             ctx.hardware, ctx.peaks = await self.cluster.hardware()
-            ctx.hardware_id = self.store.upsert_hardware(ctx.hardware.fingerprint, cfg.platform,
-                                                         ctx.hardware.description, ctx.hardware.details)
             self.search = TaskSearch(ctx, self.task, self.resuming)
             states = self.search.prepare()
             self.on_event(Event(kind=EventKind.run_started, run_id=self.run_id, task_id=self.task.id,

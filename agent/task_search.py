@@ -84,7 +84,6 @@ class SearchContext:
     on_event: EventSink
     hardware: HardwareInfo | None = None
     peaks: Peaks | None = None
-    hardware_id: int | None = None
     # Candidates being evaluated right now, by (task version, normalized hash): duplicates share the job.
     inflight: dict[tuple[str, str], EvalJob] = field(default_factory=dict)
     # Bounds how many trajectories run at once (bench); None: no bound.
@@ -92,6 +91,15 @@ class SearchContext:
     # Exemplars only from this run's own kernels (bench: a model must not be shown another run's answers);
     # False: from every run on the task (optimize builds on all history).
     own_exemplars: bool = False
+    # Store ids of the hardware evaluators report, by fingerprint (each evaluation records where it ran).
+    hardware_ids: dict[str, int] = field(default_factory=dict)
+
+    def hardware_id_for(self, hardware: HardwareInfo) -> int:
+        """The store id of `hardware`, upserted the first time this run sees it."""
+        if hardware.fingerprint not in self.hardware_ids:
+            self.hardware_ids[hardware.fingerprint] = self.store.upsert_hardware(
+                hardware.fingerprint, self.platform, hardware.description, hardware.details)
+        return self.hardware_ids[hardware.fingerprint]
 
 
 async def run_and_close_async(main: Callable[[], Coroutine[Any, Any, None]],
@@ -311,9 +319,12 @@ class TaskSearch:
 
     async def _evaluate(self, source: str, parent_id: int | None, turn_id: int) -> tuple[int, int, EvalResult]:
         ctx = self.ctx
-        result = await ctx.cluster.evaluate(self.task, source, ctx.eval)
-        evaluation_id = ctx.store.record_evaluation(self.task, source, result, hardware_id=ctx.hardware_id,
-                                                    parent_id=parent_id, turn_id=turn_id)
+        judged = await ctx.cluster.evaluate(self.task, source, ctx.eval)
+        result, site = judged.result, judged.site
+        evaluation_id = ctx.store.record_evaluation(self.task, source, result,
+                                                    hardware_id=ctx.hardware_id_for(site.hardware),
+                                                    parent_id=parent_id, turn_id=turn_id, node_id=site.node_id,
+                                                    node_address=site.node_address)
         row = ctx.store.get_evaluation(evaluation_id)
         assert row is not None
         return row.candidate_id, evaluation_id, result

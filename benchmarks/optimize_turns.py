@@ -83,7 +83,8 @@ def evals_per_minute(workers: int, count: int) -> tuple[float, int]:
         async def run_all() -> list[EvalResult]:
             await cluster.hardware()  # actors up and the header warm before the clock starts
             options = EvalOptions(threads=1, correctness_trials=1)
-            return await asyncio.gather(*(cluster.evaluate(task, src, options) for task, src in jobs))
+            judged = await asyncio.gather(*(cluster.evaluate(task, src, options) for task, src in jobs))
+            return [j.result for j in judged]
 
         start = time.perf_counter()
         results = asyncio.run(run_all())

@@ -200,6 +200,9 @@ class EvaluationModel(Base):
     task_hash: Mapped[str] = mapped_column(String(64))
     hardware_id: Mapped[int | None] = mapped_column(ForeignKey("hardware.id"))
     hardware: Mapped[str] = mapped_column(Text, default="")
+    # The Ray node that judged it (None outside Ray); `hardware_id` is what that node measured on.
+    node_id: Mapped[str | None] = mapped_column(String(64))
+    node_address: Mapped[str | None]
     platform: Mapped[str] = mapped_column(String(32))
     status: Mapped[Status] = mapped_column(enum_column(Status))
     reason: Mapped[Reason] = mapped_column(enum_column(Reason))
@@ -236,6 +239,8 @@ class BaselineTimingModel(Base):
     task_id: Mapped[str] = mapped_column(String(255), ForeignKey("task.id"))
     task_hash: Mapped[str] = mapped_column(String(64))
     hardware_id: Mapped[int | None] = mapped_column(ForeignKey("hardware.id"))
+    node_id: Mapped[str | None] = mapped_column(String(64))
+    node_address: Mapped[str | None]
     platform: Mapped[str] = mapped_column(String(32))
     kind: Mapped[BaselineKind] = mapped_column(enum_column(BaselineKind))
     status: Mapped[BaselineStatus] = mapped_column(

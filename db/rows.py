@@ -113,6 +113,8 @@ class EvaluationRow:
     result: EvalResult
     created_at: datetime
     flags: dict[str, Any] = field(default_factory=dict)
+    node_id: str | None = None
+    node_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,8 @@ class BaselineRow:
     status: BaselineStatus = BaselineStatus.measured
     message: str | None = None
     vs_eager: tuple[float, float, float] | None = None
+    node_id: str | None = None
+    node_address: str | None = None
 
 
 @dataclass(frozen=True)

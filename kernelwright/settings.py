@@ -35,8 +35,8 @@ class ServeSettings(BaseSettings):
                                  "submitter)")
     api_key_env: str = Field(default="OPENAI_API_KEY", description="environment variable holding the API key")
     platform: str = Field(default="cpu", description="platform jobs are evaluated on")
-    workers: int | None = Field(default=None, ge=1, description="evaluator actors on CPU (default: one per two "
-                                "cores)")
+    workers: int | None = Field(default=None, ge=1, description="evaluator actors in all (default: per node, one "
+                                "per two of its CPUs, or one per GPU on GPU platforms)")
     ray_address: str | None = Field(default=None, description="join this Ray cluster (default: start one)")
 
 

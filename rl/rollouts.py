@@ -27,9 +27,11 @@ class RolloutJudge:
     """Judges a batch of completions and records each as a turn of the training run."""
 
     def __init__(self, store: Store, cluster: Cluster, run_id: str, tasks: dict[str, Task], options: EvalOptions,
-                 hardware_id: int | None, model_label: str, tokenizer: Any = None) -> None:
+                 model_label: str, tokenizer: Any = None) -> None:
         self.store, self.cluster, self.run_id, self.tasks = store, cluster, run_id, tasks
-        self.options, self.hardware_id, self.model_label, self.tokenizer = options, hardware_id, model_label, tokenizer
+        self.options, self.model_label, self.tokenizer = options, model_label, tokenizer
+        # Store ids of the hardware the evaluators report, by fingerprint: each rollout records where it ran.
+        self.hardware_ids: dict[str, int] = {}
         self.next_index: dict[str, int] = {}
         self.verdicts: list[EvalResult | None] = []
 
@@ -69,9 +71,15 @@ class RolloutJudge:
                                                 HARNESS_VERSION, self.options.allow_torch)
         if cached is not None:
             return cached.candidate_id, cached.id, cached.result, TurnOutcome.cached
-        result = await self.cluster.evaluate(task, source, self.options)
-        evaluation_id = self.store.record_evaluation(task, source, result, hardware_id=self.hardware_id,
-                                                     turn_id=turn_id)
+        judged = await self.cluster.evaluate(task, source, self.options)
+        result, hardware = judged.result, judged.site.hardware
+        if hardware.fingerprint not in self.hardware_ids:
+            self.hardware_ids[hardware.fingerprint] = self.store.upsert_hardware(
+                hardware.fingerprint, self.cluster.platform, hardware.description, hardware.details)
+        evaluation_id = self.store.record_evaluation(task, source, result,
+                                                     hardware_id=self.hardware_ids[hardware.fingerprint],
+                                                     turn_id=turn_id, node_id=judged.site.node_id,
+                                                     node_address=judged.site.node_address)
         row = self.store.get_evaluation(evaluation_id)
         assert row is not None
         return row.candidate_id, evaluation_id, result, TurnOutcome.evaluated

@@ -12,7 +12,10 @@ Definitions (also in the README):
 - `speedup@k` is the geometric mean over tasks of the expected best of k samples, where a sample is worth
   max(1, its speedup) (no correct kernel, or a slower one, means you keep PyTorch: 1.0).
 - against `torch.compile`: a task's speedup divided by the compile baseline's eager/compiled ratio, measured side
-  by side for that task on the same machine; the interval combines both intervals conservatively.
+  by side for that task on the hardware its best kernel was timed on; the interval combines both intervals
+  conservatively.
+- hardware: on a cluster of unlike machines each task is labelled with the hardware its best kernel was timed on,
+  and `by_hardware` groups the tasks by it; a speedup is never set against another machine's baseline.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class Sample(BaseModel):
     correct: bool = False
     speedup: float | None = None
     speedup_ci: tuple[float, float] | None = None
+    hardware_id: int | None = Field(default=None, description="the hardware its best kernel was timed on")
     # Best-so-far speedup after each turn (None until a correct, timed kernel), for the speedup-vs-turn plot.
     best_by_turn: list[float | None] = Field(default_factory=list)
 
@@ -56,6 +60,7 @@ class TaskOutcome(BaseModel):
     correct: bool
     speedup: float | None = None
     speedup_ci: tuple[float, float] | None = None
+    hardware: str = Field(default="", description="the hardware its best kernel was timed on")
     compile_ratio: float | None = Field(default=None, description="eager time / torch.compile time")
     vs_compile: float | None = None
     vs_compile_ci: tuple[float, float] | None = None
@@ -104,6 +109,7 @@ class RunMetrics(BaseModel):
     overall: GroupMetrics
     by_category: dict[str, GroupMetrics]
     by_level: dict[str, GroupMetrics]
+    by_hardware: dict[str, GroupMetrics] = Field(default_factory=dict)
     tasks: list[TaskOutcome]
 
 
@@ -194,6 +200,7 @@ def _sample(store: Store, trajectory_id: int, index: int, remap: dict[int, int],
         counts["turns"] += 1
         counts["no_code"] += turn.outcome is TurnOutcome.no_code
         result: EvalResult | None = None
+        row: EvaluationRow | None = None
         if turn.evaluation_id is not None:
             row = store.get_evaluation(remap.get(turn.evaluation_id, turn.evaluation_id))
             result = row.result if row is not None else None
@@ -205,6 +212,7 @@ def _sample(store: Store, trajectory_id: int, index: int, remap: dict[int, int],
                 if result.speedup is not None and (best is None or result.speedup > best):
                     best = result.speedup
                     sample.speedup, sample.speedup_ci = result.speedup, result.speedup_ci
+                    sample.hardware_id = None if row is None else row.hardware_id
         sample.best_by_turn.append(best)
     return sample
 
@@ -226,6 +234,8 @@ def run_metrics(store: Store, run_id: str, split: Split = Split.all, category: s
     raw = run.config or {}
     config = BenchConfig.model_validate(raw["bench"])
     remap = rescore_map(store, run_id)
+    run_hardware = str(raw.get("hardware", ""))
+    names: dict[int, str] = {}
     by_task: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for traj in store.trajectories_for_run(run_id):
         by_task[traj.task_id].append((traj.index, traj.id))
@@ -246,8 +256,10 @@ def run_metrics(store: Store, run_id: str, split: Split = Split.all, category: s
                               speedup=best.speedup if best else None, speedup_ci=best.speedup_ci if best else None,
                               **counts)
         harness = raw.get("harness_version", "")
-        ratio = _compile_ratio(store, row.id, bench_task.source_hash, raw.get("hardware_id"), config.platform,
-                               harness)
+        # The baseline of the hardware the best kernel ran on (the run's first hardware when none was timed).
+        hardware_id = best.hardware_id if best is not None and best.hardware_id is not None else raw.get("hardware_id")
+        outcome.hardware = _hardware_name(store, hardware_id, names) or run_hardware
+        ratio = _compile_ratio(store, row.id, bench_task.source_hash, hardware_id, config.platform, harness)
         if ratio is not None:
             outcome.compile_ratio = ratio[0]
             if outcome.speedup is not None and outcome.speedup_ci is not None:
@@ -259,7 +271,8 @@ def run_metrics(store: Store, run_id: str, split: Split = Split.all, category: s
         harnesses |= {r.result.harness_version for r in _rows(store, remap.values())}
     return RunMetrics(
         run_id=run.id, status=run.status, model=config.provider.model, provider=str(raw.get("provider_label", "")),
-        platform=config.platform, hardware=str(raw.get("hardware", "")), selection=config.selection, split=split,
+        platform=config.platform, hardware="; ".join(sorted({o.hardware for o in outcomes if o.hardware}))
+        or run_hardware, selection=config.selection, split=split,
         samples=config.samples, turns=config.search.turns, harness_versions=sorted(h for h in harnesses if h),
         tolerance=config.eval.tolerance,
         rescored=bool(remap), created_at=run.created_at.isoformat(timespec="seconds"),
@@ -268,7 +281,19 @@ def run_metrics(store: Store, run_id: str, split: Split = Split.all, category: s
                      for c in sorted({o.category for o in outcomes})},
         by_level={str(lv): group_metrics([o for o in outcomes if o.level == lv], config.samples)
                   for lv in sorted({o.level for o in outcomes})},
+        by_hardware={hw: group_metrics([o for o in outcomes if o.hardware == hw], config.samples)
+                     for hw in sorted({o.hardware for o in outcomes})},
         tasks=outcomes)
+
+
+def _hardware_name(store: Store, hardware_id: int | None, names: dict[int, str]) -> str:
+    """The stored description of hardware `hardware_id` ("" when unknown), looked up once per id."""
+    if hardware_id is None:
+        return ""
+    if hardware_id not in names:
+        row = store.get_hardware(hardware_id)
+        names[hardware_id] = "" if row is None else row.description
+    return names[hardware_id]
 
 
 def _rows(store: Store, ids: Iterable[int]) -> list[EvaluationRow]:

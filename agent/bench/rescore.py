@@ -93,8 +93,7 @@ async def rescore_run(store: Store, cluster: Cluster, run_id: str, force: bool =
                              candidates=len(rows), skipped_current=len(rows), changes=[])
     rescore_id = store.create_run(RunKind.eval, {"rescore_of": run_id, "harness_version": HARNESS_VERSION,
                                                  "force": force, "evaluations": {}})
-    hardware, _ = await cluster.hardware()
-    hardware_id = store.upsert_hardware(hardware.fingerprint, platform, hardware.description, hardware.details)
+    hardware_ids: dict[str, int] = {}
 
     async def one(row_id: int) -> Change:
         row = store.get_evaluation(row_id)
@@ -104,8 +103,14 @@ async def rescore_run(store: Store, cluster: Cluster, run_id: str, force: bool =
         if candidate is None or task_row is None:
             raise LookupError(f"evaluation {row_id} lost its candidate or task")
         task = load_task_source(task_row.source, task_row.id, task_id=task_row.id)
-        new = await cluster.evaluate(task, candidate.source, options)
-        new_id = store.record_evaluation(task, candidate.source, new, hardware_id=hardware_id)
+        judged = await cluster.evaluate(task, candidate.source, options)
+        new, site = judged.result, judged.site
+        fingerprint = site.hardware.fingerprint
+        if fingerprint not in hardware_ids:
+            hardware_ids[fingerprint] = store.upsert_hardware(fingerprint, platform, site.hardware.description,
+                                                              site.hardware.details)
+        new_id = store.record_evaluation(task, candidate.source, new, hardware_id=hardware_ids[fingerprint],
+                                         node_id=site.node_id, node_address=site.node_address)
         why = verdict_changed(row.result, new)
         note = why if task_row.source_hash == row.result.task_hash else f"{why} (the task changed since)".strip()
         change = Change(task_id=task.id, candidate_id=candidate.id, old_evaluation_id=row.id,

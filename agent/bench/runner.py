@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from agent.bench.config import BenchConfig
-from agent.cluster import Cluster
+from agent.cluster import Cluster, EvaluatorSite
 from agent.prompts import template_version
 from agent.providers import Provider
 from agent.task_search import (
@@ -65,8 +65,11 @@ class BenchRunner:
         try:
             cfg = self.config
             hardware, peaks = await self.cluster.hardware()
-            hardware_id = self.store.upsert_hardware(hardware.fingerprint, cfg.platform, hardware.description,
-                                                     hardware.details)
+            # Every kind of machine the evaluators run on gets its own baselines: a speedup is only ever set
+            # against a baseline of the hardware it was measured on.
+            kinds = {site.hardware.fingerprint: site.hardware for site in self.cluster.sites()}
+            hardware_ids = {fp: self.store.upsert_hardware(fp, cfg.platform, hw.description, hw.details)
+                            for fp, hw in kinds.items()}
             if self.resuming:
                 self.store.reopen_run(self.run_id)
             else:
@@ -74,20 +77,22 @@ class BenchRunner:
                     "bench": cfg.model_dump(mode="json"), "provider_label": self.provider.label,
                     "offline_provider": self.provider.offline, "prompt_template_version": template_version(),
                     "harness_version": HARNESS_VERSION, "hardware": hardware.description,
-                    "hardware_id": hardware_id})
+                    "hardware_id": hardware_ids[hardware.fingerprint],
+                    "nodes": len(self.cluster.nodes())})
             ctx = SearchContext(store=self.store, provider=self.provider, cluster=self.cluster, run_id=self.run_id,
                                 platform=cfg.platform, search=cfg.search, eval=cfg.eval, on_event=self.on_event,
-                                hardware=hardware, peaks=peaks, hardware_id=hardware_id,
+                                hardware=hardware, peaks=peaks, hardware_ids=dict(hardware_ids),
                                 limiter=asyncio.Semaphore(cfg.concurrency), own_exemplars=True)
             self.searches = [TaskSearch(ctx, task, self.resuming) for task in self.tasks]
             done = sum(state.turns_done if not state.done else cfg.search.turns
                        for search in self.searches for state in search.prepare())
-            pending = [t for t in self.tasks if self._needs_baselines(t, hardware_id)]
+            pending = [(t, fp) for t in self.tasks for fp, hw_id in hardware_ids.items()
+                       if self._needs_baselines(t, hw_id)]
             self.on_event(Event(kind=EventKind.run_started, run_id=self.run_id, turn=done, baselines=len(pending),
                                 message=f"{len(self.tasks)} tasks x {cfg.samples} samples x {cfg.search.turns} "
-                                f"turns; {len(pending)} tasks need baselines"))
+                                f"turns; {len(pending)} baselines to measure"))
             await asyncio.gather(*(s.run() for s in self.searches),
-                                 *(self._baselines(t, hardware_id) for t in pending))
+                                 *(self._baselines(ctx, t, fp) for t, fp in pending))
         finally:
             await self.provider.close()
 
@@ -102,18 +107,23 @@ class BenchRunner:
                 return True
         return False
 
-    async def _baselines(self, task: Task, hardware_id: int) -> None:
-        result = await self.cluster.baselines(task, self.config.eval)
-        record_baselines(self.store, task, result, hardware_id)
+    async def _baselines(self, ctx: SearchContext, task: Task, fingerprint: str) -> None:
+        measured = await self.cluster.baselines(task, self.config.eval, fingerprint)
+        # Recorded against the hardware it actually ran on (another kind, if that kind left the cluster meanwhile).
+        record_baselines(self.store, task, measured.result, ctx.hardware_id_for(measured.site.hardware),
+                         measured.site)
         self.on_event(Event(kind=EventKind.baseline_done, run_id=self.run_id, task_id=task.id,
-                            message=f"{result.status.value}: {result.message}"))
+                            message=f"{measured.result.status.value}: {measured.result.message}"))
 
 
-def record_baselines(store: Store, task: Task, result: BaselineResult, hardware_id: int | None) -> None:
+def record_baselines(store: Store, task: Task, result: BaselineResult, hardware_id: int | None,
+                     site: EvaluatorSite | None = None) -> None:
     """Store a baseline measurement as an eager row and (when asked for) a compile row."""
     if result.status is BaselineStatus.not_timed:
         return
-    common = dict(hardware_id=hardware_id, harness_version=result.harness_version)
+    common = dict(hardware_id=hardware_id, harness_version=result.harness_version,
+                  node_id=None if site is None else site.node_id,
+                  node_address=None if site is None else site.node_address)
     eager = result.eager
     if eager is None:
         store.record_baseline(task.id, task.source_hash, result.platform, BaselineKind.eager, None,

@@ -32,11 +32,14 @@ class BaselineQueries(QueryBase):
         status: BaselineStatus | str = BaselineStatus.measured,
         message: str | None = None,
         vs_eager: tuple[float, float, float] | None = None,
+        node_id: str | None = None,
+        node_address: str | None = None,
     ) -> int:
         """Store a reference time of one task version on one machine; returns its id.
 
         A failed measurement is stored too (`median_ms` None, `status` and `message` say why); `vs_eager` is a
-        compile baseline's (ratio, low, high) of eager time over its time.
+        compile baseline's (ratio, low, high) of eager time over its time; `node_id`/`node_address` name the Ray node
+        that measured it.
         """
         with self._write.begin() as session:
             if session.get(TaskModel, task_id) is None:
@@ -45,6 +48,8 @@ class BaselineQueries(QueryBase):
                 task_id=task_id,
                 task_hash=task_hash,
                 hardware_id=hardware_id,
+                node_id=node_id,
+                node_address=node_address,
                 platform=platform,
                 kind=BaselineKind(kind),
                 status=BaselineStatus(status),

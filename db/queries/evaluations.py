@@ -31,12 +31,15 @@ class EvaluationQueries(QueryBase):
         *,
         baseline_kind: BaselineKind | str = BaselineKind.eager,
         flags: dict[str, Any] | None = None,
+        node_id: str | None = None,
+        node_address: str | None = None,
     ) -> int:
         """Store one evaluation and return its id: upserts the task, adds (or finds) the candidate and
         inserts the evaluation, all in one transaction, so a failure leaves nothing half-written.
 
         The evaluation keeps `result.task_hash` (the task version it ran against; `task.source_hash` when
-        unset). The candidate's hash is its normalized hash, whatever `result.candidate_hash` says.
+        unset). The candidate's hash is its normalized hash, whatever `result.candidate_hash` says. `hardware_id`
+        and `node_id`/`node_address` say what it was measured on and which Ray node ran it.
         """
         if result.task_id is not None and result.task_id != task.id:
             raise ValueError(f"result is for task {result.task_id!r} but was recorded for task {task.id!r}")
@@ -46,7 +49,8 @@ class EvaluationQueries(QueryBase):
             columns = evaluation_columns(result)
             # The task it was recorded for, and the version it ran against (the task's current one if unsaid).
             columns.update(candidate_id=candidate.id, task_id=task.id, task_hash=result.task_hash or task.source_hash,
-                           hardware_id=hardware_id, baseline_kind=BaselineKind(baseline_kind),
+                           hardware_id=hardware_id, node_id=node_id, node_address=node_address,
+                           baseline_kind=BaselineKind(baseline_kind),
                            flags=json_safe(flags or {}))
             evaluation = EvaluationModel(**columns)
             session.add(evaluation)

@@ -23,7 +23,8 @@ PriceIn = Annotated[float, typer.Option(help="USD per million prompt tokens, for
 PriceOut = Annotated[float, typer.Option(help="USD per million completion tokens")]
 Patience = Annotated[int, typer.Option(help="stop a trajectory after this many turns without a new best")]
 MaxFailures = Annotated[int, typer.Option(help="stop a trajectory after this many failed turns in a row")]
-Workers = Annotated[int | None, typer.Option(help="evaluator actors on CPU (default: one per two cores)")]
+Workers = Annotated[int | None, typer.Option(help="evaluator actors in all (default: per node, one per two of its "
+                                                  "CPUs, or one per GPU on GPU platforms)")]
 RayAddress = Annotated[str | None, typer.Option(help="join an existing Ray cluster (default: start one locally)")]
 AllowTorch = Annotated[bool, typer.Option("--allow-torch", help="the track where calling PyTorch is allowed")]
 Threads = Annotated[int | None, typer.Option(help="threads for both sides (default: half the cores)")]

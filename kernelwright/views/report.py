@@ -172,6 +172,8 @@ def write_report(run: RunMetrics, out_dir: Path) -> list[Path]:
         "![speedup vs turn](speedup_vs_turn.png)", "",
         "## By category", "", *_metrics_rows(run.by_category, "category"), "",
         "## By level", "", *_metrics_rows({f"level {k}": v for k, v in run.by_level.items()}, "level"), "",
+        # Unlike machines are never pooled silently: each task is counted under the hardware that timed it.
+        "## By hardware", "", *_metrics_rows(run.by_hardware, "hardware"), "",
         "## Tasks", "", *_task_rows(run), "",
         "Definitions: see the README's *Benchmark* section (fast_p counts failures; speedups are medians of "
         "per-bucket ratios measured side by side with the baseline).", ""]

@@ -93,14 +93,12 @@ def _train(options: GrpoOptions, tasks: list[Task], store: Store, cluster: Clust
     from trl import GRPOConfig, GRPOTrainer
 
     hardware, peaks = asyncio.run(cluster.hardware())
-    hardware_id = store.upsert_hardware(hardware.fingerprint, options.platform, hardware.description,
-                                        hardware.details)
     spec = PromptSpec(db_url=store.url.render_as_string(hide_password=False), platform=options.platform,
                       eval=options.eval, hardware=hardware, peaks=peaks, exemplars=options.exemplars,
                       seed=options.seed, tasks=tasks)
     tokenizer = AutoTokenizer.from_pretrained(options.model)
     model = AutoModelForCausalLM.from_pretrained(options.model)
-    judge = RolloutJudge(store, cluster, run_id, {t.id: t for t in tasks}, options.eval, hardware_id,
+    judge = RolloutJudge(store, cluster, run_id, {t.id: t for t in tasks}, options.eval,
                          f"local:{options.model}", tokenizer)
     dataset = IterableDataset.from_generator(prompt_stream, gen_kwargs={"spec": spec})
     # One prompt group per optimizer step; no shuffle buffer, which would build (and freeze) prompts ahead.

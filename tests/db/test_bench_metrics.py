@@ -160,3 +160,48 @@ def test_failed_baselines_round_trip(store: Store) -> None:
                                 BaselineKind.compile)
     assert row is not None and row.status is BaselineStatus.compile_failed and row.median_ms is None
     assert row.message == "torch.compile failed: boom"
+
+
+def test_unlike_hardware_is_labelled_and_never_mixed(store: Store) -> None:
+    """A two-machine cluster: each task's compile ratio is its own machine's, and tasks group by hardware."""
+    relu, gelu = make_task("activation/relu"), make_task("activation/gelu")
+    for task in (relu, gelu):
+        store.upsert_task(task)
+    fast = store.upsert_hardware("fp-fast", "cpu", "Fast CPU", {})
+    slow = store.upsert_hardware("fp-slow", "cpu", "Slow CPU", {})
+    config = BenchConfig(selection="two tasks", platform="cpu", search=SearchConfig(trajectories=1, turns=1),
+                         tasks=[BenchTask(id=t.id, origin=t.id, source_hash=t.source_hash) for t in (relu, gelu)])
+    run_id = store.create_run(RunKind.bench, {"bench": config.model_dump(mode="json"), "hardware": "Fast CPU",
+                                              "hardware_id": fast, "harness_version": HARNESS_VERSION})
+    for task, hw, node in ((relu, fast, "node-a"), (gelu, slow, "node-b")):
+        traj = store.add_trajectory(run_id, task.id, 0)
+        turn_id = store.add_turn(traj, 0, "p", "reply", model="m")
+        eval_id = store.record_evaluation(task, KERNEL, make_result(task, KERNEL), hardware_id=hw, turn_id=turn_id,
+                                          node_id=node, node_address="10.0.0.1")
+        row = store.get_evaluation(eval_id)
+        assert row is not None and (row.node_id, row.node_address, row.hardware_id) == (node, "10.0.0.1", hw)
+        store.set_turn_outcome(turn_id, TurnOutcome.evaluated, candidate_id=row.candidate_id, evaluation_id=eval_id)
+        store.finish_trajectory(traj, RunStatus.finished, "done")
+    store.finish_run(run_id)
+    # Each machine has both tasks' compile baselines; only the one a task's kernel ran on may be used.
+    for hw, ratio in ((fast, 2.0), (slow, 4.0)):
+        for task in (relu, gelu):
+            store.record_baseline(task.id, task.source_hash, "cpu", BaselineKind.compile, 0.3, hardware_id=hw,
+                                  vs_eager=(ratio, ratio, ratio), node_id="node-a" if hw == fast else "node-b")
+    m = run_metrics(store, run_id)
+    by_task = {o.task_id: o for o in m.tasks}
+    assert by_task["activation/relu"].hardware == "Fast CPU" and by_task["activation/relu"].compile_ratio == 2.0
+    assert by_task["activation/gelu"].hardware == "Slow CPU" and by_task["activation/gelu"].compile_ratio == 4.0
+    assert m.hardware == "Fast CPU; Slow CPU"
+    assert {hw: g.tasks for hw, g in m.by_hardware.items()} == {"Fast CPU": 1, "Slow CPU": 1}
+    baseline = store.latest_baseline(gelu.id, slow, "cpu", BaselineKind.compile)
+    assert baseline is not None and baseline.node_id == "node-b"
+    board = render([m], Format.csv, "t", None)
+    assert "Fast CPU; Slow CPU" in board
+
+
+def test_report_has_a_table_by_hardware(store: Store, tmp_path: Path) -> None:
+    run_id, _ = _fill(store)
+    write_report(run_metrics(store, run_id), tmp_path)
+    report = (tmp_path / "report.md").read_text()
+    assert "## By hardware" in report and "| Test CPU | 2 |" in report

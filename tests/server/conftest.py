@@ -6,7 +6,8 @@ Pages (owned by the pages change; the API tests add their own fixtures below the
   optimize run and a still running bench run. Session-wide: tests read it and never change what it holds.
 - `server_env`: the environment the app's Ray needs (auth off, a short private temp dir), checked for leftover
   Ray processes at the end.
-- `live_server`: the real app served by uvicorn in a background thread on a free port over `seeded_db_url`.
+- `live_server`: the real app served by uvicorn in a background thread on a free port over `seeded_db_url`,
+  per module (its Ray goes with it).
 - `browser`: headless Chromium driven by selenium, from Debian's `chromium` and `chromium-driver` packages.
 - `artifacts_dir`: where browser tests keep their screenshots (`KERNELWRIGHT_TEST_ARTIFACTS`, default
   `test-artifacts/` in the repository).
@@ -257,11 +258,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(seeded_db_url: str, server_env: dict[str, str]) -> Iterator[str]:
     """The app over the seeded store, served by uvicorn in a thread; yields its base URL (no trailing slash).
 
-    Shutting the server down runs the app's shutdown, which stops the jobs and Ray.
+    Shutting the server down runs the app's shutdown, which stops the jobs and Ray. Module-scoped, not
+    session-wide: its Ray and its evaluator (one CPU) would otherwise stay up under every later module's in-process
+    apps, which then join that Ray; on a two-CPU runner the pages module's two apps would find one CPU left.
     """
     import uvicorn
 

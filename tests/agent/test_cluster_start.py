@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,11 +58,16 @@ ray.shutdown()
 """
 
 
-def test_a_full_node_fails_the_start_and_names_its_free_cpus(ray_env: dict[str, str]) -> None:
-    done = subprocess.run([sys.executable, "-c", SCRIPT], env=ray_env, cwd=REPO, capture_output=True, text=True,
+def _report(script: str, env: dict[str, str]) -> dict[str, Any]:
+    """Run `script` in a Python of its own and return the JSON object it printed last."""
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=REPO, capture_output=True, text=True,
                           timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_a_full_node_fails_the_start_and_names_its_free_cpus(ray_env: dict[str, str]) -> None:
+    report = _report(SCRIPT, ray_env)
     error = report["error"]
     assert error is not None, "the start waited for an evaluator no node has room for"
     assert "1 of 1 evaluators could not be placed within 3 s" in error, error
@@ -119,10 +125,7 @@ ray.shutdown()
 
 
 def test_an_evaluator_added_without_room_takes_no_call(ray_env: dict[str, str]) -> None:
-    done = subprocess.run([sys.executable, "-c", RUN_SCRIPT], env=ray_env, cwd=REPO, capture_output=True, text=True,
-                          timeout=240)
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = _report(RUN_SCRIPT, ray_env)
     assert report["results"] == 4 and report["stuck"] == 1  # all four went to the live one while one waited
     assert report["dropped"] == 1  # unplaced past the timeout: dropped, nothing left pending on a full node
     assert report["members"] == 2 and report["idle"] == 2  # room again: the next top-up placed it

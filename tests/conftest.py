@@ -27,6 +27,8 @@ from pathlib import Path
 import pytest
 
 TEST_CACHE_DIR = Path(tempfile.gettempdir()) / "kernelwright-test-cache"
+# How long a CLI's Ray processes may take to exit after it (see `ray_env`).
+RAY_EXIT_GRACE_S = 10.0
 
 # Tests that start processes (the sandboxed evaluator, task probes, the CLI, Ray, a server) are the
 # `integration` tier; a test with none of the markers below is `unit` (in process, fast):
@@ -73,7 +75,13 @@ def ray_env() -> Iterator[dict[str, str]]:
     env = dict(os.environ, RAY_AUTH_MODE="disabled", RAY_TMPDIR=ray_tmp, OPENAI_API_KEY="test-key",
                PYTHONUNBUFFERED="1")
     yield env
-    leftovers = subprocess.run(["pgrep", "-f", ray_tmp], capture_output=True, text=True).stdout.split()
+    # Ray's own processes exit a moment after the CLI that stopped them: give them a few seconds, not more.
+    deadline = time.monotonic() + RAY_EXIT_GRACE_S
+    while True:
+        leftovers = subprocess.run(["pgrep", "-f", ray_tmp], capture_output=True, text=True).stdout.split()
+        if not leftovers or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     shutil.rmtree(ray_tmp, ignore_errors=True)
     assert leftovers == [], "Ray processes outlived the CLI"
 

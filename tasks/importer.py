@@ -116,6 +116,7 @@ class TaskOutcome(BaseModel):
     category: Category | None = None
     level: int | None = None
     size: str = Field(default="", description="how its cpu size was set: as written, or the derived scale")
+    note: str = Field(default="", description="what the file asks for that Kernelwright does not apply (its notes)")
 
 
 class ImportReport(BaseModel):
@@ -308,6 +309,7 @@ def _check_one(cand: _Candidate, task_id: str, check: Checker | None, slot: int)
         return _Checked(row.model_copy(update={"outcome": Outcome.failed_to_load, "reason": exc.problem}))
     checked = (_sized_and_probed(row, task, source, origin, check, slot) if check is not None
                else _Checked(row.model_copy(update={"size": "as written (not probed)"}), source=source))
+    checked.outcome.note = "; ".join(task.notes)
     checked.declares_category = "CATEGORY" in names
     checked.declares_level = "LEVEL" in names
     checked.level = task.level

@@ -94,12 +94,14 @@ def _outcome_table(report: ImportReport) -> Table:
     order = list(Outcome)
     table = Table(title=f"source {report.source.name} ({report.source.root})", title_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False)
-    for header in ("outcome", "task", "category", "L", "size", "reason"):
+    for header in ("outcome", "task", "category", "L", "size", "reason / note"):
         table.add_column(header, overflow="fold")
     for row in sorted(report.outcomes, key=lambda r: (order.index(r.outcome), r.path)):
+        # A note (what of the file is not applied, e.g. a TASK_CONFIG comparison_mode) follows the reason, if any.
+        why = "; ".join(text for text in (row.reason, f"note: {row.note}" if row.note else "") if text)
         table.add_row(f"[{OUTCOME_STYLE[row.outcome]}]{row.outcome.value}[/]", escape(row.id or row.path),
                       row.category.value if row.category else "", str(row.level or ""), escape(row.size),
-                      escape(row.reason))
+                      escape(why))
     return table
 
 
@@ -174,8 +176,11 @@ def tasks_show(task_id: Annotated[str, typer.Argument(help="suite id or task fil
     table = Table(show_header=False, box=None)
     table.add_column(style="bold cyan", justify="right")
     table.add_column()
+    tol = task.tolerance
+    l2 = f" relative L2 <= {tol.max_relative_l2:g}" if tol.max_relative_l2 is not None else ""
     for key, value in [("id", task.id), ("category", task.category.value), ("level", str(task.level)),
-                       ("tolerance", f"atol={task.tolerance.atol:g} rtol={task.tolerance.rtol:g}"),
+                       ("tolerance", f"atol={tol.atol:g} rtol={tol.rtol:g}{l2} (from {task.tolerance_from})"),
+                       *[("note", note) for note in task.notes],
                        ("input groups", str(probe.input_groups)), ("output shapes", str(probe.output_shapes)),
                        ("sizes", f"{', '.join(task.sizes)} (shown: {task.size})"),
                        ("eager (1 thread)", f"{probe.eager_ms:.2f} ms (a rough estimate: median of 4 single calls "

@@ -38,6 +38,7 @@ from tasks.derived_sizes import (
     Scalable,
     max_step,
     scalable_constants,
+    scale_label,
     scaled_values,
     steps_for,
     with_derived_sizes,
@@ -244,8 +245,7 @@ def _refused(row: TaskOutcome, result: ProbeResult, note: str = "") -> _Checked:
 
 
 def _size_label(constants: list[Scalable], values: dict[str, int]) -> str:
-    changed = [f"{c.name} {c.value}->{values[c.name]}" for c in constants if values[c.name] != c.value]
-    return "derived: " + ", ".join(changed) if changed else "as written"
+    return scale_label({c.name: c.value for c in constants}, values, {c.name: c.aliases for c in constants})
 
 
 def _sized_and_probed(row: TaskOutcome, task: Task, source: str, origin: str, check: Checker, slot: int) -> _Checked:

@@ -15,8 +15,9 @@ from rich.table import Table
 
 from kernelwright.console import err, out, print_wide
 from kernelwright.console import fail as _fail
+from tasks.derived_sizes import scale_label
 from tasks.errors import TaskLoadError
-from tasks.importer import Checker, ImportFormat, ImportReport, Outcome, TaskOutcome, import_tasks
+from tasks.importer import Checker, ImportFormat, ImportReport, Outcome, TaskOutcome, import_tasks, load_registry
 from tasks.model import Task
 from tasks.probe_result import ProbeResult
 from tasks.registry import TaskSource, all_tasks, example_solutions, resolve_task
@@ -161,6 +162,16 @@ def tasks_import(
     out.print("per level: " + ", ".join(f"L{lv} {n}" for lv, n in sorted(by_level.items())))
 
 
+def _derived_rows(task: Task) -> list[tuple[str, str]]:
+    """For an imported task with derived sizes, the constants each size scaled (the `gpu` size is as written)."""
+    entry = load_registry().tasks.get(task.id)
+    if entry is None or not entry.derived_sizes:
+        return []
+    written = entry.derived_sizes.get("gpu", {})
+    return [(f"{size} size", scale_label(written, entry.derived_sizes[size]))
+            for size in ("cpu", "small") if size in entry.derived_sizes]
+
+
 @app.command("show")
 def tasks_show(task_id: Annotated[str, typer.Argument(help="suite id or task file")]) -> None:
     """Show one task: metadata, probe results and source."""
@@ -181,6 +192,7 @@ def tasks_show(task_id: Annotated[str, typer.Argument(help="suite id or task fil
     for key, value in [("id", task.id), ("category", task.category.value), ("level", str(task.level)),
                        ("tolerance", f"atol={tol.atol:g} rtol={tol.rtol:g}{l2} (from {task.tolerance_from})"),
                        *[("note", note) for note in task.notes],
+                       *_derived_rows(task),
                        ("input groups", str(probe.input_groups)), ("output shapes", str(probe.output_shapes)),
                        ("sizes", f"{', '.join(task.sizes)} (shown: {task.size})"),
                        ("eager (1 thread)", f"{probe.eager_ms:.2f} ms (a rough estimate: median of 4 single calls "

@@ -319,7 +319,7 @@ def _check_one(cand: _Candidate, task_id: str, check: Checker | None, slot: int)
 
 
 def _classify(cand: _Candidate, checked: _Checked, fmt: ImportFormat, lineage: dict[str, int]) -> None:
-    """Set the category and level of an imported row (tasks/categories.py's rules)."""
+    """Set the category and level of a task's row, imported or refused (tasks/categories.py's rules)."""
     row = checked.outcome
     stem = cand.path.stem
     if fmt is ImportFormat.kernelbench:
@@ -396,8 +396,10 @@ def import_tasks(root: str | Path, fmt: ImportFormat, held_out: bool = False, so
     shutil.rmtree(staging, ignore_errors=True)
     for cand, result in zip(candidates, checked):
         row = result.outcome
-        if row.outcome is Outcome.imported:
+        if row.id is not None:
+            # Refused tasks get one too (by name: their probe recorded no operators), so the table places every task.
             _classify(cand, result, fmt, lineage)
+        if row.outcome is Outcome.imported:
             target = staging / f"{cand.tail}.py"
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(result.source, encoding="utf-8")

@@ -88,6 +88,8 @@ def test_import_probes_every_task_and_names_each_outcome(home: Path, checkout: P
     assert "running the reference failed" in rows["level1/7_Fails.py"].reason
     assert "needs more than its memory limit of 1024 MiB" in rows["level1/66_Hog.py"].reason
     assert "degenerate task: the reference output is near zero" in rows["level2/9_Degenerate.py"].reason
+    # A refused task is placed too (level from its folder, category from its name): the table names every task's.
+    assert rows["level2/9_Degenerate.py"].level == 2 and rows["level2/9_Degenerate.py"].category is not None
     assert rows["level1/3_Whatever.py"].category is Category.matmul
     assert rows["level1/19_ReLU.py"].category is Category.activation
     huge = load_registry().tasks["kernelbench/KernelBench/level1/59_Huge"]

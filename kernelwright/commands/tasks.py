@@ -37,26 +37,47 @@ def tasks_list(
     except TaskLoadError as exc:
         raise _fail(str(exc)) from exc
     held_out = sum(t.held_out for t in tasks)
-    table = Table(title=f"{len(tasks)} tasks" + (f" (* {held_out} held out: benchmark only)" if held_out else ""),
-                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    # One line per task in 80 columns: ids stay whole (they are typed into other commands), the
-    # description is cut to what is left.
-    rows = [(t.id + ("*" if t.held_out else ""), str(t.level), ",".join(example_solutions(t)) or "-",
-             t.description.splitlines()[0] if t.description else "") for t in tasks]
-    widths = [max((len(row[i]) for row in rows), default=1) for i in range(3)]
-    # Rich squeezes no-wrap columns unpredictably when a row is too long, so the description is cut here to what
-    # the other columns (and the table's padding and rules, 10 characters) leave of the console's width.
-    spare = max(out.width - sum(max(w, len(h)) for w, h in zip(widths, ("id", "L", "examples"), strict=True)) - 10,
-                12)
-    for header in ("id", "L", "examples", "description"):
-        table.add_column(header, no_wrap=True)
-    for task_id, lvl, examples, text in rows:
-        table.add_row(task_id, lvl, examples, text if len(text) <= spare else text[: spare - 1] + "…")
-    out.print(table)
+    title = f"{len(tasks)} tasks" + (f" (* {held_out} held out: benchmark only)" if held_out else "")
+    out.print(_list_table(tasks, title, out.width))
     by_cat = Counter(t.category.value for t in tasks)
     by_level = Counter(t.level for t in tasks)
     out.print("per category: " + ", ".join(f"{c} {n}" for c, n in sorted(by_cat.items())))
     out.print("per level: " + ", ".join(f"L{lv} {n}" for lv, n in sorted(by_level.items())))
+
+
+MIN_DESCRIPTION = 12  # narrower than this, a description says nothing: the column is left out
+
+
+def _table_width(widths: list[int]) -> int:
+    """Columns of a `box.SIMPLE_HEAD` table without edge padding: one edge each side, three between columns."""
+    return sum(widths) + 2 + 3 * (len(widths) - 1)
+
+
+def _list_table(tasks: list[Task], title: str, width: int) -> Table:
+    """The `tasks list` table, one row per task, within `width` columns.
+
+    Category and level are always shown. Ids stay whole (they are typed into other commands): an id too long for
+    what the other columns leave wraps onto a second line. The examples column appears when some task has an
+    example, and the description takes what is left, cut with an ellipsis, or is left out when that is too little.
+    """
+    rows = [(t.id + ("*" if t.held_out else ""), t.category.value, str(t.level),
+             ",".join(example_solutions(t)) or "-", t.description.splitlines()[0] if t.description else "")
+            for t in tasks]
+    headers = ["id", "category", "L", "examples", "description"]
+    natural = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    shown = [0, 1, 2] + ([3] if any(r[3] != "-" for r in rows) else [])
+    fixed = [natural[i] for i in shown[1:]]
+    id_width = max(12, min(natural[0], width - _table_width([0, *fixed])))
+    spare = width - _table_width([id_width, *fixed, 0])
+    if any(r[4] for r in rows) and spare >= MIN_DESCRIPTION:
+        shown.append(4)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for i in shown:
+        column_width = id_width if i == 0 else min(natural[4], spare) if i == 4 else natural[i]
+        table.add_column(headers[i], width=column_width, no_wrap=i != 0, overflow="fold" if i == 0 else "ellipsis")
+    for row in rows:
+        table.add_row(*(escape(row[i]) for i in shown))
+    return table
 
 
 def _probe_workers(memory_mb: int, cores: int) -> int:

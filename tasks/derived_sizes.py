@@ -20,7 +20,9 @@ module-level integer constants, and the file as written stays the `gpu` size:
   keeps the divisibility a model needs between constants (channels by groups, an embedding by its heads).
 - `tasks import` probes step 0 (the file as written) and moves down, jumping by the measured eager time, until the
   probe passes with an eager time of at most `CPU_BUDGET_MS` on one core: that step is the `cpu` size; the `small`
-  size is `SMALL_EXTRA_STEPS` steps further (not probed: the Triton interpreter's tasks are checked when run).
+  size is `SMALL_EXTRA_STEPS` steps further (not probed: the Triton interpreter's tasks are checked when run). A
+  jump never passes `last_resort_step` in one go: the step before the first model dimension is halved is probed
+  first, so a model is made smaller only when less data alone does not fit.
 
 The scale is stored: the imported snapshot of the file has its constants at the `cpu` values and a
 `SIZES = {"gpu": <as written>, "small": <derived>}` appended, so everything downstream treats it like a suite task.
@@ -159,6 +161,15 @@ def max_step(constants: list[Scalable]) -> int:
     """How many halvings the constants allow in all."""
     step = 0
     while scaled_values(constants, step + 1) != scaled_values(constants, step):
+        step += 1
+    return step
+
+
+def last_resort_step(constants: list[Scalable]) -> int:
+    """The last step that leaves the model's own dimensions as written (batch and extents spent by then)."""
+    written = {c.name: c.value for c in constants if c.kind is Kind.other}
+    step = 0
+    while step < max_step(constants) and all(scaled_values(constants, step + 1)[n] == v for n, v in written.items()):
         step += 1
     return step
 

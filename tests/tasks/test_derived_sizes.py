@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from tasks.categories import category_from_name, category_from_ops, level_by_rul
 from tasks.derived_sizes import (
     Kind,
     constant_kind,
+    last_resort_step,
     max_step,
     scalable_constants,
     scale_label,
@@ -17,9 +20,12 @@ from tasks.derived_sizes import (
     steps_for,
     with_derived_sizes,
 )
-from tasks.importer import ImportedTask, ImportFormat, ImportRegistry, registry_file
+from tasks.errors import TaskProblem
+from tasks.importer import Checker, ImportedTask, ImportFormat, ImportRegistry, Outcome, import_tasks, registry_file
 from tasks.loader import parse_task, task_at_size
-from tasks.model import Category
+from tasks.model import Category, Task
+from tasks.probe_result import ProbeResult
+from tasks.registry import resolve_task
 
 CONV = '''import torch
 import torch.nn as nn
@@ -63,6 +69,7 @@ def test_steps_halve_batch_then_spatial_dims_and_model_dims_only_as_a_last_resor
     written = {c.name: c.value for c in constants}
     assert scaled_values(constants, 3) == {**written, "batch_size": 2}  # 16 -> 2, never 1: BatchNorm needs two
     spatial_spent = scaled_values(constants, 13)  # height and width in turn, 256 -> 8 each
+    assert last_resort_step(constants) == 13  # the import probes this step before any model dimension shrinks
     assert spatial_spent == {**written, "batch_size": 2, "height": 8, "width": 8}
     after = scaled_values(constants, 15)
     assert after["in_channels"] == 32 and after["out_channels"] == 64  # only now, one halving each
@@ -129,6 +136,12 @@ def test_multikernelbench_level_rule() -> None:
     assert level_by_rule(Category.activation) == 1
 
 
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KERNELWRIGHT_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
 def test_tasks_show_names_what_each_derived_size_scaled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from kernelwright.commands.tasks import _derived_rows
 
@@ -146,3 +159,53 @@ def test_tasks_show_names_what_each_derived_size_scaled(tmp_path: Path, monkeypa
                     "small size": "derived: batch_size 16->2, height 256->8, width 256->8, last resort: "
                                   "in_channels 64->32, out_channels 128->64"}
     assert _derived_rows(parse_task(CONV, "conv.py", task_id="activation/relu")) == []
+
+
+SOFTMAX = '''import torch
+import torch.nn as nn
+
+
+class Model(nn.Module):
+    def forward(self, x):
+        return torch.softmax(x, dim=1)
+
+
+batch_size = 4
+height = 32
+dim = 4096
+
+
+def get_inputs():
+    return [torch.rand(batch_size, height, dim)]
+
+
+def get_init_inputs():
+    return []
+'''
+
+
+def _fits(limit: int) -> Checker:
+    """A stand-in for the jailed probe: out of memory above `limit` input elements, fast below (runs nothing)."""
+    def check(task: Task, slot: int) -> ProbeResult:
+        found = dict(re.findall(r"^(batch_size|height|dim) = (\d+)$", task.source, re.MULTILINE))
+        elements = math.prod(int(v) for v in found.values())
+        if elements > limit:
+            return ProbeResult(ok=False, kind=TaskProblem.out_of_memory, problem=f"{elements} elements")
+        return ProbeResult(ok=True, eager_ms=5.0, ops=["_softmax"])
+    return check
+
+
+def test_import_scales_extents_before_model_dims_and_says_when_it_had_to(home: Path, tmp_path: Path) -> None:
+    level1 = tmp_path / "KernelBench" / "level1"
+    level1.mkdir(parents=True)
+    (level1 / "23_Softmax.py").write_text(SOFTMAX)
+    # 4 x 32 x 4096 elements as written; batch and height alone get it to 2 x 8 x 4096 = 65536.
+    report = import_tasks(tmp_path / "KernelBench", ImportFormat.kernelbench, check=_fits(65536))
+    [row] = report.outcomes
+    assert row.outcome is Outcome.imported and row.size == "derived: batch_size 4->2, height 32->8" and not row.note
+    # 16384 elements need the softmax's own width too: allowed as a last resort, and said wherever the task is.
+    report = import_tasks(tmp_path / "KernelBench", ImportFormat.kernelbench, check=_fits(16384))
+    [row] = report.outcomes
+    assert row.size.startswith("derived: batch_size 4->2, height 32->8, last resort: dim 4096->")
+    assert "scales the model's own dimensions (a last resort)" in row.note and "never probed" in row.note
+    assert resolve_task("kernelbench/KernelBench/level1/23_Softmax").notes == [row.note]

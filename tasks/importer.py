@@ -126,7 +126,8 @@ class TaskOutcome(BaseModel):
     category: Category | None = None
     level: int | None = None
     size: str = Field(default="", description="how its cpu size was set: as written, or the derived scale")
-    note: str = Field(default="", description="what the file asks for that Kernelwright does not apply (its notes)")
+    note: str = Field(default="", description="what the file asks for that Kernelwright does not apply (its "
+                      "notes), and whether its cpu size had to scale the model's own dimensions")
 
 
 class ImportReport(BaseModel):
@@ -437,7 +438,8 @@ def import_tasks(root: str | Path, fmt: ImportFormat, held_out: bool = False, so
 
 
 def load_imported(entry: ImportedTask) -> Task:
-    """The `Task` of a registered entry (parsed, not run), with the registry's id, category, level and held-out flag."""
+    """The `Task` of a registered entry (parsed, not run), with the registry's id, category, level, held-out flag and
+    the import's notes after the file's own."""
     task = load_task(entry.path, task_id=entry.id)
     return task.model_copy(update={"category": entry.category, "level": entry.level, "held_out": entry.held_out,
                                    "notes": [*task.notes, *entry.notes]})

@@ -119,7 +119,8 @@ def _outcome_table(report: ImportReport) -> Table:
     for header in ("outcome", "task", "category", "L", "size", "reason / note"):
         table.add_column(header, overflow="fold")
     for row in sorted(report.outcomes, key=lambda r: (order.index(r.outcome), r.path)):
-        # A note (what of the file is not applied, e.g. a TASK_CONFIG comparison_mode) follows the reason, if any.
+        # A note (what of the file is not applied, e.g. a TASK_CONFIG comparison_mode, or a model scaled down to fit)
+        # follows the reason, if any.
         why = "; ".join(text for text in (row.reason, f"note: {row.note}" if row.note else "") if text)
         table.add_row(f"[{OUTCOME_STYLE[row.outcome]}]{row.outcome.value}[/]", escape(row.id or row.path),
                       row.category.value if row.category else "", str(row.level or ""), escape(row.size),

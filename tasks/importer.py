@@ -35,9 +35,12 @@ from tasks.data_inputs import with_data_inputs
 from tasks.derived_sizes import (
     CPU_BUDGET_MS,
     SMALL_EXTRA_STEPS,
+    Kind,
     Scalable,
+    last_resort_step,
     max_step,
     scalable_constants,
+    scale_label,
     scaled_values,
     steps_for,
     with_derived_sizes,
@@ -52,6 +55,11 @@ from tasks.probe_result import ProbeResult
 KERNELBENCH_LEVELS = (1, 2, 3)
 MAX_SIZING_PROBES = 6  # probes one task may take to find its CPU size
 MEMORY_JUMP = 4  # halvings after a probe that ran out of memory or time (about 1/16 of the work)
+# Only the derived sizes are probed when the file as written is too large; batch and extents change how much data a
+# task sees, a model dimension (a softmax's width, say) can change what its outputs look like.
+LAST_RESORT_NOTE = ("its cpu size scales the model's own dimensions (a last resort): the file as written, its gpu "
+                    "size, was never probed, so the checks it passed (degenerate outputs included) hold at the derived "
+                    "sizes only")
 
 # Runs one task in the jail; the int is the worker slot (each slot gets a core of its own).
 Checker = Callable[[Task, int], ProbeResult]
@@ -88,6 +96,8 @@ class ImportedTask(BaseModel):
     checked: bool = Field(default=False, description="probed in the jail at import")
     derived_sizes: dict[str, dict[str, int]] = Field(
         default_factory=dict, description="the scaled constants of each size, when derived (gpu: as written)")
+    notes: list[str] = Field(default_factory=list, description="what the import says of it beyond the file's own "
+                             "notes (a cpu size that scaled the model's own dimensions)")
 
 
 class ImportSource(BaseModel):
@@ -116,6 +126,8 @@ class TaskOutcome(BaseModel):
     category: Category | None = None
     level: int | None = None
     size: str = Field(default="", description="how its cpu size was set: as written, or the derived scale")
+    note: str = Field(default="", description="what the file asks for that Kernelwright does not apply (its "
+                      "notes), and whether its cpu size had to scale the model's own dimensions")
 
 
 class ImportReport(BaseModel):
@@ -231,6 +243,7 @@ class _Checked:
     declares_category: bool = False
     declares_level: bool = False
     level: int = 1
+    size_note: str = ""  # said of a cpu size that had to scale the model's own dimensions
 
 
 _REFUSAL = {TaskProblem.degenerate: Outcome.degenerate, TaskProblem.out_of_memory: Outcome.too_large,
@@ -243,8 +256,7 @@ def _refused(row: TaskOutcome, result: ProbeResult, note: str = "") -> _Checked:
 
 
 def _size_label(constants: list[Scalable], values: dict[str, int]) -> str:
-    changed = [f"{c.name} {c.value}->{values[c.name]}" for c in constants if values[c.name] != c.value]
-    return "derived: " + ", ".join(changed) if changed else "as written"
+    return scale_label({c.name: c.value for c in constants}, values, {c.name: c.aliases for c in constants})
 
 
 def _sized_and_probed(row: TaskOutcome, task: Task, source: str, origin: str, check: Checker, slot: int) -> _Checked:
@@ -260,6 +272,7 @@ def _sized_and_probed(row: TaskOutcome, task: Task, source: str, origin: str, ch
         return _Checked(row.model_copy(update={"size": size}), source=source, ops=result.ops)
     gpu = {c.name: c.value for c in constants}
     top = max_step(constants)
+    boundary = last_resort_step(constants)
     step = 0
     for _ in range(MAX_SIZING_PROBES):
         cpu = scaled_values(constants, step)
@@ -269,19 +282,23 @@ def _sized_and_probed(row: TaskOutcome, task: Task, source: str, origin: str, ch
         result = check(trial, slot)
         label = _size_label(constants, cpu)
         if result.ok and (result.eager_ms is None or result.eager_ms <= CPU_BUDGET_MS):
+            scaled_model = any(cpu[c.name] != c.value for c in constants if c.kind is Kind.other)
             return _Checked(row.model_copy(update={"size": label}), source=trial_source, ops=result.ops,
-                            derived={"cpu": cpu, "small": small, "gpu": gpu})
+                            derived={"cpu": cpu, "small": small, "gpu": gpu},
+                            size_note=LAST_RESORT_NOTE if scaled_model else "")
         if result.ok:
             jump = steps_for(result.eager_ms or CPU_BUDGET_MS)
         elif result.kind in (TaskProblem.out_of_memory, TaskProblem.timeout):
             jump = MEMORY_JUMP
         else:
-            return _refused(row, result, "" if step == 0 else f" (at the derived size {label})")
+            where = label.removeprefix("derived: ")
+            return _refused(row, result, "" if step == 0 else f" (at the derived size: {where})")
         if step == top:
             why = result.problem if not result.ok else f"eager {result.eager_ms:.0f} ms > {CPU_BUDGET_MS:.0f} ms"
             return _Checked(row.model_copy(update={"outcome": Outcome.too_large, "reason": f"too large even at its "
                                                    f"smallest derived size ({label}): {why}"}))
-        step = min(top, step + jump)
+        # A jump stops short of the model's own dimensions: they are scaled only if less data alone does not fit.
+        step = boundary if step < boundary < step + jump else min(top, step + jump)
     return _Checked(row.model_copy(update={"outcome": Outcome.too_large, "reason": f"no size found within budget in "
                                            f"{MAX_SIZING_PROBES} probes (last: {label})"}))
 
@@ -308,6 +325,7 @@ def _check_one(cand: _Candidate, task_id: str, check: Checker | None, slot: int)
         return _Checked(row.model_copy(update={"outcome": Outcome.failed_to_load, "reason": exc.problem}))
     checked = (_sized_and_probed(row, task, source, origin, check, slot) if check is not None
                else _Checked(row.model_copy(update={"size": "as written (not probed)"}), source=source))
+    checked.outcome.note = "; ".join([*task.notes, *([checked.size_note] if checked.size_note else [])])
     checked.declares_category = "CATEGORY" in names
     checked.declares_level = "LEVEL" in names
     checked.level = task.level
@@ -317,7 +335,7 @@ def _check_one(cand: _Candidate, task_id: str, check: Checker | None, slot: int)
 
 
 def _classify(cand: _Candidate, checked: _Checked, fmt: ImportFormat, lineage: dict[str, int]) -> None:
-    """Set the category and level of an imported row (tasks/categories.py's rules)."""
+    """Set the category and level of a task's row, imported or refused (tasks/categories.py's rules)."""
     row = checked.outcome
     stem = cand.path.stem
     if fmt is ImportFormat.kernelbench:
@@ -394,8 +412,10 @@ def import_tasks(root: str | Path, fmt: ImportFormat, held_out: bool = False, so
     shutil.rmtree(staging, ignore_errors=True)
     for cand, result in zip(candidates, checked):
         row = result.outcome
-        if row.outcome is Outcome.imported:
+        if row.id is not None:
+            # Refused tasks get one too (by name: their probe recorded no operators), so the table places every task.
             _classify(cand, result, fmt, lineage)
+        if row.outcome is Outcome.imported:
             target = staging / f"{cand.tail}.py"
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(result.source, encoding="utf-8")
@@ -403,7 +423,8 @@ def import_tasks(root: str | Path, fmt: ImportFormat, held_out: bool = False, so
                 id=row.id or "", path=str(snapshot / f"{cand.tail}.py"), origin=str(cand.path), source=name,
                 format=fmt,
                 category=row.category or Category.uncategorized, level=row.level or 1, held_out=held_out,
-                checked=check is not None, derived_sizes=result.derived or {}))
+                checked=check is not None, derived_sizes=result.derived or {},
+                notes=[result.size_note] if result.size_note else []))
         report.outcomes.append(row)
     report.outcomes += skipped
     registry.tasks = {k: v for k, v in registry.tasks.items() if v.source != name}
@@ -417,6 +438,8 @@ def import_tasks(root: str | Path, fmt: ImportFormat, held_out: bool = False, so
 
 
 def load_imported(entry: ImportedTask) -> Task:
-    """The `Task` of a registered entry (parsed, not run), with the registry's id, category, level and held-out flag."""
+    """The `Task` of a registered entry (parsed, not run), with the registry's id, category, level, held-out flag and
+    the import's notes after the file's own."""
     task = load_task(entry.path, task_id=entry.id)
-    return task.model_copy(update={"category": entry.category, "level": entry.level, "held_out": entry.held_out})
+    return task.model_copy(update={"category": entry.category, "level": entry.level, "held_out": entry.held_out,
+                                   "notes": [*task.notes, *entry.notes]})

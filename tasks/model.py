@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -37,6 +38,9 @@ class Tolerance(BaseModel):
     max_relative_l2: float | None = Field(default=1e-2, gt=0)
 
 
+ToleranceFrom = Literal["default", "TOLERANCE", "TASK_CONFIG"]
+
+
 class Task(BaseModel):
     """A KernelBench-format task file, loaded and validated.
 
@@ -52,6 +56,10 @@ class Task(BaseModel):
     source_hash: str
     path: str | None = None
     tolerance: Tolerance = Field(default_factory=Tolerance)
+    tolerance_from: ToleranceFrom = Field(
+        default="default", description="where `tolerance` comes from: the defaults or the file's own key")
+    notes: list[str] = Field(default_factory=list, description="what the file asks for that Kernelwright reads but "
+                             "does not apply (e.g. a TASK_CONFIG comparison_mode), shown wherever the task is")
     input_groups: int = Field(default=1, ge=1, description="number of input groups the task defines")
     flops: float | None = Field(default=None, description="floating-point operations of one forward")
     bytes_moved: float | None = Field(default=None, description="minimum bytes read + written by one forward")

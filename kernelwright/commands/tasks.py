@@ -15,8 +15,9 @@ from rich.table import Table
 
 from kernelwright.console import err, out, print_wide
 from kernelwright.console import fail as _fail
+from tasks.derived_sizes import scale_label
 from tasks.errors import TaskLoadError
-from tasks.importer import Checker, ImportFormat, ImportReport, Outcome, TaskOutcome, import_tasks
+from tasks.importer import Checker, ImportFormat, ImportReport, Outcome, TaskOutcome, import_tasks, load_registry
 from tasks.model import Task
 from tasks.probe_result import ProbeResult
 from tasks.registry import TaskSource, all_tasks, example_solutions, resolve_task
@@ -36,26 +37,47 @@ def tasks_list(
     except TaskLoadError as exc:
         raise _fail(str(exc)) from exc
     held_out = sum(t.held_out for t in tasks)
-    table = Table(title=f"{len(tasks)} tasks" + (f" (* {held_out} held out: benchmark only)" if held_out else ""),
-                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    # One line per task in 80 columns: ids stay whole (they are typed into other commands), the
-    # description is cut to what is left.
-    rows = [(t.id + ("*" if t.held_out else ""), str(t.level), ",".join(example_solutions(t)) or "-",
-             t.description.splitlines()[0] if t.description else "") for t in tasks]
-    widths = [max((len(row[i]) for row in rows), default=1) for i in range(3)]
-    # Rich squeezes no-wrap columns unpredictably when a row is too long, so the description is cut here to what
-    # the other columns (and the table's padding and rules, 10 characters) leave of the console's width.
-    spare = max(out.width - sum(max(w, len(h)) for w, h in zip(widths, ("id", "L", "examples"), strict=True)) - 10,
-                12)
-    for header in ("id", "L", "examples", "description"):
-        table.add_column(header, no_wrap=True)
-    for task_id, lvl, examples, text in rows:
-        table.add_row(task_id, lvl, examples, text if len(text) <= spare else text[: spare - 1] + "…")
-    out.print(table)
+    title = f"{len(tasks)} tasks" + (f" (* {held_out} held out: benchmark only)" if held_out else "")
+    out.print(_list_table(tasks, title, out.width))
     by_cat = Counter(t.category.value for t in tasks)
     by_level = Counter(t.level for t in tasks)
     out.print("per category: " + ", ".join(f"{c} {n}" for c, n in sorted(by_cat.items())))
     out.print("per level: " + ", ".join(f"L{lv} {n}" for lv, n in sorted(by_level.items())))
+
+
+MIN_DESCRIPTION = 12  # narrower than this, a description says nothing: the column is left out
+
+
+def _table_width(widths: list[int]) -> int:
+    """Columns of a `box.SIMPLE_HEAD` table without edge padding: one edge each side, three between columns."""
+    return sum(widths) + 2 + 3 * (len(widths) - 1)
+
+
+def _list_table(tasks: list[Task], title: str, width: int) -> Table:
+    """The `tasks list` table, one row per task, within `width` columns.
+
+    Category and level are always shown. Ids stay whole (they are typed into other commands): an id too long for
+    what the other columns leave wraps onto a second line. The examples column appears when some task has an
+    example, and the description takes what is left, cut with an ellipsis, or is left out when that is too little.
+    """
+    rows = [(t.id + ("*" if t.held_out else ""), t.category.value, str(t.level),
+             ",".join(example_solutions(t)) or "-", t.description.splitlines()[0] if t.description else "")
+            for t in tasks]
+    headers = ["id", "category", "L", "examples", "description"]
+    natural = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    shown = [0, 1, 2] + ([3] if any(r[3] != "-" for r in rows) else [])
+    fixed = [natural[i] for i in shown[1:]]
+    id_width = max(12, min(natural[0], width - _table_width([0, *fixed])))
+    spare = width - _table_width([id_width, *fixed, 0])
+    if any(r[4] for r in rows) and spare >= MIN_DESCRIPTION:
+        shown.append(4)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for i in shown:
+        column_width = id_width if i == 0 else min(natural[4], spare) if i == 4 else natural[i]
+        table.add_column(headers[i], width=column_width, no_wrap=i != 0, overflow="fold" if i == 0 else "ellipsis")
+    for row in rows:
+        table.add_row(*(escape(row[i]) for i in shown))
+    return table
 
 
 def _probe_workers(memory_mb: int, cores: int) -> int:
@@ -94,12 +116,15 @@ def _outcome_table(report: ImportReport) -> Table:
     order = list(Outcome)
     table = Table(title=f"source {report.source.name} ({report.source.root})", title_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False)
-    for header in ("outcome", "task", "category", "L", "size", "reason"):
+    for header in ("outcome", "task", "category", "L", "size", "reason / note"):
         table.add_column(header, overflow="fold")
     for row in sorted(report.outcomes, key=lambda r: (order.index(r.outcome), r.path)):
+        # A note (what of the file is not applied, e.g. a TASK_CONFIG comparison_mode, or a model scaled down to fit)
+        # follows the reason, if any.
+        why = "; ".join(text for text in (row.reason, f"note: {row.note}" if row.note else "") if text)
         table.add_row(f"[{OUTCOME_STYLE[row.outcome]}]{row.outcome.value}[/]", escape(row.id or row.path),
                       row.category.value if row.category else "", str(row.level or ""), escape(row.size),
-                      escape(row.reason))
+                      escape(why))
     return table
 
 
@@ -159,6 +184,16 @@ def tasks_import(
     out.print("per level: " + ", ".join(f"L{lv} {n}" for lv, n in sorted(by_level.items())))
 
 
+def _derived_rows(task: Task) -> list[tuple[str, str]]:
+    """For an imported task with derived sizes, the constants each size scaled (the `gpu` size is as written)."""
+    entry = load_registry().tasks.get(task.id)
+    if entry is None or not entry.derived_sizes:
+        return []
+    written = entry.derived_sizes.get("gpu", {})
+    return [(f"{size} size", scale_label(written, entry.derived_sizes[size]))
+            for size in ("cpu", "small") if size in entry.derived_sizes]
+
+
 @app.command("show")
 def tasks_show(task_id: Annotated[str, typer.Argument(help="suite id or task file")]) -> None:
     """Show one task: metadata, probe results and source."""
@@ -174,8 +209,12 @@ def tasks_show(task_id: Annotated[str, typer.Argument(help="suite id or task fil
     table = Table(show_header=False, box=None)
     table.add_column(style="bold cyan", justify="right")
     table.add_column()
+    tol = task.tolerance
+    l2 = f" relative L2 <= {tol.max_relative_l2:g}" if tol.max_relative_l2 is not None else ""
     for key, value in [("id", task.id), ("category", task.category.value), ("level", str(task.level)),
-                       ("tolerance", f"atol={task.tolerance.atol:g} rtol={task.tolerance.rtol:g}"),
+                       ("tolerance", f"atol={tol.atol:g} rtol={tol.rtol:g}{l2} (from {task.tolerance_from})"),
+                       *[("note", note) for note in task.notes],
+                       *_derived_rows(task),
                        ("input groups", str(probe.input_groups)), ("output shapes", str(probe.output_shapes)),
                        ("sizes", f"{', '.join(task.sizes)} (shown: {task.size})"),
                        ("eager (1 thread)", f"{probe.eager_ms:.2f} ms (a rough estimate: median of 4 single calls "

@@ -37,6 +37,11 @@ TREE = {
     "level1/66_Hog.py": _task("x * 2.0", "[torch.randn(8, 8)]", prelude="HOG = torch.empty(2**38)\n\n\n"),
     "level2/9_Degenerate.py": _task("torch.relu(x) * 0.0", "[torch.randn(batch_size, dim)]",
                                     "batch_size = 16\ndim = 64"),
+    # Every output is below the default atol of 1e-4 (a softmax over 65536 columns of uniform inputs), so it is a task
+    # only at the tolerance its TASK_CONFIG asks for; the comparison mode it names is not ours, and the table says so.
+    "level1/23_Softmax.py": _task("torch.softmax(x, dim=1)", "[torch.rand(batch_size, dim)]",
+                                  "batch_size = 4\ndim = 65536", prelude="TASK_CONFIG = {'comparison_mode': "
+                                  "'log_domain', 'atol': 1e-7, 'rtol': 1e-3}\n\n\n"),
     "level4/1_Llama.py": _task("x", "[torch.randn(2)]"),
 }
 
@@ -70,16 +75,21 @@ def test_import_probes_every_task_and_names_each_outcome(home: Path, checkout: P
     seen: list[str] = []
     report = import_tasks(checkout, ImportFormat.kernelbench, check=_checker(1024, 60.0, []), workers=2,
                           progress=lambda done, total, row: seen.append(f"{done}/{total}"))
-    assert seen[-1] == "6/6" and len(seen) == 6  # level4 is skipped before any probe
+    assert seen[-1] == "7/7" and len(seen) == 7  # level4 is skipped before any probe
     rows = {row.path.removeprefix("KernelBench/"): row for row in report.outcomes}
     assert {p: r.outcome for p, r in rows.items()} == {
         "level1/19_ReLU.py": Outcome.imported, "level1/3_Whatever.py": Outcome.imported,
         "level1/7_Fails.py": Outcome.failed_to_load, "level1/59_Huge.py": Outcome.imported,
         "level1/66_Hog.py": Outcome.too_large, "level2/9_Degenerate.py": Outcome.degenerate,
-        "level4/1_Llama.py": Outcome.skipped}
+        "level1/23_Softmax.py": Outcome.imported, "level4/1_Llama.py": Outcome.skipped}
+    assert "comparison_mode 'log_domain' is not implemented" in rows["level1/23_Softmax.py"].note
+    softmax = resolve_task("kernelbench/KernelBench/level1/23_Softmax")
+    assert softmax.tolerance.atol == 1e-7 and softmax.tolerance_from == "TASK_CONFIG" and softmax.notes
     assert "running the reference failed" in rows["level1/7_Fails.py"].reason
     assert "needs more than its memory limit of 1024 MiB" in rows["level1/66_Hog.py"].reason
     assert "degenerate task: the reference output is near zero" in rows["level2/9_Degenerate.py"].reason
+    # A refused task is placed too (level from its folder, category from its name): the table names every task's.
+    assert rows["level2/9_Degenerate.py"].level == 2 and rows["level2/9_Degenerate.py"].category is not None
     assert rows["level1/3_Whatever.py"].category is Category.matmul
     assert rows["level1/19_ReLU.py"].category is Category.activation
     huge = load_registry().tasks["kernelbench/KernelBench/level1/59_Huge"]
@@ -102,7 +112,8 @@ def test_cli_import_table_and_eval_json_of_a_refused_task(home: Path, checkout: 
                           ("skipped", "KernelBench/level4/1_Llama.py"),
                           ("imported", "kernelbench/KernelBench/level1/3_Whatever")):
         assert any(line.split()[:2] == [outcome, name] for line in lines if line.strip()), done.stdout
-    assert "imported 3 tasks as source KernelBench" in done.stdout
+    assert "imported 4 tasks as source KernelBench" in done.stdout
+    assert "reason / note" in done.stdout and "log_domain" in done.stdout  # the note on 23_Softmax's row
     assert "degenerate 1, too large 1, failed to load 1, skipped 1" in done.stdout
     solution = tmp_path / "solution.py"
     solution.write_text("import torch\n\n\nclass ModelNew(torch.nn.Module):\n    def forward(self, x):\n"

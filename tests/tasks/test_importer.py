@@ -226,3 +226,26 @@ def test_cli_import_no_probe_list_show(home: Path, kernelbench: Path, multikerne
     assert "multikernelbench/MultiKernelBench/activation/relu*" in listed.stdout and "4 held out" in listed.stdout
     bad = run_cli("tasks", "import", str(kernelbench / "missing"), "--no-probe", home=home)
     assert bad.returncode == 2 and "not a folder" in bad.stderr
+
+
+def test_cli_list_at_80_columns_shows_every_tasks_category_and_level(home: Path, tmp_path: Path) -> None:
+    root = tmp_path / "KernelBench"
+    names = {"level1/19_ReLU.py": ("torch.relu(x)", "activation", "1"),
+             "level2/58_ConvTranspose3d_LogSumExp_HardSwish_Subtract_Clamp_Max.py": ("x.max() - x", "fuse", "2"),
+             "level2/13_ConvTranspose3d_Mean_Add_Softmax_Tanh_Scaling.py": ("torch.tanh(x)", "fuse", "2")}
+    for rel, (expr, _, _) in names.items():
+        _write(root / "KernelBench" / rel, expr)
+    _fake_git(root, "c" * 40)  # the commit in every id makes them longer still
+    assert run_cli("tasks", "import", str(root), "--no-probe", home=home).returncode == 0
+    env = dict(os.environ, KERNELWRIGHT_HOME=str(home), COLUMNS="80")
+    listed = subprocess.run([sys.executable, "-m", "kernelwright.cli", "tasks", "list", "--source", "imported"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert max(len(line) for line in listed.stdout.splitlines()) <= 80
+    cells = [line.split() for line in listed.stdout.splitlines() if line.strip()]
+    for rel, (_, category, level) in names.items():
+        task_id = f"kernelbench/KernelBench@{'c' * 12}/{rel.removesuffix('.py')}"
+        # The id may wrap onto a second line, but it is all there, and its first line holds the category and level.
+        first = next(i for i, row in enumerate(cells) if len(row) == 3 and task_id.startswith(row[0]))
+        assert cells[first][1:] == [category, level], cells[first]
+        assert task_id in "".join(row[0] for row in cells[first:first + 3])

@@ -187,7 +187,9 @@ def test_identity_layer_norm_is_correct_at_its_derived_cpu_size(home: Path, tmp_
     assert entry.derived_sizes["cpu"] != entry.derived_sizes["gpu"], report.outcomes
     task = checked_task(resolve_task(entry.id))
     result = evaluate(task, IDENTITY, "cpu", EvalOptions(allow_torch=True))
-    assert result.status is Status.correct, result.message
+    # An identity's interval always contains 1.0; on a loaded machine it can also be wide, which the judge calls
+    # `unstable` (outputs correct, no speedup claimed). Either is the verdict asked for: judged, not timed out.
+    assert result.status in (Status.correct, Status.unstable), result.message
     assert result.size == "cpu" and result.speedup_ci is not None and result.speedup_ci[0] <= result.speedup_ci[1]
 
 

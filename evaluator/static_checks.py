@@ -165,8 +165,8 @@ def check_source(source: str, platform: Platform, allow_torch: bool = False) -> 
         if found:
             return found
     if not allow_torch:
-        for rule in (_array_compute, _reference_use, _except_fallback):
-            found = rule(tree, model_new)
+        for model_rule in (_array_compute, _reference_use, _except_fallback):
+            found = model_rule(tree, model_new)
             if found:
                 return found
     return None
@@ -213,6 +213,8 @@ def _imports(tree: ast.Module, _strings: list[str]) -> Finding | None:
         elif isinstance(node, ast.ImportFrom):
             roots = [_module_root(node.module)] if node.level == 0 else ["<relative import>"]
             parts = [*(node.module or "").split(".")[1:], *(a.name for a in node.names)]
+        else:
+            continue
         for root in roots:
             if root in INTROSPECTION_MODULES:
                 return Finding(Reason.harness_introspection, f"line {node.lineno}: importing `{root}` is not allowed "
@@ -312,6 +314,8 @@ def _timer_patches(tree: ast.Module, _strings: list[str]) -> Finding | None:
 
 def _array_compute(tree: ast.Module, _model_new: object) -> Finding | None:
     for node in ast.walk(tree):
+        if not isinstance(node, (ast.Import, ast.ImportFrom, ast.Attribute)):
+            continue  # the only nodes the rule below can fire on
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [_module_root(a.name) for a in node.names]

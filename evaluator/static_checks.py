@@ -296,9 +296,11 @@ def _timer_patches(tree: ast.Module, _strings: list[str]) -> Finding | None:
             if not isinstance(target, ast.Attribute):
                 continue
             chain = _assigned_attr_chain(target)
+            # Every node that assigns is a statement, except a comprehension's `for` clause, which has no line.
+            lineno = node.lineno if isinstance(node, ast.stmt) else target.lineno
             # Row 11: rebinding any torch attribute (timers, sync, thread count, ops) changes what we measure.
             if chain.startswith(("torch.", "time.", "np.", "numpy.")) or target.attr in TIMER_NAMES:
-                return Finding(Reason.timer_patch, f"line {node.lineno}: assigning to `{chain}` patches the "
+                return Finding(Reason.timer_patch, f"line {lineno}: assigning to `{chain}` patches the "
                                "harness's timer, sync or torch itself")
             # Rows 6 and 11: a candidate sets attributes of its own module (`self.x = ...`) and nothing else;
             # `t = torch; t.relu = f` or `x.__class__.add = f` would change what the reference computes.
@@ -306,7 +308,7 @@ def _timer_patches(tree: ast.Module, _strings: list[str]) -> Finding | None:
             while isinstance(root, ast.Attribute):
                 root = root.value
             if not _is_self(root) or "__" in chain:
-                return Finding(Reason.harness_tamper, f"line {node.lineno}: assigning to `{chain or target.attr}` "
+                return Finding(Reason.harness_tamper, f"line {lineno}: assigning to `{chain or target.attr}` "
                                "monkey-patches an object the candidate does not own; set attributes on `self` "
                                "only")
     return None

@@ -165,8 +165,8 @@ def check_source(source: str, platform: Platform, allow_torch: bool = False) -> 
         if found:
             return found
     if not allow_torch:
-        for rule in (_array_compute, _reference_use, _except_fallback):
-            found = rule(tree, model_new)
+        for model_rule in (_array_compute, _reference_use, _except_fallback):
+            found = model_rule(tree, model_new)
             if found:
                 return found
     return None
@@ -213,6 +213,8 @@ def _imports(tree: ast.Module, _strings: list[str]) -> Finding | None:
         elif isinstance(node, ast.ImportFrom):
             roots = [_module_root(node.module)] if node.level == 0 else ["<relative import>"]
             parts = [*(node.module or "").split(".")[1:], *(a.name for a in node.names)]
+        else:
+            continue
         for root in roots:
             if root in INTROSPECTION_MODULES:
                 return Finding(Reason.harness_introspection, f"line {node.lineno}: importing `{root}` is not allowed "
@@ -294,9 +296,11 @@ def _timer_patches(tree: ast.Module, _strings: list[str]) -> Finding | None:
             if not isinstance(target, ast.Attribute):
                 continue
             chain = _assigned_attr_chain(target)
+            # Every node that assigns is a statement, except a comprehension's `for` clause, which has no line.
+            lineno = node.lineno if isinstance(node, ast.stmt) else target.lineno
             # Row 11: rebinding any torch attribute (timers, sync, thread count, ops) changes what we measure.
             if chain.startswith(("torch.", "time.", "np.", "numpy.")) or target.attr in TIMER_NAMES:
-                return Finding(Reason.timer_patch, f"line {node.lineno}: assigning to `{chain}` patches the "
+                return Finding(Reason.timer_patch, f"line {lineno}: assigning to `{chain}` patches the "
                                "harness's timer, sync or torch itself")
             # Rows 6 and 11: a candidate sets attributes of its own module (`self.x = ...`) and nothing else;
             # `t = torch; t.relu = f` or `x.__class__.add = f` would change what the reference computes.
@@ -304,7 +308,7 @@ def _timer_patches(tree: ast.Module, _strings: list[str]) -> Finding | None:
             while isinstance(root, ast.Attribute):
                 root = root.value
             if not _is_self(root) or "__" in chain:
-                return Finding(Reason.harness_tamper, f"line {node.lineno}: assigning to `{chain or target.attr}` "
+                return Finding(Reason.harness_tamper, f"line {lineno}: assigning to `{chain or target.attr}` "
                                "monkey-patches an object the candidate does not own; set attributes on `self` "
                                "only")
     return None
@@ -312,6 +316,8 @@ def _timer_patches(tree: ast.Module, _strings: list[str]) -> Finding | None:
 
 def _array_compute(tree: ast.Module, _model_new: object) -> Finding | None:
     for node in ast.walk(tree):
+        if not isinstance(node, (ast.Import, ast.ImportFrom, ast.Attribute)):
+            continue  # the only nodes the rule below can fire on
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [_module_root(a.name) for a in node.names]

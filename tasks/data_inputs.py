@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
@@ -109,7 +109,7 @@ def _numel(shape: list[int]) -> int:
 
 def _arg_code(arg: Arg) -> str:
     if isinstance(arg, RandomTensor):
-        if arg.dtype in FloatDtype.__args__:  # type: ignore[attr-defined]
+        if arg.dtype in get_args(FloatDtype):
             return f"torch.randn({arg.shape!r}).to(torch.{arg.dtype})"
         if arg.dtype == "bool":
             return f"torch.randint(0, 2, {arg.shape!r}).bool()"

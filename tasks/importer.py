@@ -370,9 +370,9 @@ def _workers_run(candidates: list[_Candidate], ids: list[str], check: Checker | 
         futures = {pool.submit(run, i): i for i in range(len(candidates))}
         for done, future in enumerate(as_completed(futures), start=1):
             i = futures[future]
-            results[i] = future.result()
+            result = results[i] = future.result()
             if progress is not None:
-                progress(done, len(candidates), results[i].outcome)  # type: ignore[union-attr]
+                progress(done, len(candidates), result.outcome)
     return [r for r in results if r is not None]
 
 

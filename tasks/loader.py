@@ -72,7 +72,9 @@ def _module_constants(tree: ast.Module, origin: str) -> dict[str, Any]:
     for node in tree.body:
         if not (isinstance(node, ast.Assign) and all(isinstance(t, (ast.Name, ast.Tuple)) for t in node.targets)):
             continue
-        names = [n.id for t in node.targets for n in ([t] if isinstance(t, ast.Name) else t.elts)
+        # Every target is a name or a tuple (checked above); `[]` is there for the type checker.
+        names = [n.id for t in node.targets
+                 for n in ([t] if isinstance(t, ast.Name) else t.elts if isinstance(t, ast.Tuple) else [])
                  if isinstance(n, ast.Name)]
         try:
             value = _const_eval(node.value, env)

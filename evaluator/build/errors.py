@@ -24,6 +24,5 @@ def trim_compiler_log(log: str, max_lines: int = 40) -> str:
             keep.extend(lines[max(0, i - 1) : i + 3])
     if not keep:
         keep = lines[-max_lines:]
-    seen: set[str] = set()
-    unique = [ln for ln in keep if not (ln in seen or seen.add(ln))]
+    unique = list(dict.fromkeys(keep))  # first occurrence of each line, in order
     return "\n".join(unique[:max_lines])

@@ -37,7 +37,9 @@ class Peaks(BaseModel):
 class KernelBuilder(Protocol):
     """Compiles a runner's build request (judge side): `evaluator.build.cpp.CppBuilder`, `cuda.CudaBuilder`."""
 
-    ext_dir: Path
+    @property
+    def ext_dir(self) -> Path:
+        """Where built modules live (read-only: the builders derive it from their cache root)."""
 
     def build(self, request: Any, run: Any) -> Any:
         """Screen and compile `request` with the command runner `run`; returns a `BuiltModule`."""

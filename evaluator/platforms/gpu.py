@@ -165,7 +165,11 @@ def measure_gpu_peaks() -> Peaks:
         torch.backends.cuda.matmul.allow_tf32 = tf32
         a = torch.randn(size, size, device="cuda", dtype=dtype)
         b = torch.randn(size, size, device="cuda", dtype=dtype)
-        best_gflops = max(best_gflops, 2 * size**3 / _best_seconds(lambda a=a, b=b: torch.mm(a, b), 5) / 1e9)
+
+        def gemm(a: torch.Tensor = a, b: torch.Tensor = b) -> torch.Tensor:
+            return torch.mm(a, b)
+
+        best_gflops = max(best_gflops, 2 * size**3 / _best_seconds(gemm, 5) / 1e9)
     torch.backends.cuda.matmul.allow_tf32 = False
     return Peaks(gbps=gbps, gflops=best_gflops)
 

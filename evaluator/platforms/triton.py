@@ -75,7 +75,7 @@ class TritonPlatform(GpuPlatform):
         from triton.runtime.jit import JITFunction
 
         for cls in (JITFunction, InterpretedFunction):
-            cls.run = self._counted(cls.run)  # type: ignore[method-assign]
+            cls.run = self._counted(cls.run)
 
     def _counted(self, run: Callable[..., Any]) -> Callable[..., Any]:
         platform = self
@@ -116,7 +116,7 @@ class TritonPlatform(GpuPlatform):
             with building():
                 init_handles(kernel)
 
-        CompiledKernel._init_handles = init_handles_under_guard  # type: ignore[method-assign]
+        CompiledKernel._init_handles = init_handles_under_guard
 
     def kernel_calls(self) -> int:
         return self.launches

@@ -12,7 +12,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -145,7 +145,8 @@ class Runner:
             import torch._inductor.config as inductor_config
 
             inductor_config.compile_threads = 1  # no worker pool competing with the timed runs for the cores
-            self.model = torch.compile(reference)
+            # torch.compile of a Module returns an OptimizedModule (a Module); its stub only says "a callable".
+            self.model = cast(torch.nn.Module, torch.compile(reference))
         else:
             self.model = self.load_candidate(msg, init, reference)
         return Reply()

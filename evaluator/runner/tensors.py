@@ -70,7 +70,8 @@ def _bytes_view(t: torch.Tensor, spec: TensorSpec) -> memoryview:
     flat = t.permute(order) if order else t.reshape(1)
     if not flat.is_contiguous():
         raise WireError("internal: a dense tensor whose memory-order view is not contiguous")
-    return memoryview(flat.reshape(-1).view(torch.uint8).numpy())
+    # ndarray.data is memoryview(array) (the same buffer); numpy types the buffer protocol only from Python 3.12.
+    return flat.reshape(-1).view(torch.uint8).numpy().data
 
 
 def write_tensor(fd: int, offset: int, tensor: torch.Tensor) -> TensorSpec:

@@ -152,6 +152,9 @@ CASES: list[tuple[str, str, Reason]] = [
      Reason.harness_tamper),
     ("delete_attr", candidate(top="f = torch.nn.functional\ndel f.relu"), Reason.harness_tamper),
     ("tuple_target", candidate(top="a, torch.relu = 1, ext.k"), Reason.timer_patch),
+    # a comprehension's `for` clause assigns too (and, unlike a statement, has no line number of its own)
+    ("comprehension_target", candidate(top="_ = [0 for torch.relu in [ext.k]]"), Reason.timer_patch),
+    ("comprehension_alias", candidate(top="t = torch\n_ = [0 for t.relu in [ext.k]]"), Reason.harness_tamper),
     ("global_hook", candidate(top="torch.nn.modules.module.register_module_forward_hook(print)"),
      Reason.harness_tamper),
     ("default_dtype", candidate(top="torch.set_default_dtype(torch.float16)"), Reason.harness_tamper),

@@ -3,8 +3,9 @@ interval, pass@k and speedup@k, correctness and build-error rates, per category 
 against `torch.compile`.
 
 Definitions (also in the README):
-- a *sample* is one trajectory (up to T turns); it is correct when any of its turns produced a correct kernel,
-  and its speedup is the fastest correct, timed kernel it produced (point estimate; interval kept alongside).
+- a *sample* is one trajectory (up to T turns); it is correct when any of its turns produced a correct kernel
+  (verified outputs: an `unstable` verdict, whose timing never settled, counts, untimed), and its speedup is the
+  fastest correct, timed kernel it produced (point estimate; interval kept alongside).
 - a task's result is its best sample. `fast_p` = share of all tasks (failures count) that are correct with
   speedup > p; `fast_0` is the correctness rate (untimed-but-correct counts there).
 - `geomean` is over correct, timed tasks, with a 95% bootstrap interval over tasks.
@@ -207,9 +208,10 @@ def _sample(store: Store, trajectory_id: int, index: int, remap: dict[int, int],
         if result is not None:
             counts["evaluations"] += 1
             counts["build_errors"] += result.status is Status.build_error
-            if result.is_correct:
+            # `unstable`: outputs verified, timing never settled (a busy machine): correct but untimed.
+            if result.is_correct or result.status is Status.unstable:
                 sample.correct = True
-                if result.speedup is not None and (best is None or result.speedup > best):
+                if result.is_correct and result.speedup is not None and (best is None or result.speedup > best):
                     best = result.speedup
                     sample.speedup, sample.speedup_ci = result.speedup, result.speedup_ci
                     sample.hardware_id = None if row is None else row.hardware_id

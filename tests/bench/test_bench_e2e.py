@@ -112,6 +112,8 @@ def test_sigkill_resume_leaderboard_report_rescore(tmp_path: Path, ray_env: dict
     assert rescored.returncode == 0, rescored.stderr[-3000:]
     changes = json.loads(rescored.stdout)["changes"]
     assert len(changes) == 1 and changes[0]["task_id"] == "activation/relu" and changes[0]["changed"]
-    assert changes[0]["old_status"] == "incorrect" and changes[0]["new_status"] == "correct"
+    # Judged correct again; relu's kernel is close to 1x, so on a busy machine its timing may not settle (unstable:
+    # outputs verified, untimed), which the metrics count as correct too.
+    assert changes[0]["old_status"] == "incorrect" and changes[0]["new_status"] in ("correct", "unstable")
     fresh = json.loads(_cli(["leaderboard", "--format", "json", "--db-url", db], ray_env).stdout)["runs"][0]
     assert fresh["rescored"] and fresh["metrics"]["correct_rate"] == pytest.approx(2 / 3)

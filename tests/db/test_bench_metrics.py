@@ -123,6 +123,20 @@ def test_a_rescore_replaces_the_verdicts_it_redid(store: Store) -> None:
     assert gelu_outcome.correct and gelu_outcome.speedup == pytest.approx(2.1)
 
 
+def test_an_unstable_verdict_is_correct_but_untimed(store: Store) -> None:
+    run_id, ids = _fill(store)
+    task = make_task("activation/gelu")
+    unstable = store.record_evaluation(task, KERNEL, make_result(
+        task, KERNEL, status=Status.unstable, reason=Reason.unstable_timing, speedup=None, speedup_ci=(0.6, 1.5),
+        harness_version="9.9.9"))
+    rescore = store.create_run(RunKind.eval, {"rescore_of": run_id, "evaluations": {str(ids["gelu-1"]): unstable}})
+    store.finish_run(rescore)
+    m = run_metrics(store, run_id)
+    gelu = next(t for t in m.tasks if t.task_id == "activation/gelu")
+    assert gelu.correct and gelu.speedup is None  # outputs verified; no speedup claimed
+    assert m.overall.correct_rate == 1.0 and m.overall.fast_p["1"] == 0.5  # fast_0 counts it, fast_1 does not
+
+
 def test_leaderboard_formats_and_report_files(store: Store, tmp_path: Path) -> None:
     run_id, _ = _fill(store)
     m = run_metrics(store, run_id)

@@ -392,12 +392,19 @@ class Cluster:
             self._refresh()
             changed.notify_all()
 
-    async def refresh(self) -> None:
+    async def refresh(self, wait_s: float = 0.0) -> None:
         """Look at the cluster's nodes now: evaluators for nodes that joined, none kept for nodes that left (the
-        pool also does this by itself every `REFRESH_S` seconds and after every loss)."""
+        pool also does this by itself every `REFRESH_S` seconds and after every loss). With `wait_s`, wait up to
+        that long for the evaluators it added to come up (they take calls only once they are)."""
         changed = await self._condition()
         async with changed:
             self._refresh()
+        deadline = time.monotonic() + wait_s
+        while self._pending and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            async with changed:
+                self._admit()
+                changed.notify_all()
 
     def _refresh(self) -> None:
         # Callers hold the condition's lock (notify_all needs it).

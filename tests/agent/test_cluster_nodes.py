@@ -175,7 +175,7 @@ task = resolve_task("activation/relu")
 source = example_solutions(task)["cpu"].read_text()
 
 async def main():
-    await cluster.refresh()
+    await cluster.refresh(wait_s=120)  # the new node's evaluator is up before the two evaluations start
     judged = await asyncio.gather(*(cluster.evaluate(task, source, EvalOptions(threads=1, correctness_trials=1))
                                     for _ in range(2)))
     return [j.site.node_id for j in judged], [j.result.status.value for j in judged]

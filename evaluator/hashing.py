@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 
 from tasks.hashing import sha256_text
+from tasks.parsing import parse
 
 __all__ = ["normalized_hash", "normalized_source", "sha256_text"]
 
@@ -16,7 +17,7 @@ __all__ = ["normalized_hash", "normalized_source", "sha256_text"]
 def normalized_source(source: str) -> str:
     """Source with Python formatting and comments normalized away; raw text when it does not parse."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except (SyntaxError, ValueError):
         return "\n".join(line.rstrip() for line in source.strip().splitlines())
     for node in ast.walk(tree):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from evaluator.platforms.base import Platform
 from evaluator.result import Reason
+from tasks.parsing import parse
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def _model_new(tree: ast.Module) -> ast.ClassDef | ast.Assign | None:
 def check_source(source: str, platform: Platform, allow_torch: bool = False) -> Finding | None:
     """Run every static rule; the first that fires is returned, or None when the source is clean."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError as exc:
         return Finding(Reason.syntax_error, f"syntax error at line {exc.lineno}: {exc.msg}")
     model_new = _model_new(tree)

@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from tasks.errors import TaskLoadError, TaskProblem
+from tasks.parsing import parse
 
 MAX_DATA_BYTES = 4 * 2**20  # a spec file, not data: generated tensors come from the shapes
 MAX_ELEMENTS = 2**31
@@ -52,7 +53,7 @@ _GROUPS: TypeAdapter[list[list[Arg]]] = TypeAdapter(list[Annotated[list[Arg], Fi
 
 def _mentioned_json(source: str) -> list[str]:
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError:
         return []
     return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)

@@ -38,6 +38,7 @@ from enum import Enum
 
 from pydantic import BaseModel, Field
 
+from tasks.parsing import parse
 from tasks.sizes import rewrite_constants
 
 MIN_SCALED = 16  # smaller non-batch integers are indices, counts or knobs rather than extents
@@ -103,7 +104,7 @@ def _int_assignments(tree: ast.Module) -> list[tuple[list[str], int]]:
 def scalable_constants(source: str) -> list[Scalable]:
     """The file's constants that scale, in the order steps halve them: batch, spatial, then the others."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError:
         return []
     assignments = _int_assignments(tree)

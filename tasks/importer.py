@@ -19,7 +19,6 @@ to load, each with its reason. Tasks without `SIZES` get derived sizes (tasks/de
 
 from __future__ import annotations
 
-import ast
 import queue
 import shutil
 from collections.abc import Callable
@@ -50,6 +49,7 @@ from tasks.errors import TaskLoadError, TaskProblem
 from tasks.import_sources import check_source_name, default_source_name
 from tasks.loader import REQUIRED, defined_names, load_task, parse_task
 from tasks.model import Category, Task
+from tasks.parsing import parse
 from tasks.probe_result import ProbeResult
 
 KERNELBENCH_LEVELS = (1, 2, 3)
@@ -309,7 +309,7 @@ def _check_one(cand: _Candidate, task_id: str, check: Checker | None, slot: int)
     origin = str(cand.path)
     try:
         source = cand.path.read_text(encoding="utf-8")
-        tree = ast.parse(source, filename=origin)
+        tree = parse(source, origin)
     except (OSError, UnicodeDecodeError, SyntaxError) as exc:
         return _Checked(row.model_copy(update={"outcome": Outcome.failed_to_load, "id": None,
                                                "reason": f"cannot read or parse: {exc}"}))

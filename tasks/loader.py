@@ -20,6 +20,7 @@ from tasks.env import cache_dir, probe_timeout_s
 from tasks.errors import TaskLoadError
 from tasks.hashing import sha256_text
 from tasks.model import Category, Task, Tolerance, ToleranceFrom
+from tasks.parsing import parse
 from tasks.probe_result import ProbeResult
 from tasks.sizes import DEFAULT_SIZE, declared_sizes, sized_source
 from tasks.task_config import read_task_config
@@ -125,7 +126,7 @@ def _suite_id(path: Path | None) -> str | None:
 def parse_task(source: str, origin: str, path: Path | None = None, task_id: str | None = None) -> Task:
     """The static step: a `Task` from source text, without executing it."""
     try:
-        tree = ast.parse(source, filename=origin)
+        tree = parse(source, origin)
     except SyntaxError as exc:
         raise TaskLoadError(origin, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
     names = defined_names(tree)

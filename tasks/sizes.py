@@ -12,6 +12,7 @@ import ast
 from typing import Any
 
 from tasks.errors import TaskLoadError
+from tasks.parsing import parse
 
 DEFAULT_SIZE = "cpu"
 KNOWN_SIZES = ("cpu", "gpu", "small")
@@ -64,7 +65,7 @@ def sized_source(source: str, size: str, origin: str = "<task>") -> str:
     if size == DEFAULT_SIZE:
         return source
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError as exc:
         raise TaskLoadError(origin, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
     sizes = declared_sizes(tree, origin)
@@ -76,7 +77,7 @@ def sized_source(source: str, size: str, origin: str = "<task>") -> str:
 def size_knobs(source: str, origin: str = "<task>") -> dict[str, int]:
     """The integer constants a task's `SIZES` overrides (its size knobs), at their CPU values."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError as exc:
         raise TaskLoadError(origin, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
     values = _assigned_values(tree)
@@ -92,7 +93,7 @@ def size_knobs(source: str, origin: str = "<task>") -> dict[str, int]:
 def rewrite_constants(source: str, values: dict[str, Any], origin: str = "<task>", what: str = "a size") -> str:
     """`source` with the top-level constants named in `values` set to those values (the rest of the text as it was)."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError as exc:
         raise TaskLoadError(origin, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
     assigned = _assigned_values(tree)

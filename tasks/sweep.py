@@ -8,13 +8,12 @@ sizes, tiny, and each knob halved and doubled.
 
 from __future__ import annotations
 
-import ast
-
 from pydantic import BaseModel
 
 from tasks.errors import TaskLoadError
 from tasks.loader import parse_task
 from tasks.model import Task
+from tasks.parsing import parse
 from tasks.sizes import literal_assignment, rewrite_constants, size_knobs
 
 TASK_POINT = "task"
@@ -36,7 +35,7 @@ def _next_prime(n: int) -> int:
 
 def _declared_points(source: str, origin: str) -> list[SweepPoint] | None:
     """The task's own `SWEEP` list, or None when it declares none."""
-    value = literal_assignment(ast.parse(source), "SWEEP", origin, "list of dicts")
+    value = literal_assignment(parse(source), "SWEEP", origin, "list of dicts")
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from tasks.parsing import parse
+
 # A kernel's text is an attacker's: `"x" * 3_000_000_000` or doubling concatenations must not make the exporter
 # (or the service serving a package) build gigabytes. No constant it reads may exceed the evaluator's source cap.
 MAX_CONSTANT_BYTES = 2 * 2**20
@@ -86,7 +88,7 @@ def _strings(value: Any) -> list[str]:
 
 def native_builds(source: str) -> list[NativeBuild]:
     """Every `load_inline` call of the kernel `source`; `ExportError` when one's arguments are not constants."""
-    tree = ast.parse(source)
+    tree = parse(source)
     env = _module_constants(tree)
     builds = []
     for node in ast.walk(tree):

@@ -121,6 +121,7 @@ class Reason(str, Enum):
     stale_output = "stale_output"
     background_thread = "background_thread"
     side_stream = "side_stream"
+    deferred_work = "deferred_work"  # work after answering a timed round (row 19)
     # timing / sanity
     unstable_timing = "unstable_timing"
     above_peak = "above_peak"

@@ -76,6 +76,7 @@ class Cgroup:
     paths: list[Path] = field(default_factory=list)
     memory: Path | None = None
     cpu: Path | None = None  # where the group's CPU time can be read (v1 cpuacct, or the v2 group)
+    freezer: Path | None = None  # where the group can be frozen whole (v1 freezer, or the v2 group)
     notes: list[str] = field(default_factory=list)
 
     @classmethod
@@ -96,10 +97,13 @@ class Cgroup:
                 path = group._make(_CGROUP_FS / name, settings)
             if path is not None:
                 group.memory = group.cpu = path
+                if (path / "cgroup.freeze").exists():
+                    group.freezer = path
         else:
             for controller, settings in (("memory", {"memory.limit_in_bytes": str(limits.memory_mb * 2**20)}),
                                          ("pids", {"pids.max": str(limits.max_processes)}),
-                                         ("cpuacct", {"notify_on_release": "0"})):
+                                         ("cpuacct", {"notify_on_release": "0"}),
+                                         ("freezer", {"freezer.state": "THAWED"})):
                 root = _CGROUP_FS / controller
                 if not (root / "cgroup.procs").exists():
                     continue
@@ -110,6 +114,8 @@ class Cgroup:
                     group.memory = made
                 if made is not None and controller == "cpuacct":
                     group.cpu = made
+                if made is not None and controller == "freezer":
+                    group.freezer = made
         if group.memory is None:
             group.notes.append("no writable memory cgroup: memory limited by RLIMIT_AS only")
         if not any(p for p in group.paths if (p / "pids.max").exists()):
@@ -162,6 +168,41 @@ class Cgroup:
             return None
         return None
 
+    def freeze(self, deadline: float) -> bool:
+        """Stop every process in the group where it stands (none can run, or notice, until `thaw`); True once all
+        are frozen, False where this group cannot be frozen or did not freeze by `deadline` (time.monotonic())."""
+        if self.freezer is None:
+            return False
+        v2 = self.freezer / "cgroup.freeze"
+        try:
+            if v2.exists():
+                v2.write_text("1")
+                events, done = self.freezer / "cgroup.events", "frozen 1"
+            else:
+                (self.freezer / "freezer.state").write_text("FROZEN")
+                events, done = self.freezer / "freezer.state", "FROZEN"
+            while True:
+                text = events.read_text()
+                if done in text.splitlines() or text.strip() == done:
+                    return True
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.0002)
+        except OSError:
+            return False
+
+    def thaw(self) -> None:
+        """Let the group run again (a no-op where it was never frozen)."""
+        if self.freezer is None:
+            return
+        try:
+            if (self.freezer / "cgroup.freeze").exists():
+                (self.freezer / "cgroup.freeze").write_text("0")
+            else:
+                (self.freezer / "freezer.state").write_text("THAWED")
+        except OSError:
+            pass
+
     def oom_killed(self) -> bool:
         """Whether the kernel's OOM killer (or the v1 limit) struck inside this cgroup: evidence no runner can forge."""
         if self.memory is None:
@@ -193,8 +234,10 @@ class Cgroup:
         """SIGKILL every process in the groups until they are empty, then remove them.
 
         A killed process leaves its cgroup only once it has died, a moment after the signal; the folder can be
-        removed only then, so both are retried for up to two seconds.
+        removed only then, so both are retried for up to two seconds. A frozen (v1) group holds on to its processes
+        even through SIGKILL, so it is thawed first.
         """
+        self.thaw()
         for _ in range(200):
             pids = self.pids()
             for pid in pids:

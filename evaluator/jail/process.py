@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 
 from evaluator.jail.bwrap import JailSpec, jail_command, jail_uid, seccomp_fd, writable_by_jail
@@ -34,6 +35,7 @@ class JailedProcess:
     cgroup: Cgroup
     scratch: str | None = None
     notes: list[str] = field(default_factory=list)
+    _stopped: list[int] = field(default_factory=list)  # what `freeze` stopped with signals, for `thaw`
 
     def kill(self) -> None:
         """Kill the process, its session and its cgroup; nothing it started outlives this."""
@@ -54,6 +56,70 @@ class JailedProcess:
     @property
     def oom_killed(self) -> bool:
         return self.cgroup.oom_killed()
+
+    def freeze(self, deadline: float) -> bool:
+        """Stop everything in the jail where it stands, so that memory it shares with the judge holds still: the
+        cgroup's freezer where there is one, else SIGSTOP to every process of the tree (which a jailed process
+        can neither catch nor leave: its pid namespace's orphans stay under bubblewrap's pid 1). True once all of
+        it stands still by `deadline` (time.monotonic())."""
+        if self.cgroup.freezer is not None:
+            return self.cgroup.freeze(deadline)
+        self._stopped = _process_tree(self.proc.pid)
+        for pid in self._stopped:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                continue
+        while not all(_stopped(pid) for pid in self._stopped):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.0002)
+        return True
+
+    def thaw(self) -> None:
+        """Undo `freeze`."""
+        if self.cgroup.freezer is not None:
+            self.cgroup.thaw()
+            return
+        for pid in self._stopped:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                continue
+        self._stopped = []
+
+
+def _process_tree(root: int) -> list[int]:
+    """`root` and every descendant, from /proc's children lists (every thread's)."""
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        try:
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/children") as handle:
+                    todo += [int(p) for p in handle.read().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _stopped(pid: int) -> bool:
+    """Whether every thread of `pid` stands still (stopped, traced, or gone): a leader that exited leaves a zombie
+    entry while its other threads may still run."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return True
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as handle:
+                state = handle.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in ("T", "t", "Z", "X"):
+            return False
+    return True
 
 
 def spawn(argv: list[str], spec: JailSpec, limits: Limits, jailed: bool = True, pass_fds: tuple[int, ...] = (),

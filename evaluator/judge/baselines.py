@@ -8,8 +8,6 @@ version (a hostile task's compile can only ever poison its own).
 
 from __future__ import annotations
 
-import fcntl
-import os
 import time
 from typing import Any
 
@@ -18,8 +16,9 @@ from evaluator.compare import compare
 from evaluator.judge.references import ReferenceFailed, ReferenceSession
 from evaluator.judge.runner_process import RunnerConfig, RunnerFailed, RunnerGone, RunnerProcess, RunnerTimeout
 from evaluator.judge.timing import CLOCK, RoundFailed, TimingConfig, TimingOutcome, measure, timed_round
+from evaluator.judge.timing_lock import TimingLock
 from evaluator.request import EvalOptions
-from evaluator.runner.protocol import Fetch, Role, Setup
+from evaluator.runner.protocol import Role, Setup
 from evaluator.stats import median_with_ci
 from tasks.model import Task
 
@@ -47,6 +46,7 @@ class BaselineMeasurement:
         self.task, self.platform, self.opts = task, platform, options
         self.session, self.compiled_config, self.timing_lock = session, compiled, timing_lock
         self.deadline = time.monotonic() + options.timeout_s
+        self.per_call_s: dict[str, float] = {}  # one call of each side, as first seen: the first rounds' deadlines
 
     def result(self, status: BaselineStatus, message: str, **extra: Any) -> BaselineResult:
         return BaselineResult(status=status, message=message, platform=self.platform, **extra)
@@ -63,9 +63,11 @@ class BaselineMeasurement:
 
     def _run(self) -> BaselineResult:
         eager = self.session.ensure_runner(self.deadline)
-        self.inputs_for = self.session.timing_inputs(self.opts.seed, self.deadline)
+        self.inputs_for = self.session.timing_inputs(self.deadline)
         warm = self.inputs_for(0)
+        start = time.monotonic()
         expected = self.session.run(warm, self.deadline)
+        self.per_call_s["baseline"] = time.monotonic() - start
         compiled, status, message, compile_s = self._compiled(warm, expected)
         try:
             outcome = self._timed(eager, compiled or eager)
@@ -101,8 +103,9 @@ class BaselineMeasurement:
         start = CLOCK()
         try:
             runner.request(setup, self.deadline)
-            timed_round(runner, warm, 1, self.deadline, [])
-            got = runner.read_outputs(runner.request(Fetch(), self.deadline).outputs)
+            first = time.monotonic()
+            got = timed_round(runner, warm, 1, self.deadline)[1]
+            self.per_call_s["candidate"] = time.monotonic() - first  # compiling: a generous first hint
         except (RunnerFailed, RunnerGone, RunnerTimeout) as exc:
             runner.kill()
             return None, BaselineStatus.compile_failed, f"torch.compile failed: {_why(exc)[:300]}", CLOCK() - start
@@ -118,12 +121,7 @@ class BaselineMeasurement:
         config = TimingConfig(min_buckets=self.opts.buckets, max_buckets=max(self.opts.buckets, self.opts.max_buckets),
                               target_width=self.opts.target_width, budget_s=self.opts.timing_budget_s,
                               min_round_ms=self.opts.min_bucket_ms)
-        lock = os.open(self.timing_lock, os.O_RDWR | os.O_CREAT, 0o600) if self.timing_lock else None
-        try:
-            if lock is not None:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-            return measure(eager, other, self.inputs_for, config, self.deadline, seed=self.opts.seed)
-        finally:
-            if lock is not None:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-                os.close(lock)
+        hints = self.per_call_s if other is not eager else {"candidate": self.per_call_s.get("baseline", 0.0),
+                                                             **self.per_call_s}
+        return measure(eager, other, self.inputs_for, config, self.deadline, lock=TimingLock(self.timing_lock),
+                       per_call_s=hints)

@@ -8,8 +8,6 @@ candidate's runner reports can only ever lower it.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import time
 import traceback
 from collections.abc import Callable
@@ -23,7 +21,16 @@ from evaluator.judge.builds import BuildService
 from evaluator.judge.outcomes import Ended, Ending, from_exit, from_failure, task_failed, timed_out
 from evaluator.judge.references import ReferenceFailed, ReferenceSession, ReferenceTimedOut
 from evaluator.judge.runner_process import RunnerConfig, RunnerFailed, RunnerGone, RunnerProcess, RunnerTimeout
-from evaluator.judge.timing import RoundFailed, TimingConfig, TimingOutcome, measure
+from evaluator.judge.timing import (
+    DeferredWork,
+    InputsChanged,
+    RoundDeadline,
+    RoundFailed,
+    TimingConfig,
+    TimingOutcome,
+    measure,
+)
+from evaluator.judge.timing_lock import LockTimeout, TimingLock
 from evaluator.platforms.base import Peaks, Platform
 from evaluator.request import EvalOptions
 from evaluator.result import CorrectnessStats, EvalResult, Reason, Stage, Status, TimingStats, Verification
@@ -75,6 +82,9 @@ class CandidateEvaluation:
         if ctx.builds is not None:
             ctx.builds.deadline = self.deadline
         self.runner: RunnerProcess | None = None
+        # The slowest single call each side took in the correctness stage (with its messages): what the first timed
+        # rounds' deadlines are scaled from.
+        self.per_call_s = {"baseline": 0.0, "candidate": 0.0}
 
     def run(self) -> EvalResult:
         try:
@@ -118,6 +128,10 @@ class CandidateEvaluation:
             return from_exit(error, self.stage)
         if isinstance(error, RunnerTimeout):
             return timed_out(self.opts.timeout_s, self.stage)
+        if isinstance(error, DeferredWork):
+            return Ending(Status.rejected, Reason.deferred_work, f"timing: {error}")
+        if isinstance(error, InputsChanged):
+            return Ending(Status.rejected, Reason.input_mutation, f"timing: {error}")
         return Ending(Status.rejected, Reason.output_storage, f"the candidate's runner sent data the judge cannot "
                       f"use during {self.stage.value} ({type(error).__name__}: {str(error)[:200]})")
 
@@ -131,6 +145,12 @@ class CandidateEvaluation:
     def _ending(self, failed: RoundFailed) -> Ending:
         """Whose timed round failed, and how: the candidate's is its verdict, the reference's a task problem."""
         error = failed.error
+        if isinstance(error, LockTimeout):
+            return Ending(Status.timeout, Reason.wall_timeout,
+                          f"no verdict within {self.opts.timeout_s:.0f} s: {error}")
+        if isinstance(error, RoundDeadline) and failed.side == "candidate":
+            return Ending(Status.timeout, Reason.wall_timeout, f"{error} (its calls took at most "
+                          f"{self.per_call_s['candidate'] * 1e3:.1f} ms each while being checked); killed")
         if failed.side == "baseline":
             detail = error.failure.message if isinstance(error, RunnerFailed) else getattr(error, "why", str(error))
             return task_failed(f"during timing: {detail}")
@@ -241,8 +261,10 @@ class CandidateEvaluation:
         """Run the candidate once and read back its outputs, after checking their count, dtypes and shapes."""
         assert self.runner is not None
         runner = self.runner
+        start = time.monotonic()
         reply = self._candidate(lambda: runner.request(Call(args=runner.write_args(args), where=where),
                                                         self.deadline))
+        self.per_call_s["candidate"] = max(self.per_call_s["candidate"], time.monotonic() - start)
         if len(reply.outputs) != len(expected):
             raise Ended(Ending(Status.incorrect, Reason.output_shape,
                                f"{where}: {len(reply.outputs)} outputs, expected {len(expected)}"))
@@ -272,13 +294,15 @@ class CandidateEvaluation:
 
     def correctness(self) -> None:
         for trial in range(self.opts.correctness_trials):
-            # Fresh seeds, never the ones the task file would produce by default (row 8).
-            seed = 1000 + 7919 * (trial + 1) + self.opts.seed
-            groups = self._reference(lambda seed=seed: self.session.inputs(seed, self.deadline))
+            # Fresh inputs from a secret seed every trial (rows 8 and 20): never the task file's defaults, and
+            # nothing the candidate can predict.
+            groups = self._reference(lambda: self.session.fresh_inputs(self.deadline))
             self.groups = len(groups)
             for g, args in enumerate(groups):
                 where = f"trial {trial + 1}, input group {g}"
-                expected = self._reference(lambda g=g, seed=seed: self.session.outputs(seed, g, self.deadline))
+                start = time.monotonic()
+                expected = self._reference(lambda args=args: self.session.run(args, self.deadline))
+                self.per_call_s["baseline"] = max(self.per_call_s["baseline"], time.monotonic() - start)
                 got = self.call(args, where, expected)
                 bad = self.compare_all(got, expected, where)
                 if bad:
@@ -298,30 +322,22 @@ class CandidateEvaluation:
     def timing(self) -> TimingOutcome:
         assert self.runner is not None
         reference = self._reference(lambda: self.session.ensure_runner(self.deadline))
-        seed = self.opts.seed
-        make = self.session.timing_inputs(seed, self.deadline)
+        make = self.session.timing_inputs(self.deadline)
 
         def inputs_for(bucket: int) -> list[Any]:
             return self._reference(lambda: make(bucket))
         config = TimingConfig(min_buckets=self.opts.buckets, max_buckets=max(self.opts.buckets, self.opts.max_buckets),
                               target_width=self.opts.target_width, budget_s=self.opts.timing_budget_s,
                               min_round_ms=self.opts.min_bucket_ms)
-        lock = os.open(self.ctx.timing_lock, os.O_RDWR | os.O_CREAT, 0o600) if self.ctx.timing_lock else None
         try:
-            if lock is not None:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-            outcome = measure(reference, self.runner, inputs_for, config, self.deadline, seed=seed,
-                              tolerance=self.ctx.task.tolerance, candidate_cpu=self.runner.cpu_seconds)
+            outcome = measure(reference, self.runner, inputs_for, config, self.deadline,
+                              tolerance=self.ctx.task.tolerance, candidate_cpu=self.runner.cpu_seconds,
+                              lock=TimingLock(self.ctx.timing_lock), per_call_s=self.per_call_s)
         except RoundFailed as failed:
             raise Ended(self._ending(failed)) from failed.error
-        finally:
-            if lock is not None:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-                os.close(lock)
         if outcome.stale_message:
             raise Ended(Ending(Status.rejected, Reason.stale_output,
                                outcome.stale_message + " (results cached between calls?)"))
         if outcome.busy_message:
             raise Ended(Ending(Status.rejected, Reason.background_thread, outcome.busy_message))
         return outcome
-

@@ -80,7 +80,7 @@ def probe_task(task: Task, platform: str, config: RunnerConfig, timeout_s: float
         reason = degenerate_reason(first, out_b, task.tolerance)
         if reason:
             raise _Refused(f"degenerate task: {reason}", TaskProblem.degenerate)
-        eager = [timed_round(runner, groups_a[0], 1, deadline, [])[0] for _ in range(EAGER_ROUNDS)]
+        eager = [timed_round(runner, groups_a[0], 1, deadline)[0] for _ in range(EAGER_ROUNDS)]
     except RunnerFailed as exc:
         problem = exc.failure.message.removeprefix("the task failed: ")
         if exc.failure.reason is Reason.out_of_memory:

@@ -3,14 +3,16 @@
 The task's code runs only in jailed runners, even a built-in task's (one way to run task code, whoever wrote it).
 A session has two: the reference runner, which runs the task's Model (reference outputs, the baseline's timed
 rounds), and an inputs runner, which runs the task's `get_inputs` (so the timed runner does no extra work between
-rounds that the candidate's does not). The judge keeps both alive between evaluations of the same task version,
-and keeps the correctness inputs and reference outputs, per (task version, size, platform, threads, seed, input
-group), so a warm evaluation asks the reference runner only for the timing rounds. Inputs and outputs are data in
-the judge's memory; the judge compares and decides with them, and never runs the code that made them.
+rounds that the candidate's does not). The judge keeps both alive between evaluations of the same task version.
+Every set of inputs comes from a seed drawn from the OS's secret randomness (`secret_seed`, row 20): no runner is
+ever told one, and none can be derived from anything a runner can read, so a candidate cannot make the inputs it
+will be given ahead of time. Inputs and outputs are data in the judge's memory; the judge compares and decides
+with them, and never runs the code that made them.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -25,8 +27,11 @@ from evaluator.runner.protocol import Call, MakeInputs, Role, Setup
 from tasks.model import Task
 
 START_TIMEOUT_S = 300.0
-# Correctness data kept per session: enough for every trial of a run at the default sizes.
-CACHE_BYTES = 512 * 2**20
+
+
+def secret_seed() -> int:
+    """A seed for one set of inputs, from the OS's secret randomness (never derived from anything else)."""
+    return secrets.randbits(62)
 
 
 class ReferenceFailed(Exception):
@@ -43,7 +48,7 @@ class SessionKey:
     size: str
     platform: str
     threads: int
-    seed: int
+    seed: int  # the models' construction seed (public: the inputs' seeds are secret and unrelated)
     jailed: bool
 
 
@@ -57,9 +62,6 @@ class ReferenceSession:
     runner: RunnerProcess | None = None
     maker: RunnerProcess | None = None  # the inputs runner
     lock: threading.RLock = field(default_factory=threading.RLock)
-    _inputs: dict[int, list[list[Any]]] = field(default_factory=dict)
-    _outputs: dict[tuple[int, int], list[torch.Tensor]] = field(default_factory=dict)
-    _bytes: int = 0
 
     def _started(self, runner: RunnerProcess | None, deadline: float) -> RunnerProcess:
         if runner is not None and runner.alive:
@@ -91,10 +93,10 @@ class ReferenceSession:
         except RunnerTimeout as exc:
             raise ReferenceTimedOut("the reference runner did not answer in time") from exc
 
-    def fresh_inputs(self, seed: int, deadline: float) -> list[list[Any]]:
-        """The task's input groups for `seed`, made by the inputs runner (not cached)."""
+    def fresh_inputs(self, deadline: float) -> list[list[Any]]:
+        """The task's input groups for a new secret seed, made by the inputs runner."""
         runner = self._inputs_runner(deadline)
-        reply = self._call(lambda: runner.request(MakeInputs(seed=seed), deadline))
+        reply = self._call(lambda: runner.request(MakeInputs(seed=secret_seed()), deadline))
         size = self.config.arena_bytes
         try:
             tensors.check_total([a.tensor for g in reply.groups for a in g if a.tensor is not None], size)
@@ -102,48 +104,18 @@ class ReferenceSession:
         except tensors.WireError as exc:
             raise ReferenceFailed(f"the task's inputs could not be read: {exc}") from exc
 
-    def timing_inputs(self, seed: int, deadline: float) -> Callable[[int], list[Any]]:
+    def timing_inputs(self, deadline: float) -> Callable[[int], list[Any]]:
         """What timing rounds run on: a new set of inputs for every bucket (bucket 0 is the warm-up), never reused."""
-        return lambda bucket: self.fresh_inputs((99 if bucket == 0 else 50_000 + bucket) + seed, deadline)[0]
-
-    def inputs(self, seed: int, deadline: float) -> list[list[Any]]:
-        """The input groups for `seed` (cached)."""
-        if seed not in self._inputs:
-            groups = self.fresh_inputs(seed, deadline)
-            self._remember_inputs(seed, groups)
-            return groups
-        return self._inputs[seed]
+        return lambda bucket: self.fresh_inputs(deadline)[0]
 
     def run(self, args: list[Any], deadline: float, where: str = "reference") -> list[torch.Tensor]:
-        """The reference outputs for `args` (not cached)."""
+        """The reference outputs for `args`."""
         runner = self.ensure_runner(deadline)
         reply = self._call(lambda: runner.request(Call(args=runner.write_args(args), where=where), deadline))
         try:
             return runner.read_outputs(reply.outputs)
         except tensors.WireError as exc:
             raise ReferenceFailed(f"the reference outputs could not be read: {exc}") from exc
-
-    def outputs(self, seed: int, group: int, deadline: float) -> list[torch.Tensor]:
-        """The reference outputs for input group `group` of `seed` (cached)."""
-        key = (seed, group)
-        if key not in self._outputs:
-            outs = self.run(self.inputs(seed, deadline)[group], deadline)
-            self._outputs[key] = outs
-            self._bytes += sum(t.numel() * t.element_size() for t in outs)
-            self._trim()  # may drop what was just added, when one task's data outgrows the cache
-            return outs
-        return self._outputs[key]
-
-    def _remember_inputs(self, seed: int, groups: list[list[Any]]) -> None:
-        self._inputs[seed] = groups
-        self._bytes += sum(a.numel() * a.element_size() for g in groups for a in g if isinstance(a, torch.Tensor))
-        self._trim()
-
-    def _trim(self) -> None:
-        if self._bytes > CACHE_BYTES:
-            self._inputs.clear()
-            self._outputs.clear()
-            self._bytes = 0
 
     def close(self) -> None:
         for runner in (self.runner, self.maker):

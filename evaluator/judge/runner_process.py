@@ -164,6 +164,13 @@ class RunnerProcess:
         # The argument specs of the runner's current timing buffers (see `timing.timed_round`).
         self.loaded: list[Any] | None = None
 
+    def freeze(self, deadline: float) -> bool:
+        """Stop the runner where it stands (see `JailedProcess.freeze`); True once it stands still."""
+        return self.child.freeze(deadline)
+
+    def thaw(self) -> None:
+        self.child.thaw()
+
     def cpu_seconds(self) -> float | None:
         """CPU time used by everything in this runner's jail so far (the kernel's count), where it can be read."""
         return self.child.cgroup.cpu_seconds()
@@ -259,6 +266,10 @@ class RunnerProcess:
         """Write a call's arguments into rx; returns their specs."""
         specs, _ = tensors.write_args(self.rx, args)
         return specs
+
+    def read_inputs(self, specs: list[Any]) -> list[Any]:
+        """What is in rx now where `write_args` wrote `specs` (to see whether the runner changed it)."""
+        return tensors.read_args(self.rx, specs, self.config.arena_bytes)
 
     def read_outputs(self, specs: list[TensorSpec]) -> list[Any]:
         tensors.check_total(specs, self.config.arena_bytes)

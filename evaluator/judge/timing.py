@@ -1,25 +1,32 @@
 """Stage 4, on the judge's clock: interleaved rounds of calls, timed from outside, until the interval is tight.
 
 A round is the judge's unit of timing: the judge writes the inputs into the runner's rx arena (the runner's input
-tensors are views of it), starts its clock, asks for `n` calls together with a fresh random sample of output
-positions, and stops the clock when the answer arrives: the values of the last call's outputs at those positions,
-which exist only once the work is done and the device has synchronized. Nothing the runner says about time is
-used. Both sides (the reference's runner and the candidate's) are timed the same way, on the same cores, so a
-round's fixed cost (two short messages and the sample) is the same on both sides, can only pull the ratio toward
-1, and `n` keeps it to a few percent. The runner could begin its first call while the judge is still writing the
-inputs; that overlap is bounded by the write (a memcpy), once per round.
+tensors are views of it), starts its clock, asks for `n` calls, and stops the clock when the answer arrives. The
+runner answers only once the device has synchronized and the last call's whole outputs are in its tx arena (row
+19: an output that computes itself on access, from pages filled on fault or from a tensor subclass, does its work
+inside the clock, or fails). The judge then stops the runner where it stands (its cgroup's freezer), checks that it
+did no work after its answer, and copies the outputs into its own memory; only then does it pick, at random, the
+positions it compares with the reference's, and it never tells the runner which. Each call's outputs in a round are
+checked by the runner as in correctness calls (exactly tensors, real storage), and the judge checks after the
+candidate's round that its inputs are unchanged. Nothing the runner says about time is used. Both sides (the
+reference's runner and the candidate's) are timed the same way, on the same cores, so a round's fixed cost (two
+short messages and the output copy) is the same on both sides, can only pull the ratio toward 1, and `n` keeps it
+to a few percent.
 
-Every bucket gets inputs made for it alone (new values at the same addresses, row 4; no answer can be cached from
-an earlier bucket), by a runner of their own so that neither timed side does extra work between rounds. A bucket
-times each side once with a single call, then with n calls, in random order. The candidate's sampled values are
-checked against the reference's on the same inputs in every round, and the whole outputs (fetched after the clock
-stopped) every few buckets: a stale, cached or partial answer is caught. The single calls are the yardstick for
-the repeated ones: inputs neither side has seen before leave no cache to answer from, so a candidate whose
-repeated calls cost much less than a lone call may be answering repeats without the work, however it paces them;
-its speedup is then taken from the lone calls (with the round's fixed cost in both sides' times: conservative),
-where a cache gains nothing, with more buckets of lone calls until their own interval is narrow. While the
-baseline's rounds run, the kernel's count of the candidate's CPU time must stay near zero: work left running
-between its own calls is rejected.
+Every bucket gets inputs made for it alone from a secret seed (row 20: new values at the same addresses, that no
+runner can predict), by a runner of their own so that neither timed side does extra work between rounds. A bucket
+times each side once with a single call, then with n calls, in random order. The candidate's outputs are compared
+with the reference's on the same inputs in every round (sampled positions), and whole every few buckets: a stale,
+cached or partial answer is caught. The single calls are the yardstick for the repeated ones: inputs neither side
+has seen before leave no cache to answer from, so a candidate whose repeated calls cost much less than a lone call
+may be answering repeats without the work, however it paces them; its speedup is then taken from the lone calls
+(with the round's fixed cost in both sides' times: conservative), where a cache gains nothing, with more buckets of
+lone calls until their own interval is narrow. While the baseline's rounds run, the kernel's count of the
+candidate's CPU time must stay near zero: work left running between its own calls is rejected.
+
+Every round holds the machine's timing lock (judge/timing_lock.py) and has a deadline of its own, a generous
+multiple of what its calls took before: a round that stalls is killed at that deadline, so it delays other
+evaluations by at most that much.
 
 Bucket ratios (of the n-call rounds) give a median and a distribution-free 95% interval (evaluator/stats.py),
 widened by a margin for what differs between two processes (`process_margin`). Buckets are added until the
@@ -42,8 +49,9 @@ import torch
 
 from evaluator.compare import compare
 from evaluator.judge.runner_process import RunnerProcess
+from evaluator.judge.timing_lock import TimingLock
 from evaluator.runner import tensors
-from evaluator.runner.protocol import Fetch, Load, Round
+from evaluator.runner.protocol import Load, Round, TensorSpec
 from evaluator.runner.tensors import WireError
 from evaluator.stats import median, median_with_ci
 from tasks.model import Tolerance
@@ -52,8 +60,19 @@ Clock = Callable[[], float]
 # The judge's clock: its own process, which never runs untrusted code.
 CLOCK: Clock = time.perf_counter
 SAMPLE_SIZE = 256
-# Positions are drawn from the OS's randomness: a candidate that knows the evaluation's seed still can't guess them.
-_POSITIONS = random.SystemRandom()
+# Positions and the order of the sides come from the OS's randomness, drawn after the clock stops: nothing a runner
+# can read predicts them.
+_RANDOM = random.SystemRandom()
+# A round's deadline: this many times what its calls took before, and never less than the floor.
+ROUND_FACTOR = 10.0
+ROUND_FLOOR_S = 5.0
+# How long a runner may take to stand still once it has answered (a process blocked reading its next command
+# freezes in well under a millisecond).
+FREEZE_S = 2.0
+# CPU a runner may use between its answer and standing still: its own return to reading the next command, plus a
+# scheduler tick of accounting that lags behind per thread. Work beyond it was deferred past the clock.
+AFTER_REPLY_CPU_S = 0.01
+AFTER_REPLY_SHARE = 0.05
 
 
 class Comparison(str, Enum):
@@ -125,31 +144,86 @@ class RoundFailed(Exception):
         self.side, self.error = side, error
 
 
-def timed_round(runner: RunnerProcess, args: list[Any], calls: int, deadline: float, sample: list[list[int]],
-                clock: Clock = CLOCK, dtypes: list[torch.dtype] | None = None) -> tuple[float, list[torch.Tensor]]:
-    """One round on the judge's clock: `calls` calls on inputs just written, then the sampled output values.
-    Returns (seconds, one 1-D tensor of sampled values per output). The reply's specs are checked against the
-    sample (and `dtypes`, the outputs' dtypes, when known) before a byte is read."""
+class DeferredWork(Exception):
+    """The runner kept working after it answered a round (row 19): the output it answered with was not done."""
+
+
+class InputsChanged(Exception):
+    """The candidate changed its inputs during a timed round (row 6)."""
+
+
+class RoundDeadline(Exception):
+    """A round ran past its own deadline (its runner has been killed); `limit_s` is what it was given."""
+
+    def __init__(self, limit_s: float, calls: int) -> None:
+        super().__init__(f"a timed round of {calls} call(s) took longer than {limit_s:.1f} s")
+        self.limit_s, self.calls = limit_s, calls
+
+
+def collect_outputs(runner: RunnerProcess, specs: list[TensorSpec], deadline: float, elapsed: float,
+                    expected: list[tuple[torch.Size, torch.dtype]] | None = None,
+                    inputs: tuple[list[Any], list[Any]] | None = None) -> list[torch.Tensor]:
+    """The round's whole outputs, copied into the judge's memory while the runner stands still.
+
+    The runner is frozen first and its CPU time read on both sides of its answer: work after the answer (row 19)
+    raises `DeferredWork`. `expected` (shapes and dtypes) is checked before a byte is read. With `inputs` (the
+    specs and values the judge wrote), the inputs in rx are read back and must be unchanged (`InputsChanged`)."""
+    cpu_at_reply = runner.cpu_seconds()
+    if not runner.freeze(min(deadline, time.monotonic() + FREEZE_S)):
+        runner.thaw()
+        raise DeferredWork(f"the runner could not be stopped within {FREEZE_S:.0f} s of its answer")
+    try:
+        cpu_frozen = runner.cpu_seconds()
+        if cpu_at_reply is not None and cpu_frozen is not None:
+            allowed = AFTER_REPLY_CPU_S * max(runner.config.threads, 1) + AFTER_REPLY_SHARE * elapsed
+            if cpu_frozen - cpu_at_reply > allowed:
+                raise DeferredWork(f"the runner used {(cpu_frozen - cpu_at_reply) * 1e3:.1f} ms of CPU after "
+                                   f"answering a {elapsed * 1e3:.1f} ms round: work deferred past the clock")
+        if expected is not None and ([(list(s.shape), tensors.dtype_of(s)) for s in specs]
+                                     != [(list(shape), dtype) for shape, dtype in expected]):
+            raise WireError("a timed round answered with outputs of another count, shape or dtype")
+        outputs = runner.read_outputs(specs)
+        if inputs is not None:
+            written, values = inputs
+            now = runner.read_inputs(written)
+            if any(isinstance(a, torch.Tensor) and not _same_bytes(a, b) for a, b in zip(values, now)):
+                raise InputsChanged("the candidate modified its inputs during a timed round")
+        return outputs
+    finally:
+        runner.thaw()
+
+
+def _same_bytes(a: torch.Tensor, b: object) -> bool:
+    if not isinstance(b, torch.Tensor) or a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    return bool(torch.equal(a.contiguous().view(torch.uint8), b.contiguous().view(torch.uint8)))
+
+
+def timed_round(runner: RunnerProcess, args: list[Any], calls: int, deadline: float, clock: Clock = CLOCK,
+                expected: list[tuple[torch.Size, torch.dtype]] | None = None, check_inputs: bool = False) -> \
+        tuple[float, list[torch.Tensor]]:
+    """One round on the judge's clock: `calls` calls on inputs just written, ended by the last call's whole outputs.
+    Returns (seconds, the outputs as the judge's own tensors); see `collect_outputs` for what is checked."""
     specs = runner.write_args(args)
     if specs != runner.loaded:
         runner.request(Load(args=specs), deadline)
         runner.loaded = specs
     start = clock()
-    reply = runner.request(Round(calls=calls, sample=sample), deadline)
+    reply = runner.request(Round(calls=calls), deadline)
     elapsed = clock() - start
-    if not sample:
-        return elapsed, []
-    if len(reply.outputs) != len(sample) or any(list(spec.shape) != [len(pos)] for spec, pos in
-                                                zip(reply.outputs, sample)):
-        raise WireError("a timed round answered with values of another shape than the sample asked for")
-    if dtypes is not None and [tensors.dtype_of(spec) for spec in reply.outputs] != dtypes:
-        raise WireError("a timed round answered with values of another dtype than its outputs'")
-    return elapsed, runner.read_outputs(reply.outputs)
+    return elapsed, collect_outputs(runner, reply.outputs, deadline, elapsed, expected,
+                                    (specs, args) if check_inputs else None)
 
 
 def sample_positions(shapes: list[torch.Size], size: int = SAMPLE_SIZE) -> list[list[int]]:
     """Fresh random flat positions in each output."""
-    return [sorted(_POSITIONS.sample(range(max(math.prod(s), 1)), min(size, max(math.prod(s), 1)))) for s in shapes]
+    return [sorted(_RANDOM.sample(range(max(math.prod(s), 1)), min(size, max(math.prod(s), 1)))) for s in shapes]
+
+
+def sampled(outputs: list[torch.Tensor], positions: list[list[int]]) -> list[torch.Tensor]:
+    """The values of `outputs` at flat `positions` (one list per output)."""
+    return [out.reshape(-1)[torch.tensor(pos, dtype=torch.long)] if out.numel() else out.reshape(-1)
+            for out, pos in zip(outputs, positions)]
 
 
 def check_sample(got: list[torch.Tensor], expected: list[torch.Tensor], tolerance: Tolerance) -> str | None:
@@ -188,75 +262,76 @@ class Measurement:
     `inputs_for(bucket)` makes a bucket's inputs (bucket 0: the warm-up), fresh every time. With a `tolerance`, the
     candidate's outputs are checked against the baseline's (the reference's) on the same inputs; `candidate_cpu`
     reads the kernel's count of the candidate's CPU time, to catch work it does while the baseline is timed.
+    `per_call_s` says what one call of each side took before (e.g. in the correctness stage), which sets the first
+    rounds' deadlines; `lock` is the machine's timing lock, held for each round.
     """
 
     def __init__(self, baseline: RunnerProcess, candidate: RunnerProcess, inputs_for: Callable[[int], list[Any]],
-                 config: TimingConfig, deadline: float, seed: int = 0, clock: Clock = CLOCK,
-                 tolerance: Tolerance | None = None, candidate_cpu: Callable[[], float | None] | None = None) -> None:
+                 config: TimingConfig, deadline: float, clock: Clock = CLOCK, tolerance: Tolerance | None = None,
+                 candidate_cpu: Callable[[], float | None] | None = None, lock: TimingLock | None = None,
+                 per_call_s: dict[str, float] | None = None) -> None:
         self.sides = {"baseline": baseline, "candidate": candidate}
         self.inputs_for, self.config, self.deadline, self.clock = inputs_for, config, deadline, clock
         self.tolerance, self.candidate_cpu = tolerance, candidate_cpu
-        self.rng = random.Random(seed)
-        self.shapes: list[torch.Size] = []
-        self.dtypes: list[torch.dtype] | None = None
+        self.lock = lock or TimingLock(None)
+        self.per_call_s = dict(per_call_s or {})
+        self.expected: list[tuple[torch.Size, torch.dtype]] | None = None
         self.busy = 0.0  # candidate CPU seconds spent while the baseline's rounds ran
         self.baseline_time = 0.0
         self.alone_ms: float | None = None
         self.repeated_ms: float | None = None
 
-    def _round(self, name: str, args: list[Any], calls: int, sample: list[list[int]]) -> tuple[float, list[Any]]:
-        before = self.candidate_cpu() if name == "baseline" and self.candidate_cpu else None
+    def round_limit(self, name: str, calls: int) -> float:
+        """Seconds a round of `calls` calls of side `name` may take before its runner is killed."""
+        return max(ROUND_FLOOR_S, ROUND_FACTOR * calls * self.per_call_s.get(name, 0.0))
+
+    def _round(self, name: str, args: list[Any], calls: int) -> tuple[float, list[torch.Tensor]]:
+        runner = self.sides[name]
         try:
-            seconds, values = timed_round(self.sides[name], args, calls, self.deadline, sample, self.clock,
-                                          self.dtypes)
+            with self.lock.held(self.deadline):
+                limit = self.round_limit(name, calls)
+                deadline = min(self.deadline, time.monotonic() + limit)
+                before = self.candidate_cpu() if name == "baseline" and self.candidate_cpu else None
+                try:
+                    seconds, values = timed_round(runner, args, calls, deadline, self.clock, self.expected,
+                                                  check_inputs=name == "candidate" and self.tolerance is not None)
+                except Exception as exc:
+                    if deadline < self.deadline and time.monotonic() >= deadline and not runner.alive:
+                        raise RoundDeadline(limit, calls) from exc
+                    raise
+                after = self.candidate_cpu() if before is not None and self.candidate_cpu else None
         except Exception as exc:  # noqa: BLE001 - which side failed decides whose verdict it is
             raise RoundFailed(name, exc) from exc
-        after = self.candidate_cpu() if before is not None and self.candidate_cpu else None
         if before is not None and after is not None:
             self.busy += after - before
             self.baseline_time += seconds
         return seconds, values
 
-    def _fetch(self, name: str) -> list[torch.Tensor]:
-        """The last round's whole outputs, checked against the known shapes and dtypes before a byte is read."""
-        runner = self.sides[name]
-        try:
-            specs = runner.request(Fetch(), self.deadline).outputs
-            if self.shapes and ([list(s.shape) for s in specs] != [list(s) for s in self.shapes]
-                                or (self.dtypes is not None and [tensors.dtype_of(s) for s in specs] != self.dtypes)):
-                raise WireError("the outputs changed shape or dtype")
-            return runner.read_outputs(specs)
-        except Exception as exc:  # noqa: BLE001
-            raise RoundFailed(name, exc) from exc
-
     def calibrate(self, warm: list[Any]) -> int:
         """Warm both sides up, learn the outputs' shapes, and pick n from one-call and sixteen-call rounds."""
-        self._round("baseline", warm, self.config.warmup_calls, [])
-        self._round("candidate", warm, self.config.warmup_calls, [])
-        outputs = self._fetch("baseline")
-        self.shapes = [torch.Size(t.shape) for t in outputs]
-        self.dtypes = [t.dtype for t in outputs]
+        outputs = self._round("baseline", warm, self.config.warmup_calls)[1]
+        self.expected = [(torch.Size(t.shape), t.dtype) for t in outputs]
+        self._round("candidate", warm, self.config.warmup_calls)
         per_call: dict[str, float] = {}
         overhead = 0.0
-        sample = sample_positions(self.shapes)
         for name in self.sides:
             # Minima: a busy machine only ever adds time, and the calibration must not chase its noise.
-            t1 = min(self._round(name, warm, 1, sample)[0] for _ in range(5))
-            t16 = min(self._round(name, warm, 16, sample)[0] for _ in range(5))
+            t1 = min(self._round(name, warm, 1)[0] for _ in range(5))
+            t16 = min(self._round(name, warm, 16)[0] for _ in range(5))
             per_call[name] = max((t16 - t1) / 15, t16 / 64, 1e-7)
             overhead = max(overhead, t1 - per_call[name])
+            self.per_call_s[name] = max(t1, per_call[name])
         return calls_per_round(per_call["baseline"], per_call["candidate"], overhead, self.config)
 
-    def _pair(self, args: list[Any], calls: int) -> tuple[dict[str, float], dict[str, list[Any]], list[list[int]]]:
-        """One round per side, in random order, on the same inputs and sample."""
-        sample = sample_positions(self.shapes)
+    def _pair(self, args: list[Any], calls: int) -> tuple[dict[str, float], dict[str, list[torch.Tensor]]]:
+        """One round per side, in random order, on the same inputs."""
         order = list(self.sides)
-        self.rng.shuffle(order)
+        _RANDOM.shuffle(order)
         seconds: dict[str, float] = {}
-        values: dict[str, list[Any]] = {}
+        values: dict[str, list[torch.Tensor]] = {}
         for name in order:
-            seconds[name], values[name] = self._round(name, args, calls, sample)
-        return seconds, values, sample
+            seconds[name], values[name] = self._round(name, args, calls)
+        return seconds, values
 
     def run(self) -> TimingOutcome:
         start = self.clock()
@@ -270,13 +345,13 @@ class Measurement:
             bucket += 1
             args = self.inputs_for(bucket)
             # First one call each on inputs neither side has seen: no answer can come from a cache here.
-            seconds, values, sample = self._pair(args, 1)
-            stale = self.check(values, sample)
+            seconds, values = self._pair(args, 1)
+            stale = self.check(values)
             for name in self.sides:
                 single[name].append(seconds[name])
             # Then the round that is measured: n calls on the same inputs.
-            seconds, values, sample = self._pair(args, n)
-            stale = stale or self.check(values, sample, whole=bucket % self.config.full_check_every == 1)
+            seconds, values = self._pair(args, n)
+            stale = stale or self.check(values, whole=bucket % self.config.full_check_every == 1)
             if stale:
                 return _outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start,
                                 stale_message=f"timing bucket {bucket}: {stale}")
@@ -292,7 +367,7 @@ class Measurement:
                     or spent >= self.config.budget_s:
                 break
         if self.tolerance is not None:
-            stale = self.check(values, sample, whole=True)
+            stale = self.check(values, whole=True)
             if stale:
                 return _outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start,
                                 stale_message=f"timing bucket {bucket}: {stale}")
@@ -331,8 +406,8 @@ class Measurement:
             if hi - lo <= self.config.target_width * speedup:
                 break
             bucket += 1
-            seconds, values, sample = self._pair(self.inputs_for(bucket), 1)
-            stale = self.check(values, sample, whole=bucket % self.config.full_check_every == 1)
+            seconds, values = self._pair(self.inputs_for(bucket), 1)
+            stale = self.check(values, whole=bucket % self.config.full_check_every == 1)
             if stale:
                 return stale, bucket
             for name in self.sides:
@@ -363,17 +438,17 @@ class Measurement:
                     "timed on lone calls instead, where a cache cannot answer")
         return None
 
-    def check(self, values: dict[str, list[Any]], sample: list[list[int]], whole: bool = False) -> str | None:
-        """The candidate's round against the reference's on the same inputs: the sampled values always, the whole
-        outputs (fetched after the clock stopped) when `whole`."""
+    def check(self, values: dict[str, list[torch.Tensor]], whole: bool = False) -> str | None:
+        """The candidate's round against the reference's on the same inputs, both copied whole into the judge's
+        memory: at positions drawn now (after the clock, never told to anyone), and everywhere when `whole`."""
         if self.tolerance is None:
             return None
-        bad = check_sample(values["candidate"], values["baseline"], self.tolerance)
+        got, expected = values["candidate"], values["baseline"]
+        positions = sample_positions([t.shape for t in expected])
+        bad = check_sample(sampled(got, positions), sampled(expected, positions), self.tolerance)
         if bad or not whole:
             return bad
-        expected = self._fetch("baseline")
-        outputs = self._fetch("candidate")
-        for i, (g, e) in enumerate(zip(outputs, expected)):
+        for i, (g, e) in enumerate(zip(got, expected)):
             mismatch = compare(g, e, self.tolerance, f"output {i}, after timed runs")
             if mismatch:
                 return mismatch.message
@@ -381,12 +456,12 @@ class Measurement:
 
 
 def measure(baseline: RunnerProcess, candidate: RunnerProcess, inputs_for: Callable[[int], list[Any]],
-            config: TimingConfig, deadline: float, seed: int = 0, clock: Clock = CLOCK,
-            tolerance: Tolerance | None = None, candidate_cpu: Callable[[], float | None] | None = None) -> \
-        TimingOutcome:
+            config: TimingConfig, deadline: float, clock: Clock = CLOCK, tolerance: Tolerance | None = None,
+            candidate_cpu: Callable[[], float | None] | None = None, lock: TimingLock | None = None,
+            per_call_s: dict[str, float] | None = None) -> TimingOutcome:
     """Time `candidate` against `baseline` (see the module docstring and `Measurement`)."""
-    return Measurement(baseline, candidate, inputs_for, config, deadline, seed, clock, tolerance,
-                       candidate_cpu).run()
+    return Measurement(baseline, candidate, inputs_for, config, deadline, clock, tolerance, candidate_cpu, lock,
+                       per_call_s).run()
 
 
 def _outcome(ratios: list[float], per_call: dict[str, list[tuple[int, float]]], mins: dict[str, float], n: int,

@@ -110,18 +110,12 @@ class Load(BaseModel):
 
 
 class Round(BaseModel):
-    """Call the model `calls` times on the inputs in rx, synchronize, and write the last outputs' values at the
-    flat positions `sample` (one list per output, chosen by the judge at random) into tx."""
+    """Call the model `calls` times on the inputs in rx, synchronize, and write the last call's whole outputs into
+    tx before answering: the judge's clock stops at the answer, so every output byte exists by then. The judge
+    picks what it checks only afterwards, from its own copy, and never says what."""
 
     op: Literal["round"] = "round"
     calls: int = Field(ge=1)
-    sample: list[list[Annotated[int, Field(ge=0)]]] = Field(default_factory=list, max_length=64)
-
-
-class Fetch(BaseModel):
-    """Write the last round's whole outputs into tx (outside the timed window)."""
-
-    op: Literal["fetch"] = "fetch"
 
 
 class Finish(BaseModel):
@@ -199,7 +193,7 @@ class BuildRequest(BaseModel):
 Built.model_rebuild()
 
 RunnerMessage = Annotated[Ready | Reply | Failure | BuildRequest, Field(discriminator="op")]
-JudgeMessage = Annotated[Setup | MakeInputs | Call | Load | Round | Fetch | Finish | Built, Field(discriminator="op")]
+JudgeMessage = Annotated[Setup | MakeInputs | Call | Load | Round | Finish | Built, Field(discriminator="op")]
 RUNNER_MESSAGE: TypeAdapter[Any] = TypeAdapter(RunnerMessage)
 JUDGE_MESSAGE: TypeAdapter[Any] = TypeAdapter(JudgeMessage)
 

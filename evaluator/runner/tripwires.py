@@ -51,6 +51,18 @@ def native_threads() -> int:
         return threading.active_count()
 
 
+def check_output(value: object, device: torch.device, where: str) -> None:
+    """Row 3: exactly a torch.Tensor, on the platform's device, with real storage."""
+    if type(value) is not torch.Tensor:
+        raise RunnerFailure(Status.rejected, Reason.output_type,
+                            f"{where}: expected exactly torch.Tensor, got {type(value).__name__}")
+    if value.device.type != device.type:
+        raise RunnerFailure(Status.incorrect, Reason.output_device, f"{where}: output on {value.device}, expected "
+                            f"{device}")
+    if value.is_meta or (value.numel() > 0 and value.untyped_storage().data_ptr() == 0):
+        raise RunnerFailure(Status.rejected, Reason.output_storage, f"{where}: output has no real storage")
+
+
 def poison(like: list[torch.Tensor]) -> None:
     """Rows 5 and 13: fill, then free, blocks the size of the outputs, so memory a kernel forgets to write holds NaN
     (or -1) rather than a previous answer."""
@@ -140,15 +152,7 @@ class Tripwires:
         return outputs
 
     def check_output(self, value: object, where: str) -> None:
-        """Row 3: exactly a torch.Tensor, on the platform's device, with real storage."""
-        if type(value) is not torch.Tensor:
-            raise RunnerFailure(Status.rejected, Reason.output_type,
-                                f"{where}: expected exactly torch.Tensor, got {type(value).__name__}")
-        if value.device.type != self.platform.device.type:
-            raise RunnerFailure(Status.incorrect, Reason.output_device,
-                                f"{where}: output on {value.device}, expected {self.platform.device}")
-        if value.is_meta or (value.numel() > 0 and value.untyped_storage().data_ptr() == 0):
-            raise RunnerFailure(Status.rejected, Reason.output_storage, f"{where}: output has no real storage")
+        check_output(value, self.platform.device, where)
 
     def note_warm(self) -> None:
         """After the first checked call: threads from here on that outlive a call are the candidate's (row 2)."""

@@ -5,14 +5,29 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
+import time
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import torch
 
-from evaluator.judge.timing import Comparison, TimingConfig, calls_per_round, decide, measure
-from evaluator.runner.protocol import Arg, Fetch, Load, Reply, Round, TensorSpec
+from evaluator.judge import timing
+from evaluator.judge.timing import (
+    Comparison,
+    DeferredWork,
+    InputsChanged,
+    RoundDeadline,
+    RoundFailed,
+    TimingConfig,
+    calls_per_round,
+    decide,
+    measure,
+)
+from evaluator.judge.timing_lock import LockTimeout, TimingLock
+from evaluator.runner.protocol import Arg, Load, Reply, Round, TensorSpec
 from evaluator.stats import median_with_ci, order_rank
 from tasks.model import Tolerance
 
@@ -65,44 +80,61 @@ class FakeClock:
 
 class FakeRunner:
     """Answers the judge's timing commands like a runner; a round advances the clock by what `cost` says for its
-    calls (`cost(calls, new)`: `new` when the round's inputs differ from the previous round's)."""
+    calls (`cost(calls, new)`: `new` when the round's inputs differ from the previous round's). `cpu` is the
+    kernel's count of its CPU time; `after_reply` is CPU it burns after answering a round (before it is frozen);
+    `mutate` changes its inputs during a round."""
 
     def __init__(self, clock: FakeClock, cost: Callable[[int, bool], float],
-                 answer: Callable[[torch.Tensor], Any]) -> None:
+                 answer: Callable[[torch.Tensor], Any], after_reply: float = 0.0, mutate: bool = False) -> None:
         self.clock, self.cost, self.answer = clock, cost, answer
+        self.after_reply, self.mutate = after_reply, mutate
+        self.config = SimpleNamespace(threads=1, arena_bytes=2**30)
         self.loaded: list[Any] | None = None
         self.args: list[Any] = []
         self.seen: torch.Tensor | None = None
         self.outputs: list[torch.Tensor] = []
-        self.sent: list[torch.Tensor] = []
+        self.cpu = 0.0
+        self.frozen = False
+        self.alive = True
+        self.freezes = 0
 
     def write_args(self, args: list[Any]) -> list[Arg]:
-        self.args = args
+        self.args = [a.clone() for a in args]
         return [Arg(value=list(a.shape)) for a in args]
+
+    def read_inputs(self, specs: list[Arg]) -> list[Any]:
+        return self.args
+
+    def cpu_seconds(self) -> float:
+        return self.cpu
+
+    def freeze(self, deadline: float) -> bool:
+        self.cpu += self.after_reply  # what it did between its answer and standing still
+        self.frozen, self.freezes = True, self.freezes + 1
+        return True
+
+    def thaw(self) -> None:
+        self.frozen = False
 
     def request(self, message: Any, deadline: float) -> Reply:
         del deadline
+        assert not self.frozen, "a command to a frozen runner"
         if isinstance(message, Load):
             return Reply()
-        if isinstance(message, Round):
-            new = self.seen is None or not torch.equal(self.seen, self.args[0])
-            self.seen = self.args[0]
-            self.clock.now += self.cost(message.calls, new)
-            self.outputs = [self.answer(self.args[0])]
-            return self._reply([out.reshape(-1)[torch.tensor(pos, dtype=torch.long)]
-                                for out, pos in zip(self.outputs, message.sample)])
-        assert isinstance(message, Fetch)
-        return self._reply(self.outputs)
-
-    def _reply(self, values: list[torch.Tensor]) -> Reply:
-        """Specs as a runner would send them; the values themselves wait here for `read_outputs`."""
-        self.sent = values
-        specs = [TensorSpec(dtype=str(v.dtype).removeprefix("torch."), shape=list(v.shape), stride=list(v.stride()),
-                            offset=0, nbytes=v.numel() * v.element_size()) for v in values]
-        return Reply(outputs=specs)
+        assert isinstance(message, Round)
+        new = self.seen is None or not torch.equal(self.seen, self.args[0])
+        self.seen = self.args[0].clone()
+        self.clock.now += self.cost(message.calls, new)
+        self.outputs = [self.answer(self.args[0])]
+        if self.mutate:
+            self.args[0].add_(1)
+        return Reply(outputs=[TensorSpec(dtype=str(v.dtype).removeprefix("torch."), shape=list(v.shape),
+                                         stride=list(v.stride()), offset=0, nbytes=v.numel() * v.element_size())
+                              for v in self.outputs])
 
     def read_outputs(self, specs: list[TensorSpec]) -> list[torch.Tensor]:
-        return self.sent
+        assert self.frozen, "outputs read from a runner that was not standing still"
+        return [o.clone() for o in self.outputs]
 
 
 def _fresh(bucket: int) -> list[Any]:
@@ -110,10 +142,10 @@ def _fresh(bucket: int) -> list[Any]:
 
 
 def _measure(baseline: FakeRunner, candidate: FakeRunner, cpu: Callable[[], float] | None = None,
-             **config: Any) -> Any:
+             lock: TimingLock | None = None, **config: Any) -> Any:
     cfg = TimingConfig(**{"min_buckets": 12, "max_buckets": 12, **config})
     return measure(baseline, candidate, _fresh, cfg, deadline=math.inf, clock=baseline.clock,  # type: ignore[arg-type]
-                   tolerance=Tolerance(), candidate_cpu=cpu)
+                   tolerance=Tolerance(), candidate_cpu=cpu, lock=lock)
 
 
 def _honest(per_call: float) -> Callable[[int, bool], float]:
@@ -186,3 +218,81 @@ def test_lone_calls_get_buckets_of_their_own_before_they_decide() -> None:
     out = _measure(baseline, candidate, min_buckets=8, max_buckets=400)
     assert out.cached_message is not None and out.calls_per_round == 1
     assert out.decision is Comparison.faster and out.speedup == pytest.approx(2.0) and out.buckets > 8
+
+
+def test_outputs_are_read_only_from_a_frozen_runner() -> None:
+    clock = FakeClock()
+    baseline = FakeRunner(clock, _honest(0.002), lambda x: x * 2)
+    candidate = FakeRunner(clock, _honest(0.001), lambda x: x * 2)
+    _measure(baseline, candidate)  # FakeRunner.read_outputs asserts it was frozen
+    assert candidate.freezes > 12 and baseline.freezes > 12 and not candidate.frozen
+
+
+def test_work_after_answering_a_round_is_rejected() -> None:
+    """Row 19: whatever a runner does between its answer and being frozen is deferred work."""
+    clock = FakeClock()
+    baseline = FakeRunner(clock, _honest(0.002), lambda x: x * 2)
+    candidate = FakeRunner(clock, _honest(0.001), lambda x: x * 2, after_reply=0.05)
+    with pytest.raises(RoundFailed) as failed:
+        _measure(baseline, candidate)
+    assert failed.value.side == "candidate" and isinstance(failed.value.error, DeferredWork)
+    honest = FakeRunner(clock, _honest(0.001), lambda x: x * 2, after_reply=0.0002)
+    assert _measure(baseline, honest).decision is Comparison.faster
+
+
+def test_inputs_changed_during_a_timed_round_are_rejected() -> None:
+    clock = FakeClock()
+    baseline = FakeRunner(clock, _honest(0.002), lambda x: x * 2, mutate=True)  # the reference's are not checked
+    candidate = FakeRunner(clock, _honest(0.001), lambda x: x * 2, mutate=True)
+    with pytest.raises(RoundFailed) as failed:
+        _measure(baseline, candidate)
+    assert failed.value.side == "candidate" and isinstance(failed.value.error, InputsChanged)
+
+
+def test_the_timing_lock_is_held_per_round_and_waited_for_with_a_deadline(tmp_path: Any) -> None:
+    """Row 21: another evaluation's round holds the lock for one round, and no wait for it is unbounded."""
+    path = str(tmp_path / "timing.lock")
+    held, release = threading.Event(), threading.Event()
+
+    def other_evaluation() -> None:
+        with TimingLock(path).held(time.monotonic() + 5):
+            held.set()
+            release.wait(5)
+    thread = threading.Thread(target=other_evaluation)
+    thread.start()
+    assert held.wait(5)
+    start = time.monotonic()
+    with pytest.raises(LockTimeout):
+        with TimingLock(path).held(time.monotonic() + 0.2):
+            pass
+    assert time.monotonic() - start < 5
+    release.set()
+    thread.join()
+    with TimingLock(path).held(time.monotonic() + 1):  # free again once the round is over
+        pass
+
+
+def test_a_round_past_its_own_deadline_is_a_round_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Row 21: a round gets a multiple of what its calls took before, not the whole evaluation's time, so a stalled
+    round holds the timing lock (and delays other evaluations) for that long at most."""
+    monkeypatch.setattr(timing, "ROUND_FLOOR_S", 0.05)
+    clock = FakeClock()
+    baseline = FakeRunner(clock, _honest(0.002), lambda x: x * 2)
+    candidate = FakeRunner(clock, _honest(0.001), lambda x: x * 2)
+    given: list[float] = []
+
+    def stall(message: Any, deadline: float) -> Reply:
+        if isinstance(message, Round):  # sleeps through its round, as the runner process would be killed at it
+            given.append(deadline - time.monotonic())
+            time.sleep(max(deadline - time.monotonic(), 0.0))
+            candidate.alive = False
+            raise TimeoutError("no answer before the deadline")
+        return Reply()
+    candidate.request = stall  # type: ignore[method-assign]
+    cfg = TimingConfig(min_buckets=12, max_buckets=12)
+    start = time.monotonic()
+    with pytest.raises(RoundFailed) as failed:
+        measure(baseline, candidate, _fresh, cfg, deadline=time.monotonic() + 3600,  # type: ignore[arg-type]
+                clock=clock, tolerance=Tolerance(), per_call_s={"candidate": 0.001, "baseline": 0.002})
+    assert failed.value.side == "candidate" and isinstance(failed.value.error, RoundDeadline)
+    assert given and given[0] <= 0.06 and time.monotonic() - start < 60

@@ -232,6 +232,9 @@ class Runner:
                 raise RunnerFailure(Status.runtime_error, Reason.out_of_memory, f"output {i}: {exc}") from exc
             except tensors.WireError as exc:
                 raise RunnerFailure(Status.incorrect, Reason.output_dtype, f"output {i}: {exc}") from exc
+            except OSError as exc:  # EFAULT: pages that are not there to read (row 19: filled only on a fault)
+                raise RunnerFailure(Status.rejected, Reason.output_storage, f"output {i}: its memory could not be "
+                                    f"read whole ({exc.strerror or exc})") from exc
             specs.append(spec)
             offset = tensors.aligned(offset + spec.nbytes)
         return specs

@@ -161,6 +161,18 @@ CASES = [
     Case("row17_shadow_in_exception", REJ, Reason.banned_call, S, "open"),
     Case("row17_write_build_cache", REJ, Reason.banned_import, S, "os"),
     Case("row17_other_modules", REJ, Reason.banned_import, S, "os"),
+    # Row 19: outputs deferred past the clock (timed calls only; correctness calls are honest and slow).
+    Case("row19_deferred_subclass", REJ, Reason.harness_introspection, S, "private", task="activation/gelu",
+         timing=True, unchecked=(REJ, Reason.output_type, "timed run")),
+    Case("row19_deferred_faulting_pages", REJ, Reason.output_storage, T, "could not be read", task="activation/gelu",
+         timing=True),
+    Case("row19_positions_from_harness", REJ, Reason.banned_import, S, "sys", task="activation/gelu", timing=True,
+         unchecked=(REJ, Reason.stale_output, "timing bucket 1")),
+    # Row 20: inputs predicted from a seed the candidate could derive.
+    Case("row20_seed_recovery", REJ, Reason.stale_output, T, "timing bucket 1", task="activation/gelu", timing=True),
+    # Row 21: a stall in a timed round ends at the round's deadline (its cost to a neighbour: test_judge_round_two).
+    Case("row21_stall_in_timed_call", Status.timeout, Reason.wall_timeout, T, "timed round", task="activation/gelu",
+         timing=True),
 ]
 
 UNCHECKED = [c for c in CASES if c.unchecked is not None]
@@ -187,7 +199,8 @@ def test_every_kernel_file_has_a_case_and_names_its_row() -> None:
 
 def test_every_row_is_covered() -> None:
     rows = {int(c.kernel[3:5]) for c in CASES}
-    assert rows == set(range(1, 18)), f"rows without an adversarial kernel: {set(range(1, 18)) - rows}"
+    expected = set(range(1, 22)) - {18}
+    assert rows == expected, f"rows without an adversarial kernel: {expected - rows}"
     # Row 18 is hostile task code, not a kernel: its task files are exercised by test_jail.py and the service tests.
     assert len(list((KERNELS.parent / "tasks").glob("hostile_*.py"))) >= 3
 

@@ -36,7 +36,7 @@ from evaluator.request import EvalOptions
 from evaluator.result import CorrectnessStats, EvalResult, Reason, Stage, Status, TimingStats, Verification
 from evaluator.runner import tensors
 from evaluator.runner.protocol import Call, Finish, Role, Setup, TensorSpec
-from evaluator.sanity import above_peak
+from evaluator.sanity import check_against_peaks
 from tasks.model import Task
 
 
@@ -219,8 +219,9 @@ class CandidateEvaluation:
         self.stage = Stage.sanity
         gflops, gbps, problem = None, None, None
         if ctx.peaks is not None:
-            gflops, gbps, problem = above_peak(ctx.task.flops, ctx.task.bytes_moved, outcome.candidate_ms / 1e3,
-                                               ctx.peaks)
+            gflops, gbps, problem = check_against_peaks(ctx.task.flops, ctx.task.bytes_moved,
+                                                        outcome.candidate_ms / 1e3, ctx.peaks,
+                                                        ctx.platform.refresh_peaks)
         if problem:
             return self.result(Ending(Status.rejected, Reason.above_peak, problem), achieved_gflops=gflops,
                                achieved_gbps=gbps, **timed)

@@ -28,10 +28,13 @@ class HardwareInfo(BaseModel):
 
 
 class Peaks(BaseModel):
-    """Measured peak rates of the device, for the faster-than-physics check."""
+    """Measured peak rates of the device, for the faster-than-physics check, with when they were measured and the
+    load average per core then (None in peaks cached before either was recorded)."""
 
     gbps: float
     gflops: float
+    measured_at: float | None = None
+    load: float | None = None
 
 
 class KernelBuilder(Protocol):
@@ -84,6 +87,11 @@ class Platform(ABC):
     @abstractmethod
     def prepare(self) -> None:
         """Judge side, once per machine: warm shared build artifacts (e.g. precompiled headers) and peaks."""
+
+    def refresh_peaks(self) -> Peaks | None:
+        """Measure the peaks again (a kernel would be rejected against the cached ones); None where nothing is
+        timed."""
+        return self.peaks()
 
     @abstractmethod
     def peaks(self) -> Peaks | None:

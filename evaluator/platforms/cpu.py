@@ -16,6 +16,7 @@ from evaluator.build.cache import cache_root, content_key
 from evaluator.build.cpp import CppBuilder
 from evaluator.platforms import register
 from evaluator.platforms.base import HardwareInfo, Peaks, Platform
+from evaluator.platforms.peaks import PeakCache
 
 _KERNEL_BUILDERS = {"load_inline", "load"}
 
@@ -71,14 +72,14 @@ class CpuPlatform(Platform):
         self.builder.ensure_pch()
         self.peaks()
 
+    def _peak_cache(self) -> PeakCache:
+        return PeakCache(cache_root() / "peaks" / f"cpu-{self.hardware().fingerprint}.json", self._measure_peaks)
+
     def peaks(self) -> Peaks:
-        path = cache_root() / "peaks" / f"cpu-{self.hardware().fingerprint}.json"
-        if path.exists():
-            return Peaks.model_validate_json(path.read_text())
-        peaks = self._measure_peaks()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(peaks.model_dump_json())
-        return peaks
+        return self._peak_cache().get()
+
+    def refresh_peaks(self) -> Peaks:
+        return self._peak_cache().refresh()
 
     @staticmethod
     def _measure_peaks() -> Peaks:

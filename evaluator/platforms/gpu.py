@@ -22,6 +22,7 @@ import torch
 from evaluator.build.cache import cache_root, content_key
 from evaluator.platforms.base import HardwareInfo, Peaks, Platform
 from evaluator.platforms.cpu import cpu_model
+from evaluator.platforms.peaks import PeakCache
 from evaluator.result import Verification
 from tasks.model import Task
 from tasks.sizes import DEFAULT_SIZE
@@ -103,21 +104,15 @@ class GpuPlatform(Platform):
         if self.native:
             self.peaks()
 
+    def _peak_cache(self) -> PeakCache:
+        return PeakCache(cache_root() / "peaks" / f"gpu-{self.hardware().fingerprint}.json", _measure_in_subprocess)
+
     def peaks(self) -> Peaks | None:
         """Measured peaks of this GPU, cached per device; None without a GPU (nothing is timed then)."""
-        if not self.native:
-            return None
-        path = cache_root() / "peaks" / f"gpu-{self.hardware().fingerprint}.json"
-        if path.exists():
-            return Peaks.model_validate_json(path.read_text())
-        proc = subprocess.run([sys.executable, "-m", "evaluator.platforms.gpu"], capture_output=True, text=True,
-                              timeout=PEAKS_TIMEOUT_S, cwd=str(Path(__file__).resolve().parents[2]))
-        if proc.returncode != 0:
-            raise RuntimeError(f"measuring the GPU's peak rates failed: {proc.stderr.strip()[-2000:]}")
-        peaks = Peaks.model_validate_json(proc.stdout.strip().splitlines()[-1])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(peaks.model_dump_json())
-        return peaks
+        return self._peak_cache().get() if self.native else None
+
+    def refresh_peaks(self) -> Peaks | None:
+        return self._peak_cache().refresh() if self.native else None
 
     def synchronize(self) -> None:
         """Wait for every stream on the device (a no-op without a GPU)."""
@@ -128,6 +123,15 @@ class GpuPlatform(Platform):
         if torch.cuda.synchronize is not self._sync or torch.cuda.Event is not self._event:
             return "the candidate replaced torch.cuda.synchronize or torch.cuda.Event"
         return None
+
+
+def _measure_in_subprocess() -> Peaks:
+    """The device's peaks, measured in a process of its own (it must not hold this one's CUDA context)."""
+    proc = subprocess.run([sys.executable, "-m", "evaluator.platforms.gpu"], capture_output=True, text=True,
+                          timeout=PEAKS_TIMEOUT_S, cwd=str(Path(__file__).resolve().parents[2]))
+    if proc.returncode != 0:
+        raise RuntimeError(f"measuring the GPU's peak rates failed: {proc.stderr.strip()[-2000:]}")
+    return Peaks.model_validate_json(proc.stdout.strip().splitlines()[-1])
 
 
 def _best_seconds(fn: Callable[[], object], repeats: int = 10) -> float:

@@ -91,6 +91,7 @@ class CandidateEvaluation:
             self.runner = self.start_runner(self.ctx.runner)
             self.runner.on_build = self.ctx.builds
             with self.session.lock:
+                self.session.prestart()
                 return self._judge()
         except Ended as ended:
             return self.result(ended.ending)

@@ -62,17 +62,33 @@ class ReferenceSession:
     runner: RunnerProcess | None = None
     maker: RunnerProcess | None = None  # the inputs runner
     lock: threading.RLock = field(default_factory=threading.RLock)
+    _set_up: set[int] = field(default_factory=set)  # ids of the runners above that have their task loaded
+
+    def prestart(self) -> None:
+        """Start the processes of both runners that are not running, without waiting for them: their Python and
+        torch import side by side (and beside the candidate's runner) instead of one after another."""
+        if self.runner is None or not self.runner.alive:
+            self.runner = self._spawned(self.runner)
+        if self.maker is None or not self.maker.alive:
+            self.maker = self._spawned(self.maker)
+
+    def _spawned(self, old: RunnerProcess | None) -> RunnerProcess:
+        if old is not None:
+            old.kill()
+        return RunnerProcess(self.config)
 
     def _started(self, runner: RunnerProcess | None, deadline: float) -> RunnerProcess:
-        if runner is not None and runner.alive:
-            return runner
-        if runner is not None:
-            runner.kill()
-        fresh = RunnerProcess(self.config)
-        setup = Setup(role=Role.reference, task_id=self.task.id, task_source=self.task.source,
-                      platform=self.key.platform, threads=self.key.threads, seed=self.key.seed)
-        self._call(lambda: fresh.request(setup, deadline))
-        return fresh
+        """`runner` if it is alive and set up, else it (or a fresh one) set up now."""
+        if runner is None or not runner.alive:
+            runner = self._spawned(runner)
+        if id(runner) not in self._set_up:
+            setup = Setup(role=Role.reference, task_id=self.task.id, task_source=self.task.source,
+                          platform=self.key.platform, threads=self.key.threads, seed=self.key.seed)
+            self._call(lambda: runner.request(setup, deadline))
+            # Forget runners that are gone (an id may be reused by a new object).
+            self._set_up = {id(r) for r in (self.runner, self.maker) if r is not None and id(r) in self._set_up}
+            self._set_up.add(id(runner))
+        return runner
 
     def ensure_runner(self, deadline: float) -> RunnerProcess:
         """The live reference runner, started (and set up) if it is not running."""

@@ -16,8 +16,10 @@ from pathlib import Path
 from evaluator.platforms.base import Peaks
 
 STALE_S = 7 * 24 * 3600
-# A measurement under a load average above this share of the cores is taken again on the next chance.
+# A measurement under a load average above this share of the cores is taken again, at most once per
+# `BUSY_RETRY_S` (a machine that is always busy must not pay for a measurement on every evaluation).
 BUSY_SHARE = 0.5
+BUSY_RETRY_S = 3600.0
 # How long a re-measurement waits for a quieter moment before it measures anyway.
 QUIET_WAIT_S = 5.0
 TRIES = 3
@@ -54,7 +56,8 @@ class PeakCache:
     def stale(self, peaks: Peaks) -> bool:
         if peaks.measured_at is None or self.clock() - peaks.measured_at > STALE_S:
             return True
-        return peaks.load is not None and peaks.load > BUSY_SHARE
+        busy = peaks.load is not None and peaks.load > BUSY_SHARE
+        return busy and self.clock() - peaks.measured_at > BUSY_RETRY_S
 
     def refresh(self) -> Peaks:
         """Measure again at the quietest moment within `QUIET_WAIT_S`, best of `TRIES`, and keep the best of this

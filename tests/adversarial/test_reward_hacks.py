@@ -161,7 +161,12 @@ CASES = [
     Case("row17_shadow_in_exception", REJ, Reason.banned_call, S, "open"),
     Case("row17_write_build_cache", REJ, Reason.banned_import, S, "os"),
     Case("row17_other_modules", REJ, Reason.banned_import, S, "os"),
+    # Row 21: stalling the judge or its neighbours. The judge's memory and the host's disk: test_row21_builds.py.
+    Case("row21_log_bomb", Status.build_error, Reason.compile_error, B, "printed more than"),
+    Case("row21_dump_flags", REJ, Reason.unsafe_native_code, B, "-fdump"),
 ]
+# Kernels whose test is more than a verdict, run by a test file of their own.
+ELSEWHERE = {"row21_cache_fill": "test_row21_builds.py"}
 
 UNCHECKED = [c for c in CASES if c.unchecked is not None]
 
@@ -177,17 +182,19 @@ def _options(case: Case) -> EvalOptions:
 
 def test_every_kernel_file_has_a_case_and_names_its_row() -> None:
     files = {p.stem for p in KERNELS.glob("row*.py")}
-    assert files == {c.kernel for c in CASES}, "kernel files and CASES disagree"
-    for case in CASES:
-        doc = ast.get_docstring(ast.parse(kernel_source(case.kernel))) or ""
-        row = int(re.match(r"row(\d+)_", case.kernel).group(1))  # type: ignore[union-attr]
-        assert doc.startswith(f"Row {row}"), f"{case.kernel}: docstring must start with 'Row {row}'"
-        assert "Expected" in doc, f"{case.kernel}: docstring must state the expected verdict"
+    assert files == {c.kernel for c in CASES} | set(ELSEWHERE), "kernel files and CASES disagree"
+    for kernel, test_file in ELSEWHERE.items():
+        assert f'"{kernel}"' in (KERNELS.parent / test_file).read_text(), f"{test_file} does not run {kernel}"
+    for kernel in files:
+        doc = ast.get_docstring(ast.parse(kernel_source(kernel))) or ""
+        row = int(re.match(r"row(\d+)_", kernel).group(1))  # type: ignore[union-attr]
+        assert doc.startswith(f"Row {row}"), f"{kernel}: docstring must start with 'Row {row}'"
+        assert "Expected" in doc, f"{kernel}: docstring must state the expected verdict"
 
 
 def test_every_row_is_covered() -> None:
     rows = {int(c.kernel[3:5]) for c in CASES}
-    assert rows == set(range(1, 18)), f"rows without an adversarial kernel: {set(range(1, 18)) - rows}"
+    assert rows >= set(range(1, 18)), f"rows without an adversarial kernel: {set(range(1, 18)) - rows}"
     # Row 18 is hostile task code, not a kernel: its task files are exercised by test_jail.py and the service tests.
     assert len(list((KERNELS.parent / "tasks").glob("hostile_*.py"))) >= 3
 

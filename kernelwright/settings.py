@@ -51,6 +51,8 @@ class Settings(BaseSettings):
                               "user data folder (read by tasks/importer.py)")
     cache_dir: Path | None = Field(default=None, description="kernel build cache and task probe cache; default: "
                                    "the user cache folder (read by the evaluator and tasks/loader.py)")
+    build_cache_mb: int = Field(default=2048, ge=1, description="built kernels kept in the cache, in MiB at most; "
+                                "the least recently used are removed past it (read by evaluator/build/cache.py)")
     cuda_arch: str | None = Field(default=None, description="CUDA architecture for compile-only checks "
                                   "without a GPU, e.g. 9.0 (default 9.0; read by the cuda platform)")
     probe_timeout: float = Field(default=120.0, gt=0, description="seconds a task file may take to import and "

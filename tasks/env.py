@@ -18,6 +18,12 @@ def cache_dir() -> Path:
     return Path(os.environ.get("KERNELWRIGHT_CACHE_DIR") or platformdirs.user_cache_dir("kernelwright"))
 
 
+def build_cache_mb() -> int:
+    """`KERNELWRIGHT_BUILD_CACHE_MB`: the built kernels' total size in the cache at most (default 2048); the least
+    recently used are removed past it."""
+    return max(1, int(os.environ.get("KERNELWRIGHT_BUILD_CACHE_MB") or 2048))
+
+
 def home_dir() -> Path:
     """`KERNELWRIGHT_HOME`, else the user's data folder: the registry of imported tasks."""
     return Path(os.environ.get("KERNELWRIGHT_HOME") or platformdirs.user_data_dir("kernelwright"))

@@ -55,6 +55,19 @@ def test_info_masks_secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     assert "cpu" in report["platforms"] and report["versions"]["kernelwright"]
 
 
+def test_info_shows_the_build_cache_limit_and_use(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KERNELWRIGHT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("KERNELWRIGHT_BUILD_CACHE_MB", "300")
+    module = tmp_path / "cpp" / "toolchain" / "ext" / "k_123" / "k_123.so"
+    module.parent.mkdir(parents=True)
+    module.write_bytes(b"\0" * 3 * 2**20)
+    result = CliRunner().invoke(app, ["info", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["settings"]["KERNELWRIGHT_BUILD_CACHE_MB"] == "300 (env)"
+    assert report["where"]["built kernels in the cache"].startswith("3 MiB of 300 MiB")
+
+
 def test_the_store_url_comes_from_the_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     db = tmp_path / "from-env.db"
     monkeypatch.setenv("KERNELWRIGHT_DB_URL", f"sqlite:///{db}")

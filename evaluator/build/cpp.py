@@ -6,9 +6,10 @@ shadow that header with a light one (ATen + torch's pybind casters), precompile 
 and key every build by a hash of its sources, flags and toolchain: a cold kernel builds in seconds
 and a rebuilt one is a cache hit.
 
-The compiler runs through a `CommandRunner` the caller supplies: the judge's runs it in a build jail that sees the
-toolchain, torch's headers, the precompiled header and one scratch folder, so `#include "/etc/shadow"` finds
-nothing. Only the judge writes the cache, and only what a compiler made of the request's own sources.
+The compiler runs through a `CommandRunner` the caller supplies (`job.py`): the judge's runs it in a build jail that
+sees the toolchain, torch's headers and the precompiled header, read-only, so `#include "/etc/shadow"` finds
+nothing; it compiles on the jail's capped tmpfs and only the module comes back, size-capped. Only the judge writes
+the cache, and only what a compiler made of the request's own sources.
 """
 
 from __future__ import annotations
@@ -16,19 +17,18 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import stat
 import subprocess
 import sys
 import sysconfig
-import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from evaluator.build.cache import cache_root, content_key, file_lock
+from evaluator.build.cache import cache_root, content_key, file_lock, touch
 from evaluator.build.errors import BuildError, UnsafeSourceError, trim_compiler_log
+from evaluator.build.job import BuildJob, BuildStep, CommandRunner, execute
 from evaluator.runner.protocol import BuildRequest
 from evaluator.static_checks import native_code_finding
 
@@ -54,59 +54,40 @@ constexpr auto kFloat64 = at::kDouble;
 """
 
 BASE_FLAGS = ["-O3", "-march=native", "-fopenmp", "-fPIC", "-std=c++20", "-w"]
-# Flags the harness owns: a candidate may not turn off optimisation or switch the language level.
-_OWNED_PREFIXES = ("-O", "-std=", "-fPIC", "-fopenmp", "-w", "-march=native")
+# Flags the harness owns: a candidate may not turn off optimisation or switch the language level, nor lift the
+# error cap that keeps a compile's log short.
+_OWNED_PREFIXES = ("-O", "-std=", "-fPIC", "-fopenmp", "-w", "-march=native", "-fmax-errors")
+# Errors a compile reports before it stops: a trimmed log shows a few, and a source with a million errors costs the
+# build jail a million messages' time.
+MAX_ERRORS_FLAG = "-fmax-errors=20"
 # Candidate flags may tune code generation but never name a file: `-include F`, `@F`, `-Wp,...`, `-I DIR`,
 # `-B DIR` or `-fplugin=` make the compiler read a file and echo it into the compile log (row 15). The build
 # jail is what keeps host files out of reach; this rule says why early.
 _SAFE_CFLAG = re.compile(r"-(D[A-Za-z_]\w*(=[\w.+-]*)?|U[A-Za-z_]\w*|f(?!plugin)[\w-]+(=[\w.+,-]+)?"
                          r"|m[\w-]+(=[\w.+,-]+)?|W(?![lpa],)[\w-]+(=[\w.+-]+)?|g[0-3]?)")
 _SAFE_LDFLAG = re.compile(r"-l[\w.+-]+")
+# Code-generation flags that make the compiler write files (dumps, reports, profiles, coverage notes, diagnostics
+# files, module maps) or print reports by the megabyte (-ftime-report, -fmem-report, -fopt-info): none makes a kernel
+# faster. Builds run on the jail's capped tmpfs, so such files never reach the host; this refuses them early, with a
+# reason. (-save-temps, -M* dependency files, -dumpdir and -aux-info are outside _SAFE_CFLAG already.)
+_WRITES_FILES = re.compile(r"-f(no-)?(dump|opt-info|stack-usage|callgraph-info|time-report|mem-report|pre-ipa-mem"
+                           r"|post-ipa-mem|stats|profile|auto-profile|branch-probabilities|test-coverage|coverage"
+                           r"|condition-coverage|diagnostics-format|diagnostics-add-output|save-optimization-record"
+                           r"|compare-debug|report-bug|deps|module-mapper|lto-report)")
 MAX_SOURCE_BYTES = 2 * 2**20
-
-# cmd, working folder -> the finished process (stdout/stderr captured as text).
-CommandRunner = Callable[[list[str], Path], subprocess.CompletedProcess]
-
-
-def run_plain(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    """Run a compiler outside any jail: only for the harness's own trusted inputs (the precompiled header)."""
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
 
 
 @dataclass(frozen=True)
 class BuiltModule:
-    """Where a built module is (the runner imports it from there), or that it was only compile-checked."""
+    """Where a built module is (the runner imports it from there), or that it was only compile-checked.
+
+    `stamp` is the last-used time (ns) this build gave the module's cache entry (`cache.touch`).
+    """
 
     path: Path
     compiled_only: bool = False
     cache_hit: bool = False
-
-
-def _strings(value: str | list[str] | None) -> list[str]:
-    return [] if value is None else [value] if isinstance(value, str) else list(value)
-
-
-def install_output(built: Path, target: Path) -> None:
-    """Copy a file a build jail produced into the cache, refusing anything but a plain regular file.
-
-    The jail could leave a symlink (to a host file) or a FIFO where the module should be; O_NOFOLLOW and the
-    regular-file check make sure the judge copies only bytes the compiler wrote.
-    """
-    try:
-        fd = os.open(built, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as exc:
-        raise BuildError(f"the build produced no usable {built.name} ({exc.strerror})") from exc
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise BuildError(f"the build produced a {built.name} that is not a regular file")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        with os.fdopen(fd, "rb", closefd=False) as src, open(tmp, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        os.close(fd)
+    stamp: int = 0
 
 
 class CppBuilder:
@@ -172,7 +153,7 @@ class CppBuilder:
             header.write_text(LITE_HEADER)
             tmp = gch.with_suffix(f".tmp{os.getpid()}")
             cmd = [self.compiler, *self._common_flags(), "-x", "c++-header", str(header), "-o", str(tmp)]
-            proc = run_plain(cmd, header.parent)
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=header.parent)
             if proc.returncode != 0:
                 raise BuildError("building the precompiled header failed", trim_compiler_log(proc.stderr))
             os.replace(tmp, gch)
@@ -191,6 +172,11 @@ class CppBuilder:
     def candidate_flags(flags: Iterable[str] | None, safe: re.Pattern[str] = _SAFE_CFLAG) -> list[str]:
         kept = [f for f in (flags or []) if not f.startswith(_OWNED_PREFIXES)]
         for flag in kept:
+            if _WRITES_FILES.match(flag):
+                raise UnsafeSourceError(f"compiler flag {flag!r} is not allowed: it makes the compiler write dump, "
+                                        "report or profile files or print reports (-fdump-*, -fopt-info, "
+                                        "-fstack-usage, -fcallgraph-info, -ftime-report, -fprofile-*, ...); "
+                                        "kernels may pass code-generation options")
             if not safe.fullmatch(flag):
                 raise UnsafeSourceError(f"compiler flag {flag!r} is not allowed: kernels may pass -D/-U macros, -f/-m "
                                         "code-generation options, -W warnings and -l libraries, nothing that names a "
@@ -223,36 +209,37 @@ class CppBuilder:
         if finding is not None:
             raise UnsafeSourceError(finding.message)
         so_path = self.ext_dir / mod_name / f"{mod_name}.so"
-        if so_path.exists():
-            return BuiltModule(so_path, cache_hit=True)
-        with file_lock(self.root / "locks" / f"{mod_name}.lock"):
+        lock = self.root / "locks" / f"{mod_name}.lock"
+        # Shared for a hit, exclusive for a build: the cache's eviction takes it exclusively, and so never removes
+        # a module between this check and the stamp that marks it in use.
+        with file_lock(lock, shared=True):
+            if so_path.exists():
+                return BuiltModule(so_path, cache_hit=True, stamp=touch(so_path.parent))
+        with file_lock(lock):
             if not so_path.exists():
                 self.ensure_pch()
                 self._compile(mod_name, source, cflags, ldflags, so_path, run)
-        return BuiltModule(so_path)
+            return BuiltModule(so_path, stamp=touch(so_path.parent))
+
+    def compile_steps(self, mod_name: str, cflags: list[str], ldflags: list[str]) -> list[BuildStep]:
+        """Compile `kernel.cpp` and link `kernel.so`, in the build's working folder."""
+        _, libdirs = self._torch_paths
+        # The shadow header's folder comes first so `#include <torch/extension.h>` finds it and its PCH.
+        compile_cmd = [
+            self.compiler, f"-I{self.pch_dir}", *self._common_flags(), *cflags, MAX_ERRORS_FLAG,
+            f"-DTORCH_EXTENSION_NAME={mod_name}", "-DTORCH_API_INCLUDE_EXTENSION_H", "-c", "kernel.cpp",
+            "-o", "kernel.o",
+        ]
+        linker = ["-fuse-ld=gold"] if shutil.which("ld.gold") else []
+        link_cmd = [
+            self.compiler, "-shared", "kernel.o", "-o", "kernel.so", "-fopenmp", *linker,
+            *(f"-L{d}" for d in libdirs), *(f"-Wl,-rpath,{d}" for d in libdirs),
+            "-lc10", "-ltorch", "-ltorch_cpu", "-ltorch_python", *ldflags,
+        ]
+        return [BuildStep("compiling the C++ kernel", compile_cmd), BuildStep("linking the C++ kernel", link_cmd)]
 
     def _compile(self, mod_name: str, source: str, cflags: list[str], ldflags: list[str], so_path: Path,
                  run: CommandRunner) -> None:
-        _, libdirs = self._torch_paths
-        with tempfile.TemporaryDirectory(prefix="kw_build_") as tmp:
-            folder = Path(tmp)
-            src, obj, out = folder / "kernel.cpp", folder / "kernel.o", folder / "kernel.so"
-            src.write_text(source)
-            # The shadow header's folder comes first so `#include <torch/extension.h>` finds it and its PCH.
-            compile_cmd = [
-                self.compiler, f"-I{self.pch_dir}", *self._common_flags(), *cflags,
-                f"-DTORCH_EXTENSION_NAME={mod_name}", "-DTORCH_API_INCLUDE_EXTENSION_H",
-                "-c", str(src), "-o", str(obj),
-            ]
-            linker = ["-fuse-ld=gold"] if shutil.which("ld.gold") else []
-            link_cmd = [
-                self.compiler, "-shared", str(obj), "-o", str(out), "-fopenmp", *linker,
-                *(f"-L{d}" for d in libdirs), *(f"-Wl,-rpath,{d}" for d in libdirs),
-                "-lc10", "-ltorch", "-ltorch_cpu", "-ltorch_python", *ldflags,
-            ]
-            for stage, cmd in (("compiling", compile_cmd), ("linking", link_cmd)):
-                proc = run(cmd, folder)
-                if proc.returncode != 0:
-                    log = trim_compiler_log((proc.stderr + proc.stdout).replace(str(folder) + "/", ""))
-                    raise BuildError(f"{stage} the C++ kernel failed", log)
-            install_output(out, so_path)
+        job = BuildJob(files={"kernel.cpp": source}, steps=self.compile_steps(mod_name, cflags, ldflags),
+                       output="kernel.so")
+        execute(job, run, so_path)

@@ -4,8 +4,8 @@ Like torch's own `load_inline`, the C++ sources (declarations and the generated 
 file and the CUDA sources in another. The C++ file is compiled by the CPU builder, with its precompiled
 light header; the CUDA file by nvcc, with a light `<torch/extension.h>` (ATen and the current CUDA stream,
 without the C++ frontend that would cost nvcc another minute), for exactly the device's architecture.
-Builds happen in a per-build temporary folder inside the evaluation's private directory, and land in a
-cache keyed by a hash of the sources, flags, toolchain and architecture.
+Builds happen on the build jail's capped tmpfs (`job.py`), and only the module lands in a cache keyed by a hash of
+the sources, flags, toolchain and architecture.
 
 Without a GPU (`run=False`) the same two compiles run and nothing is linked or loaded: the module that
 comes back says so when called. That is the compile check behind `build_ok_unverified`.
@@ -20,14 +20,14 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 
-from evaluator.build.cache import cache_root, content_key, file_lock
-from evaluator.build.cpp import LITE_HEADER, BuiltModule, CommandRunner, CppBuilder, install_output
-from evaluator.build.errors import BuildError, UnsafeSourceError, trim_compiler_log
+from evaluator.build.cache import cache_root, content_key, file_lock, touch
+from evaluator.build.cpp import LITE_HEADER, MAX_ERRORS_FLAG, BuiltModule, CppBuilder
+from evaluator.build.errors import BuildError, UnsafeSourceError
+from evaluator.build.job import BuildJob, BuildStep, CommandRunner, execute
 from evaluator.runner.protocol import BuildRequest
 from evaluator.static_checks import native_code_finding
 
@@ -209,12 +209,14 @@ class CudaBuilder:
                 raise UnsafeSourceError(finding.message)
         out_dir = self.ext_dir / mod_name
         done = out_dir / (f"{mod_name}.so" if self.run else "compiled.ok")
-        hit = done.exists()
-        if not hit:
-            with file_lock(self.root / "locks" / f"{mod_name}.lock"):
-                if not done.exists():
-                    self._build(mod_name, main_source, cuda_source, cflags, nvflags, ldflags, done, run)
-        return BuiltModule(done, compiled_only=not self.run, cache_hit=hit)
+        lock = self.root / "locks" / f"{mod_name}.lock"
+        with file_lock(lock, shared=True):  # see CppBuilder.build: eviction takes it exclusively
+            if done.exists():
+                return BuiltModule(done, compiled_only=not self.run, cache_hit=True, stamp=touch(out_dir))
+        with file_lock(lock):
+            if not done.exists():
+                self._build(mod_name, main_source, cuda_source, cflags, nvflags, ldflags, done, run)
+            return BuiltModule(done, compiled_only=not self.run, stamp=touch(out_dir))
 
     def _build(self, mod_name: str, main_source: str, cuda_source: str, cflags: list[str], nvflags: list[str],
                ldflags: list[str], done: Path, run: CommandRunner) -> None:
@@ -225,38 +227,33 @@ class CudaBuilder:
         import torch
 
         abi = int(torch._C._GLIBCXX_USE_CXX11_ABI)
-        with tempfile.TemporaryDirectory(prefix="kw_cuda_build_") as tmp:
-            folder = Path(tmp)
-            main_cpp, kernel_cu = folder / "main.cpp", folder / "kernel.cu"
-            main_o, kernel_o, tmp_so = folder / "main.o", folder / "kernel.o", folder / "kernel.so"
-            main_cpp.write_text(main_source)
-            kernel_cu.write_text(cuda_source)
-            cpp_cmd = [self.cpp.compiler, f"-I{self.cpp.pch_dir}", *self.cpp._common_flags(),
-                       *(f"-I{p}" for p in cuda_includes), *cflags, f"-DTORCH_EXTENSION_NAME={mod_name}",
-                       "-DTORCH_API_INCLUDE_EXTENSION_H", "-c", str(main_cpp), "-o", str(main_o)]
-            # The shadow folder comes first so `<torch/extension.h>` and `<torch/types.h>` find the light header.
-            nvcc_cmd = [str(self.nvcc), "-ccbin", self.cpp.compiler, *BASE_NVCC_FLAGS, *arch_flags(self.capability),
-                        "-Xcompiler", "-fPIC", f"-D_GLIBCXX_USE_CXX11_ABI={abi}", f"-I{self.shadow_dir}",
-                        *(f"-I{p}" for p in includes), f"-I{self.fallback_dir}", *nvflags,
-                        f"-DTORCH_EXTENSION_NAME={mod_name}", "-c", str(kernel_cu), "-o", str(kernel_o)]
-            steps = [("compiling the C++ declarations", cpp_cmd), ("compiling the CUDA kernel", nvcc_cmd)]
-            if self.run:
-                link_cmd = [self.cpp.compiler, "-shared", str(main_o), str(kernel_o), "-o", str(tmp_so),
-                            *(f"-L{d}" for d in [*libdirs, *cuda_libdirs]),
-                            *(f"-Wl,-rpath,{d}" for d in [*libdirs, *cuda_libdirs]),
-                            "-lc10", "-ltorch", "-ltorch_cpu", "-ltorch_python", "-lc10_cuda", "-ltorch_cuda",
-                            "-lcudart", *ldflags]
-                steps.append(("linking the CUDA extension", link_cmd))
-            for what, cmd in steps:
-                proc = run(cmd, folder)
-                if proc.returncode != 0:
-                    raw = (proc.stderr + proc.stdout).replace(str(folder) + "/", "")
-                    raise BuildError(f"{what} failed{_toolkit_hint(raw)}", trim_compiler_log(raw))
-            if self.run:
-                install_output(tmp_so, done)
-            else:
-                done.parent.mkdir(parents=True, exist_ok=True)
-                done.write_text("compiled with " + " ".join(arch_flags(self.capability)) + "\n")
+        cpp_cmd = [self.cpp.compiler, f"-I{self.cpp.pch_dir}", *self.cpp._common_flags(),
+                   *(f"-I{p}" for p in cuda_includes), *cflags, MAX_ERRORS_FLAG, f"-DTORCH_EXTENSION_NAME={mod_name}",
+                   "-DTORCH_API_INCLUDE_EXTENSION_H", "-c", "main.cpp", "-o", "main.o"]
+        # The shadow folder comes first so `<torch/extension.h>` and `<torch/types.h>` find the light header.
+        nvcc_cmd = [str(self.nvcc), "-ccbin", self.cpp.compiler, *BASE_NVCC_FLAGS, *arch_flags(self.capability),
+                    "-Xcompiler", "-fPIC", f"-D_GLIBCXX_USE_CXX11_ABI={abi}",
+                    f"-I{self.shadow_dir}", *(f"-I{p}" for p in includes), f"-I{self.fallback_dir}", *nvflags,
+                    f"-DTORCH_EXTENSION_NAME={mod_name}", "-c", "kernel.cu", "-o", "kernel.o"]
+        steps = [BuildStep("compiling the C++ declarations", cpp_cmd), BuildStep("compiling the CUDA kernel", nvcc_cmd)]
+        if self.run:
+            link_cmd = [self.cpp.compiler, "-shared", "main.o", "kernel.o", "-o", "kernel.so",
+                        *(f"-L{d}" for d in [*libdirs, *cuda_libdirs]),
+                        *(f"-Wl,-rpath,{d}" for d in [*libdirs, *cuda_libdirs]),
+                        "-lc10", "-ltorch", "-ltorch_cpu", "-ltorch_python", "-lc10_cuda", "-ltorch_cuda",
+                        "-lcudart", *ldflags]
+            steps.append(BuildStep("linking the CUDA extension", link_cmd))
+        job = BuildJob(files={"main.cpp": main_source, "kernel.cu": cuda_source}, steps=steps,
+                       output="kernel.so" if self.run else None)
+        try:
+            execute(job, run, done if self.run else None)
+        except UnsafeSourceError:
+            raise
+        except BuildError as exc:
+            raise BuildError(f"{exc}{_toolkit_hint(exc.log)}", exc.log) from None
+        if not self.run:
+            done.parent.mkdir(parents=True, exist_ok=True)
+            done.write_text("compiled with " + " ".join(arch_flags(self.capability)) + "\n")
 
 
 def _toolkit_hint(log: str) -> str:

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from evaluator.jail.bwrap import JailSpec, jail_command, jail_uid, seccomp_fd, writable_by_jail
+from evaluator.jail.capture import BoundedLog, Sink, Stopped, pump
 from evaluator.jail.limits import Cgroup, Limits, preexec
 
 
@@ -152,16 +153,43 @@ def spawn(argv: list[str], spec: JailSpec, limits: Limits, jailed: bool = True, 
     return JailedProcess(proc, cgroup, scratch, list(cgroup.notes))
 
 
-def run(argv: list[str], spec: JailSpec, limits: Limits, timeout_s: float, jailed: bool = True) -> \
-        subprocess.CompletedProcess:
-    """Run `argv` to completion in the jail; a run past `timeout_s` is killed and reported as exit code -9."""
-    child = spawn(argv, spec, limits, jailed, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def run(argv: list[str], spec: JailSpec, limits: Limits, timeout_s: float, jailed: bool = True, *,
+        stdin: bytes = b"", stdout: Sink | None = None, stderr: Sink | None = None) -> subprocess.CompletedProcess:
+    """Run `argv` to completion in the jail, feeding it `stdin`; a run past `timeout_s` is killed.
+
+    Its output is read as it comes (`capture.pump`), never whole: into the given sinks, or by default into a
+    `BoundedLog` per pipe, whose head and tail come back as the result's `stdout` and `stderr` text (with a line
+    saying how much was left out). A process whose output fills a sink is stopped there and then. The result's
+    `stderr` ends with a line saying why the process was stopped, if it was; its exit code is then -9.
+    """
+    out = stdout if stdout is not None else BoundedLog()
+    err = stderr if stderr is not None else BoundedLog()
+    deadline = time.monotonic() + timeout_s
+    child = spawn(argv, spec, limits, jailed, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    proc = child.proc
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    why = ""
     try:
-        out, err = child.proc.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        out, err = child.proc.communicate()
-        err = (err or "") + f"\nkilled after {timeout_s:.0f} s"
+        # The pump closes its own copy of stdin once the data is written: that end of file is what the child waits
+        # for, and the Popen's file object must not close a number the pump already closed.
+        stdin_fd = os.dup(proc.stdin.fileno())
+        proc.stdin.close()
+        stopped = pump({proc.stdout.fileno(): out, proc.stderr.fileno(): err}, deadline, (stdin_fd, stdin))
+        if stopped is Stopped.full:
+            why = "stopped: it printed more output than the judge reads"
+        elif stopped is Stopped.deadline:
+            why = f"killed after {timeout_s:.0f} s"
+        else:
+            try:  # its pipes are closed, but it may still run (a child that closed them)
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                why = f"killed after {timeout_s:.0f} s"
     finally:
         child.kill()
-    return subprocess.CompletedProcess(argv, child.proc.returncode, out or "", err or "")
+        proc.stdout.close()
+        proc.stderr.close()
+    code = -9 if why else proc.returncode
+    out_text = out.text() if isinstance(out, BoundedLog) else ""
+    err_text = err.text() if isinstance(err, BoundedLog) else ""
+    return subprocess.CompletedProcess(argv, code, out_text, err_text + (f"\n{why}" if why else ""))

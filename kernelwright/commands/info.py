@@ -61,11 +61,13 @@ def settings_in_force(settings: Settings) -> dict[str, str]:
 
 def _where(settings: Settings) -> dict[str, str]:
     from db.engine import default_db_url
+    from evaluator.build.cache import usage
 
     cache = settings.cache_dir or Path(platformdirs.user_cache_dir("kernelwright"))
     home = settings.home or Path(platformdirs.user_data_dir("kernelwright"))
+    built = f"{usage(cache) / 2**20:.0f} MiB of {settings.build_cache_mb} MiB (KERNELWRIGHT_BUILD_CACHE_MB)"
     return {"store": shown_url(settings.db_url or default_db_url()), "build and probe cache": str(cache),
-            "imported task registry": str(home)}
+            "built kernels in the cache": built, "imported task registry": str(home)}
 
 
 def info_cmd(

@@ -11,6 +11,8 @@ import pytest
 
 from evaluator.build.cpp import BuiltModule
 from evaluator.build.errors import UnsafeSourceError
+from evaluator.jail.bwrap import JailSpec
+from evaluator.jail.capture import BoundedLog
 from evaluator.jail.limits import Limits
 from evaluator.judge import builds
 from evaluator.judge.builds import MAX_BUILDS, BuildService
@@ -23,6 +25,7 @@ class Screening:
     """Refuses every source holding `bad`, 'builds' the rest; records the timeouts it was given."""
 
     read_only_dirs = staticmethod(lambda: [])
+    ext_dir = Path("/nonexistent/cache/cpp/toolchain/ext")
 
     def __init__(self) -> None:
         self.timeouts: list[float] = []
@@ -48,16 +51,17 @@ def test_refused_requests_count_toward_the_cap() -> None:
 def test_a_compile_never_outlives_the_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[float] = []
 
-    def fake_run(cmd: list[str], spec: object, limits: Limits, timeout_s: float, jailed: bool = True) -> \
-            subprocess.CompletedProcess:
+    def fake_run(cmd: list[str], spec: JailSpec, limits: Limits, timeout_s: float, jailed: bool = True,
+                 **_: object) -> subprocess.CompletedProcess:
         seen.append(timeout_s)
+        assert spec.read_write == [], "a build jail never gets a writable host folder"
         return subprocess.CompletedProcess(cmd, 0, "", "")
 
     monkeypatch.setattr(builds, "run", fake_run)
     service = BuildService(Screening(), LIMITS)  # type: ignore[arg-type]
-    service._run(["true"], Path("/tmp"))
+    service._run(["true"], b"", BoundedLog(), BoundedLog())
     service.deadline = time.monotonic() + 5.0
-    service._run(["true"], Path("/tmp"))
+    service._run(["true"], b"", BoundedLog(), BoundedLog())
     service.deadline = time.monotonic() - 1.0
-    service._run(["true"], Path("/tmp"))
+    service._run(["true"], b"", BoundedLog(), BoundedLog())
     assert seen[0] == builds.COMPILE_TIMEOUT_S and 4.0 < seen[1] <= 5.0 and seen[2] == 1.0

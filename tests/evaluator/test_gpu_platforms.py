@@ -14,9 +14,9 @@ import pytest
 import torch
 
 from evaluator.api import evaluate, resolve_size
-from evaluator.build.cpp import run_plain
 from evaluator.build.cuda import CudaBuilder, arch_flags, find_nvcc, parse_arch
 from evaluator.build.errors import BuildError, UnsafeSourceError
+from evaluator.build.job import run_plain
 from evaluator.platforms import get_platform
 from evaluator.platforms.gpu import cuda_available
 from evaluator.request import EvalOptions

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from evaluator.build.cpp import CppBuilder, run_plain
+from evaluator.build.cpp import CppBuilder
 from evaluator.build.errors import UnsafeSourceError
+from evaluator.build.job import run_plain
 from evaluator.platforms import get_platform
 from evaluator.result import Reason
 from evaluator.runner.protocol import BuildRequest

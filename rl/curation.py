@@ -1,10 +1,13 @@
 """Which stored turns become SFT data: the ConCuR rules, each a separate step so each can be tested alone.
 
-1. correct only: the turn's kernel was judged `correct` with a measured speedup (at least `min_speedup`);
-2. held-out tasks (benchmark-only) are dropped;
-3. deduplicated by (task, normalized source hash): of the turns that produced one kernel, the one with the
+1. correct only: the turn's kernel was judged `correct`;
+2. verified faster: its speedup's 95% interval lies above `min_speedup` (by default 1.0: the evaluator's decision
+   `faster`), so a kernel slower than eager, or one whose timing cannot tell, never teaches the model; lowering
+   `min_speedup` keeps slower kernels, 0 every timed correct one;
+3. held-out tasks (benchmark-only) are dropped;
+4. deduplicated by (task, normalized source hash): of the turns that produced one kernel, the one with the
    shortest reasoning (then the shortest reply) is kept;
-4. per task, the `top_k` fastest kernels; ties on speedup go to the shorter reasoning.
+5. per task, the `top_k` fastest kernels; ties on speedup go to the shorter reasoning.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ class CurationConfig(BaseModel):
     """Knobs of the SFT curation."""
 
     top_k: int = Field(default=2, ge=1, description="fastest distinct kernels kept per task")
-    min_speedup: float = Field(default=0.0, ge=0, description="correct kernels slower than this are dropped")
+    min_speedup: float = Field(default=1.0, ge=0, description="correct kernels are kept only when their speedup's "
+                               "interval lies above this (1.0: verified faster than eager)")
     platform: str | None = Field(default=None, description="only evaluations on this platform (None: all)")
 
 
@@ -31,6 +35,8 @@ class CurationReport(BaseModel):
 
     judged: int = 0
     not_correct: int = 0
+    not_faster: int = Field(default=0, description="correct, but the speedup's interval does not lie above "
+                            "min_speedup (or was never measured)")
     held_out: int = 0
     duplicates: int = 0
     beyond_top_k: int = 0
@@ -42,10 +48,15 @@ def _reasoning_length(row: JudgedTurnRow) -> tuple[int, int]:
     return len(row.turn.reasoning or ""), len(row.turn.reply)
 
 
-def correct_only(rows: Iterable[JudgedTurnRow], min_speedup: float = 0.0) -> list[JudgedTurnRow]:
-    """Turns whose kernel is correct with a measured speedup of at least `min_speedup`."""
-    return [r for r in rows if r.evaluation.status is Status.correct and r.evaluation.speedup is not None
-            and r.evaluation.speedup >= min_speedup]
+def correct_only(rows: Iterable[JudgedTurnRow]) -> list[JudgedTurnRow]:
+    """Turns whose kernel was judged correct."""
+    return [r for r in rows if r.evaluation.status is Status.correct]
+
+
+def verified_faster(rows: Iterable[JudgedTurnRow], min_speedup: float) -> list[JudgedTurnRow]:
+    """Turns whose speedup's 95% interval lies above `min_speedup`: its lower end, not the speedup itself, so a
+    kernel is kept for what its measurement supports."""
+    return [r for r in rows if r.evaluation.speedup_ci is not None and r.evaluation.speedup_ci[0] > min_speedup]
 
 
 def without_held_out(rows: Iterable[JudgedTurnRow]) -> list[JudgedTurnRow]:
@@ -80,10 +91,12 @@ def curate_sft(rows: list[JudgedTurnRow], config: CurationConfig) -> tuple[list[
     report = CurationReport(judged=len(rows))
     if config.platform is not None:
         rows = [r for r in rows if r.evaluation.platform == config.platform]
-    correct = correct_only(rows, config.min_speedup)
+    correct = correct_only(rows)
     report.not_correct = len(rows) - len(correct)
-    visible = without_held_out(correct)
-    report.held_out = len(correct) - len(visible)
+    faster = verified_faster(correct, config.min_speedup)
+    report.not_faster = len(correct) - len(faster)
+    visible = without_held_out(faster)
+    report.held_out = len(faster) - len(visible)
     unique = deduplicated(visible)
     report.duplicates = len(visible) - len(unique)
     kept = fastest_per_task(unique, config.top_k)

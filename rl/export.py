@@ -1,7 +1,8 @@
 """`traces export`: datasets from the store, as JSONL (always) and a Hugging Face `datasets` folder (optional).
 
 Formats:
-- `sft`: curated chat records (`messages` = the stored system/user prompt + the reply) with provenance
+- `sft`: curated chat records (`messages` = the stored system/user prompt + the reply; by default only kernels
+  verified faster than eager, see rl/curation.py) with provenance
   (run, model, harness version, task, speedup, turn, candidate hash).
 - `openai`: the same curated records as `{"messages": [...]}` only; OpenAI's fine-tuning rejects other keys.
 - `grpo`: one prompt per task for RL: the newest stored first-turn prompt of every task that has judged turns,

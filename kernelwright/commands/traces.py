@@ -20,15 +20,22 @@ app = typer.Typer(help="Training data from stored traces.", no_args_is_help=True
 
 
 def _report_table(result: ExportResult) -> Table:
-    report = result.report
     table = Table(title=f"{result.records} {result.format.value} records -> {result.path}")
     table.add_column("category")
     table.add_column("records", justify="right")
-    for category, count in report.categories.items():
+    for category, count in result.report.categories.items():
         table.add_row(category, str(count))
-    table.caption = (f"{report.judged} judged turns; dropped: {report.not_correct} not correct, {report.held_out} "
-                     f"held out, {report.duplicates} duplicates, {report.beyond_top_k} beyond top-k")
     return table
+
+
+def _dropped(result: ExportResult, min_speedup: float) -> str:
+    """What each curation rule left out, in words (one line under the table)."""
+    report = result.report
+    slow = "" if result.format is ExportFormat.grpo else (
+        f"{report.not_faster} correct but not verified faster than {min_speedup:g}x (their speedup's interval does "
+        "not lie above it; --min-speedup lowers the bar), ")
+    return (f"{report.judged} judged turns; dropped: {report.not_correct} not correct, {slow}{report.held_out} held "
+            f"out, {report.duplicates} duplicates, {report.beyond_top_k} beyond top-k")
 
 
 @app.command("export")
@@ -39,12 +46,16 @@ def export_cmd(
     hf: Annotated[Path | None, typer.Option(help="also save a Hugging Face `datasets` folder here "
                                             "(needs the train extra)")] = None,
     top_k: Annotated[int, typer.Option(help="fastest distinct kernels kept per task")] = 2,
-    min_speedup: Annotated[float, typer.Option(help="drop correct kernels slower than this")] = 0.0,
+    min_speedup: Annotated[float, typer.Option(
+        help="keep a correct kernel only when its speedup's 95% interval lies above this; the default 1.0 keeps "
+             "kernels verified faster than eager, lower it to keep slower ones too (0: every timed correct kernel); "
+             "the output says how many it left out")] = 1.0,
     platform: Annotated[str | None, typer.Option(help="only evaluations on this platform")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the export report as JSON")] = False,
     db_url: Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")] = None,
 ) -> None:
-    """Write a dataset: correct kernels only, fastest per task, shortest reasoning, deduplicated, no held-out."""
+    """Write a dataset: correct kernels verified faster (see --min-speedup), fastest per task, shortest
+    reasoning, deduplicated, no held-out."""
     if top_k < 1:
         raise _fail("--top-k must be at least 1", as_json)
     store = Store(db_url or Settings().db_url)
@@ -61,5 +72,10 @@ def export_cmd(
         print(json.dumps(result.model_dump(mode="json")))
         return
     out.print(_report_table(result))
-    if result.records == 0:
+    out.print(_dropped(result, min_speedup), soft_wrap=True, highlight=False)
+    if result.records == 0 and result.report.not_faster:
+        out.print(f"no records: {result.report.not_faster} correct kernels were left out as not verified faster than "
+                  f"{min_speedup:g}x; --min-speedup 0 keeps every timed correct kernel, slower ones too",
+                  soft_wrap=True, highlight=False)
+    elif result.records == 0:
         out.print("no records: the store has no correct kernels of non-held-out tasks yet (run optimize or bench)")

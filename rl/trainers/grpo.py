@@ -2,8 +2,9 @@
 
 Prompts are the agents' own (`PromptBuilder`, contrastive exemplars sampled from the store each time a prompt
 is drawn, so kernels found during training show up in later prompts). Every group of completions is judged by
-evaluator actors on Ray; the reward is `rl.rewards.shaped_reward` (correctness-gated, clipped log-speedup)
-and TRL normalizes it per prompt group. Each rollout and its verdict is stored in a `train` run.
+evaluator actors on Ray; the reward is `rl.rewards.shaped_reward` (a correct kernel's clipped log-speedup, every
+failure below the slowest correct kernel) and TRL normalizes it per prompt group. Each rollout and its verdict is
+stored in a `train` run.
 """
 
 from __future__ import annotations

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from trace_fill import TraceFiller, kernel, make_task
+from typer.testing import CliRunner
 
 from db import Store
 from evaluator.result import Status
+from kernelwright.cli import app
 from rl.curation import CurationConfig
-from rl.export import ExportFormat, ExportOptions, export_dataset
+from rl.export import ExportFormat, ExportOptions, ExportResult, export_dataset
 from tasks.model import Category
 
 RELU = make_task("activation/relu")
@@ -24,8 +27,8 @@ def store(tmp_path: Path) -> Store:
     return Store(f"sqlite:///{tmp_path / 'kw.db'}")
 
 
-def _export(store: Store, tmp_path: Path, fmt: ExportFormat = ExportFormat.sft, **curation: object
-            ) -> tuple[list[dict[str, object]], object]:
+def _export(store: Store, tmp_path: Path, fmt: ExportFormat = ExportFormat.sft, **curation: Any
+            ) -> tuple[list[dict[str, Any]], ExportResult]:
     out = tmp_path / f"{fmt.value}.jsonl"
     result = export_dataset(store, ExportOptions(format=fmt, out=out, curation=CurationConfig(**curation)))
     records = [json.loads(line) for line in out.read_text().splitlines()]
@@ -43,6 +46,46 @@ def test_only_correct_kernels_are_kept(store: Store, tmp_path: Path) -> None:
     assert result.report.not_correct == 4
 
 
+def test_only_kernels_verified_faster_by_default(store: Store, tmp_path: Path) -> None:
+    # The case: a new user's first default export held a 0.46x and a 0.60x kernel.
+    fill = TraceFiller(store)
+    slow = fill.add(RELU, kernel("slow"), Status.correct, 0.46)
+    slower = fill.add(GELU, kernel("slower"), Status.correct, 0.60)
+    # 1.05x measured, but its interval [0.945, 1.155] holds 1.0: not verified faster (the decision is not `faster`).
+    even = fill.add(GEMM, kernel("even"), Status.correct, 1.05)
+    fast = fill.add(RELU, kernel("fast"), Status.correct, 1.5)
+    records, result = _export(store, tmp_path, top_k=10)
+    assert [r["turn_id"] for r in records] == [fast]
+    assert result.report.not_faster == 3 and result.report.not_correct == 0
+    # Lowered explicitly, slower kernels come back: those verified above the bar, then every timed one.
+    half, result = _export(store, tmp_path, top_k=10, min_speedup=0.5)
+    assert sorted(r["turn_id"] for r in half) == sorted([slower, even, fast]) and result.report.not_faster == 1
+    every, result = _export(store, tmp_path, top_k=10, min_speedup=0.0)
+    assert sorted(r["turn_id"] for r in every) == sorted([slow, slower, even, fast])
+    assert result.report.not_faster == 0
+
+
+def test_the_command_says_what_it_left_out_and_why(store: Store, tmp_path: Path) -> None:
+    fill = TraceFiller(store)
+    fill.add(RELU, kernel("slow"), Status.correct, 0.46)
+    fill.add(GELU, kernel("slower"), Status.correct, 0.60)
+    db = f"sqlite:///{tmp_path / 'kw.db'}"
+    out = str(tmp_path / "sft.jsonl")
+
+    def invoke(*args: str) -> str:
+        result = CliRunner().invoke(app, ["traces", "export", *args], terminal_width=100)
+        assert result.exit_code == 0, result.output
+        return " ".join(result.output.replace("│", " ").split())
+
+    said = invoke("--format", "sft", "--out", out, "--db-url", db)
+    assert "2 correct but not verified faster than 1x" in said and "--min-speedup 0 keeps" in said
+    report = json.loads(invoke("--format", "sft", "--out", out, "--db-url", db, "--json"))["report"]
+    assert report["not_faster"] == 2 and report["kept"] == 0
+    assert "0 correct but not verified faster than 0x" in invoke("--format", "sft", "--out", out, "--db-url", db,
+                                                                  "--min-speedup", "0")
+    assert "verified faster than eager" in invoke("--help")
+
+
 def test_fastest_per_task_then_shortest_reasoning(store: Store, tmp_path: Path) -> None:
     fill = TraceFiller(store)
     fill.add(RELU, kernel("slow"), Status.correct, 0.8)
@@ -50,11 +93,11 @@ def test_fastest_per_task_then_shortest_reasoning(store: Store, tmp_path: Path) 
     fast = fill.add(RELU, kernel("fast"), Status.correct, 3.0, reasoning="x" * 50)
     fill.add(RELU, kernel("mid"), Status.correct, 2.0)
     gemm = fill.add(GEMM, kernel("gemm"), Status.correct, 1.2)
-    records, result = _export(store, tmp_path, top_k=2)
+    records, result = _export(store, tmp_path, top_k=2, min_speedup=0.0)
     # Per task the two fastest (the 2.0x and 0.8x kernels are dropped); equal speed: shorter reasoning first.
     assert [r["turn_id"] for r in records] == [fast, verbose, gemm]
     assert result.report.beyond_top_k == 2
-    one, _ = _export(store, tmp_path, top_k=1)
+    one, _ = _export(store, tmp_path, top_k=1, min_speedup=0.0)
     assert [r["turn_id"] for r in one] == [fast, gemm]
 
 
@@ -82,14 +125,14 @@ def test_held_out_tasks_are_excluded(store: Store, tmp_path: Path) -> None:
 def test_category_balance_and_provenance(store: Store, tmp_path: Path) -> None:
     fill = TraceFiller(store, model="coder-7b")
     fill.add(RELU, kernel("relu"), Status.correct, 2.0)
-    fill.add(GELU, kernel("gelu"), Status.correct, 1.1)
+    fill.add(GELU, kernel("gelu"), Status.correct, 1.3)
     fill.add(GEMM, kernel("gemm"), Status.correct, 1.3)
     records, result = _export(store, tmp_path)
     assert result.report.categories == {"activation": 2, "matmul": 1}
     rec = records[0]
     assert rec["run_id"] == fill.run_id and rec["model"] == "coder-7b" and rec["harness_version"]
-    assert [m["role"] for m in rec["messages"]] == ["system", "user", "assistant"]  # type: ignore[index]
-    assert "class ModelNew" in rec["messages"][2]["content"]  # type: ignore[index]
+    assert [m["role"] for m in rec["messages"]] == ["system", "user", "assistant"]
+    assert "class ModelNew" in rec["messages"][2]["content"]
     exports = store.list_dataset_exports()
     assert len(exports) == 1 and exports[0].record_count == 3 and exports[0].format == "sft"
 
@@ -104,7 +147,7 @@ def test_openai_format_has_messages_only_and_grpo_has_prompts(store: Store, tmp_
     grpo, _ = _export(store, tmp_path, ExportFormat.grpo)
     # Every task with judged turns is an RL prompt, correct or not; the prompt is the first turn's.
     assert [r["task_id"] for r in grpo] == [RELU.id, GEMM.id]
-    assert grpo[0]["prompt"][-1]["content"] == f"Optimize {RELU.id} (turn 0)"  # type: ignore[index]
+    assert grpo[0]["prompt"][-1]["content"] == f"Optimize {RELU.id} (turn 0)"
 
 
 def test_hf_dataset_is_written(store: Store, tmp_path: Path) -> None:

@@ -50,8 +50,9 @@ def test_export_sft_then_optimize_with_the_local_checkpoint(tmp_path: Path, env:
     _cli(["optimize", TASK, "--provider", "examples", *common], env)
 
     data = tmp_path / "sft.jsonl"
-    exported = json.loads(_cli(["traces", "export", "--format", "sft", "--out", str(data), "--json", "--db-url", db],
-                               env).stdout)
+    # Every timed correct kernel: the example relu kernel is about as fast as eager, not verified faster.
+    exported = json.loads(_cli(["traces", "export", "--format", "sft", "--out", str(data), "--min-speedup", "0",
+                                "--json", "--db-url", db], env).stdout)
     assert exported["records"] == 1 and exported["report"]["categories"] == {"activation": 1}
     record = json.loads(data.read_text())
 

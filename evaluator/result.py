@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field, model_validator
 # Bumped whenever a check or the timing protocol changes, so stored results can be re-scored.
 # 2.0.0: the jail and the judge (untrusted code only in jailed runners; verdicts, comparisons and the clock in the
 # judge; adaptive interleaved rounds with order-statistic intervals).
-HARNESS_VERSION = "2.0.0"
+# 2.1.0: the judge, round two (outputs timed whole and read from a frozen runner, inputs from secret seeds, a
+# deadline on every round and wait, bounded builds).
+HARNESS_VERSION = "2.1.0"
 # Appended to the harness version of results produced without the jail, so they never pass for jailed ones (the
 # evaluation cache, leaderboards and re-scoring key on the version).
 UNJAILED_SUFFIX = "+unjailed"

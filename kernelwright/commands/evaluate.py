@@ -8,14 +8,16 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from evaluator import EvalOptions, EvalResult, Status, checked_task, evaluate
 from evaluator.platforms import available_platforms
 from evaluator.result import Reason, Stage, ToleranceMode, Verification
 from kernelwright.commands import options as opt
-from kernelwright.console import err, out
+from kernelwright.console import err, out, warn
 from kernelwright.console import fail as _fail
 from kernelwright.settings import Settings
+from kernelwright.views.safe_text import clean, untrusted
 from tasks.errors import TaskLoadError, TaskProblem
 from tasks.registry import example_solutions, resolve_task
 
@@ -80,13 +82,15 @@ def _fmt_ms(value: float | None) -> str:
 
 
 def _print_result(result: EvalResult) -> None:
+    # The message, the log and the task id come from the candidate or the task file: `Text`, never markup (a
+    # message could otherwise paint `correct` in green, or its escape codes repaint the rows above it).
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold cyan", justify="right")
     table.add_column()
     table.add_row("status", f"[{STATUS_STYLE.get(result.status, 'bold')}]{result.status.value}[/]")
     table.add_row("reason", result.reason.value)
     table.add_row("stage", result.stage.value)
-    table.add_row("message", result.message)
+    table.add_row("message", untrusted(result.message))
     if result.verification is not Verification.native:
         # Without a GPU a result means less; say so where nobody can miss it.
         table.add_row("checked", f"[bold yellow]{result.verification.label}[/]")
@@ -98,8 +102,8 @@ def _print_result(result: EvalResult) -> None:
     table.add_row("candidate", _fmt_ms(result.candidate_ms))
     if result.correctness and result.correctness.max_abs_error is not None:
         table.add_row("max error", f"{result.correctness.max_abs_error:.3e} abs")
-    table.add_row("platform", f"{result.platform} on {result.hardware}")
-    table.add_row("task", f"{result.task_id}" + (f" (size {result.size})" if result.size else ""))
+    table.add_row("platform", untrusted(f"{result.platform} on {result.hardware}"))
+    table.add_row("task", untrusted(f"{result.task_id}" + (f" (size {result.size})" if result.size else "")))
     table.add_row("tolerance", result.tolerance.label)
     table.add_row("harness", result.harness_version)
     if result.wall_seconds is not None:
@@ -109,7 +113,7 @@ def _print_result(result: EvalResult) -> None:
         out.print("[bold red]UNJAILED: this candidate ran without the OS jail (--unsafe-no-jail); trust this result "
                   "no further than the code you ran[/]")
     if result.status in (Status.build_error, Status.runtime_error) and result.log:
-        out.print("[dim]" + "\n".join(result.log.splitlines()[-25:]) + "[/]", markup=False, highlight=False)
+        out.print(Text("\n".join(clean(result.log).splitlines()[-25:]), style="dim"))
 
 
 def eval_cmd(
@@ -148,7 +152,7 @@ def eval_cmd(
         if as_json:
             result = evaluate(task_obj, source, platform, options)
         else:
-            with err.status(f"evaluating {solution} on {task_obj.id} ({platform})…"):
+            with err.status(untrusted(f"evaluating {solution} on {task_obj.id} ({platform})…")):
                 result = evaluate(task_obj, source, platform, options)
     except TaskLoadError as exc:  # a --size the task does not define
         raise _refuse(str(exc), Reason.bad_request, as_json, platform, task_obj.id, options) from exc
@@ -156,7 +160,7 @@ def eval_cmd(
         try:
             _store_result(db_url or Settings().db_url, task_obj, source, result)
         except Exception as exc:  # noqa: BLE001 - the verdict stands even if the store is down; say so
-            err.print(f"[yellow]warning:[/] the result was not stored: {type(exc).__name__}: {exc}")
+            warn(f"the result was not stored: {type(exc).__name__}: {exc}")
     if as_json:
         data = json.loads(result.model_dump_json(include=set(JSON_FIELDS)))
         print(json.dumps(data))

@@ -16,6 +16,7 @@ from evaluator.result import EvalResult
 from kernelwright.commands import options as opt
 from kernelwright.console import fail, out, print_wide
 from kernelwright.settings import Settings
+from kernelwright.views.safe_text import escape_markup, untrusted
 from kernelwright.views.sweep import sweep_rich_table
 from tasks.errors import TaskLoadError
 from tasks.sweep import SweepPoint
@@ -38,14 +39,14 @@ def sweep_cmd(
         raise fail(str(exc), as_json) from exc
     options = EvalOptions(threads=threads, timeout_s=timeout)
     with Progress(transient=True, disable=as_json) as progress:
-        bar = progress.add_task(f"sweeping kernel {kernel_id} ({kernel.task.id}, {kernel.platform})",
+        bar = progress.add_task(escape_markup(f"sweeping kernel {kernel_id} ({kernel.task.id}, {kernel.platform})"),
                                 total=len(points))
 
         def done(point: SweepPoint, result: EvalResult) -> None:
             progress.advance(bar)
             if not as_json:
                 speed = "" if result.speedup is None else f" {result.speedup:.2f}x"
-                progress.console.print(f"{point.label}: {result.status.value}{speed}", highlight=False)
+                progress.console.print(untrusted(f"{point.label}: {result.status.value}{speed}"))
 
         try:
             rows = run_sweep(store, kernel_id, options=options, points=points, on_point=done)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
@@ -29,11 +30,19 @@ STATUS_STYLE = {Status.correct: "bold green", Status.incorrect: "bold red", Stat
                 Status.build_error: "bold yellow", Status.runtime_error: "bold red", Status.timeout: "bold red",
                 Status.unstable: "bold yellow", Status.build_ok_unverified: "bold yellow", Status.refused: "bold red"}
 
+# Lines of the log shown under a build or runtime error.
+LOG_LINES = 25
 
 # A task refused by its probe, as the verdict's reason.
 TASK_REASONS = {TaskProblem.load_error: Reason.task_error, TaskProblem.degenerate: Reason.degenerate_task,
                 TaskProblem.out_of_memory: Reason.out_of_memory, TaskProblem.timeout: Reason.wall_timeout,
                 TaskProblem.no_jail: Reason.no_jail, TaskProblem.data_file: Reason.task_error}
+
+
+def _json_line(result: EvalResult) -> str:
+    """The verdict as one line of JSON, ASCII only: pydantic writes C1 controls and bidi overrides of a message
+    as they are, `json.dumps` escapes every character outside ASCII."""
+    return json.dumps(json.loads(result.model_dump_json(include=set(JSON_FIELDS))))
 
 
 def _refuse(message: str, reason: Reason, as_json: bool, platform: str, task_id: str | None = None,
@@ -45,7 +54,7 @@ def _refuse(message: str, reason: Reason, as_json: bool, platform: str, task_id:
     result = EvalResult(status=Status.refused, reason=reason, message=message, stage=Stage.static, platform=platform,
                         task_id=task_id, allow_torch=opts.allow_torch, size=opts.size, tolerance=opts.tolerance,
                         jailed=not opts.unsafe_no_jail)
-    print(result.model_dump_json(include=set(JSON_FIELDS)))
+    print(_json_line(result))
     return typer.Exit(code=2)
 
 
@@ -113,7 +122,10 @@ def _print_result(result: EvalResult) -> None:
         out.print("[bold red]UNJAILED: this candidate ran without the OS jail (--unsafe-no-jail); trust this result "
                   "no further than the code you ran[/]")
     if result.status in (Status.build_error, Status.runtime_error) and result.log:
-        out.print(Text("\n".join(clean(result.log).splitlines()[-25:]), style="dim"))
+        # Framed, so that lines the candidate printed cannot pass for rows of the table above.
+        tail = "\n".join(clean(result.log).splitlines()[-LOG_LINES:])
+        out.print(Panel(Text(tail, style="dim"), title=f"log: its last {LOG_LINES} lines", title_align="left",
+                        border_style="dim"))
 
 
 def eval_cmd(
@@ -162,8 +174,7 @@ def eval_cmd(
         except Exception as exc:  # noqa: BLE001 - the verdict stands even if the store is down; say so
             warn(f"the result was not stored: {type(exc).__name__}: {exc}")
     if as_json:
-        data = json.loads(result.model_dump_json(include=set(JSON_FIELDS)))
-        print(json.dumps(data))
+        print(_json_line(result))
     else:
         _print_result(result)
 

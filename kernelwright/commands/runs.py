@@ -19,7 +19,7 @@ from kernelwright.console import out
 from kernelwright.settings import Settings
 from kernelwright.views.optimize_live import verdict_text
 from kernelwright.views.run_summary import summary_table
-from kernelwright.views.safe_text import clean, first_line, untrusted
+from kernelwright.views.safe_text import clean, first_line, one_line, untrusted
 
 app = typer.Typer(help="Browse stored runs.", no_args_is_help=True)
 
@@ -54,14 +54,14 @@ def runs_list(
         best = (f"{answer.speedup:.2f}x (>{answer.speedup_ci[0]:.2f})"
                 if answer is not None and answer.speedup is not None and answer.speedup_ci is not None else "-")
         rows.append([run.id, run.kind.value, run.status.value, clean(_platform(run)), best,
-                     first_line(summary.task_id or "-")])
+                     one_line(summary.task_id or "-")])
     # One line per run: the task column gets what the others leave of the width (80 columns in a pipe);
     # wider terminals also get when each run started and its provider.
     wide = out.width >= 120
     if wide:
         for row, run in zip(rows, runs, strict=True):
             provider = (run.config or {}).get("provider_label") or "-"
-            row += [run.created_at.strftime("%Y-%m-%d %H:%M"), first_line(provider)[:30]]
+            row += [run.created_at.strftime("%Y-%m-%d %H:%M"), one_line(provider)[:30]]
     headers = ["id", "kind", "status", "platform", "best", "task"] + (["started", "provider"] if wide else [])
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
     # Two spaces between columns and no rules; Rich squeezes columns unpredictably when a row is too long, so

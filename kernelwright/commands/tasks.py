@@ -15,7 +15,7 @@ from rich.text import Text
 
 from kernelwright.console import err, out, print_wide
 from kernelwright.console import fail as _fail
-from kernelwright.views.safe_text import clean, escape_markup, first_line, untrusted
+from kernelwright.views.safe_text import clean, first_line, one_line, untrusted
 from tasks.derived_sizes import scale_label
 from tasks.errors import TaskLoadError
 from tasks.importer import Checker, ImportFormat, ImportReport, Outcome, TaskOutcome, import_tasks, load_registry
@@ -62,7 +62,7 @@ def _list_table(tasks: list[Task], title: str, width: int) -> Table:
     example, and the description takes what is left, cut with an ellipsis, or is left out when that is too little.
     """
     # Ids and descriptions of imported tasks come from their files: cleaned before their widths are measured.
-    rows = [(clean(t.id) + ("*" if t.held_out else ""), t.category.value, str(t.level),
+    rows = [(one_line(t.id) + ("*" if t.held_out else ""), t.category.value, str(t.level),
              ",".join(example_solutions(t)) or "-", first_line(t.description)) for t in tasks]
     headers = ["id", "category", "L", "examples", "description"]
     natural = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
@@ -162,12 +162,13 @@ def tasks_import(
         count = workers or _probe_workers(memory_mb, max(1, len(cores)))
         # The last cores first, as single evaluations use them; the judge's threads share what is left.
         check = _checker(memory_mb, timeout, list(reversed(cores)))
-    with Progress(TextColumn("probing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                  console=err, disable=no_probe) as bar:
+    # The description is a task's id or path from the checkout: never parsed as markup.
+    with Progress(TextColumn("probing"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.description}", markup=False), console=err, disable=no_probe) as bar:
         job = bar.add_task("", total=None)
 
         def progress(done: int, total: int, row: TaskOutcome) -> None:
-            bar.update(job, completed=done, total=total, description=escape_markup(row.id or row.path))
+            bar.update(job, completed=done, total=total, description=clean(row.id or row.path))
 
         try:
             report = import_tasks(folder, fmt, held_out=held_out, source=source, check=check, workers=count,

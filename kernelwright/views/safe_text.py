@@ -6,8 +6,9 @@ open hyperlinks; BS and CR overwrite what is already shown; Unicode bidi overrid
 reorder or hide what a person reads; and Rich parses `[bold green]correct[/]` as markup and
 `:white_check_mark:` as an emoji. So every such text passes through `clean` (escape sequences and control and
 format characters out; newlines and tabs kept, every other line break made a newline) before it is shown, and
-reaches Rich as a `Text` (`untrusted`), which Rich never parses for markup or emoji, or through `escape_markup`
-where it must sit inside a markup string of ours (a progress bar's description).
+reaches Rich as a `Text` (`untrusted`), which Rich never parses for markup or emoji (a progress bar shows it
+through a `TextColumn(markup=False)`). `rich.markup.escape` alone would not do: it leaves escape codes and emoji
+codes as they are.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rich.markup import escape
 from rich.text import Text
 
 # Whole escape sequences, so that their parameters do not stay behind as text: CSI (`ESC [` or the 8-bit 0x9b,
@@ -54,11 +54,6 @@ def clean(text: object) -> str:
 def untrusted(text: object, style: str = "") -> Text:
     """`text`, cleaned, as a Rich `Text`: shown as written, never parsed for markup or emoji."""
     return Text(clean(text), style=style)
-
-
-def escape_markup(text: object) -> str:
-    """`text`, cleaned and escaped, for a markup string of ours (where a `Text` cannot go)."""
-    return escape(clean(text))
 
 
 def one_line(text: object) -> str:

@@ -30,8 +30,9 @@ STATUS_STYLE = {Status.correct: "bold green", Status.incorrect: "bold red", Stat
                 Status.build_error: "bold yellow", Status.runtime_error: "bold red", Status.timeout: "bold red",
                 Status.unstable: "bold yellow", Status.build_ok_unverified: "bold yellow", Status.refused: "bold red"}
 
-# Lines of the log shown under a build or runtime error.
+# Lines of the log shown with a build or runtime error, and of the message in the verdict's table.
 LOG_LINES = 25
+MESSAGE_LINES = 12
 
 # A task refused by its probe, as the verdict's reason.
 TASK_REASONS = {TaskProblem.load_error: Reason.task_error, TaskProblem.degenerate: Reason.degenerate_task,
@@ -90,16 +91,30 @@ def _fmt_ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f} ms"
 
 
+def _message_lines(message: str) -> str:
+    """The message for the table: cleaned, blank lines dropped, at most MESSAGE_LINES lines."""
+    lines = [line for line in clean(message).splitlines() if line.strip()]
+    if len(lines) > MESSAGE_LINES:
+        lines = [*lines[:MESSAGE_LINES], f"... {len(lines) - MESSAGE_LINES} more lines (--json has them all)"]
+    return "\n".join(lines)
+
+
 def _print_result(result: EvalResult) -> None:
     # The message, the log and the task id come from the candidate or the task file: `Text`, never markup (a
-    # message could otherwise paint `correct` in green, or its escape codes repaint the rows above it).
+    # message could otherwise paint `correct` in green, or its escape codes repaint the rows above it). The log
+    # comes first, framed, and the verdict last, short enough to stay on the screen: nothing the candidate
+    # printed can scroll it away or pass for one of its rows.
+    if result.status in (Status.build_error, Status.runtime_error) and result.log:
+        tail = "\n".join(clean(result.log).splitlines()[-LOG_LINES:])
+        out.print(Panel(Text(tail, style="dim"), title=f"log: its last {LOG_LINES} lines", title_align="left",
+                        border_style="dim"))
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold cyan", justify="right")
     table.add_column()
     table.add_row("status", f"[{STATUS_STYLE.get(result.status, 'bold')}]{result.status.value}[/]")
     table.add_row("reason", result.reason.value)
     table.add_row("stage", result.stage.value)
-    table.add_row("message", untrusted(result.message))
+    table.add_row("message", Text(_message_lines(result.message)))
     if result.verification is not Verification.native:
         # Without a GPU a result means less; say so where nobody can miss it.
         table.add_row("checked", f"[bold yellow]{result.verification.label}[/]")
@@ -121,11 +136,6 @@ def _print_result(result: EvalResult) -> None:
     if not result.jailed:
         out.print("[bold red]UNJAILED: this candidate ran without the OS jail (--unsafe-no-jail); trust this result "
                   "no further than the code you ran[/]")
-    if result.status in (Status.build_error, Status.runtime_error) and result.log:
-        # Framed, so that lines the candidate printed cannot pass for rows of the table above.
-        tail = "\n".join(clean(result.log).splitlines()[-LOG_LINES:])
-        out.print(Panel(Text(tail, style="dim"), title=f"log: its last {LOG_LINES} lines", title_align="left",
-                        border_style="dim"))
 
 
 def eval_cmd(

@@ -42,10 +42,14 @@ def test_eval_shows_the_real_verdict_and_the_forgery_as_inert_text(terminal: boo
         assert BOLD_GREEN not in proc.stdout, "the candidate's markup was drawn in bold green"
     for char in FORBIDDEN:
         assert char not in shown, f"{char!r} from the candidate reached the screen:\n{proc.stdout!r}"
-    lines = [line.strip() for line in shown.splitlines()]
-    assert lines[0].split() == ["status", "runtime_error"], shown
-    # No line but the first begins like a verdict row: the log's lines are framed.
-    assert not any(re.match(r"(status|speedup)\b", line) for line in lines[1:]), shown
+    lines = [line.strip() for line in shown.splitlines() if line.strip()]
+    # One status row, the real one; no speedup row. The log comes first, framed (its lines cannot pass for rows),
+    # and the verdict's table last, so nothing the candidate printed follows it.
+    assert [line.split() for line in lines if re.match(r"status\b", line)] == [["status", "runtime_error"]], shown
+    assert not any(re.match(r"speedup\b", line) for line in lines), shown
+    table = next(i for i, line in enumerate(lines) if line.startswith("status"))
+    assert all(line[0] in "╭│╰" for line in lines[:table]), shown
+    assert lines[-1].startswith("wall"), shown
     flat = " ".join(shown.split())
     # The markup is printed as written (in the message row and in the framed log), never drawn.
     assert flat.count("status [bold green]correct[/]") == 2, flat

@@ -52,10 +52,21 @@ def test_eval_table_shows_the_real_status_and_the_message_and_log_inert(terminal
     output = written(console)
     assert_inert(output)
     rows = [line.strip() for line in SGR.sub("", output).splitlines()]
+    # The log first, its lines kept and framed (no `[dim]` printed around it); then the table, status on top.
+    table = next(i for i, row in enumerate(rows) if row.startswith("status"))
+    assert rows[table].split() == ["status", "runtime_error"] and "[dim]" not in output
+    assert all(row[:1] in ("╭", "│", "╰") for row in rows[:table] if row)
+    assert rows[1].startswith("│ first line") and "│ second line" in [row[:13] for row in rows[:table]]
+
+
+def test_eval_table_keeps_a_long_message_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    console = recording_console(terminal=False)
+    monkeypatch.setattr(evaluate_cmd, "out", console)
+    many = "\n".join(["", "   status  correct", *(f"line {i}" for i in range(40)), "\r" * 300])
+    evaluate_cmd._print_result(failed_result().model_copy(update={"message": many}))
+    rows = [line.strip() for line in written(console).splitlines()]
     assert rows[0].split() == ["status", "runtime_error"]
-    # The log keeps its lines, framed so that none passes for a row of the table (no `[dim]` printed around it).
-    assert any(line.startswith("│ second line") for line in rows) and "[dim]" not in output
-    assert not any(line.startswith(("status", "first line")) for line in rows[1:])
+    assert len(rows) < 30 and "... 29 more lines (--json has them all)" in rows
 
 
 @pytest.mark.parametrize("terminal", [True, False], ids=["live", "lines"])

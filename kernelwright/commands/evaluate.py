@@ -32,7 +32,7 @@ STATUS_STYLE = {Status.correct: "bold green", Status.incorrect: "bold red", Stat
 
 # Lines of the log shown with a build or runtime error, and of the message in the verdict's table.
 LOG_LINES = 25
-MESSAGE_LINES = 12
+MESSAGE_LINES, MESSAGE_CHARS = 12, 1000
 
 # A task refused by its probe, as the verdict's reason.
 TASK_REASONS = {TaskProblem.load_error: Reason.task_error, TaskProblem.degenerate: Reason.degenerate_task,
@@ -92,11 +92,13 @@ def _fmt_ms(value: float | None) -> str:
 
 
 def _message_lines(message: str) -> str:
-    """The message for the table: cleaned, blank lines dropped, at most MESSAGE_LINES lines."""
+    """The message for the table: cleaned, blank lines dropped, at most MESSAGE_LINES lines and MESSAGE_CHARS
+    characters."""
     lines = [line for line in clean(message).splitlines() if line.strip()]
-    if len(lines) > MESSAGE_LINES:
-        lines = [*lines[:MESSAGE_LINES], f"... {len(lines) - MESSAGE_LINES} more lines (--json has them all)"]
-    return "\n".join(lines)
+    shown = "\n".join(lines[:MESSAGE_LINES])[:MESSAGE_CHARS]
+    if shown != "\n".join(lines):
+        shown += " ... (cut here: --json has the whole message)"
+    return shown
 
 
 def _print_result(result: EvalResult) -> None:

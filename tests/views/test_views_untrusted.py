@@ -63,10 +63,14 @@ def test_eval_table_keeps_a_long_message_short(monkeypatch: pytest.MonkeyPatch) 
     console = recording_console(terminal=False)
     monkeypatch.setattr(evaluate_cmd, "out", console)
     many = "\n".join(["", "   status  correct", *(f"line {i}" for i in range(40)), "\r" * 300])
-    evaluate_cmd._print_result(failed_result().model_copy(update={"message": many}))
-    rows = [line.strip() for line in written(console).splitlines()]
-    assert rows[0].split() == ["status", "runtime_error"]
-    assert len(rows) < 30 and "... 29 more lines (--json has them all)" in rows
+    wide = "x " * 5000
+    for message in (many, wide):
+        console.file.truncate(0)  # type: ignore[attr-defined]
+        console.file.seek(0)  # type: ignore[attr-defined]
+        evaluate_cmd._print_result(failed_result().model_copy(update={"message": message}))
+        rows = [line.strip() for line in written(console).splitlines()]
+        assert rows[0].split() == ["status", "runtime_error"] and len(rows) < 30
+        assert "(cut here: --json has the whole message)" in " ".join(rows)
 
 
 @pytest.mark.parametrize("terminal", [True, False], ids=["live", "lines"])

@@ -1,4 +1,8 @@
-"""Shared console output for the command line: stdout for results, stderr for progress and errors."""
+"""Shared console output for the command line: stdout for results, stderr for progress and errors.
+
+Messages here may carry text from a candidate, a task file or a model endpoint: they are printed as `Text`
+(kernelwright/views/safe_text.py), never as markup.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ import json
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
+
+from kernelwright.views.safe_text import untrusted
 
 out = Console()
 err = Console(stderr=True)
@@ -26,9 +32,14 @@ def print_wide(renderable: object) -> None:
         out.width = width
 
 
-def warn(message: str) -> None:
+def warn(message: object) -> None:
     """A warning on stderr that the user should read before the run goes on."""
-    err.print(f"[bold yellow]warning:[/] {escape(message)}", soft_wrap=True, highlight=False)
+    err.print(Text.assemble(("warning:", "bold yellow"), " ", untrusted(message)), soft_wrap=True)
+
+
+def error(message: object) -> None:
+    """An error on stderr (the caller exits)."""
+    err.print(Text.assemble(("error:", "bold red"), " ", untrusted(message)), soft_wrap=True)
 
 
 def fail(message: str, as_json: bool = False) -> typer.Exit:
@@ -36,5 +47,5 @@ def fail(message: str, as_json: bool = False) -> typer.Exit:
     if as_json:
         print(json.dumps({"error": message}))
     else:
-        err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
+        error(message)
     return typer.Exit(code=2)

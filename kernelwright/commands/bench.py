@@ -21,11 +21,12 @@ from kernelwright.commands import options as opt
 from kernelwright.config.commands import BenchCommand
 from kernelwright.config.files import ConfigError
 from kernelwright.config.options import ConfigPath, command_config
-from kernelwright.console import err, out, print_wide, warn
+from kernelwright.console import err, error, out, print_wide, warn
 from kernelwright.console import fail as _fail
 from kernelwright.settings import Settings
 from kernelwright.views.bench_progress import BenchProgress
 from kernelwright.views.leaderboard import Format, render, title
+from kernelwright.views.safe_text import untrusted
 from tasks.errors import TaskLoadError
 from tasks.loader import load_task_source
 from tasks.model import Category, Task
@@ -152,19 +153,18 @@ def _run(store: Store, runner: BenchRunner, as_json: bool) -> str:
                     running=nullcontext if view is None else lambda: view,
                     note=lambda text: None if as_json else warn(text))
     if not as_json:
-        err.print(f"bench: {len(tasks)} tasks ({config.selection}) on {config.platform} with "
-                  f"{runner.provider.label}", highlight=False, soft_wrap=True)
+        err.print(untrusted(f"bench: {len(tasks)} tasks ({config.selection}) on {config.platform} with "
+                            f"{runner.provider.label}"), soft_wrap=True)
     try:
         return driver.run(runner)
     except Unanswerable as exc:
         raise _fail(str(exc), as_json) from exc
-    except ProviderError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    except ProviderError as exc:  # the endpoint's own words: shown as text, never markup
+        error(exc)
         raise typer.Exit(code=1) from exc
     except RunStopped as exc:
         if exc.interrupted:
             err.print(f"\n[yellow]interrupted[/]; resume with: kernelwright bench --resume {exc.run_id}")
             raise typer.Exit(code=130) from None
-        err.print(f"[bold red]error:[/] {exc.cause}\nresume with: kernelwright bench --resume {exc.run_id}",
-                  highlight=False)
+        error(f"{exc.cause}\nresume with: kernelwright bench --resume {exc.run_id}")
         raise typer.Exit(code=1) from exc

@@ -7,15 +7,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from evaluator import EvalOptions, EvalResult, Status, checked_task, evaluate
 from evaluator.platforms import available_platforms
 from evaluator.result import Reason, Stage, ToleranceMode, Verification
 from kernelwright.commands import options as opt
-from kernelwright.console import err, out
+from kernelwright.console import err, out, warn
 from kernelwright.console import fail as _fail
 from kernelwright.settings import Settings
+from kernelwright.views.safe_text import clean, untrusted
 from tasks.errors import TaskLoadError, TaskProblem
 from tasks.registry import example_solutions, resolve_task
 
@@ -27,11 +30,20 @@ STATUS_STYLE = {Status.correct: "bold green", Status.incorrect: "bold red", Stat
                 Status.build_error: "bold yellow", Status.runtime_error: "bold red", Status.timeout: "bold red",
                 Status.unstable: "bold yellow", Status.build_ok_unverified: "bold yellow", Status.refused: "bold red"}
 
+# Lines of the log shown with a build or runtime error, and of the message in the verdict's table.
+LOG_LINES = 25
+MESSAGE_LINES, MESSAGE_CHARS = 12, 1000
 
 # A task refused by its probe, as the verdict's reason.
 TASK_REASONS = {TaskProblem.load_error: Reason.task_error, TaskProblem.degenerate: Reason.degenerate_task,
                 TaskProblem.out_of_memory: Reason.out_of_memory, TaskProblem.timeout: Reason.wall_timeout,
                 TaskProblem.no_jail: Reason.no_jail, TaskProblem.data_file: Reason.task_error}
+
+
+def _json_line(result: EvalResult) -> str:
+    """The verdict as one line of JSON, ASCII only: pydantic writes C1 controls and bidi overrides of a message
+    as they are, `json.dumps` escapes every character outside ASCII."""
+    return json.dumps(json.loads(result.model_dump_json(include=set(JSON_FIELDS))))
 
 
 def _refuse(message: str, reason: Reason, as_json: bool, platform: str, task_id: str | None = None,
@@ -43,7 +55,7 @@ def _refuse(message: str, reason: Reason, as_json: bool, platform: str, task_id:
     result = EvalResult(status=Status.refused, reason=reason, message=message, stage=Stage.static, platform=platform,
                         task_id=task_id, allow_torch=opts.allow_torch, size=opts.size, tolerance=opts.tolerance,
                         jailed=not opts.unsafe_no_jail)
-    print(result.model_dump_json(include=set(JSON_FIELDS)))
+    print(_json_line(result))
     return typer.Exit(code=2)
 
 
@@ -79,14 +91,32 @@ def _fmt_ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f} ms"
 
 
+def _message_lines(message: str) -> str:
+    """The message for the table: cleaned, blank lines dropped, at most MESSAGE_LINES lines and MESSAGE_CHARS
+    characters."""
+    lines = [line for line in clean(message).splitlines() if line.strip()]
+    shown = "\n".join(lines[:MESSAGE_LINES])[:MESSAGE_CHARS]
+    if shown != "\n".join(lines):
+        shown += " ... (cut here: --json has the whole message)"
+    return shown
+
+
 def _print_result(result: EvalResult) -> None:
+    # The message, the log and the task id come from the candidate or the task file: `Text`, never markup (a
+    # message could otherwise paint `correct` in green, or its escape codes repaint the rows above it). The log
+    # comes first, framed, and the verdict last, short enough to stay on the screen: nothing the candidate
+    # printed can scroll it away or pass for one of its rows.
+    if result.status in (Status.build_error, Status.runtime_error) and result.log:
+        tail = "\n".join(clean(result.log).splitlines()[-LOG_LINES:])
+        out.print(Panel(Text(tail, style="dim"), title=f"log: its last {LOG_LINES} lines", title_align="left",
+                        border_style="dim"))
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold cyan", justify="right")
     table.add_column()
     table.add_row("status", f"[{STATUS_STYLE.get(result.status, 'bold')}]{result.status.value}[/]")
     table.add_row("reason", result.reason.value)
     table.add_row("stage", result.stage.value)
-    table.add_row("message", result.message)
+    table.add_row("message", Text(_message_lines(result.message)))
     if result.verification is not Verification.native:
         # Without a GPU a result means less; say so where nobody can miss it.
         table.add_row("checked", f"[bold yellow]{result.verification.label}[/]")
@@ -98,8 +128,8 @@ def _print_result(result: EvalResult) -> None:
     table.add_row("candidate", _fmt_ms(result.candidate_ms))
     if result.correctness and result.correctness.max_abs_error is not None:
         table.add_row("max error", f"{result.correctness.max_abs_error:.3e} abs")
-    table.add_row("platform", f"{result.platform} on {result.hardware}")
-    table.add_row("task", f"{result.task_id}" + (f" (size {result.size})" if result.size else ""))
+    table.add_row("platform", untrusted(f"{result.platform} on {result.hardware}"))
+    table.add_row("task", untrusted(f"{result.task_id}" + (f" (size {result.size})" if result.size else "")))
     table.add_row("tolerance", result.tolerance.label)
     table.add_row("harness", result.harness_version)
     if result.wall_seconds is not None:
@@ -108,8 +138,6 @@ def _print_result(result: EvalResult) -> None:
     if not result.jailed:
         out.print("[bold red]UNJAILED: this candidate ran without the OS jail (--unsafe-no-jail); trust this result "
                   "no further than the code you ran[/]")
-    if result.status in (Status.build_error, Status.runtime_error) and result.log:
-        out.print("[dim]" + "\n".join(result.log.splitlines()[-25:]) + "[/]", markup=False, highlight=False)
 
 
 def eval_cmd(
@@ -148,7 +176,7 @@ def eval_cmd(
         if as_json:
             result = evaluate(task_obj, source, platform, options)
         else:
-            with err.status(f"evaluating {solution} on {task_obj.id} ({platform})…"):
+            with err.status(untrusted(f"evaluating {solution} on {task_obj.id} ({platform})…")):
                 result = evaluate(task_obj, source, platform, options)
     except TaskLoadError as exc:  # a --size the task does not define
         raise _refuse(str(exc), Reason.bad_request, as_json, platform, task_obj.id, options) from exc
@@ -156,10 +184,9 @@ def eval_cmd(
         try:
             _store_result(db_url or Settings().db_url, task_obj, source, result)
         except Exception as exc:  # noqa: BLE001 - the verdict stands even if the store is down; say so
-            err.print(f"[yellow]warning:[/] the result was not stored: {type(exc).__name__}: {exc}")
+            warn(f"the result was not stored: {type(exc).__name__}: {exc}")
     if as_json:
-        data = json.loads(result.model_dump_json(include=set(JSON_FIELDS)))
-        print(json.dumps(data))
+        print(_json_line(result))
     else:
         _print_result(result)
 

@@ -17,6 +17,7 @@ from evaluator.result import EvalResult
 from kernelwright.commands import options as opt
 from kernelwright.console import err, fail, out
 from kernelwright.settings import Settings
+from kernelwright.views.safe_text import untrusted
 from tasks.errors import TaskLoadError
 from tasks.sweep import SweepPoint
 
@@ -35,7 +36,7 @@ def export_cmd(
 
     def swept(point: SweepPoint, result: EvalResult) -> None:
         if not as_json:
-            err.print(f"sweep {point.label}: {result.status.value}", highlight=False)
+            err.print(untrusted(f"sweep {point.label}: {result.status.value}"))
 
     try:
         kernels = collect_kernels(store, refs, sweep_limit=shapes, on_point=swept)
@@ -45,6 +46,6 @@ def export_cmd(
     if as_json:
         print(json.dumps(written.model_dump(mode="json")))
         return
-    out.print(f"wrote {written.package} to {written.path} (torch.ops.{written.package}.{written.op} on "
-              f"{', '.join(written.devices)}); install it with:\n  pip install --no-build-isolation {written.path}",
-              highlight=False)
+    out.print(untrusted(f"wrote {written.package} to {written.path} (torch.ops.{written.package}.{written.op} on "
+                        f"{', '.join(written.devices)}); install it with:\n  pip install --no-build-isolation "
+                        f"{written.path}"))

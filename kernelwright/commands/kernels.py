@@ -13,6 +13,7 @@ from db import Store
 from kernelwright.commands import options as opt
 from kernelwright.console import fail, out, print_wide
 from kernelwright.settings import Settings
+from kernelwright.views.safe_text import clean, untrusted
 from kernelwright.views.sweep import sweep_plot, sweep_rich_table
 
 app = typer.Typer(help="Stored kernels: their verdicts and shape sweeps.", no_args_is_help=True)
@@ -31,13 +32,14 @@ def show_cmd(
         kernel = load_kernel(store, kernel_id)
     except SweepError as exc:
         raise fail(str(exc)) from exc
-    out.print(f"kernel {kernel_id}: task {kernel.task.id}, platform {kernel.platform}", highlight=False)
+    # The task id and the source come from a task file and a candidate: shown as `Text`, cleaned.
+    out.print(untrusted(f"kernel {kernel_id}: task {kernel.task.id}, platform {kernel.platform}"))
     for e in store.evaluations_for_task(kernel.task.id, kernel.platform):
         if e.candidate_id == kernel_id:
             r = e.result
             speed = "" if r.speedup is None else f" {r.speedup:.2f}x"
-            out.print(f"  evaluation {e.id}: {r.status.value}{speed} (harness {r.harness_version}, size {r.size})",
-                      highlight=False)
+            out.print(untrusted(f"  evaluation {e.id}: {r.status.value}{speed} (harness {r.harness_version}, "
+                                f"size {r.size})"))
     envelope = stored_envelope(store, kernel_id, kernel.platform)
     if not envelope.points:
         out.print(f"never swept: `kernelwright sweep {kernel_id}`", highlight=False)
@@ -46,4 +48,4 @@ def show_cmd(
         if plot is not None:
             out.print(f"plot written to {sweep_plot(kernel_id, envelope, plot)}", highlight=False)
     if source:
-        out.print(Syntax(kernel.source, "python"))
+        out.print(Syntax(clean(kernel.source), "python"))

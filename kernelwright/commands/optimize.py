@@ -26,11 +26,12 @@ from kernelwright.commands import options as opt
 from kernelwright.config.commands import OptimizeCommand
 from kernelwright.config.files import ConfigError
 from kernelwright.config.options import ConfigPath, command_config
-from kernelwright.console import err, out, warn
+from kernelwright.console import err, error, out, warn
 from kernelwright.console import fail as _fail
 from kernelwright.settings import Settings
 from kernelwright.views.optimize_live import OptimizeLive
 from kernelwright.views.run_summary import summary_table
+from kernelwright.views.safe_text import untrusted
 from tasks.errors import TaskLoadError
 from tasks.loader import load_task_source
 from tasks.registry import resolve_task
@@ -72,7 +73,7 @@ def _ship(store: Store, summary: RunSummary, sweep: bool, export_dir: Path | Non
 
     def swept(point: SweepPoint, result: EvalResult) -> None:
         if not as_json:
-            err.print(f"sweep {point.label}: {result.status.value}", highlight=False)
+            err.print(untrusted(f"sweep {point.label}: {result.status.value}"))
 
     try:
         if export_dir is None:
@@ -165,20 +166,19 @@ def optimize_cmd(
                     running=nullcontext if view is None else lambda: view,
                     note=lambda text: None if as_json else warn(text))
     if not as_json:
-        err.print(f"optimizing {task.id} on {config.platform} with {llm.label}", highlight=False)
+        err.print(untrusted(f"optimizing {task.id} on {config.platform} with {llm.label}"))
     try:
         summary: RunSummary = driver.run(optimizer)
     except Unanswerable as exc:
         raise _fail(str(exc), as_json) from exc
-    except ProviderError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    except ProviderError as exc:  # the endpoint's own words: shown as text, never markup
+        error(exc)
         raise typer.Exit(code=1) from exc
     except RunStopped as exc:
         if exc.interrupted:
             err.print(f"\n[yellow]interrupted[/]; resume with: kernelwright optimize --resume {exc.run_id}")
             raise typer.Exit(code=130) from None
-        err.print(f"[bold red]error:[/] {exc.cause}\nresume with: kernelwright optimize --resume {exc.run_id}",
-                  highlight=False)
+        error(f"{exc.cause}\nresume with: kernelwright optimize --resume {exc.run_id}")
         raise typer.Exit(code=1) from exc
     shipped = _ship(store, summary, *ship, as_json)
     note = _write_out(store, summary, out_path)
@@ -189,5 +189,5 @@ def optimize_cmd(
         return
     out.print(summary_table(summary))
     for line in (note, shipped):
-        if line:
-            out.print(line, highlight=False)
+        if line:  # `shipped` may quote an export error about the candidate's code
+            out.print(untrusted(line))

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from agent.bench.rescore import Change, rescore_run, run_settings
 from agent.cluster import Cluster, ClusterConfig
@@ -16,6 +17,7 @@ from kernelwright.commands import options as opt
 from kernelwright.console import err, out
 from kernelwright.console import fail as _fail
 from kernelwright.settings import Settings
+from kernelwright.views.safe_text import untrusted
 
 
 def _speed(value: float | None) -> str:
@@ -45,8 +47,9 @@ def rescore_cmd(
 
     def done(change: Change) -> None:
         if not as_json:
-            mark = "[yellow]changed[/]" if change.changed else "same"
-            err.print(f"{change.task_id} candidate {change.candidate_id}: {mark} {change.note}", highlight=False)
+            mark = Text("changed", "yellow") if change.changed else "same"
+            err.print(Text.assemble(untrusted(f"{change.task_id} candidate {change.candidate_id}: "), mark, " ",
+                                    untrusted(change.note)))
 
     try:
         report = asyncio.run(rescore_run(store, cluster, run_id, force=force, on_done=done))
@@ -59,9 +62,9 @@ def rescore_cmd(
     for col in ("task", "candidate", "old harness", "old", "new", "what changed"):
         table.add_column(col)
     for c in report.changes:
-        table.add_row(c.task_id, str(c.candidate_id), c.old_harness,
+        table.add_row(untrusted(c.task_id), str(c.candidate_id), untrusted(c.old_harness),
                       f"{c.old_status.value} {_speed(c.old_speedup)}", f"{c.new_status.value} {_speed(c.new_speedup)}",
-                      c.note or "-")
+                      untrusted(c.note or "-"))
     out.print(table)
     out.print(f"{len(report.changes)} re-evaluated, {len(report.changed)} changed, {report.skipped_current} already "
               f"under {report.harness_version} (use --force to redo them); the leaderboard now uses the new verdicts",

@@ -6,7 +6,6 @@ import json
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from agent.summary import summarize_run
@@ -20,6 +19,7 @@ from kernelwright.console import out
 from kernelwright.settings import Settings
 from kernelwright.views.optimize_live import verdict_text
 from kernelwright.views.run_summary import summary_table
+from kernelwright.views.safe_text import clean, first_line, one_line, untrusted
 
 app = typer.Typer(help="Browse stored runs.", no_args_is_help=True)
 
@@ -53,14 +53,15 @@ def runs_list(
         # The verified speedup and the lower end of its 95% interval (what makes it verified).
         best = (f"{answer.speedup:.2f}x (>{answer.speedup_ci[0]:.2f})"
                 if answer is not None and answer.speedup is not None and answer.speedup_ci is not None else "-")
-        rows.append([run.id, run.kind.value, run.status.value, _platform(run), best, summary.task_id or "-"])
+        rows.append([run.id, run.kind.value, run.status.value, clean(_platform(run)), best,
+                     one_line(summary.task_id or "-")])
     # One line per run: the task column gets what the others leave of the width (80 columns in a pipe);
     # wider terminals also get when each run started and its provider.
     wide = out.width >= 120
     if wide:
         for row, run in zip(rows, runs, strict=True):
             provider = (run.config or {}).get("provider_label") or "-"
-            row += [run.created_at.strftime("%Y-%m-%d %H:%M"), str(provider)[:30]]
+            row += [run.created_at.strftime("%Y-%m-%d %H:%M"), one_line(provider)[:30]]
     headers = ["id", "kind", "status", "platform", "best", "task"] + (["started", "provider"] if wide else [])
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
     # Two spaces between columns and no rules; Rich squeezes columns unpredictably when a row is too long, so
@@ -72,7 +73,7 @@ def runs_list(
         table.add_column(header, no_wrap=True)
     for row in rows:
         row[5] = row[5] if len(row[5]) <= spare else row[5][: spare - 1] + "…"
-        table.add_row(*(escape(cell) for cell in row))
+        table.add_row(*(untrusted(cell) for cell in row))
     out.print(table)
 
 
@@ -137,20 +138,21 @@ def runs_show(
         return
     out.print(summary_table(summary))
     for traj in trajectories:
-        table = Table(title=f"{traj['task_id']} trajectory {traj['index']} ({traj['status']}; "
-                      f"{traj['stop_reason'] or 'running'})", title_justify="left")
+        # Task ids, stop reasons, messages and replies come from task files, candidates and model endpoints.
+        table = Table(title=untrusted(f"{traj['task_id']} trajectory {traj['index']} ({traj['status']}; "
+                                      f"{traj['stop_reason'] or 'running'})"), title_justify="left")
         for col in ("turn", "outcome", "verdict", "cand", "tokens", "latency"):
             table.add_column(col, no_wrap=True)
         table.add_column("message", no_wrap=True, overflow="ellipsis", max_width=60)
         for t in traj["turns"]:
-            table.add_row(str(t["index"] + 1), t["outcome"] or "pending", escape(t["verdict"]),
+            table.add_row(str(t["index"] + 1), t["outcome"] or "pending", untrusted(t["verdict"]),
                           str(t["candidate_id"] or "-"), str(t["tokens"]),
                           f"{t['latency_s']:.1f} s" if t["latency_s"] is not None else "-",
-                          escape(t["message"].splitlines()[0] if t["message"] else ""))
+                          untrusted(first_line(t["message"])))
         out.print(table)
         if replies:
             for t in traj["turns"]:
                 out.rule(f"trajectory {traj['index']} turn {t['index'] + 1}: the model's reply", align="left")
-                out.print(t["reply"] or "(empty reply)", markup=False, highlight=False)
+                out.print(untrusted(t["reply"] or "(empty reply)"))
     if code and summary.answer is not None:
-        out.print(summary.answer.source, markup=False, highlight=False)
+        out.print(untrusted(summary.answer.source))

@@ -6,7 +6,7 @@ import json
 from typing import Annotated
 
 import typer
-from rich.progress import Progress
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from agent.export.sources import ExportError
 from agent.sweep import SweepError, load_kernel, planned_points, run_sweep, stored_envelope
@@ -16,6 +16,7 @@ from evaluator.result import EvalResult
 from kernelwright.commands import options as opt
 from kernelwright.console import fail, out, print_wide
 from kernelwright.settings import Settings
+from kernelwright.views.safe_text import clean, untrusted
 from kernelwright.views.sweep import sweep_rich_table
 from tasks.errors import TaskLoadError
 from tasks.sweep import SweepPoint
@@ -37,15 +38,17 @@ def sweep_cmd(
     except (SweepError, TaskLoadError) as exc:
         raise fail(str(exc), as_json) from exc
     options = EvalOptions(threads=threads, timeout_s=timeout)
-    with Progress(transient=True, disable=as_json) as progress:
-        bar = progress.add_task(f"sweeping kernel {kernel_id} ({kernel.task.id}, {kernel.platform})",
+    # Rich's default columns, with a description never parsed as markup: it holds the task's id.
+    with Progress(TextColumn("{task.description}", style="progress.description", markup=False), BarColumn(),
+                  TaskProgressColumn(), TimeRemainingColumn(), transient=True, disable=as_json) as progress:
+        bar = progress.add_task(clean(f"sweeping kernel {kernel_id} ({kernel.task.id}, {kernel.platform})"),
                                 total=len(points))
 
         def done(point: SweepPoint, result: EvalResult) -> None:
             progress.advance(bar)
             if not as_json:
                 speed = "" if result.speedup is None else f" {result.speedup:.2f}x"
-                progress.console.print(f"{point.label}: {result.status.value}{speed}", highlight=False)
+                progress.console.print(untrusted(f"{point.label}: {result.status.value}{speed}"))
 
         try:
             rows = run_sweep(store, kernel_id, options=options, points=points, on_point=done)

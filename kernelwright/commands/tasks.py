@@ -9,12 +9,13 @@ from typing import Annotated
 
 import typer
 from rich import box
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from kernelwright.console import err, out, print_wide
 from kernelwright.console import fail as _fail
+from kernelwright.views.safe_text import clean, first_line, one_line, untrusted
 from tasks.derived_sizes import scale_label
 from tasks.errors import TaskLoadError
 from tasks.importer import Checker, ImportFormat, ImportReport, Outcome, TaskOutcome, import_tasks, load_registry
@@ -60,9 +61,9 @@ def _list_table(tasks: list[Task], title: str, width: int) -> Table:
     what the other columns leave wraps onto a second line. The examples column appears when some task has an
     example, and the description takes what is left, cut with an ellipsis, or is left out when that is too little.
     """
-    rows = [(t.id + ("*" if t.held_out else ""), t.category.value, str(t.level),
-             ",".join(example_solutions(t)) or "-", t.description.splitlines()[0] if t.description else "")
-            for t in tasks]
+    # Ids and descriptions of imported tasks come from their files: cleaned before their widths are measured.
+    rows = [(one_line(t.id) + ("*" if t.held_out else ""), t.category.value, str(t.level),
+             ",".join(example_solutions(t)) or "-", first_line(t.description)) for t in tasks]
     headers = ["id", "category", "L", "examples", "description"]
     natural = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
     shown = [0, 1, 2] + ([3] if any(r[3] != "-" for r in rows) else [])
@@ -76,7 +77,7 @@ def _list_table(tasks: list[Task], title: str, width: int) -> Table:
         column_width = id_width if i == 0 else min(natural[4], spare) if i == 4 else natural[i]
         table.add_column(headers[i], width=column_width, no_wrap=i != 0, overflow="fold" if i == 0 else "ellipsis")
     for row in rows:
-        table.add_row(*(escape(row[i]) for i in shown))
+        table.add_row(*(untrusted(row[i]) for i in shown))
     return table
 
 
@@ -114,7 +115,8 @@ OUTCOME_STYLE = {Outcome.imported: "green", Outcome.degenerate: "magenta", Outco
 
 def _outcome_table(report: ImportReport) -> Table:
     order = list(Outcome)
-    table = Table(title=f"source {report.source.name} ({report.source.root})", title_justify="left",
+    # Every text here but the outcome comes from the imported checkout: `Text`, never markup.
+    table = Table(title=untrusted(f"source {report.source.name} ({report.source.root})"), title_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False)
     for header in ("outcome", "task", "category", "L", "size", "reason / note"):
         table.add_column(header, overflow="fold")
@@ -122,9 +124,9 @@ def _outcome_table(report: ImportReport) -> Table:
         # A note (what of the file is not applied, e.g. a TASK_CONFIG comparison_mode, or a model scaled down to fit)
         # follows the reason, if any.
         why = "; ".join(text for text in (row.reason, f"note: {row.note}" if row.note else "") if text)
-        table.add_row(f"[{OUTCOME_STYLE[row.outcome]}]{row.outcome.value}[/]", escape(row.id or row.path),
-                      row.category.value if row.category else "", str(row.level or ""), escape(row.size),
-                      escape(why))
+        table.add_row(Text(row.outcome.value, OUTCOME_STYLE[row.outcome]), untrusted(row.id or row.path),
+                      row.category.value if row.category else "", str(row.level or ""), untrusted(row.size),
+                      untrusted(why))
     return table
 
 
@@ -160,12 +162,13 @@ def tasks_import(
         count = workers or _probe_workers(memory_mb, max(1, len(cores)))
         # The last cores first, as single evaluations use them; the judge's threads share what is left.
         check = _checker(memory_mb, timeout, list(reversed(cores)))
-    with Progress(TextColumn("probing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                  console=err, disable=no_probe) as bar:
+    # The description is a task's id or path from the checkout: never parsed as markup.
+    with Progress(TextColumn("probing"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.description}", markup=False), console=err, disable=no_probe) as bar:
         job = bar.add_task("", total=None)
 
         def progress(done: int, total: int, row: TaskOutcome) -> None:
-            bar.update(job, completed=done, total=total, description=escape(row.id or row.path))
+            bar.update(job, completed=done, total=total, description=clean(row.id or row.path))
 
         try:
             report = import_tasks(folder, fmt, held_out=held_out, source=source, check=check, workers=count,
@@ -174,10 +177,11 @@ def tasks_import(
             raise _fail(str(exc)) from exc
     print_wide(_outcome_table(report))
     counts = Counter(row.outcome for row in report.outcomes)
-    out.print(f"imported {len(report.imported)} tasks as source {report.source.name} "
-              f"({'held out' if held_out else 'not held out'}"
-              f"{', not probed' if no_probe else f', probed {count} at a time'}); "
-              + ", ".join(f"{o.value.replace('_', ' ')} {counts[o]}" for o in Outcome if o is not Outcome.imported))
+    out.print(untrusted(f"imported {len(report.imported)} tasks as source {report.source.name} "
+                        f"({'held out' if held_out else 'not held out'}"
+                        f"{', not probed' if no_probe else f', probed {count} at a time'}); "
+                        + ", ".join(f"{o.value.replace('_', ' ')} {counts[o]}" for o in Outcome
+                                    if o is not Outcome.imported)))
     by_cat = Counter(t.category.value for t in report.imported)
     by_level = Counter(t.level for t in report.imported)
     out.print("per category: " + ", ".join(f"{c} {n}" for c, n in sorted(by_cat.items())))
@@ -223,6 +227,6 @@ def tasks_show(task_id: Annotated[str, typer.Argument(help="suite id or task fil
                        ("bytes moved", f"{task.bytes_moved:.3g}" if task.bytes_moved else "-"),
                        ("examples", ", ".join(f"{k}: {v}" for k, v in example_solutions(task).items()) or "-"),
                        ("source hash", task.source_hash[:16]), ("path", task.path or "-")]:
-        table.add_row(key, value)
+        table.add_row(key, untrusted(value))  # ids, notes and sizes come from the task file
     out.print(table)
-    out.print(task.source, markup=False, highlight=False)
+    out.print(untrusted(task.source))

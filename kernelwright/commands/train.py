@@ -14,9 +14,10 @@ from db import Store
 from kernelwright.config.commands import GrpoCommand, SftCommand
 from kernelwright.config.files import ConfigError
 from kernelwright.config.options import ConfigPath, command_config
-from kernelwright.console import err, out
+from kernelwright.console import err, error, out
 from kernelwright.console import fail as _fail
 from kernelwright.settings import Settings
+from kernelwright.views.safe_text import untrusted
 from rl.trainers.common import TrainingReport
 from rl.trainers.options import GrpoOptions
 from tasks.errors import TaskLoadError
@@ -153,18 +154,18 @@ def openai_cmd(
                                     api_key_env=api_key_env, poll_s=poll)
     try:
         state = start_fine_tune(options)
+        # A job's state (its model name, its error) is the fine-tuning service's text: shown, never as markup.
         if not as_json:
-            out.print(state.line(), highlight=False)
+            out.print(untrusted(state.line()))
         if wait:
-            state = wait_for_job(options, state.id, lambda s: None if as_json else err.print(s.line(),
-                                                                                             highlight=False))
+            state = wait_for_job(options, state.id, lambda s: None if as_json else err.print(untrusted(s.line())))
     except (ValueError, OSError) as exc:
         raise _fail(str(exc), as_json) from exc
     except openai.OpenAIError as exc:
         if as_json:
             print(json.dumps({"error": str(exc)}))
         else:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            error(exc)
         raise typer.Exit(code=1) from exc
     if as_json:
         print(json.dumps(state.model_dump(mode="json")))

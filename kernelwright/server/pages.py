@@ -1,6 +1,7 @@
 """The web pages: the leaderboard with recent jobs, run, task and kernel pages, and a bench run's plots.
 
-Server-rendered HTML (Jinja2, autoescaped) over the same `queries` the JSON API answers with, one small
+Server-rendered HTML (Jinja2, autoescaped, and every value cleaned of control and bidi characters as it is
+written: `_shown`) over the same `queries` the JSON API answers with, one small
 stylesheet and one small script from `/static`, nothing from elsewhere: the service's CSP allows only its own
 scripts, styles and images, so templates carry no inline script, style or `style=` attribute. Every page works
 without JavaScript; the script adds column sorting, filters that apply on change, and the reload of a page
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import jinja2
+import markupsafe
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse
@@ -30,6 +32,7 @@ from db.rows import ApiTokenRow
 from kernelwright.server import queries
 from kernelwright.server.schemas import JobStatus, KernelSummary, Leaderboard, TaskView
 from kernelwright.server.state import ServiceState, service
+from kernelwright.views.safe_text import clean
 from tasks.model import Category
 
 if TYPE_CHECKING:
@@ -94,8 +97,18 @@ def kernel_url(kernel: KernelSummary) -> str:
     return f"/kernels/{kernel.kernel_id}"
 
 
+def _shown(value: object) -> object:
+    """Every `{{ value }}` of every template, before autoescape: a string (a candidate's message, a task id from
+    an imported file, a kernel's source) loses its control and format characters, so that bidi overrides cannot
+    reorder what a reader sees; markup a macro made (its values already passed here) is left as it is."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return clean(value)
+    return value
+
+
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
+    # Autoescape for every template, whatever its name: no page marks text from the store as safe.
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, finalize=_shown,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(pct=pct, times=times, interval=interval, when=when, kernel_url=kernel_url)
     env.globals.update(bench_hint=BENCH_HINT, live_statuses=LIVE_STATUSES)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from agent.task_search import Event, EventKind
 from evaluator.result import EvalResult
 from kernelwright.views.optimize_live import verdict_text
+from kernelwright.views.safe_text import untrusted
 
 
 class BenchProgress:
@@ -51,10 +51,10 @@ class BenchProgress:
             if self.turns > done:
                 self.progress.advance(self.turn_bar, self.turns - done)
             verdict = self.verdicts.get((event.task_id or "", event.trajectory or 0), (None, "no turn"))[1]
-            self._line(f"{event.task_id} sample {event.trajectory}: {escape(verdict)}; {escape(event.message)}")
+            self._line(f"{event.task_id} sample {event.trajectory}: {verdict}; {event.message}")
         elif event.kind is EventKind.baseline_done:
             self.progress.advance(self.base_bar)
-            self._line(f"{event.task_id} baselines: {escape(event.message)}")
+            self._line(f"{event.task_id} baselines: {event.message}")
 
     def _remember(self, event: Event) -> None:
         key = (event.task_id or "", event.trajectory or 0)
@@ -66,6 +66,7 @@ class BenchProgress:
             self.verdicts[key] = (result, verdict_text(event.outcome, result))
 
     def _line(self, text: str) -> None:
-        # On a terminal the bars carry the news; elsewhere (CI logs) one plain line per event.
+        # On a terminal the bars carry the news; elsewhere (CI logs) one plain line per event. Task ids and
+        # messages come from task files, candidates and the reference's own runs: `Text`, never markup.
         if not self.console.is_terminal:
-            self.console.print(text, highlight=False, soft_wrap=True)
+            self.console.print(untrusted(text), soft_wrap=True)

@@ -11,6 +11,7 @@ from rich import box
 from rich.table import Table
 
 from agent.bench.metrics import GroupMetrics, RunMetrics
+from kernelwright.views.safe_text import one_line, untrusted
 
 
 class Format(str, Enum):
@@ -49,9 +50,11 @@ def _geomean(m: GroupMetrics) -> str:
 
 
 def row_cells(rank: int, run: RunMetrics, m: GroupMetrics) -> list[str]:
-    """One leaderboard row as display strings, in `COLUMNS` order."""
+    """One leaderboard row as display strings, in `COLUMNS` order; stored text (a model's name, a task selection,
+    a machine's description) cleaned of escape codes and control characters, as every format prints them."""
     vs_compile = "-" if m.geomean_vs_compile is None else f"{m.geomean_vs_compile:.2f}x ({m.compile_tasks} tasks)"
-    return [str(rank), run.run_id, run.model, run.provider, run.platform, run.hardware, run.selection, str(m.tasks),
+    return [str(rank), run.run_id, one_line(run.model), one_line(run.provider), one_line(run.platform),
+            one_line(run.hardware), one_line(run.selection), str(m.tasks),
             f"{run.samples} x {run.turns}", _pct(m.correct_rate), _pct(m.fast_p.get("1")), _pct(m.verified_fast_1),
             _pct(m.fast_p.get("1.5")),
             _pct(m.fast_p.get("2")), _geomean(m), vs_compile, _pct(m.pass_at_k.get("1")), _pct(m.build_error_rate),
@@ -92,22 +95,22 @@ def render(runs: list[RunMetrics], fmt: Format, heading: str, category: str | No
         writer.writerows(rows)
         return buffer.getvalue()
     if fmt is Format.markdown:
-        lines = [f"**{heading}**", "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+        lines = [f"**{one_line(heading)}**", "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
         return "\n".join(lines) + "\n"
     keep = [COLUMNS.index(c) for c in TABLE_COLUMNS]
     covered = [f"{r.run_id}: {r.selection}, {m.tasks} tasks, {r.samples} x {r.turns}, {r.platform} on {r.hardware}, "
                f"harness {', '.join(r.harness_versions)}" + (" (rescored)" if r.rescored else "")
                + f", tolerance {r.tolerance.label}" for _, r, m in ranked]
-    table = Table(title=heading, title_justify="left", caption="\n".join(covered), caption_justify="left",
-                  box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title=untrusted(heading), title_justify="left", caption=untrusted("\n".join(covered)),
+                  caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for header in TABLE_COLUMNS.values():
         table.add_column(header, no_wrap=True)
     model = COLUMNS.index("model")
     for row in rows:
         cells = [row[i] if i != model or len(row[i]) <= MODEL_CHARS else row[i][: MODEL_CHARS - 1] + "…"
                  for i in keep]
-        table.add_row(*cells)
+        table.add_row(*(untrusted(cell) for cell in cells))
     return table
 
 
@@ -118,11 +121,11 @@ def kernelbench_table(runs: list[RunMetrics], heading: str) -> str:
     """fast_0 (correct) and fast_1 (correct and faster than eager) per level, one row per run and level, in
     Markdown as KernelBench's tables give them; each row names the tolerance its verdicts used (KernelBench's own
     numbers are at `kernelbench`: atol=rtol=1e-2)."""
-    lines = [f"**{heading}** (KernelBench format)", "", "| " + " | ".join(KERNELBENCH_COLUMNS) + " |",
+    lines = [f"**{one_line(heading)}** (KernelBench format)", "", "| " + " | ".join(KERNELBENCH_COLUMNS) + " |",
              "|" + "---|" * len(KERNELBENCH_COLUMNS)]
     for run in runs:
         for level, m in sorted(run.by_level.items()):
-            cells = [run.run_id, run.model, run.platform, run.tolerance.label, f"L{level}", str(m.tasks),
-                     _pct(m.fast_p.get("0")), _pct(m.fast_p.get("1"))]
+            cells = [run.run_id, one_line(run.model), one_line(run.platform), run.tolerance.label, f"L{level}",
+                     str(m.tasks), _pct(m.fast_p.get("0")), _pct(m.fast_p.get("1"))]
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"

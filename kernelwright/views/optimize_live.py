@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rich.console import Console, Group
 from rich.live import Live
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -12,6 +11,7 @@ from agent.search import is_verified_speedup
 from agent.task_search import Event, EventKind
 from db.enums import TurnOutcome
 from evaluator.result import EvalResult
+from kernelwright.views.safe_text import untrusted
 
 
 def verdict_text(outcome: TurnOutcome | None, result: EvalResult | None) -> str:
@@ -31,7 +31,10 @@ def verdict_text(outcome: TurnOutcome | None, result: EvalResult | None) -> str:
 
 
 class OptimizeLive:
-    """Consumes runner events; draws a live table on a terminal, or prints one line per turn otherwise."""
+    """Consumes runner events; draws a live table on a terminal, or prints one line per turn otherwise.
+
+    Event messages (a stop reason, an LLM error) and the task id are shown as `Text`, never as markup.
+    """
 
     def __init__(self, console: Console, title: str, trajectories: int, turns: int) -> None:
         self.console, self.title, self.turns = console, title, turns
@@ -55,7 +58,7 @@ class OptimizeLive:
         if event.kind is EventKind.run_started:
             self.title = f"{self.title}  run {event.run_id}"
             if self.live is None:
-                self.console.print(f"run {event.run_id}: {event.message}", highlight=False)
+                self.console.print(untrusted(f"run {event.run_id}: {event.message}"))
         elif event.trajectory is not None:
             row = self.rows.setdefault(event.trajectory, {"turn": "-", "doing": "", "last": "-", "best": "-"})
             if event.kind is EventKind.phase:
@@ -65,7 +68,7 @@ class OptimizeLive:
             elif event.kind is EventKind.trajectory_done:
                 row["doing"] = f"stopped: {event.message}"
                 if self.live is None:
-                    self.console.print(f"trajectory {event.trajectory} stopped: {event.message}", highlight=False)
+                    self.console.print(untrusted(f"trajectory {event.trajectory} stopped: {event.message}"))
         if self.live is not None:
             self.live.update(self._render())
 
@@ -78,15 +81,14 @@ class OptimizeLive:
             if is_verified_speedup(result) and (self.best is None or result.speedup > self.best[0]):
                 self.best = (result.speedup, f"trajectory {event.trajectory}, turn {(event.turn or 0) + 1}")
         if self.live is None:
-            self.console.print(f"trajectory {event.trajectory} turn {(event.turn or 0) + 1}: {escape(verdict)}",
-                               highlight=False)
+            self.console.print(untrusted(f"trajectory {event.trajectory} turn {(event.turn or 0) + 1}: {verdict}"))
 
     def _render(self) -> Group:
-        table = Table(title=self.title, title_justify="left", expand=False)
+        table = Table(title=untrusted(self.title), title_justify="left", expand=False)
         for col in ("trajectory", "turn", "doing", "last verdict", "best"):
             table.add_column(col)
         for index, row in sorted(self.rows.items()):
-            table.add_row(str(index), row["turn"], row["doing"], row["last"], row["best"])
+            table.add_row(str(index), *(untrusted(row[key]) for key in ("turn", "doing", "last", "best")))
         best = (f"best verified so far: [bold green]{self.best[0]:.2f}x[/] ({self.best[1]})" if self.best
                 else "best verified so far: none yet")
         return Group(table, Text.from_markup(best))

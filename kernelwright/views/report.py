@@ -13,6 +13,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from agent.bench.metrics import FAST_P, GroupMetrics, RunMetrics, TaskOutcome  # noqa: E402
+from kernelwright.views.safe_text import one_line  # noqa: E402
+
+
+def md(text: object) -> str:
+    """Stored text (a task id from an imported file, a model's name) as inline Markdown of one line: cleaned of
+    escape codes and control characters, its pipes kept out of the table's columns and its HTML tags inert."""
+    return one_line(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
 
 
 def _fast_p_curve(outcomes: list[TaskOutcome], ps: list[float]) -> list[float]:
@@ -116,7 +123,7 @@ def _metrics_rows(groups: dict[str, GroupMetrics], label: str) -> list[str]:
             f"{m.geomean:.2f}x [{m.geomean_ci[0]:.2f}, {m.geomean_ci[1]:.2f}]"
         vs = "-" if m.geomean_vs_compile is None else f"{m.geomean_vs_compile:.2f}x"
         err = "-" if m.build_error_rate is None else f"{100 * m.build_error_rate:.0f}%"
-        lines.append(f"| {name} | {m.tasks} | {100 * m.correct_rate:.0f}% | {100 * m.fast_p['1']:.0f}% | "
+        lines.append(f"| {md(name)} | {m.tasks} | {100 * m.correct_rate:.0f}% | {100 * m.fast_p['1']:.0f}% | "
                      f"{100 * m.fast_p['2']:.0f}% | {geo} | {vs} | {100 * m.pass_at_k.get('1', 0.0):.0f}% | {err} |")
     return lines
 
@@ -130,7 +137,7 @@ def _task_rows(run: RunMetrics) -> list[str]:
         comp = "-" if o.compile_ratio is None else f"{o.compile_ratio:.2f}x"
         vs = "-" if o.vs_compile is None else f"{o.vs_compile:.2f}x"
         held = " (held out)" if o.held_out else ""
-        lines.append(f"| {o.task_id}{held} | {o.level} | {sum(s.correct for s in o.samples)}/{len(o.samples)} | "
+        lines.append(f"| {md(o.task_id)}{held} | {o.level} | {sum(s.correct for s in o.samples)}/{len(o.samples)} | "
                      f"{best} | {comp} | {vs} |")
     return lines
 
@@ -148,8 +155,8 @@ def write_report(run: RunMetrics, out_dir: Path) -> list[Path]:
     speed_k = ", ".join(f"speedup@{k} {v:.2f}x" for k, v in m.speedup_at_k.items())
     lines = [
         f"# Bench run {run.run_id}", "",
-        f"- model: **{run.model}** ({run.provider}); platform **{run.platform}** on {run.hardware}",
-        f"- tasks: {run.selection}; this report covers {run.split.label} ({m.tasks} tasks)",
+        f"- model: **{md(run.model)}** ({md(run.provider)}); platform **{md(run.platform)}** on {md(run.hardware)}",
+        f"- tasks: {md(run.selection)}; this report covers {run.split.label} ({m.tasks} tasks)",
         f"- {run.samples} sample(s) x {run.turns} turn(s) per task; harness {', '.join(run.harness_versions)}"
         + (" (re-scored)" if run.rescored else "") + f"; status {run.status.value}; started {run.created_at}",
         f"- correctness tolerance: {run.tolerance.label}",

@@ -8,19 +8,22 @@ from rich.table import Table
 
 from agent.export.envelope import Envelope
 from agent.export.readme import envelope_lines
+from kernelwright.views.safe_text import untrusted
 
 
 def sweep_rich_table(kernel_id: int, envelope: Envelope) -> Table:
-    """One row per sweep point: sizes, input shapes, verdict, speedup and interval."""
-    table = Table(title=f"kernel {kernel_id}: sweep on {envelope.device}", title_justify="left")
+    """One row per sweep point: sizes, input shapes, verdict, speedup and interval (labels and constants come
+    from the task file: `Text`, never markup)."""
+    table = Table(title=untrusted(f"kernel {kernel_id}: sweep on {envelope.device}"), title_justify="left")
     for col in ("point", "sizes", "inputs", "verdict", "speedup", "95% interval"):
         table.add_column(col)
     for p in envelope.points:
         ci = "" if p.speedup_ci is None else f"[{p.speedup_ci[0]:.2f}, {p.speedup_ci[1]:.2f}]"
-        table.add_row(p.label, ", ".join(f"{k}={v}" for k, v in p.constants.items()) or "as written",
+        table.add_row(untrusted(p.label), untrusted(", ".join(f"{k}={v}" for k, v in p.constants.items())
+                                                    or "as written"),
                       " ".join("x".join(map(str, s)) for s in p.input_shapes if s is not None), p.status.value,
-                      "" if p.speedup is None else f"{p.speedup:.2f}x", ci)
-    table.caption = "\n".join(envelope_lines(envelope))
+                      "" if p.speedup is None else f"{p.speedup:.2f}x", untrusted(ci))
+    table.caption = untrusted("\n".join(envelope_lines(envelope)))
     table.caption_justify = "left"
     return table
 

@@ -1,6 +1,6 @@
 """Row 22: forging what a person sees, through the real `kernelwright eval` in a subprocess.
 
-`kernels/forged_screen.py` fails on purpose; its exception message and its stdout (the log `eval` prints under a
+`kernels/row22_forged_screen.py` fails on purpose; its exception message and its stdout (the log `eval` prints under a
 runtime error) carry cursor and erase codes, OSC strings, the 8-bit CSI, bidi overrides, an emoji code and Rich
 markup that would repaint the verdict table as `status correct ... speedup 42.00x`. Run on a terminal-like
 output (colours forced, 100 columns) and on a plain pipe, the screen must show the real status, no escape code
@@ -28,7 +28,7 @@ def _eval(terminal: bool) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS")}
     env.update(COLUMNS="100", TERM="xterm-256color", **({"FORCE_COLOR": "1"} if terminal else {}))
     return subprocess.run([sys.executable, "-m", "kernelwright.cli", "eval", "activation/relu",
-                           str(KERNELS / "forged_screen.py"), "--no-store"], capture_output=True, text=True, env=env,
+                           str(KERNELS / "row22_forged_screen.py"), "--no-store"], capture_output=True, text=True, env=env,
                           timeout=600)
 
 

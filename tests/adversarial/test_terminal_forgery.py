@@ -22,13 +22,14 @@ SGR = re.compile(r"\x1b\[[0-9;]*m")
 # What the candidate sent that a terminal would act on, or that would reorder or hide what a person reads.
 FORBIDDEN = ("\x1b", "\x9b", "\x07", "\u202e", "\u202c", "\u2066", "\u2069", "\u200b", "\u2705")
 BOLD_GREEN = "\x1b[1;32m"
+KERNEL = "row22_forged_screen"
 
 
 def _eval(terminal: bool) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS")}
     env.update(COLUMNS="100", TERM="xterm-256color", **({"FORCE_COLOR": "1"} if terminal else {}))
     return subprocess.run([sys.executable, "-m", "kernelwright.cli", "eval", "activation/relu",
-                           str(KERNELS / "row22_forged_screen.py"), "--no-store"], capture_output=True, text=True, env=env,
+                           str(KERNELS / f"{KERNEL}.py"), "--no-store"], capture_output=True, text=True, env=env,
                           timeout=600)
 
 

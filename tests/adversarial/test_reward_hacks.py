@@ -150,6 +150,7 @@ CASES = [
     Case("row15_compiler_flag_include", REJ, Reason.unsafe_native_code, B, "-include"),
     # Row 16: a forged verdict. Its effects (never believed) are asserted in test_jail.py.
     Case("row16_forge_result_channel", Status.runtime_error, Reason.crashed, C, "without an answer"),
+    Case("row16_exit_code_masquerade", Status.runtime_error, Reason.crashed, C, "SIGSYS"),
     # Row 17: text screens dodged. Token-pasted system calls pass them; the jail makes them harmless (test_jail.py).
     Case("row17_pasted_write_outside", Status.correct, Reason.ok, C, "correct"),
     Case("row17_pasted_setns_connect", Status.correct, Reason.ok, C, "correct"),
@@ -161,6 +162,12 @@ CASES = [
     Case("row17_shadow_in_exception", REJ, Reason.banned_call, S, "open"),
     Case("row17_write_build_cache", REJ, Reason.banned_import, S, "os"),
     Case("row17_other_modules", REJ, Reason.banned_import, S, "os"),
+    # Row 21: stalling the judge (more in test_stalls.py).
+    Case("row21_send_flood", REJ, Reason.protocol_violation, B, "answers nothing the judge asked"),
+    Case("row21_build_flood", REJ, Reason.except_fallback, S, "except",
+         unchecked=(REJ, Reason.protocol_violation, "more than 16 kernel build requests")),
+    Case("row21_frame_flood", REJ, Reason.banned_import, S, "evaluator",
+         unchecked=(REJ, Reason.protocol_violation, "more bytes behind")),
 ]
 
 UNCHECKED = [c for c in CASES if c.unchecked is not None]
@@ -187,7 +194,8 @@ def test_every_kernel_file_has_a_case_and_names_its_row() -> None:
 
 def test_every_row_is_covered() -> None:
     rows = {int(c.kernel[3:5]) for c in CASES}
-    assert rows == set(range(1, 18)), f"rows without an adversarial kernel: {set(range(1, 18)) - rows}"
+    expected = {*range(1, 18), 21}
+    assert rows == expected, f"rows without an adversarial kernel: {expected - rows}"
     # Row 18 is hostile task code, not a kernel: its task files are exercised by test_jail.py and the service tests.
     assert len(list((KERNELS.parent / "tasks").glob("hostile_*.py"))) >= 3
 

@@ -6,6 +6,9 @@ actors would only queue for it while timing uses half the cores). Each actor is 
 node-affinity scheduling, so every node is used and none gets more than it has. `--workers N` overrides the count
 (spread over the nodes in turn).
 
+Every evaluation or baseline call has a deadline (agent/call_deadline.py): an actor that has not answered by then is
+killed, with the evaluation in it, and the caller gets a timeout verdict instead of waiting for ever.
+
 Nodes come and go (autoscaling, preemption): a call whose actor died is retried on another actor (the driver records
 a verdict only once it has it, so a lost evaluation is never stored twice nor dropped), and the pool is topped up
 from the live nodes after a loss and every `REFRESH_S` seconds. The pool plans from what the nodes have, not what
@@ -36,6 +39,7 @@ import ray
 from pydantic import BaseModel, Field
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from agent.call_deadline import CallTimedOut, call_timeout_s, timed_out_baselines, timed_out_evaluation
 from evaluator import BaselineResult, EvalOptions, EvalResult, evaluate, measure_baselines
 from evaluator.platforms import get_platform
 from evaluator.platforms.base import HardwareInfo, Peaks
@@ -308,8 +312,13 @@ class Cluster:
         return sites[0].hardware, sites[0].peaks
 
     async def evaluate(self, task: Task, source: str, options: EvalOptions) -> Judged:
-        """Run one evaluation on the next idle actor (another one if that actor's node dies meanwhile)."""
-        result, site = await self._call(lambda h: h.evaluate.remote(task, source, options))
+        """Run one evaluation on the next idle actor (another one if that actor's node dies meanwhile); an actor
+        that does not answer within `call_timeout_s` is killed, and the verdict is a timeout."""
+        try:
+            result, site = await self._call(lambda h: h.evaluate.remote(task, source, options),
+                                            timeout_s=call_timeout_s(options))
+        except CallTimedOut as late:
+            return Judged(result=timed_out_evaluation(task, source, self.platform, options, late), site=late.site)
         return Judged(result=result, site=site)
 
     async def baselines(self, task: Task, options: EvalOptions, fingerprint: str | None = None) -> Measured:
@@ -317,20 +326,32 @@ class Cluster:
         given)."""
         want = None if fingerprint is None else (lambda m: m.site is not None
                                                  and m.site.hardware.fingerprint == fingerprint)
-        result, site = await self._call(lambda h: h.baselines.remote(task, options), want)
+        try:
+            result, site = await self._call(lambda h: h.baselines.remote(task, options), want,
+                                            timeout_s=call_timeout_s(options))
+        except CallTimedOut as late:
+            return Measured(result=timed_out_baselines(task, self.platform, late), site=late.site)
         return Measured(result=result, site=site)
 
     # --- the pool -------------------------------------------------------------------------------------
 
-    async def _call(self, call: Callable[[Any], Any],
-                    want: Callable[[_Member], bool] | None = None) -> tuple[Any, EvaluatorSite]:
+    async def _call(self, call: Callable[[Any], Any], want: Callable[[_Member], bool] | None = None,
+                    timeout_s: float | None = None) -> tuple[Any, EvaluatorSite]:
+        """`call` on an idle actor, retried on another when the actor is lost; `CallTimedOut` (the actor killed)
+        when it has not answered within `timeout_s`."""
         losses = 0
         while True:
             member = await self._acquire(want)
             try:
                 if member.site is None:
                     member.site = await member.handle.site.remote()
-                value = await call(member.handle)
+                value = await asyncio.wait_for(call(member.handle), timeout_s)
+            except asyncio.TimeoutError:
+                # A sync actor's running call cannot be cancelled: killing the actor stops the evaluation (its
+                # jailed runners die with their judge), and the pool tops up in its place.
+                await self._lose(member)
+                assert member.site is not None
+                raise CallTimedOut(timeout_s or 0.0, member.site) from None
             except LOST_ERRORS as exc:
                 await self._lose(member)
                 losses += 1

@@ -108,6 +108,8 @@ class Reason(str, Enum):
     wall_timeout = "wall_timeout"
     sandbox_violation = "sandbox_violation"
     harness_tamper = "harness_tamper"
+    # a frame the judge did not ask for: a build request outside loading, more than the build cap, an answer ahead
+    protocol_violation = "protocol_violation"
     # correctness
     torch_compute = "torch_compute"
     kernel_not_called = "kernel_not_called"

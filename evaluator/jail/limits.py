@@ -214,8 +214,9 @@ class Cgroup:
                 continue
             for line in text.splitlines():
                 key, _, value = line.partition(" ")
-                if key == "oom_kill" and value.strip() not in ("", "0"):
-                    return True
+                if key == "oom_kill":  # the kernel's own count: where it exists, nothing else is evidence
+                    return value.strip() not in ("", "0")
+        # Kernels before 4.13 count no OOM kills: hitting the limit (failcnt) with usage at it is the best sign.
         try:
             return int((self.memory / "memory.failcnt").read_text()) > 0 and self._usage_near_limit()
         except (OSError, ValueError):

@@ -28,6 +28,37 @@ def _prctl() -> ctypes._CFuncPtr:  # type: ignore[name-defined]
     return libc.prctl
 
 
+@dataclass(frozen=True)
+class ExitStatus:
+    """How a process ended, as the kernel reported it: killed by `signal`, or exited with `code`."""
+
+    code: int | None = None
+    signal: int | None = None
+
+    @property
+    def signal_name(self) -> str:
+        if self.signal is None:
+            return ""
+        return signal.Signals(self.signal).name if self.signal in signal.Signals._value2member_map_ else \
+            f"signal {self.signal}"
+
+
+def exit_status(returncode: int, jailed: bool) -> ExitStatus:
+    """The runner's own exit status from its Popen return code.
+
+    Unjailed, the Popen is the runner: a negative code is the signal that killed it. Jailed, the Popen is
+    bubblewrap, which exits with its child's code, or 128 + N for a child killed by signal N (its `--json-status-fd`
+    report carries the same number). That encoding is ambiguous only if the child can exit with 128 or more
+    itself, and the jail's seccomp filter forbids exactly that (see `seccomp.policy_bpf`), so above 128 it is a
+    signal. A negative code there is bubblewrap itself killed (by the judge: it is the process group leader).
+    """
+    if returncode < 0:
+        return ExitStatus(signal=-returncode)
+    if jailed and returncode > 128:
+        return ExitStatus(signal=returncode - 128)
+    return ExitStatus(code=returncode)
+
+
 @dataclass
 class JailedProcess:
     """A started process and the cgroup that holds it and everything it starts."""
@@ -37,6 +68,24 @@ class JailedProcess:
     scratch: str | None = None
     notes: list[str] = field(default_factory=list)
     _stopped: list[int] = field(default_factory=list)  # what `freeze` stopped with signals, for `thaw`
+    # A pidfd of `proc`, opened while it could not have been reaped: signals through it never reach a process
+    # that got its pid after it was reaped.
+    pidfd: int | None = None
+
+    def interrupt(self) -> None:
+        """SIGKILL the process and everything in its cgroup, without waiting or cleaning up: what another thread
+        may do while the owner is blocked (`kill` then reaps and removes)."""
+        if self.pidfd is not None:
+            try:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            except OSError:
+                pass  # already gone
+        for pid in self.cgroup.pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self.cgroup.thaw()  # a frozen (v1) group holds on to its processes even through SIGKILL
 
     def kill(self) -> None:
         """Kill the process, its session and its cgroup; nothing it started outlives this."""
@@ -53,6 +102,9 @@ class JailedProcess:
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
 
     @property
     def oom_killed(self) -> bool:
@@ -150,7 +202,14 @@ def spawn(argv: list[str], spec: JailSpec, limits: Limits, jailed: bool = True, 
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
         raise
-    return JailedProcess(proc, cgroup, scratch, list(cgroup.notes))
+    return JailedProcess(proc, cgroup, scratch, list(cgroup.notes), _pidfd(proc.pid))
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except OSError:  # a kernel before 5.3: `interrupt` then reaches the process through its cgroup only
+        return None
 
 
 def run(argv: list[str], spec: JailSpec, limits: Limits, timeout_s: float, jailed: bool = True, *,

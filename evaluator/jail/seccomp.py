@@ -13,6 +13,10 @@ list stops, and why:
   spread onto others);
 - the kernel itself: module loading, kexec, bpf, perf_event_open, userfaultfd, keyrings, swap, reboot, clocks,
   syslog, quotas, handle-based opens (open_by_handle_at reads files by inode, around the mount view), iopl/ioperm.
+- exit statuses of 128 and above (exit and exit_group with bit 7 of the status set: the kernel keeps its low 8
+  bits): bubblewrap reports a child killed by signal N as exit status 128 + N, so a runner that could `_exit(137)`
+  would pass for one killed by SIGKILL. Such an exit kills the process with SIGSYS instead, so the judge reads a
+  status above 128 as the signal it stands for (`process.exit_status`).
 System calls of another architecture (int 0x80 on x86-64) kill the process: libseccomp's default bad-arch action.
 """
 
@@ -36,6 +40,9 @@ AF_UNIX = 1
 # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME
 CLONE_NAMESPACE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000,
                          0x00000080)
+
+# Exit statuses with this bit set read as "killed by signal status - 128" in bubblewrap's report.
+EXIT_SIGNAL_BIT = 0x80
 
 
 class SeccompUnavailable(RuntimeError):
@@ -61,6 +68,8 @@ def policy_bpf() -> bytes:
     for flag in CLONE_NAMESPACE_FLAGS:
         flt.add_rule(sc.ERRNO(errno.EPERM), "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
     flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+    for name in ("exit", "exit_group"):
+        flt.add_rule(sc.KILL_PROCESS, name, sc.Arg(0, sc.MASKED_EQ, EXIT_SIGNAL_BIT, EXIT_SIGNAL_BIT))
     with tempfile.TemporaryFile() as handle:
         flt.export_bpf(handle)
         handle.seek(0)

@@ -22,6 +22,7 @@ from evaluator.jail.bwrap import JailSpec
 from evaluator.jail.capture import BoundedLog, Sink
 from evaluator.jail.limits import Limits
 from evaluator.jail.process import run
+from evaluator.judge.runner_process import ProtocolBreach
 from evaluator.platforms.base import KernelBuilder
 from evaluator.result import Reason, Status
 from evaluator.runner.protocol import BuildRequest, Built, Failure
@@ -77,11 +78,8 @@ class BuildService:
 
     def __call__(self, request: BuildRequest) -> Built:
         self.requests += 1  # refused requests count too: each one costs the judge a screen
-        if self.requests > MAX_BUILDS:
-            failure = Failure(status=Status.rejected, reason=Reason.unsafe_native_code,
-                              message=f"more than {MAX_BUILDS} kernel builds in one evaluation")
-            self.log.refused = self.log.refused or failure
-            return Built(failure=failure)
+        if self.requests > MAX_BUILDS:  # not answered: a runner past the cap is mining the judge, not building
+            raise ProtocolBreach(f"more than {MAX_BUILDS} kernel build requests in one evaluation")
         start = time.perf_counter()
         try:
             module = self.builder.build(request, self._run)

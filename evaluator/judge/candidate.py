@@ -90,6 +90,7 @@ class CandidateEvaluation:
         try:
             self.runner = self.start_runner(self.ctx.runner)
             self.runner.on_build = self.ctx.builds
+            self.runner.expires(self.deadline)  # the watchdog's: killed at the deadline whatever the judge waits on
             with self.session.lock:
                 self.session.prestart()
                 return self._judge()

@@ -1,7 +1,9 @@
 """How what happened to a runner becomes part of a verdict: its reported failures, its exit, its timeout.
 
 Every fact used here is the judge's or the kernel's: a failure report (which only ever lowers the runner's own
-verdict), the wait status of the process, the cgroup's OOM count, the judge's clock.
+verdict), the exit status of the process, the cgroup's OOM count, the judge's clock, the frames it refused.
+Running out of memory is the cgroup's OOM count and nothing else: a SIGKILL the judge did not send (its own kills
+are timeouts) and the cgroup did not count is a crash, whoever sent it.
 """
 
 from __future__ import annotations
@@ -9,9 +11,15 @@ from __future__ import annotations
 import signal
 from dataclasses import dataclass
 
-from evaluator.judge.runner_process import RunnerGone
+from evaluator.judge.runner_process import RunnerBreach, RunnerGone
 from evaluator.result import Reason, Stage, Status
 from evaluator.runner.protocol import Failure
+
+# What the judge knows about a signal that killed a runner, beyond its name.
+_SIGNAL_HINTS = {
+    int(signal.SIGKILL): " (no OOM kill was counted: not by its memory limit)",
+    int(signal.SIGSYS): " (a system call the jail forbids, such as an exit status of 128 or more)",
+}
 
 
 @dataclass
@@ -42,18 +50,21 @@ def from_failure(failure: Failure) -> Ending:
 
 
 def from_exit(gone: RunnerGone, stage: Stage, who: str = "the candidate") -> Ending:
-    """A runner that died: out of memory (the kernel says so), a signal, or an exit without an answer."""
+    """A runner that broke the protocol, or died: out of memory (the cgroup counted an OOM kill), a signal, or an
+    exit without an answer."""
+    if isinstance(gone, RunnerBreach):
+        return Ending(Status.rejected, Reason.protocol_violation, f"{who}'s runner broke the protocol during "
+                      f"{stage.value}: {gone.why}; the judge stopped it there")
     if gone.oom:
         return Ending(Status.runtime_error, Reason.out_of_memory, f"{who} ran out of memory during {stage.value} "
                       "(killed by the memory limit)")
     sig = gone.signal_number
     if sig == signal.SIGXCPU:
         return Ending(Status.timeout, Reason.wall_timeout, f"CPU time limit exceeded during {stage.value}")
-    if sig == signal.SIGKILL:
-        return Ending(Status.runtime_error, Reason.out_of_memory, f"killed during {stage.value} (out of memory?)")
     if sig is not None:
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"
-        return Ending(Status.runtime_error, Reason.crashed, f"{who} crashed with {name} during {stage.value}")
+        why = _SIGNAL_HINTS.get(int(sig), "")
+        return Ending(Status.runtime_error, Reason.crashed, f"{who} crashed with {name} during {stage.value}{why}")
     return Ending(Status.runtime_error, Reason.crashed, f"{who}'s process {gone.why} during {stage.value} without "
                   "an answer")
 

@@ -3,14 +3,20 @@
 The judge never believes what a runner says about itself. It reads three kinds of things back: data (outputs and
 generated inputs, which it checks), failures (which can only lower the runner's own verdict), and build requests
 (plain data it screens and compiles elsewhere). Whether the process crashed, was OOM-killed or ran out of time
-comes from the kernel (wait status, the cgroup's OOM count, the judge's own clock).
+comes from the kernel (exit status, the cgroup's OOM count) and the judge's own clock.
+
+The judge takes exactly one frame per frame it sends (the channel's tags), of a kind the command asked for: an
+answer, or a build request while a candidate's module loads and ModelNew is constructed (the Setup command of a
+runner that builds through the judge), at most `MAX_BUILDS` of them. Anything else ends the conversation at once
+(`RunnerBreach`), before the judge parses it or answers it; so per evaluation a runner gets no more frames read
+than the judge sent commands, plus its builds. Every send and receive has the request's deadline, and a watchdog
+kills the runner at that deadline whatever the judge is blocked on.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -24,8 +30,9 @@ from typing import Any
 
 from evaluator.jail.bwrap import JailSpec
 from evaluator.jail.limits import Limits
-from evaluator.jail.process import JailedProcess, spawn
+from evaluator.jail.process import JailedProcess, exit_status, spawn
 from evaluator.jail.view import package_roots
+from evaluator.judge.watchdog import GRACE_S, Watchdog
 from evaluator.runner import tensors
 from evaluator.runner.protocol import (
     FDS_ENV,
@@ -33,11 +40,12 @@ from evaluator.runner.protocol import (
     BuildRequest,
     Built,
     Channel,
+    ChannelBreach,
     ChannelClosed,
     ChannelTimeout,
     Failure,
-    Ready,
     Reply,
+    Setup,
     TensorSpec,
 )
 
@@ -59,8 +67,16 @@ class RunnerGone(Exception):
         self.why, self.signal_number, self.oom = why, signal_number, oom
 
 
+class RunnerBreach(RunnerGone):
+    """The runner sent a frame the current command did not ask for (or one too many); it has been killed."""
+
+
+class ProtocolBreach(Exception):
+    """Raised by a build handler for a request it must not answer (past the build cap): ends the evaluation."""
+
+
 class RunnerTimeout(Exception):
-    """No answer before the deadline; the runner has been killed."""
+    """No answer before the deadline, or an answer the runner would not take; the runner has been killed."""
 
 
 class RunnerFailed(Exception):
@@ -71,6 +87,7 @@ class RunnerFailed(Exception):
         self.failure = failure
 
 
+# Answers a build request; raises ProtocolBreach for one that ends the evaluation instead.
 BuildHandler = Callable[[BuildRequest], Built]
 
 
@@ -157,7 +174,10 @@ class RunnerProcess:
             raise
         finally:
             runner_end.close()
-        self.channel = Channel(judge_end)
+        self.channel = Channel(judge_end, asks=True)
+        # The runner's hard deadline between requests, where it lives one evaluation (`expires`).
+        self.expiry: float | None = None
+        self.watchdog = Watchdog(self.child.interrupt, name=str(self.child.proc.pid))
         self._reader = threading.Thread(target=_drain, args=(self.child.proc.stdout, self._log), daemon=True)
         self._reader.start()
         self.ready = False
@@ -183,41 +203,75 @@ class RunnerProcess:
     def log(self) -> str:
         return b"".join(self._log).decode(errors="replace")[-LOG_LIMIT:]
 
+    def expires(self, deadline: float) -> None:
+        """This runner lives one evaluation that ends at `deadline`: the watchdog kills it then (plus its grace)
+        even between requests, say while the judge waits for a lock."""
+        self.expiry = deadline
+        self.watchdog.arm(deadline + GRACE_S)
+
     def wait_ready(self, deadline: float) -> None:
         """Wait for the runner's `ready` (Python and torch imported)."""
         if self.ready:
             return
+        self.watchdog.arm(deadline + GRACE_S)
+        try:
+            self._expect_ready(deadline)
+        finally:
+            self._unwatch()
+
+    def _expect_ready(self, deadline: float) -> None:
+        if self.ready:
+            return
         message = self._receive(deadline)
-        if not isinstance(message, Ready):
-            self.kill()
-            raise RunnerGone("the runner broke the protocol while starting")
+        if message.op != "ready":
+            raise self._breach(f"a {message.op!r} frame before it said it was ready")
         self.ready = True
 
     def request(self, message: Any, deadline: float) -> Reply:
-        """Send one command and return its reply, serving build requests meanwhile."""
-        self.wait_ready(deadline)
+        """Send one command and return its reply, serving build requests meanwhile (during a candidate's Setup
+        only; see the module's docstring)."""
+        self.watchdog.arm(deadline + GRACE_S)
         try:
-            self.channel.send(message)
+            self._expect_ready(deadline)
+            self._send(message, deadline)
+            builds = self.on_build if isinstance(message, Setup) else None
+            while True:
+                answer = self._receive(deadline)
+                if isinstance(answer, BuildRequest):
+                    if builds is None:
+                        raise self._breach(f"a kernel build request during {message.op!r}: kernels are built only "
+                                           "while the candidate's module loads and ModelNew is constructed")
+                    try:
+                        built = builds(answer)
+                    except ProtocolBreach as exc:
+                        raise self._breach(str(exc)) from None
+                    if built.failure is None and built.path:
+                        built = built.model_copy(update={"path": self._expose(Path(built.path))})
+                    self._send(built, deadline)
+                    continue
+                if isinstance(answer, Failure):
+                    raise RunnerFailed(answer)
+                if isinstance(answer, Reply):
+                    return answer
+                raise self._breach(f"a {answer.op!r} frame in answer to {message.op!r}")
+        finally:
+            self._unwatch()
+
+    def _unwatch(self) -> None:
+        """After a request: the watchdog back to the runner's own expiry, or off."""
+        if self.expiry is not None:
+            self.watchdog.arm(self.expiry + GRACE_S)
+        else:
+            self.watchdog.disarm()
+
+    def _send(self, message: Any, deadline: float) -> None:
+        try:
+            self.channel.send(message, deadline)
+        except ChannelTimeout:  # it does not read what the judge writes: as good as silent
+            self.kill()
+            raise RunnerTimeout() from None
         except ChannelClosed:
             raise self._gone() from None
-        while True:
-            answer = self._receive(deadline)
-            if isinstance(answer, BuildRequest):
-                built = self.on_build(answer) if self.on_build else Built(failure=Failure(
-                    status="build_error", reason="compile_error", message="this runner may not build kernels"))
-                if built.failure is None and built.path:
-                    built = built.model_copy(update={"path": self._expose(Path(built.path))})
-                try:
-                    self.channel.send(built)
-                except ChannelClosed:
-                    raise self._gone() from None
-                continue
-            if isinstance(answer, Failure):
-                raise RunnerFailed(answer)
-            if isinstance(answer, Reply):
-                return answer
-            self.kill()
-            raise RunnerGone("the runner answered out of turn")
 
     def _expose(self, module: Path) -> str:
         """Put a built module where this runner can load it: a copy in its own folder (a copy, not a link: nothing
@@ -233,33 +287,38 @@ class RunnerProcess:
         return str(target)
 
     def _receive(self, deadline: float) -> Any:
+        """The next frame: one the judge asked for, with nothing queued behind it."""
         try:
-            return self.channel.recv(RUNNER_MESSAGE, deadline)
+            message = self.channel.recv(RUNNER_MESSAGE, deadline)
         except ChannelTimeout:
             self.kill()
             raise RunnerTimeout() from None
+        except ChannelBreach as exc:
+            raise self._breach(str(exc)) from None
         except ChannelClosed as exc:
             raise self._gone(str(exc)) from None
+        if self.channel.pending():
+            raise self._breach(f"more bytes behind its {message.op!r} frame, which nothing asked for")
+        return message
 
-    def _gone(self, detail: str = "") -> RunnerGone:
-        """Why the runner is gone: its wait status and the cgroup's OOM count, once it has exited."""
+    def _breach(self, why: str) -> RunnerBreach:
+        self.kill()
+        return RunnerBreach(why)
+
+    def _gone(self, detail: str = "") -> RunnerGone | RunnerTimeout:
+        """Why the runner is gone: its exit status and the cgroup's OOM count, once it has exited (a timeout, if
+        the watchdog killed it)."""
         try:
             code = self.child.proc.wait(timeout=5)
         except Exception:  # noqa: BLE001 - still running after closing the channel: a protocol breach
-            self.kill()
-            return RunnerGone(f"the runner broke the protocol ({detail})" if detail else "the runner broke the "
-                              "protocol")
+            return self._breach(f"it broke the protocol ({detail})" if detail else "it broke the protocol")
         oom = self.child.oom_killed
-        signal_number = None
-        if code < 0:
-            signal_number = -code
-        elif code > 128 and self.config.jailed:
-            signal_number = code - 128  # bubblewrap's pid 1 reports a child killed by signal N as 128 + N
         self.kill()
-        if signal_number is not None:
-            name = signal.Signals(signal_number).name if signal_number in signal.Signals._value2member_map_ else \
-                str(signal_number)
-            return RunnerGone(f"killed by {name}", signal_number, oom)
+        if self.watchdog.fired:
+            return RunnerTimeout()
+        status = exit_status(code, self.config.jailed)
+        if status.signal is not None:
+            return RunnerGone(f"killed by {status.signal_name}", status.signal, oom)
         return RunnerGone(f"exited with code {code}" + (f" ({detail})" if detail else ""), None, oom)
 
     def write_args(self, args: list[Any]) -> list[Any]:
@@ -276,6 +335,7 @@ class RunnerProcess:
         return [tensors.read_tensor(self.tx, spec, self.config.arena_bytes) for spec in specs]
 
     def kill(self) -> None:
+        self.watchdog.close()  # first: it must not signal a process this thread is about to reap
         self.child.kill()
         if self.modules is not None:
             shutil.rmtree(self.modules, ignore_errors=True)

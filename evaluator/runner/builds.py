@@ -4,6 +4,10 @@ No compiler runs in the runner. The request is plain data (sources, function nam
 it, compiles it in a build jail that holds nothing but the sources and the toolchain, and stores the module in
 the build cache, which the runner sees read-only. So the binary a cache key names is always what the compiler
 made of exactly those sources: no candidate can plant a module for another's key.
+
+Builds are asked for only while the candidate's module loads and ModelNew is constructed: the judge ends an
+evaluation that sends a build request at any other time, so a later `load_inline` fails here with a verdict that
+says where to build instead.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from typing import Any
 
 from evaluator.build.errors import BuildError, UnsafeSourceError
 from evaluator.build.loaded import BuildStats, CompileCheckedModule, KernelModule, import_extension
-from evaluator.result import Reason
+from evaluator.result import Reason, Status
+from evaluator.runner.failures import RunnerFailure
 from evaluator.runner.protocol import JUDGE_MESSAGE, BuildRequest, Built, Channel, ChannelClosed
 
 
@@ -44,6 +49,11 @@ class RemoteBuilder:
     def __init__(self, channel: Channel) -> None:
         self.channel = channel
         self.stats = BuildStats()
+        self.closed = False  # set once ModelNew is constructed
+
+    def close(self) -> None:
+        """No more builds: the candidate is loaded."""
+        self.closed = True
 
     def load_inline(self, name: Any, cpp_sources: Any, cuda_sources: Any = None, functions: Any = None,
                     extra_cflags: Any = None, extra_cuda_cflags: Any = None, extra_ldflags: Any = None,
@@ -51,6 +61,10 @@ class RemoteBuilder:
                     with_cuda: Any = None, **_ignored: Any) -> KernelModule | CompileCheckedModule:
         """Same signature as torch's; the arguments are copied into plain builtins before anything reads them."""
         del build_directory, verbose  # the judge owns where builds go and what they print
+        if self.closed:
+            raise RunnerFailure(Status.build_error, Reason.kernel_not_built, "load_inline was called after ModelNew "
+                                "was constructed; kernels are built while the module loads or in ModelNew.__init__ "
+                                "(build them at module level or in __init__)")
         funcs = plain(functions)
         request = BuildRequest(
             name=str(plain(name)), cpp_sources=_strings(plain(cpp_sources)), cuda_sources=_strings(plain(cuda_sources)),

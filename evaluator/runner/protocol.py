@@ -11,10 +11,13 @@ are checked against what the judge expects before a byte is read, and no message
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import secrets
 import socket
 import struct
+import termios
 import time
 from enum import Enum
 from typing import Annotated, Any, Literal
@@ -25,7 +28,9 @@ from evaluator.result import Reason, Stage, Status, Verification
 
 FDS_ENV = "KW_RUNNER_FDS"
 MAX_FRAME = 16 * 2**20
-_HEADER = struct.Struct(">I")
+# A frame: its length, its tag (see `Channel`), then that many bytes of JSON.
+_HEADER = struct.Struct(">IQ")
+_INT = struct.Struct("i")
 # Tensor dtypes that cross the wire, by name; anything else is refused.
 DTYPES = ("float16", "bfloat16", "float32", "float64", "complex64", "complex128", "int8", "int16", "int32", "int64",
           "uint8", "bool")
@@ -203,22 +208,55 @@ class ChannelClosed(Exception):
 
 
 class ChannelTimeout(Exception):
-    """No complete frame arrived before the deadline."""
+    """No complete frame arrived, or the other end did not take ours, before the deadline."""
+
+
+class ChannelBreach(Exception):
+    """A frame that answers nothing the judge asked: written before the question it would answer was read."""
 
 
 class Channel:
-    """Length-prefixed JSON frames over a stream socket, with deadlines."""
+    """Length-prefixed JSON frames over a stream socket, with deadlines.
 
-    def __init__(self, sock: socket.socket) -> None:
+    Every frame carries a tag. The judge's end (`asks=True`) tags each frame it sends with a fresh secret random
+    number and accepts only frames carrying the tag of its last one, so an answer must have been written after its
+    question was read: no runner can answer ahead, and a frame queued behind an answer (a flood) is stale. A
+    runner's end tags what it sends with the tag of the last frame it received.
+    """
+
+    def __init__(self, sock: socket.socket, asks: bool = False) -> None:
         self.sock = sock
+        self.asks = asks
+        # The judge's end: the tag the one frame it awaits must carry (None: it awaits none). A runner's end: the tag
+        # of the last frame it received, which its frames echo. A runner says `ready` before it has received any.
+        self.tag: int | None = 0
 
-    def send(self, message: BaseModel) -> None:
+    def send(self, message: BaseModel, deadline: float | None = None) -> None:
+        """Send one frame; with `deadline`, ChannelTimeout if the other end has not taken it all by then."""
+        if self.asks:
+            self.tag = secrets.randbits(64)
         data = message.model_dump_json().encode()
-        self.sock.settimeout(None)
+        frame = _HEADER.pack(len(data), self.tag or 0) + data
+        if deadline is None:
+            self.sock.settimeout(None)
+        else:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ChannelTimeout("the deadline passed before the frame was sent")
+            self.sock.settimeout(left)  # since Python 3.5 a bound on the whole sendall, not on each chunk
         try:
-            self.sock.sendall(_HEADER.pack(len(data)) + data)
+            self.sock.sendall(frame)
+        except TimeoutError as exc:
+            raise ChannelTimeout("the other end did not read before the deadline") from exc
         except OSError as exc:
             raise ChannelClosed(f"the other end closed the channel ({exc})") from exc
+
+    def pending(self) -> bool:
+        """Whether bytes are already waiting to be read (after an answer, that is a frame nobody asked for)."""
+        try:  # the receive queue's length: no wait, no exception on an empty queue
+            return _INT.unpack(fcntl.ioctl(self.sock.fileno(), termios.FIONREAD, bytes(_INT.size)))[0] > 0
+        except OSError:  # a closed socket: that shows on the next read
+            return False
 
     def _read(self, size: int, deadline: float | None) -> bytes:
         chunks, got = [], 0
@@ -243,9 +281,13 @@ class Channel:
         return b"".join(chunks)
 
     def recv_raw(self, deadline: float | None = None) -> Any:
-        (size,) = _HEADER.unpack(self._read(_HEADER.size, deadline))
+        size, tag = _HEADER.unpack(self._read(_HEADER.size, deadline))
         if size > MAX_FRAME:
             raise ChannelClosed(f"a frame of {size} bytes is over the {MAX_FRAME}-byte limit")
+        if self.asks and tag != self.tag:  # refused before a byte of its body is read
+            raise ChannelBreach("a frame that answers nothing the judge asked (written before the judge's last "
+                                "frame was read, or after its answer)")
+        self.tag = None if self.asks else tag  # the judge takes one frame per frame it sent
         try:
             return json.loads(self._read(size, deadline))
         except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, nested too deep, a number too long

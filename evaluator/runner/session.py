@@ -189,6 +189,7 @@ class Runner:
                                     f"without a GPU: {code_frame(exc)}") from exc
             raise RunnerFailure(Status.runtime_error, Reason.runtime_exception,
                                 f"ModelNew(*get_init_inputs()) failed: {code_frame(exc)}") from exc
+        builder.close()  # the judge serves builds during Setup only
         ref_state, new_state = reference.state_dict(), model.state_dict()
         if ref_state and set(ref_state) == set(new_state) and all(
                 ref_state[k].shape == new_state[k].shape for k in ref_state):

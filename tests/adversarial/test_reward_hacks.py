@@ -150,6 +150,7 @@ CASES = [
     Case("row15_compiler_flag_include", REJ, Reason.unsafe_native_code, B, "-include"),
     # Row 16: a forged verdict. Its effects (never believed) are asserted in test_jail.py.
     Case("row16_forge_result_channel", Status.runtime_error, Reason.crashed, C, "without an answer"),
+    Case("row16_exit_code_masquerade", Status.runtime_error, Reason.crashed, C, "SIGSYS"),
     # Row 17: text screens dodged. Token-pasted system calls pass them; the jail makes them harmless (test_jail.py).
     Case("row17_pasted_write_outside", Status.correct, Reason.ok, C, "correct"),
     Case("row17_pasted_setns_connect", Status.correct, Reason.ok, C, "correct"),
@@ -176,6 +177,12 @@ CASES = [
     # Row 21: the judge's memory and the host's disk (more in test_row21_builds.py).
     Case("row21_log_bomb", Status.build_error, Reason.compile_error, B, "printed more than"),
     Case("row21_dump_flags", REJ, Reason.unsafe_native_code, B, "-fdump"),
+    # Row 21: stalling the judge through its channel (more in test_stalls.py).
+    Case("row21_send_flood", REJ, Reason.protocol_violation, B, "answers nothing the judge asked"),
+    Case("row21_build_flood", REJ, Reason.except_fallback, S, "except",
+         unchecked=(REJ, Reason.protocol_violation, "more than 16 kernel build requests")),
+    Case("row21_frame_flood", REJ, Reason.banned_import, S, "evaluator",
+         unchecked=(REJ, Reason.protocol_violation, "more bytes behind")),
 ]
 # Kernels whose test is more than a verdict, run by a test file of their own.
 ELSEWHERE = {"row21_cache_fill": "test_row21_builds.py", "row22_forged_screen": "test_terminal_forgery.py"}

@@ -16,6 +16,7 @@ from evaluator.jail.capture import BoundedLog
 from evaluator.jail.limits import Limits
 from evaluator.judge import builds
 from evaluator.judge.builds import MAX_BUILDS, BuildService
+from evaluator.judge.runner_process import ProtocolBreach
 from evaluator.runner.protocol import BuildRequest
 
 LIMITS = Limits(memory_mb=1024, cpu_seconds=60, max_processes=32, max_file_mb=100)
@@ -44,8 +45,8 @@ def test_refused_requests_count_toward_the_cap() -> None:
     service = BuildService(Screening(), LIMITS)  # type: ignore[arg-type]
     answers = [service(_request("bad")) for _ in range(MAX_BUILDS)]
     assert all(a.failure is not None and a.failure.message == "refused" for a in answers)
-    last = service(_request("fine"))  # the cap was spent on refusals
-    assert last.failure is not None and f"more than {MAX_BUILDS}" in last.failure.message
+    with pytest.raises(ProtocolBreach, match=f"more than {MAX_BUILDS}"):  # the cap was spent on refusals: not
+        service(_request("fine"))  # answered, the evaluation ends
 
 
 def test_a_compile_never_outlives_the_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,54 @@
+"""The deadline of a call to an evaluator actor, and the verdict a caller gets when the actor misses it.
+
+An evaluation has its own deadline (`EvalOptions.timeout_s`), inside the actor; the call waits that long plus
+`CALL_MARGIN_S` for what happens outside it. An actor that has not answered by then is killed (`Cluster._call`),
+and the caller gets a timeout verdict in place of the answer: an RL rollout or a search never waits for ever.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from evaluator import BaselineResult, EvalOptions, EvalResult
+from evaluator.baseline_result import BaselineStatus
+from evaluator.hashing import normalized_hash
+from evaluator.result import Reason, Stage, Status
+from tasks.model import Task
+
+if TYPE_CHECKING:
+    from agent.cluster import EvaluatorSite
+
+# What an evaluation does outside its own deadline (static checks, the platform's warm-up with a first build of
+# its precompiled header, the judge's start) and Ray's transport.
+CALL_MARGIN_S = 120.0
+
+
+class CallTimedOut(Exception):
+    """An evaluator did not answer a call by its deadline; it has been killed."""
+
+    def __init__(self, seconds: float, site: EvaluatorSite) -> None:
+        super().__init__(f"no answer from the evaluator within {seconds:.0f} s")
+        self.seconds, self.site = seconds, site
+
+
+def call_timeout_s(options: EvalOptions) -> float:
+    """How long a call with `options` waits for its evaluator."""
+    return options.timeout_s + CALL_MARGIN_S
+
+
+def timed_out_evaluation(task: Task, source: str, platform: str, options: EvalOptions, late: CallTimedOut) -> \
+        EvalResult:
+    """The verdict of an evaluation whose evaluator missed the call's deadline."""
+    return EvalResult(status=Status.timeout, reason=Reason.wall_timeout, stage=Stage.build, platform=platform,
+                      message=f"{late}: the evaluator was killed (the evaluation's own deadline was "
+                              f"{options.timeout_s:.0f} s)",
+                      hardware=late.site.hardware.description, allow_torch=options.allow_torch, task_id=task.id,
+                      task_hash=task.source_hash, candidate_hash=normalized_hash(source),
+                      jailed=not options.unsafe_no_jail, tolerance=options.tolerance, wall_seconds=late.seconds)
+
+
+def timed_out_baselines(task: Task, platform: str, late: CallTimedOut) -> BaselineResult:
+    """The answer of a baseline measurement whose evaluator missed the call's deadline."""
+    return BaselineResult(status=BaselineStatus.error, message=f"{late}: the evaluator was killed", platform=platform,
+                          hardware=late.site.hardware.description, task_id=task.id, task_hash=task.source_hash,
+                          wall_seconds=late.seconds)

@@ -1,13 +1,17 @@
 """Evaluator benchmark: jail start-up, kernel builds, warm evaluations and the honesty of the timing.
 
-    python benchmarks/evaluator.py [--runs 20] [--task activation/relu] [--only jail,build,warm,identity,fused]
+    python benchmarks/evaluator.py [--runs 20] [--task activation/relu] [--load N]
+                                   [--only jail,build,cold,warm,identity,fused]
 
 Prints:
 - jail: a jailed `true` (bubblewrap + seccomp + setpriv), a jailed runner from exec to `ready` (Python + torch),
   and, for comparison, a zygote (one jailed Python with torch imported that forks a child per request);
 - build: the one-time precompiled header, a cold build of a never-seen kernel in the build jail, a cached one;
+- cold: `kernelwright eval TASK example --no-store` as a user types it (a new process: the judge starts cold, the
+  kernel is in the build cache), median of 5, and the judge's own CPU time and peak memory in one cold evaluation;
 - warm: the wall time of one warm evaluation of the task's example solution (median of 5, and each run);
-- identity: `ModelNew = Model` on the allow-torch track, --runs times: how many 95% intervals contain 1.0;
+- identity: `ModelNew = Model` on the allow-torch track, --runs times: how many 95% intervals contain 1.0 (an
+  `unstable` verdict's interval straddles 1.0 by definition, and counts);
 - fused: a fused relu(2x+1) kernel (3-7x faster than eager), --runs times: how many are judged faster.
 """
 
@@ -130,6 +134,29 @@ def build_times() -> None:
     print(f"warm kernel build (cache hit):           {warm * 1e3:6.1f} ms")
 
 
+def cold_eval(task_id: str, runs: int = 5) -> None:
+    """The one-off `kernelwright eval` a user runs: a new process each time, everything started cold."""
+    cli = [sys.executable, "-m", "kernelwright.cli", "eval", task_id, "example", "--no-store"]
+    subprocess.run(cli, capture_output=True, check=False)  # the build cache, the peaks and the probe, once
+    walls = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.run(cli, capture_output=True, text=True, check=False)
+        walls.append(time.perf_counter() - start)
+        status = next((line.split()[1] for line in proc.stdout.splitlines() if line.strip().startswith("status")), "?")
+        print(f"  {walls[-1]:5.2f} s wall: {status}")
+    print(f"cold one-off eval of {task_id}: median {statistics.median(walls):.2f} s wall over {runs}")
+    probe = ("import resource, time; from pathlib import Path; from evaluator import evaluate; "
+             "from evaluator.api import checked_task; from tasks.registry import example_solutions, resolve_task; "
+             f"t = checked_task(resolve_task({task_id!r})); src = example_solutions(t)['cpu'].read_text(); "
+             "u0 = resource.getrusage(resource.RUSAGE_SELF); r = evaluate(t, src); "
+             "u1 = resource.getrusage(resource.RUSAGE_SELF); "
+             "print(f'{u1.ru_utime + u1.ru_stime - u0.ru_utime - u0.ru_stime:.2f} {u1.ru_maxrss / 1024:.0f}')")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False).stdout.split()
+    if len(out) >= 2:
+        print(f"the judge's own CPU in one cold evaluation: {out[-2]} s; its peak memory: {out[-1]} MiB")
+
+
 def warm_evaluation(task_id: str, runs: int = 5, gap_s: float = 0.0) -> None:
     """Evaluations `gap_s` apart: 0 is back to back; a few seconds is what an agent's LLM call leaves between two,
     time in which the judge's spare runner (started when an evaluation ends) has imported torch."""
@@ -153,9 +180,14 @@ def warm_evaluation(task_id: str, runs: int = 5, gap_s: float = 0.0) -> None:
 def identity(task_id: str, runs: int) -> None:
     task = checked_task(resolve_task(task_id))
     source = task.source + "\nModelNew = Model\n"
-    medians, contained = [], 0
+    medians, contained, unstable = [], 0, 0
     for i in range(runs):
         result = evaluate(task, source, options=EvalOptions(allow_torch=True, seed=i), static_checks=False)
+        if result.status.value == "unstable":
+            unstable += 1
+            contained += 1
+            print(f"  run {i + 1}: unstable ({result.message}): contains 1.0")
+            continue
         if result.speedup is None or result.speedup_ci is None:
             print(f"  run {i + 1}: {result.status.value} ({result.message})")
             continue
@@ -165,8 +197,8 @@ def identity(task_id: str, runs: int) -> None:
         medians.append(result.speedup)
         print(f"  run {i + 1}: {result.speedup:.3f}x [{lo:.3f}, {hi:.3f}] {'contains 1.0' if inside else 'MISSES 1.0'}")
     if medians:
-        print(f"identity: {contained}/{runs} intervals contain 1.0; medians {min(medians):.3f}..{max(medians):.3f} "
-              f"(stdev {statistics.pstdev(medians):.3f})")
+        print(f"identity: {contained}/{runs} intervals contain 1.0 ({unstable} of them unstable); medians "
+              f"{min(medians):.3f}..{max(medians):.3f} (stdev {statistics.pstdev(medians):.3f})")
 
 
 def fused(runs: int) -> None:
@@ -187,14 +219,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--task", default="activation/relu")
-    parser.add_argument("--only", default="jail,build,warm,identity,fused", help="comma-separated sections")
+    parser.add_argument("--only", default="jail,build,cold,warm,identity,fused", help="comma-separated sections")
+    parser.add_argument("--load", type=int, default=0, help="busy loops to run beside the benchmark (a busy machine)")
     args = parser.parse_args()
     sections = set(args.only.split(","))
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.load)]
+    try:
+        if hogs:
+            time.sleep(5)  # let the load average see them
+        run_sections(args, sections)
+    finally:
+        for hog in hogs:
+            hog.kill()
+
+
+def run_sections(args: argparse.Namespace, sections: set[str]) -> None:
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     if "jail" in sections:
         jail_startup()
     if "build" in sections:
         build_times()
+    if "cold" in sections:
+        cold_eval(args.task)
     if "warm" in sections:
         warm_evaluation(args.task)
         warm_evaluation(args.task, gap_s=3.0)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from fake_openai import FakeOpenAI, Reply
-from kernels import BROKEN, FAST, SLOW, WRONG, reply
+from scripted_kernels import BROKEN, FAST, SLOW, WRONG, reply
 
 from db import Store
 from db.enums import RunStatus, TurnOutcome

@@ -47,12 +47,15 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
 def test_export_sft_then_optimize_with_the_local_checkpoint(tmp_path: Path, env: dict[str, str]) -> None:
     db = f"sqlite:///{tmp_path / 'kw.db'}"
     common = ["--trajectories", "1", "--turns", "1", "--threads", "1", "--trials", "1", "--json", "--db-url", db]
-    _cli(["optimize", TASK, "--provider", "examples", *common], env)
-
     data = tmp_path / "sft.jsonl"
-    # Every timed correct kernel: the example relu kernel is about as fast as eager, not verified faster.
-    exported = json.loads(_cli(["traces", "export", "--format", "sft", "--out", str(data), "--min-speedup", "0",
-                                "--json", "--db-url", db], env).stdout)
+    # Every timed correct kernel: the example relu kernel is about as fast as eager, not verified faster. On a loaded
+    # machine a ~1x kernel's interval may not settle (`unstable`: correct, untimed, not exported); a few tries.
+    for _ in range(3):
+        _cli(["optimize", TASK, "--provider", "examples", *common], env)
+        exported = json.loads(_cli(["traces", "export", "--format", "sft", "--out", str(data), "--min-speedup", "0",
+                                    "--json", "--db-url", db], env).stdout)
+        if exported["records"]:
+            break
     assert exported["records"] == 1 and exported["report"]["categories"] == {"activation": 1}
     record = json.loads(data.read_text())
 

@@ -1,5 +1,6 @@
-"""The judge, round two (rows 19-21 of docs/reward-hacks.md) where a verdict alone does not say enough: a stalled
-candidate's cost to another evaluation running beside it. The verdicts themselves are in test_reward_hacks.py."""
+"""The judge, round two (rows 19-21 of docs/reward-hacks.md) where one fixed verdict does not say enough: a stalled
+candidate's cost to another evaluation running beside it, and an attack whose way of failing depends on the race it
+loses. The other verdicts are in test_reward_hacks.py."""
 
 from __future__ import annotations
 
@@ -50,3 +51,14 @@ def test_a_stalled_round_delays_another_evaluation_by_one_round_at_most() -> Non
     stalled = results["staller"]
     assert stalled.status is Status.timeout and stalled.reason is Reason.wall_timeout, stalled.message
     assert stalled.stage is Stage.timing and "timed round" in stalled.message, stalled.message
+
+
+def test_pages_filled_on_a_fault_never_pass_for_a_fast_kernel() -> None:
+    """Row 19: the output's pages are filled by a fault handler and a thread after the answer. The runner's copy of
+    every output byte inside the clock either fills them there (the work is timed), crashes or stalls the round
+    (killed at its deadline): however it goes, no correct verdict and no speedup."""
+    result = evaluate(suite_task("activation/gelu"), kernel_source("row19_deferred_faulting_pages"), "cpu",
+                      fast_options(timing=True, buckets=6, min_bucket_ms=5.0))
+    slow = result.status is Status.correct and result.speedup_ci is not None and result.speedup_ci[1] < 1.0
+    assert slow or result.status not in (Status.correct, Status.unstable), result.message
+    assert result.stage is Stage.timing, result.message

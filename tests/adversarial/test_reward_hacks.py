@@ -165,8 +165,6 @@ CASES = [
     # Row 19: outputs deferred past the clock (timed calls only; correctness calls are honest and slow).
     Case("row19_deferred_subclass", REJ, Reason.harness_introspection, S, "private", task="activation/gelu",
          timing=True, unchecked=(REJ, Reason.output_type, "timed run")),
-    Case("row19_deferred_faulting_pages", REJ, Reason.output_storage, T, "could not be read", task="activation/gelu",
-         timing=True),
     Case("row19_positions_from_harness", REJ, Reason.banned_import, S, "sys", task="activation/gelu", timing=True,
          unchecked=(REJ, Reason.stale_output, "timing bucket 1")),
     # Row 20: inputs predicted from a seed the candidate could derive.
@@ -185,7 +183,8 @@ CASES = [
          unchecked=(REJ, Reason.protocol_violation, "more bytes behind")),
 ]
 # Kernels whose test is more than a verdict, run by a test file of their own.
-ELSEWHERE = {"row21_cache_fill": "test_row21_builds.py", "row22_forged_screen": "test_terminal_forgery.py"}
+ELSEWHERE = {"row19_deferred_faulting_pages": "test_judge_round_two.py", "row21_cache_fill": "test_row21_builds.py",
+             "row22_forged_screen": "test_terminal_forgery.py"}
 
 UNCHECKED = [c for c in CASES if c.unchecked is not None]
 

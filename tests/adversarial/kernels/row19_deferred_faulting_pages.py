@@ -3,10 +3,11 @@ returns a tensor over pages mapped without access, and a SIGSEGV handler compute
 touches it: what the old harness sampled inside the clock was computed on demand, and a native thread filled in
 the rest after the answer, before the whole output was fetched. No subclass, no Python: nothing a type check sees.
 
-Expected: rejected / output_storage in the timing stage (it passes the text screens: its calls into the kernel are
-spelled with pasted tokens, row 17). The runner copies every output byte inside the clock, and the kernel's copy
-from pages that are not there fails (EFAULT: no signal handler runs for it); pages a thread fills after the answer
-would be frozen out and their CPU time counted. On the old harness it never got a verdict (killed at the deadline).
+Expected: no correct verdict and no speedup, in the timing stage (it passes the text screens: its calls into the
+kernel are spelled with pasted tokens, row 17). The runner copies every output byte inside the clock, so the fault
+handler does its work there (timed), or the copy crashes or stalls the round until its deadline; pages a thread
+fills after the answer are frozen out and their CPU time counted. On the old harness it never got a verdict (killed
+at the deadline).
 """
 
 import torch

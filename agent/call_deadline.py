@@ -7,26 +7,34 @@ and the caller gets a timeout verdict in place of the answer: an RL rollout or a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Generic, Protocol, TypeVar
 
 from evaluator import BaselineResult, EvalOptions, EvalResult
 from evaluator.baseline_result import BaselineStatus
 from evaluator.hashing import normalized_hash
+from evaluator.platforms.base import HardwareInfo
 from evaluator.result import Reason, Stage, Status
 from tasks.model import Task
-
-if TYPE_CHECKING:
-    from agent.cluster import EvaluatorSite
 
 # What an evaluation does outside its own deadline (static checks, the platform's warm-up with a first build of
 # its precompiled header, the judge's start) and Ray's transport.
 CALL_MARGIN_S = 120.0
 
 
-class CallTimedOut(Exception):
+class Site(Protocol):
+    """Where an evaluator runs, as far as a timed-out call's verdict says (`agent.cluster.EvaluatorSite`)."""
+
+    @property
+    def hardware(self) -> HardwareInfo: ...
+
+
+SiteT = TypeVar("SiteT", bound=Site)
+
+
+class CallTimedOut(Exception, Generic[SiteT]):
     """An evaluator did not answer a call by its deadline; it has been killed."""
 
-    def __init__(self, seconds: float, site: EvaluatorSite) -> None:
+    def __init__(self, seconds: float, site: SiteT) -> None:
         super().__init__(f"no answer from the evaluator within {seconds:.0f} s")
         self.seconds, self.site = seconds, site
 
@@ -36,7 +44,7 @@ def call_timeout_s(options: EvalOptions) -> float:
     return options.timeout_s + CALL_MARGIN_S
 
 
-def timed_out_evaluation(task: Task, source: str, platform: str, options: EvalOptions, late: CallTimedOut) -> \
+def timed_out_evaluation(task: Task, source: str, platform: str, options: EvalOptions, late: CallTimedOut[Site]) -> \
         EvalResult:
     """The verdict of an evaluation whose evaluator missed the call's deadline."""
     return EvalResult(status=Status.timeout, reason=Reason.wall_timeout, stage=Stage.build, platform=platform,
@@ -47,7 +55,7 @@ def timed_out_evaluation(task: Task, source: str, platform: str, options: EvalOp
                       jailed=not options.unsafe_no_jail, tolerance=options.tolerance, wall_seconds=late.seconds)
 
 
-def timed_out_baselines(task: Task, platform: str, late: CallTimedOut) -> BaselineResult:
+def timed_out_baselines(task: Task, platform: str, late: CallTimedOut[Site]) -> BaselineResult:
     """The answer of a baseline measurement whose evaluator missed the call's deadline."""
     return BaselineResult(status=BaselineStatus.error, message=f"{late}: the evaluator was killed", platform=platform,
                           hardware=late.site.hardware.description, task_id=task.id, task_hash=task.source_hash,

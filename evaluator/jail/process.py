@@ -67,10 +67,10 @@ class JailedProcess:
     cgroup: Cgroup
     scratch: str | None = None
     notes: list[str] = field(default_factory=list)
-    _stopped: list[int] = field(default_factory=list)  # what `freeze` stopped with signals, for `thaw`
     # A pidfd of `proc`, opened while it could not have been reaped: signals through it never reach a process
     # that got its pid after it was reaped.
     pidfd: int | None = None
+    _stopped: list[int] = field(default_factory=list)  # what `freeze` stopped with signals, for `thaw`
 
     def interrupt(self) -> None:
         """SIGKILL the process and everything in its cgroup, without waiting or cleaning up: what another thread
@@ -202,7 +202,7 @@ def spawn(argv: list[str], spec: JailSpec, limits: Limits, jailed: bool = True, 
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
         raise
-    return JailedProcess(proc, cgroup, scratch, list(cgroup.notes), _pidfd(proc.pid))
+    return JailedProcess(proc, cgroup, scratch, list(cgroup.notes), pidfd=_pidfd(proc.pid))
 
 
 def _pidfd(pid: int) -> int | None:

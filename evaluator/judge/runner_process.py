@@ -321,9 +321,9 @@ class RunnerProcess:
             return RunnerGone(f"killed by {status.signal_name}", status.signal, oom)
         return RunnerGone(f"exited with code {code}" + (f" ({detail})" if detail else ""), None, oom)
 
-    def write_args(self, args: list[Any]) -> list[Any]:
-        """Write a call's arguments into rx; returns their specs."""
-        specs, _ = tensors.write_args(self.rx, args)
+    def write_args(self, args: list[Any], start: int = 0) -> list[Any]:
+        """Write a call's arguments into rx from offset `start`; returns their specs."""
+        specs, _ = tensors.write_args(self.rx, args, start)
         return specs
 
     def read_inputs(self, specs: list[Any]) -> list[Any]:

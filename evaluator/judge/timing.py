@@ -13,8 +13,9 @@ reference's runner and the candidate's) are timed the same way, on the same core
 short messages and the output copy) is the same on both sides, can only pull the ratio toward 1, and `n` keeps it
 to a few percent.
 
-Every bucket gets inputs made for it alone from a secret seed (row 20: new values at the same addresses, that no
-runner can predict), by a runner of their own so that neither timed side does extra work between rounds. A bucket
+Every bucket gets inputs made for it alone from a secret seed (row 20: values no runner can predict), by a runner
+of their own so that neither timed side does extra work between rounds, placed at a random step within a page (the
+same for both sides; bucket 2 reuses bucket 1's place, new values at an old address, row 4). A bucket
 times each side once with a single call, then with n calls, in random order. The candidate's outputs are compared
 with the reference's on the same inputs in every round (sampled positions), and whole every few buckets: a stale,
 cached or partial answer is caught. The single calls are the yardstick for the repeated ones: inputs neither side

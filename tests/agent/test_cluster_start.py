@@ -86,7 +86,6 @@ from agent.cluster import Cluster, ClusterConfig
 
 ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
          object_store_memory=cluster_module.OBJECT_STORE_BYTES)
-cluster_module.PLACEMENT_TIMEOUT_S = 4.0
 
 @ray.remote(num_cpus=1)
 class Hog:
@@ -94,7 +93,8 @@ class Hog:
         return True
 
 pool = Cluster(ClusterConfig(workers=2), "cpu")
-pool.start()
+pool.start()  # room for both: the default timeout (two actors may take over 4 s to come up on a loaded machine)
+cluster_module.PLACEMENT_TIMEOUT_S = 4.0  # what the top-up after the loss below is held to
 
 async def main():
     lost = pool.members[0]

@@ -178,5 +178,9 @@ def test_parent_environment_is_not_readable(relu: Task, monkeypatch: pytest.Monk
 def test_worker_still_evaluates_a_correct_kernel(relu: Task) -> None:
     """After crashes, hangs and escapes, the same process still gets an ordinary verdict (and no false alarm)."""
     result = evaluate(relu, RELU_SOLUTION.read_text(), "cpu", fast_options(timing=True))
-    assert_verdict(result, Status.correct, Reason.ok, "speedup")
-    assert result.speedup is not None and result.speedup > 0
+    if result.status is Status.unstable:  # a loaded machine (CI runs tests in parallel): correct, timing unsettled
+        assert_verdict(result, Status.unstable, Reason.unstable_timing, "did not settle")
+        assert result.speedup is None
+    else:
+        assert_verdict(result, Status.correct, Reason.ok, "speedup")
+        assert result.speedup is not None and result.speedup > 0

@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evaluator import EvalOptions, evaluate  # noqa: E402
+from evaluator import EvalOptions, Status, evaluate  # noqa: E402
 from evaluator.api import checked_task  # noqa: E402
 from evaluator.build.cpp import CppBuilder  # noqa: E402
 from evaluator.jail.bwrap import JailSpec, jail_command, seccomp_fd  # noqa: E402
@@ -210,8 +210,9 @@ def fused(runs: int) -> None:
         decision = result.timing.decision if result.timing else None
         faster += decision == "faster"
         lo, hi = result.speedup_ci or (float("nan"), float("nan"))
+        why = "" if result.status is Status.correct else f" ({result.reason.value}: {result.message[:300]})"
         print(f"  run {i + 1}: {result.status.value} {result.speedup or float('nan'):.2f}x [{lo:.2f}, {hi:.2f}] "
-              f"{decision}")
+              f"{decision}{why}")
     print(f"fused relu(2x+1): judged faster in {faster}/{runs} runs")
 
 

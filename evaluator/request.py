@@ -15,8 +15,10 @@ class EvalOptions(BaseModel):
     timing: bool = True
     buckets: int = Field(default=8, ge=3, description="timing buckets at least (each: one round per side)")
     max_buckets: int = Field(default=60, ge=3, description="timing buckets at most")
-    target_width: float = Field(default=0.15, gt=0, description="timing stops once the 95% interval is this narrow, "
+    target_width: float = Field(default=0.15, gt=0, description="timing stops once the interval is this narrow, "
                                 "as a fraction of the speedup")
+    early_stop: bool = Field(default=True, description="timing stops at the first planned look whose interval decides "
+                             "(faster, slower, or indistinguishable); off: only when narrow or out of budget")
     timing_budget_s: float = Field(default=10.0, gt=0, description="judge wall time for timing, at most")
     min_bucket_ms: float = Field(default=10.0, gt=0, description="a timed round lasts at least this long")
     threads: int | None = Field(default=None, ge=1, description="threads for both sides; default half the cores")

@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field, model_validator
 # judge; adaptive interleaved rounds with order-statistic intervals).
 # 2.1.0: the judge, round two (outputs timed whole and read from a frozen runner, inputs from secret seeds, a
 # deadline on every round and wait, bounded builds).
-HARNESS_VERSION = "2.1.0"
+# 2.2.0: timing stops at the first planned look whose interval decides, the error rate split between the looks.
+HARNESS_VERSION = "2.2.0"
 # Appended to the harness version of results produced without the jail, so they never pass for jailed ones (the
 # evaluation cache, leaderboards and re-scoring key on the version).
 UNJAILED_SUFFIX = "+unjailed"
@@ -150,6 +151,16 @@ class CorrectnessStats(BaseModel):
     mismatch_fraction: float | None = None
 
 
+class TimingStop(str, Enum):
+    """Why timing stopped where it did (evaluator/judge/timing.py)."""
+
+    decided = "decided"  # the interval said faster, slower or indistinguishable at a planned look
+    narrow = "narrow"  # the interval was as narrow as asked (`target_width`)
+    budget = "budget"  # the next look would have run past the timing budget
+    last_look = "last_look"  # the most buckets allowed
+    stale = "stale"  # an answer did not match the reference's: no speedup
+
+
 class TimingStats(BaseModel):
     """Raw timing evidence behind a speedup, all of it measured on the judge's clock."""
 
@@ -161,7 +172,10 @@ class TimingStats(BaseModel):
     candidate_min_ms: float | None = None
     retries: int = 0
     decision: str | None = Field(default=None, description="faster, slower, indistinguishable or unstable: what "
-                                 "the 95% interval says against the baseline")
+                                 "the interval says against the baseline")
+    confidence: float | None = Field(default=None, description="the interval's own level: above 95% when timing "
+                                     "could have stopped at an earlier look (the error rate is split between looks)")
+    stopped: TimingStop | None = Field(default=None, description="why timing stopped after this many buckets")
     seconds: float | None = Field(default=None, description="judge wall time spent timing")
     alone_ms: float | None = Field(default=None, description="the candidate's call on inputs it had not seen, less "
                                    "a round's fixed cost")

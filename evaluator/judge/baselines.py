@@ -14,8 +14,9 @@ from typing import Any
 from evaluator.baseline_result import BaselineResult, BaselineStatus, SideTiming
 from evaluator.compare import compare
 from evaluator.judge.references import ReferenceFailed, ReferenceSession
+from evaluator.judge.rounds import CLOCK, RoundFailed, timed_round
 from evaluator.judge.runner_process import RunnerConfig, RunnerFailed, RunnerGone, RunnerProcess, RunnerTimeout
-from evaluator.judge.timing import CLOCK, RoundFailed, TimingConfig, TimingOutcome, measure, timed_round
+from evaluator.judge.timing import TimingConfig, TimingOutcome, measure
 from evaluator.judge.timing_lock import TimingLock
 from evaluator.request import EvalOptions
 from evaluator.runner.protocol import Role, Setup
@@ -120,7 +121,7 @@ class BaselineMeasurement:
     def _timed(self, eager: RunnerProcess, other: RunnerProcess) -> TimingOutcome:
         config = TimingConfig(min_buckets=self.opts.buckets, max_buckets=max(self.opts.buckets, self.opts.max_buckets),
                               target_width=self.opts.target_width, budget_s=self.opts.timing_budget_s,
-                              min_round_ms=self.opts.min_bucket_ms)
+                              early_stop=self.opts.early_stop, min_round_ms=self.opts.min_bucket_ms)
         hints = self.per_call_s if other is not eager else {"candidate": self.per_call_s.get("baseline", 0.0),
                                                              **self.per_call_s}
         return measure(eager, other, self.inputs_for, config, self.deadline, lock=TimingLock(self.timing_lock),

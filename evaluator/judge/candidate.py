@@ -20,16 +20,9 @@ from evaluator.compare import ErrorStats, Mismatch, compare
 from evaluator.judge.builds import BuildService
 from evaluator.judge.outcomes import Ended, Ending, from_exit, from_failure, task_failed, timed_out
 from evaluator.judge.references import ReferenceFailed, ReferenceSession, ReferenceTimedOut
+from evaluator.judge.rounds import DeferredWork, InputsChanged, RoundDeadline, RoundFailed
 from evaluator.judge.runner_process import RunnerConfig, RunnerFailed, RunnerGone, RunnerProcess, RunnerTimeout
-from evaluator.judge.timing import (
-    DeferredWork,
-    InputsChanged,
-    RoundDeadline,
-    RoundFailed,
-    TimingConfig,
-    TimingOutcome,
-    measure,
-)
+from evaluator.judge.timing import TimingConfig, TimingOutcome, measure
 from evaluator.judge.timing_lock import LockTimeout, TimingLock
 from evaluator.platforms.base import Peaks, Platform
 from evaluator.request import EvalOptions
@@ -206,6 +199,7 @@ class CandidateEvaluation:
                             bucket_ratios=[round(r, 5) for r in outcome.ratios],
                             baseline_min_ms=outcome.baseline_min_ms, candidate_min_ms=outcome.candidate_min_ms,
                             decision=outcome.decision.value, seconds=round(outcome.seconds, 3),
+                            confidence=round(outcome.confidence, 5), stopped=outcome.stop,
                             alone_ms=outcome.alone_ms, repeated_ms=outcome.repeated_ms,
                             busy_fraction=outcome.busy_fraction, lone_calls=outcome.cached_message)
         lo, hi = outcome.ci
@@ -331,7 +325,7 @@ class CandidateEvaluation:
             return self._reference(lambda: make(bucket))
         config = TimingConfig(min_buckets=self.opts.buckets, max_buckets=max(self.opts.buckets, self.opts.max_buckets),
                               target_width=self.opts.target_width, budget_s=self.opts.timing_budget_s,
-                              min_round_ms=self.opts.min_bucket_ms)
+                              early_stop=self.opts.early_stop, min_round_ms=self.opts.min_bucket_ms)
         try:
             outcome = measure(reference, self.runner, inputs_for, config, self.deadline,
                               tolerance=self.ctx.task.tolerance, candidate_cpu=self.runner.cpu_seconds,

@@ -13,8 +13,8 @@ from statistics import median
 
 import torch
 
+from evaluator.judge.rounds import timed_round
 from evaluator.judge.runner_process import RunnerConfig, RunnerFailed, RunnerGone, RunnerProcess, RunnerTimeout
-from evaluator.judge.timing import timed_round
 from evaluator.result import Reason
 from evaluator.runner import tensors
 from evaluator.runner.protocol import Call, MakeInputs, Role, Setup

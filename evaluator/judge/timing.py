@@ -1,17 +1,12 @@
-"""Stage 4, on the judge's clock: interleaved rounds of calls, timed from outside, until the interval is tight.
+"""Stage 4, on the judge's clock: interleaved rounds of calls, timed from outside, until the interval decides.
 
-A round is the judge's unit of timing: the judge writes the inputs into the runner's rx arena (the runner's input
-tensors are views of it), starts its clock, asks for `n` calls, and stops the clock when the answer arrives. The
-runner answers only once the device has synchronized and the last call's whole outputs are in its tx arena (row
-19: an output that computes itself on access, from pages filled on fault or from a tensor subclass, does its work
-inside the clock, or fails). The judge then stops the runner where it stands (its cgroup's freezer), checks that it
-did no work after its answer, and copies the outputs into its own memory; only then does it pick, at random, the
-positions it compares with the reference's, and it never tells the runner which. Each call's outputs in a round are
-checked by the runner as in correctness calls (exactly tensors, real storage), and the judge checks after the
-candidate's round that its inputs are unchanged. Nothing the runner says about time is used. Both sides (the
-reference's runner and the candidate's) are timed the same way, on the same cores, so a round's fixed cost (two
-short messages and the output copy) is the same on both sides, can only pull the ratio toward 1, and `n` keeps it
-to a few percent.
+A round (judge/rounds.py) is the judge's unit of timing: `n` calls on inputs the judge wrote, ended by the last
+call's whole outputs, which the judge copies out of the frozen runner before it picks, at random, the positions it
+compares with the reference's (it never tells the runner which). Each call's outputs in a round are checked by the
+runner as in correctness calls (exactly tensors, real storage), and the judge checks after the candidate's round
+that its inputs are unchanged. Nothing the runner says about time is used. Both sides (the reference's runner and
+the candidate's) are timed the same way, on the same cores, so a round's fixed cost (two short messages and the
+output copy) is the same on both sides, can only pull the ratio toward 1, and `n` keeps it to a few percent.
 
 Every bucket gets inputs made for it alone from a secret seed (row 20: values no runner can predict), by a runner
 of their own so that neither timed side does extra work between rounds, placed at a random step within a page (the
@@ -29,11 +24,17 @@ Every round holds the machine's timing lock (judge/timing_lock.py) and has a dea
 multiple of what its calls took before: a round that stalls is killed at that deadline, so it delays other
 evaluations by at most that much.
 
-Bucket ratios (of the n-call rounds) give a median and a distribution-free 95% interval (evaluator/stats.py),
-widened by a margin for what differs between two processes (`process_margin`). Buckets are added until the
-interval is narrow (`target_width` of the median), or the budget ends; the loop never stops early because an
-interval excludes 1.0, which would bias it. Then the decision: faster (interval above 1), slower (below 1),
-indistinguishable (contains 1, narrow) or unstable (contains 1 and wide).
+Bucket ratios (of the n-call rounds) give a median and a distribution-free interval (evaluator/stats.py), widened
+by a margin for what differs between two processes (`process_margin`). The interval is looked at only at planned
+numbers of buckets (8, 12, 16, 24, ... by default), and the 5% error rate is split between those looks (alpha
+spending, `stats.looks`): each look's interval has its own, higher confidence, so stopping at whichever look first
+decides keeps the promise that the interval reported misses the true ratio at most 5% of the time. Timing stops
+at the first look where the interval decides (clearly faster, clearly slower, or indistinguishable from 1 within
+`wide`; `early_stop`), is narrow (`target_width` of the median), or once the budget is spent (checked at looks only,
+so a loaded machine may take up to the next look past it; an interval that decides nothing yet gets up to twice the
+budget, since stopping it would make every bucket so far an `unstable` verdict).
+Then the decision: faster (interval above 1), slower (below 1), indistinguishable (contains 1, narrow) or unstable
+(contains 1 and wide).
 """
 
 from __future__ import annotations
@@ -49,17 +50,21 @@ from typing import Any
 import torch
 
 from evaluator.compare import compare
+from evaluator.judge.rounds import (
+    CLOCK,
+    ROUND_FACTOR,
+    ROUND_FLOOR_S,
+    Clock,
+    RoundDeadline,
+    RoundFailed,
+    timed_round,
+)
 from evaluator.judge.runner_process import RunnerProcess
 from evaluator.judge.timing_lock import TimingLock
-from evaluator.runner import tensors
-from evaluator.runner.protocol import Load, Round, TensorSpec
-from evaluator.runner.tensors import WireError
-from evaluator.stats import median, median_with_ci
+from evaluator.result import TimingStop
+from evaluator.stats import Looks, looks, median, median_with_ci
 from tasks.model import Tolerance
 
-Clock = Callable[[], float]
-# The judge's clock: its own process, which never runs untrusted code.
-CLOCK: Clock = time.perf_counter
 SAMPLE_SIZE = 256
 # Positions and the order of the sides come from the OS's randomness, drawn after the clock stops: nothing a runner
 # can read predicts them.
@@ -70,18 +75,6 @@ _RANDOM = random.SystemRandom()
 # identical code by 7% (identity medians 0.93 fixed against 1.00 shifted, 6 pairs). Every bucket draws its own
 # place, except the second, which takes the first's: new values at an address used before (row 4).
 SHIFT_STEP, SHIFT_PLACES = 64, 64
-# A round's deadline: this many times what its calls took before, and never less than the floor.
-ROUND_FACTOR = 10.0
-ROUND_FLOOR_S = 5.0
-# How long a runner may take to stand still once it has answered (a process blocked reading its next command
-# freezes in well under a millisecond).
-FREEZE_S = 2.0
-# CPU a runner may use between its answer and standing still: its own return to reading the next command, plus a
-# scheduler tick of accounting that lags behind per thread. Work beyond it was deferred past the clock.
-AFTER_REPLY_CPU_S = 0.01
-AFTER_REPLY_SHARE = 0.05
-
-
 class Comparison(str, Enum):
     """What the interval says about the candidate against the baseline."""
 
@@ -96,7 +89,10 @@ class TimingConfig:
     min_buckets: int = 8
     max_buckets: int = 400
     target_width: float = 0.15  # stop when (hi - lo) <= target_width * median
-    budget_s: float = 10.0  # judge wall time for the whole measurement
+    early_stop: bool = True  # stop at the first look whose interval decides (see the module docstring)
+    alpha: float = 0.05  # the error rate of the interval reported, split between the looks
+    budget_s: float = 10.0  # judge wall time for the whole measurement (checked at looks)
+    undecided_budget: float = 2.0  # how many budgets an interval that decides nothing yet may take
     min_round_ms: float = 2.0
     max_round_ms: float = 250.0  # n is capped so the slower side's round stays under this
     max_overhead: float = 0.03  # n is raised until a round's fixed cost is at most this share of the faster side's
@@ -130,6 +126,8 @@ class TimingOutcome:
     buckets: int
     decision: Comparison
     seconds: float
+    confidence: float  # the reported interval's level (the look it stopped at)
+    stop: TimingStop
     stale_message: str | None = None
     cached_message: str | None = None  # set when the speedup comes from lone calls (see `Measurement.repeats`)
     busy_message: str | None = None
@@ -141,86 +139,6 @@ class TimingOutcome:
     @property
     def stable(self) -> bool:
         return self.decision is not Comparison.unstable
-
-
-class RoundFailed(Exception):
-    """A timed round did not complete; `side` names which runner failed and `error` is what it raised."""
-
-    def __init__(self, side: str, error: Exception) -> None:
-        super().__init__(str(error))
-        self.side, self.error = side, error
-
-
-class DeferredWork(Exception):
-    """The runner kept working after it answered a round (row 19): the output it answered with was not done."""
-
-
-class InputsChanged(Exception):
-    """The candidate changed its inputs during a timed round (row 6)."""
-
-
-class RoundDeadline(Exception):
-    """A round ran past its own deadline (its runner has been killed); `limit_s` is what it was given."""
-
-    def __init__(self, limit_s: float, calls: int) -> None:
-        super().__init__(f"a timed round of {calls} call(s) took longer than {limit_s:.1f} s")
-        self.limit_s, self.calls = limit_s, calls
-
-
-def collect_outputs(runner: RunnerProcess, specs: list[TensorSpec], deadline: float, elapsed: float,
-                    expected: list[tuple[torch.Size, torch.dtype]] | None = None,
-                    inputs: tuple[list[Any], list[Any]] | None = None) -> list[torch.Tensor]:
-    """The round's whole outputs, copied into the judge's memory while the runner stands still.
-
-    The runner is frozen first and its CPU time read on both sides of its answer: work after the answer (row 19)
-    raises `DeferredWork`. `expected` (shapes and dtypes) is checked before a byte is read. With `inputs` (the
-    specs and values the judge wrote), the inputs in rx are read back and must be unchanged (`InputsChanged`)."""
-    cpu_at_reply = runner.cpu_seconds()
-    if not runner.freeze(min(deadline, time.monotonic() + FREEZE_S)):
-        runner.thaw()
-        raise DeferredWork(f"the runner could not be stopped within {FREEZE_S:.0f} s of its answer")
-    try:
-        cpu_frozen = runner.cpu_seconds()
-        if cpu_at_reply is not None and cpu_frozen is not None:
-            allowed = AFTER_REPLY_CPU_S * max(runner.config.threads, 1) + AFTER_REPLY_SHARE * elapsed
-            if cpu_frozen - cpu_at_reply > allowed:
-                raise DeferredWork(f"the runner used {(cpu_frozen - cpu_at_reply) * 1e3:.1f} ms of CPU after "
-                                   f"answering a {elapsed * 1e3:.1f} ms round: work deferred past the clock")
-        if expected is not None and ([(list(s.shape), tensors.dtype_of(s)) for s in specs]
-                                     != [(list(shape), dtype) for shape, dtype in expected]):
-            raise WireError("a timed round answered with outputs of another count, shape or dtype")
-        outputs = runner.read_outputs(specs)
-        if inputs is not None:
-            written, values = inputs
-            now = runner.read_inputs(written)
-            if any(isinstance(a, torch.Tensor) and not _same_bytes(a, b) for a, b in zip(values, now)):
-                raise InputsChanged("the candidate modified its inputs during a timed round")
-        return outputs
-    finally:
-        runner.thaw()
-
-
-def _same_bytes(a: torch.Tensor, b: object) -> bool:
-    if not isinstance(b, torch.Tensor) or a.shape != b.shape or a.dtype != b.dtype:
-        return False
-    return bool(torch.equal(a.contiguous().view(torch.uint8), b.contiguous().view(torch.uint8)))
-
-
-def timed_round(runner: RunnerProcess, args: list[Any], calls: int, deadline: float, clock: Clock = CLOCK,
-                expected: list[tuple[torch.Size, torch.dtype]] | None = None, check_inputs: bool = False,
-                start: int = 0) -> tuple[float, list[torch.Tensor]]:
-    """One round on the judge's clock: `calls` calls on inputs just written (from offset `start` of rx), ended by the
-    last call's whole outputs. Returns (seconds, the outputs as the judge's own tensors); see `collect_outputs` for
-    what is checked."""
-    specs = runner.write_args(args, start)
-    if specs != runner.loaded:
-        runner.request(Load(args=specs), deadline)
-        runner.loaded = specs
-    began = clock()
-    reply = runner.request(Round(calls=calls), deadline)
-    elapsed = clock() - began
-    return elapsed, collect_outputs(runner, reply.outputs, deadline, elapsed, expected,
-                                    (specs, args) if check_inputs else None)
 
 
 def sample_positions(shapes: list[torch.Size], size: int = SAMPLE_SIZE) -> list[list[int]]:
@@ -320,6 +238,23 @@ class Measurement:
             self.baseline_time += seconds
         return seconds, values
 
+    def stop_at_look(self, ratios: list[float], plan: Looks, look: int, spent_s: float) -> TimingStop | None:
+        """Why timing stops at look `look` (its interval at that look's confidence), or None to go on to the next."""
+        if look == len(plan.counts) - 1:
+            return TimingStop.last_look
+        speedup, lo, hi = median_with_ci(ratios, plan.confidence(look))
+        if (hi - lo) <= self.config.target_width * speedup:
+            return TimingStop.narrow
+        margin = self.config.process_margin
+        decided = decide(speedup, lo * (1 - margin), hi * (1 + margin), self.config.wide) is not Comparison.unstable
+        if self.config.early_stop and decided:
+            return TimingStop.decided
+        # An interval that decides nothing yet is given up to twice the budget: stopping it would waste every bucket
+        # spent so far on an `unstable` verdict (a loaded machine, one late wake-up at the first look).
+        if spent_s >= self.config.budget_s * (1 if decided else self.config.undecided_budget):
+            return TimingStop.budget
+        return None
+
     def calibrate(self, warm: list[Any]) -> int:
         """Warm both sides up, learn the outputs' shapes, and pick n from one-call and sixteen-call rounds."""
         outputs = self._round("baseline", warm, self.config.warmup_calls)[1]
@@ -360,12 +295,14 @@ class Measurement:
     def run(self) -> TimingOutcome:
         start = self.clock()
         n = self.calibrate(self.inputs_for(0))
+        plan = looks(self.config.min_buckets, self.config.max_buckets, self.config.alpha)
         ratios: list[float] = []
         per_call: dict[str, list[tuple[int, float]]] = {"baseline": [], "candidate": []}
         single: dict[str, list[float]] = {"baseline": [], "candidate": []}
         mins = {"baseline": math.inf, "candidate": math.inf}
-        bucket = 0
-        while True:
+        bucket = look = 0
+        stop: TimingStop | None = None
+        while stop is None:
             bucket += 1
             args = self.inputs_for(bucket)
             # First one call each on inputs neither side has seen: no answer can come from a cache here.
@@ -378,37 +315,35 @@ class Measurement:
             stale = stale or self.check(values, whole=bucket % self.config.full_check_every == 1)
             if stale:
                 return _outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start,
+                                plan.confidence(look), TimingStop.stale,
                                 stale_message=f"timing bucket {bucket}: {stale}")
             for name in self.sides:
                 per_call[name].append((n, seconds[name]))
                 mins[name] = min(mins[name], seconds[name] / n)
             ratios.append(seconds["baseline"] / max(seconds["candidate"], 1e-12))
-            if bucket < self.config.min_buckets:
-                continue
-            speedup, lo, hi = median_with_ci(ratios)
-            spent = self.clock() - start
-            if (hi - lo) <= self.config.target_width * speedup or bucket >= self.config.max_buckets \
-                    or spent >= self.config.budget_s:
-                break
+            if bucket == plan.counts[look]:
+                stop = self.stop_at_look(ratios, plan, look, spent_s=self.clock() - start)
+                look += stop is None
+        confidence = plan.confidence(look)
         if self.tolerance is not None:
             stale = self.check(values, whole=True)
             if stale:
-                return _outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start,
-                                stale_message=f"timing bucket {bucket}: {stale}")
-        outcome = _outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start)
+                return _outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start, confidence,
+                                TimingStop.stale, stale_message=f"timing bucket {bucket}: {stale}")
+        outcome = _outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start, confidence, stop)
         cached = self.repeats(single, per_call, n)
         if cached is not None:
             # Scored on the lone calls instead: caching cannot help there, and an honest kernel that a process's
             # quirk made look cached gets a conservative speedup (a round's fixed cost is in both sides' times)
             # rather than a false accusation.
-            stale, bucket = self.more_lone_calls(single, bucket, start)
+            stale, bucket = self.more_lone_calls(single, bucket, start, confidence)
             if stale:
-                return _outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start,
-                                stale_message=f"timing bucket {bucket}: {stale}")
+                return _outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start, confidence,
+                                TimingStop.stale, stale_message=f"timing bucket {bucket}: {stale}")
             lone = [b / max(c, 1e-12) for b, c in zip(single["baseline"], single["candidate"])]
             outcome = _outcome(lone, {name: [(1, t) for t in single[name]] for name in self.sides},
                                {name: min(single[name]) for name in self.sides}, 1, bucket, self.config,
-                               self.clock() - start)
+                               self.clock() - start, confidence, stop)
             outcome.cached_message = cached
         outcome.alone_ms, outcome.repeated_ms = self.alone_ms, self.repeated_ms
         if self.baseline_time > 0:
@@ -419,14 +354,17 @@ class Measurement:
                                     "running between its own calls")
         return outcome
 
-    def more_lone_calls(self, single: dict[str, list[float]], bucket: int, start: float) -> tuple[str | None, int]:
+    def more_lone_calls(self, single: dict[str, list[float]], bucket: int, start: float, confidence: float) -> \
+            tuple[str | None, int]:
         """More buckets of lone calls, until their interval is as narrow as the repeated rounds' had to be or the
         budget ends. The loop above stopped on the repeated rounds' interval; a handful of lone calls, whose ratio a
         round's fixed cost pulls toward 1 and one late wake-up can drag below it, would otherwise decide a correct
-        kernel's verdict as `unstable` on a busy machine. Returns (what was stale, if anything; the last bucket)."""
+        kernel's verdict as `unstable` on a busy machine. Their interval has the `confidence` of the look the loop
+        above stopped at (its share of the error rate goes to the lone calls' interval, the one reported). Returns
+        (what was stale, if anything; the last bucket)."""
         while bucket < self.config.max_buckets and self.clock() - start < self.config.budget_s:
             lone = [b / max(c, 1e-12) for b, c in zip(single["baseline"], single["candidate"])]
-            speedup, lo, hi = median_with_ci(lone)
+            speedup, lo, hi = median_with_ci(lone, confidence)
             if hi - lo <= self.config.target_width * speedup:
                 break
             bucket += 1
@@ -489,9 +427,10 @@ def measure(baseline: RunnerProcess, candidate: RunnerProcess, inputs_for: Calla
 
 
 def _outcome(ratios: list[float], per_call: dict[str, list[tuple[int, float]]], mins: dict[str, float], n: int,
-             buckets: int, config: TimingConfig, seconds: float, stale_message: str | None = None) -> TimingOutcome:
+             buckets: int, config: TimingConfig, seconds: float, confidence: float, stop: TimingStop,
+             stale_message: str | None = None) -> TimingOutcome:
     if ratios:
-        speedup, lo, hi = median_with_ci(ratios)
+        speedup, lo, hi = median_with_ci(ratios, confidence)
         lo, hi = lo * (1 - config.process_margin), hi * (1 + config.process_margin)
         decision = decide(speedup, lo, hi, config.wide)
     else:
@@ -506,4 +445,4 @@ def _outcome(ratios: list[float], per_call: dict[str, list[tuple[int, float]]], 
         baseline_min_ms=mins["baseline"] * 1e3 if math.isfinite(mins["baseline"]) else 0.0,
         candidate_min_ms=mins["candidate"] * 1e3 if math.isfinite(mins["candidate"]) else 0.0,
         ratios=ratios, calls_per_round=n, buckets=buckets, decision=decision, seconds=seconds,
-        stale_message=stale_message, per_call=per_call)
+        confidence=confidence, stop=stop, stale_message=stale_message, per_call=per_call)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -15,20 +16,12 @@ import pytest
 import torch
 
 from evaluator.judge import timing
-from evaluator.judge.timing import (
-    Comparison,
-    DeferredWork,
-    InputsChanged,
-    RoundDeadline,
-    RoundFailed,
-    TimingConfig,
-    calls_per_round,
-    decide,
-    measure,
-)
+from evaluator.judge.rounds import DeferredWork, InputsChanged, RoundDeadline, RoundFailed
+from evaluator.judge.timing import Comparison, TimingConfig, calls_per_round, decide, measure
 from evaluator.judge.timing_lock import LockTimeout, TimingLock
+from evaluator.result import TimingStop
 from evaluator.runner.protocol import Arg, Load, Reply, Round, TensorSpec
-from evaluator.stats import median_with_ci, order_rank
+from evaluator.stats import looks, median_with_ci, order_rank
 from tasks.model import Tolerance
 
 
@@ -314,3 +307,72 @@ def test_inputs_start_at_a_fresh_place_in_their_page_the_same_for_both_sides() -
     buckets = paired[1][0::2]
     assert paired[1][1::2] == buckets, "a bucket's two rounds share their place"
     assert buckets[1] == buckets[0], "bucket 2 puts new values where bucket 1 was (row 4)"
+
+
+# --- deciding early, at planned looks ------------------------------------------------------------------------------
+
+
+def test_looks_split_the_error_rate_and_end_at_the_most_buckets() -> None:
+    plan = looks(8, 60)
+    assert plan.counts == (8, 12, 16, 24, 32, 48, 60)
+    assert sum(plan.alphas) == pytest.approx(0.05) and all(a > 0 for a in plan.alphas)
+    assert all(plan.confidence(k) > 0.95 for k in range(len(plan.counts)))
+    assert looks(6, 6).counts == (6,) and looks(6, 6).confidence(0) == pytest.approx(0.95)
+    with pytest.raises(ValueError):
+        looks(10, 9)
+
+
+def _ratio_sequence(rng: random.Random, truth: float, spread: float, count: int) -> list[float]:
+    return [truth * math.exp(rng.gauss(0.0, spread)) for _ in range(count)]
+
+
+def test_stopping_when_the_interval_decides_keeps_the_promised_error_rate() -> None:
+    """Identical kernels (true ratio 1): stopping at the first look whose interval excludes 1 reports an interval
+    that misses 1 in at most 5% of runs with the looks' split error rate; peeking at every bucket with plain 95%
+    intervals, as a naive early stop would, misses far more often (so this test can tell the two apart)."""
+    rng = random.Random(20261207)
+    plan = looks(8, 60)
+    runs, misses_planned, misses_naive = 2000, 0, 0
+    for _ in range(runs):
+        ratios = _ratio_sequence(rng, 1.0, 0.1, 60)
+        for look, n in enumerate(plan.counts):
+            _, lo, hi = median_with_ci(ratios[:n], plan.confidence(look))
+            if lo > 1.0 or hi < 1.0 or look == len(plan.counts) - 1:
+                misses_planned += lo > 1.0 or hi < 1.0
+                break
+        for n in range(8, 61):
+            _, lo, hi = median_with_ci(ratios[:n])
+            if lo > 1.0 or hi < 1.0:
+                misses_naive += 1
+                break
+    assert misses_planned / runs <= 0.05, misses_planned
+    assert misses_naive / runs > 0.1, misses_naive
+
+
+def _noisy(per_call: float, spread: float, seed: int) -> Callable[[int, bool], float]:
+    rng = random.Random(seed)
+    return lambda calls, new: per_call * calls * math.exp(rng.gauss(0.0, spread))
+
+
+def test_a_clearly_faster_kernel_stops_at_the_first_look() -> None:
+    clock = FakeClock()
+    baseline = FakeRunner(clock, _noisy(0.004, 0.08, 1), lambda x: x * 2)
+    candidate = FakeRunner(clock, _noisy(0.001, 0.08, 2), lambda x: x * 2)
+    out = _measure(baseline, candidate, min_buckets=8, max_buckets=60, target_width=0.01)
+    assert out.decision is Comparison.faster and out.buckets == 8 and out.stop is TimingStop.decided
+    assert out.confidence == pytest.approx(looks(8, 60).confidence(0))
+    late = _measure(FakeRunner(clock, _noisy(0.004, 0.08, 1), lambda x: x * 2),
+                    FakeRunner(clock, _noisy(0.001, 0.08, 2), lambda x: x * 2),
+                    min_buckets=8, max_buckets=60, target_width=0.01, early_stop=False, budget_s=math.inf)
+    assert late.buckets == 60 and late.stop is TimingStop.last_look and late.decision is Comparison.faster
+
+
+def test_an_undecided_interval_goes_on_to_the_next_look_and_the_budget_stops_at_a_look() -> None:
+    clock = FakeClock()
+    # About 1.05x with wide noise: no look decides, each round costs fake time, the budget runs out.
+    baseline = FakeRunner(clock, _noisy(0.0021, 0.3, 3), lambda x: x * 2)
+    candidate = FakeRunner(clock, _noisy(0.002, 0.3, 4), lambda x: x * 2)
+    out = _measure(baseline, candidate, min_buckets=8, max_buckets=60, budget_s=0.35, repeat_ratio=0.0,
+                   wide=0.05)
+    assert out.stop is TimingStop.budget and out.buckets in looks(8, 60).counts[1:-1]
+    assert out.decision is Comparison.unstable and out.seconds >= 2 * 0.35  # undecided: twice the budget

@@ -28,11 +28,11 @@ Bucket ratios (of the n-call rounds) give a median and a distribution-free inter
 by a margin for what differs between two processes (`process_margin`). The interval is looked at only at planned
 numbers of buckets (8, 12, 16, 24, ... by default), and the 5% error rate is split between those looks (alpha
 spending, `stats.looks`): each look's interval has its own, higher confidence, so stopping at whichever look first
-decides keeps the promise that the interval reported misses the true ratio at most 5% of the time. Timing stops
-at the first look where the interval decides (clearly faster, clearly slower, or indistinguishable from 1 within
-`wide`; `early_stop`), is narrow (`target_width` of the median), or once the budget is spent (checked at looks only,
-so a loaded machine may take up to the next look past it; an interval that decides nothing yet gets up to twice the
-budget, since stopping it would make every bucket so far an `unstable` verdict).
+decides keeps the promise that the interval reported misses the true ratio at most 5% of the time. Timing stops at
+the first look where the interval decides (clearly slower; clearly faster, no wider than `wide` of the median; or
+indistinguishable from 1 within `wide`; `early_stop`), is narrow (`target_width` of the median), or once the budget
+is spent (checked at looks only, so a loaded machine may take up to the next look past it; an interval that decides
+nothing yet gets up to twice the budget, since stopping it would make every bucket so far an `unstable` verdict).
 Then the decision: faster (interval above 1), slower (below 1), indistinguishable (contains 1, narrow) or unstable
 (contains 1 and wide).
 """
@@ -245,8 +245,12 @@ class Measurement:
         speedup, lo, hi = median_with_ci(ratios, plan.confidence(look))
         if (hi - lo) <= self.config.target_width * speedup:
             return TimingStop.narrow
-        margin = self.config.process_margin
-        decided = decide(speedup, lo * (1 - margin), hi * (1 + margin), self.config.wide) is not Comparison.unstable
+        lo, hi = lo * (1 - self.config.process_margin), hi * (1 + self.config.process_margin)
+        decision = decide(speedup, lo, hi, self.config.wide)
+        # Clearly slower stops at once; faster only once its interval is no wider than `wide` (a wider one would make
+        # the speedup a reward's lower end, see rl/rewards.py); indistinguishable is narrow by definition.
+        decided = decision is Comparison.slower or decision is Comparison.indistinguishable or \
+            (decision is Comparison.faster and hi - lo <= self.config.wide * speedup)
         if self.config.early_stop and decided:
             return TimingStop.decided
         # An interval that decides nothing yet is given up to twice the budget: stopping it would waste every bucket

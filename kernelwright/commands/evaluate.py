@@ -124,6 +124,10 @@ def _print_result(result: EvalResult) -> None:
         lo, hi = result.speedup_ci
         table.add_row("speedup", f"[bold]{result.speedup:.2f}x[/]  95% CI [{lo:.2f}, {hi:.2f}]"
                       + ("  (vs PyTorch eager)" if not result.allow_torch else "  (allow-torch track)"))
+    if result.timing is not None and result.timing.stopped is not None:
+        level = f", interval at {result.timing.confidence:.2%}" if result.timing.confidence is not None else ""
+        table.add_row("timing", f"{result.timing.buckets} buckets of {result.timing.runs_per_bucket} calls, "
+                      f"stopped: {result.timing.stopped.value}{level}")
     table.add_row("baseline", _fmt_ms(result.baseline_ms))
     table.add_row("candidate", _fmt_ms(result.candidate_ms))
     if result.correctness and result.correctness.max_abs_error is not None:
@@ -155,6 +159,9 @@ def eval_cmd(
                                              "see README 'Platforms')")] = None,
     db_url: Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")] = None,
     tolerance: opt.ToleranceOpt = ToleranceMode.task,
+    early_stop: Annotated[bool, typer.Option(help="stop timing at the first planned look whose interval decides "
+                                             "(the error rate split between the looks); off: until the "
+                                             "interval is narrow or the budget ends")] = True,
     unsafe_no_jail: Annotated[bool, typer.Option("--unsafe-no-jail", help="run the task and the solution without "
                                                  "the OS jail: only for your own trusted code on your own machine "
                                                  "(every result says so, in red)")] = False,
@@ -164,7 +171,7 @@ def eval_cmd(
         raise _refuse(f"unknown platform {platform!r}; available: {', '.join(available_platforms())}",
                       Reason.bad_request, as_json, platform)
     options = EvalOptions(allow_torch=allow_torch, threads=threads, correctness_trials=trials, timeout_s=timeout,
-                          size=size, unsafe_no_jail=unsafe_no_jail, tolerance=tolerance)
+                          size=size, unsafe_no_jail=unsafe_no_jail, tolerance=tolerance, early_stop=early_stop)
     if unsafe_no_jail:
         err.print("[bold red]--unsafe-no-jail: the task and the solution run with all your rights, outside the jail[/]")
     try:

@@ -376,3 +376,17 @@ def test_an_undecided_interval_goes_on_to_the_next_look_and_the_budget_stops_at_
                    wide=0.05)
     assert out.stop is TimingStop.budget and out.buckets in looks(8, 60).counts[1:-1]
     assert out.decision is Comparison.unstable and out.seconds >= 2 * 0.35  # undecided: twice the budget
+
+
+def test_faster_but_wide_goes_on_until_the_interval_can_stand_for_the_speedup() -> None:
+    """Faster at the first look, but wider than `wide` of the median: a reward would take its lower end, so timing
+    goes on to a look where the interval is narrow enough (or the budget ends)."""
+    clock = FakeClock()
+    baseline = FakeRunner(clock, _noisy(0.006, 0.15, 5), lambda x: x * 2)
+    candidate = FakeRunner(clock, _noisy(0.002, 0.15, 6), lambda x: x * 2)
+    out = _measure(baseline, candidate, min_buckets=8, max_buckets=60, target_width=0.01, repeat_ratio=0.0,
+                   budget_s=math.inf)
+    first = median_with_ci(out.ratios[:8], looks(8, 60).confidence(0))
+    assert first[1] * (1 - TimingConfig().process_margin) > 1.0, "faster at the first look already"
+    assert out.buckets > 8 and out.stop is TimingStop.decided and out.decision is Comparison.faster
+    assert out.ci[1] - out.ci[0] <= TimingConfig().wide * out.speedup

@@ -12,7 +12,6 @@ import typer
 
 from db import Store
 from kernelwright.config.commands import GrpoCommand, SftCommand
-from kernelwright.config.files import ConfigError
 from kernelwright.config.options import ConfigPath, command_config
 from kernelwright.console import err, error, out
 from kernelwright.console import fail as _fail
@@ -34,6 +33,18 @@ def _print_report(report: TrainingReport, as_json: bool) -> None:
     loss = "n/a" if report.final_loss is None else f"{report.final_loss:.4f}"
     out.print(f"{report.steps} steps, {report.mean_step_s:.3f} s/step, final loss {loss}; model saved to "
               f"{report.output_dir}", highlight=False)
+
+
+def _local_inputs(model: Path, data: Path | None = None) -> None:
+    """Refuse at once a model folder or data file that is not there: transformers would take a missing folder
+    for a Hugging Face id and retry the hub for a minute before saying "check your internet connection"."""
+    if not (model / "config.json").is_file():
+        what = "does not exist" if not model.exists() else "has no config.json"
+        raise ValueError(f"model folder {model} {what}: give a local model folder (config.json, weights and a "
+                         "tokenizer); paths in a --config file are relative to that file")
+    if data is not None and not data.exists():
+        raise ValueError(f"training data {data} does not exist (make it with `kernelwright traces export`); "
+                         "paths in a --config file are relative to that file")
 
 
 SFT_KEYS = {"model": "model", "data": "data", "out_dir": "output_dir", "lora": "lora", "lora_r": "lora_r",
@@ -67,7 +78,8 @@ def sft_cmd(
 
     try:
         options = command_config(ctx, SftCommand, SFT_KEYS, config_file)
-    except ConfigError as exc:
+        _local_inputs(options.model, options.data)
+    except ValueError as exc:  # a ConfigError too
         raise _fail(str(exc), as_json) from exc
     try:
         # Trainer progress and loss logs are printed; stdout is for the result (one JSON object with --json).
@@ -113,8 +125,9 @@ def grpo_cmd(
 
     try:
         command = command_config(ctx, GrpoCommand, GRPO_KEYS, config_file)
+        _local_inputs(command.model, command.data)
         tasks = _grpo_tasks(command.tasks, command.data)
-    except (ConfigError, TaskLoadError) as exc:
+    except (TaskLoadError, ValueError) as exc:  # a ConfigError too
         raise _fail(str(exc), as_json) from exc
     if not tasks:
         raise _fail("give at least one --task (or --data with a GRPO export)", as_json)

@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from agent.summary import summarize_run
@@ -14,8 +15,8 @@ from db.enums import RunKind
 from db.rows import RunRow
 from kernelwright.config.commands import bench_file, grpo_file, optimize_file
 from kernelwright.config.files import to_yaml
+from kernelwright.console import TableFormat, layout_width, out, print_rows, print_wide
 from kernelwright.console import fail as _fail
-from kernelwright.console import out
 from kernelwright.settings import Settings
 from kernelwright.views.optimize_live import verdict_text
 from kernelwright.views.run_summary import summary_table
@@ -41,6 +42,8 @@ def _platform(run: RunRow) -> str:
 def runs_list(
     kind: Annotated[RunKind | None, typer.Option(help="only runs of this kind")] = None,
     limit: Annotated[int, typer.Option(help="newest N runs")] = 20,
+    fmt: Annotated[TableFormat, typer.Option("--format", help="table, json or csv (every column, nothing cut)")]
+    = TableFormat.table,
     db_url: Annotated[str | None, typer.Option(help="store URL")] = None,
 ) -> None:
     """The newest runs with their task, platform, provider and best verified speedup."""
@@ -53,20 +56,25 @@ def runs_list(
         # The verified speedup and the lower end of its 95% interval (what makes it verified).
         best = (f"{answer.speedup:.2f}x (>{answer.speedup_ci[0]:.2f})"
                 if answer is not None and answer.speedup is not None and answer.speedup_ci is not None else "-")
+        provider = (run.config or {}).get("provider_label") or "-"
         rows.append([run.id, run.kind.value, run.status.value, clean(_platform(run)), best,
-                     one_line(summary.task_id or "-")])
-    # One line per run: the task column gets what the others leave of the width (80 columns in a pipe);
-    # wider terminals also get when each run started and its provider.
-    wide = out.width >= 120
-    if wide:
-        for row, run in zip(rows, runs, strict=True):
-            provider = (run.config or {}).get("provider_label") or "-"
-            row += [run.created_at.strftime("%Y-%m-%d %H:%M"), one_line(provider)[:30]]
-    headers = ["id", "kind", "status", "platform", "best", "task"] + (["started", "provider"] if wide else [])
+                     one_line(summary.task_id or "-"), run.created_at.strftime("%Y-%m-%d %H:%M"),
+                     one_line(provider)])
+    headers = ["id", "kind", "status", "platform", "best", "task", "started", "provider"]
+    if print_rows(fmt, headers, rows):
+        return
+    # One line per run: the task column gets what the others leave of the width; from 120 columns (and piped
+    # with no COLUMNS: every column, nothing cut) also when each run started and its provider.
+    width = layout_width()
+    wide = width is None or width >= 120
+    if not wide:
+        headers, rows = headers[:6], [row[:6] for row in rows]
+    elif width is not None:
+        rows = [[*row[:7], row[7][:30]] for row in rows]
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
     # Two spaces between columns and no rules; Rich squeezes columns unpredictably when a row is too long, so
     # the task is cut here to what is left.
-    spare = max(out.width - (sum(widths) - widths[5]) - 2 * (len(headers) - 1), 4)
+    spare = widths[5] if width is None else max(width - (sum(widths) - widths[5]) - 2 * (len(headers) - 1), 4)
     table = Table(title=f"{len(runs)} runs (newest first)", title_justify="left", box=None, pad_edge=False,
                   header_style="bold underline")
     for header in headers:
@@ -74,7 +82,7 @@ def runs_list(
     for row in rows:
         row[5] = row[5] if len(row[5]) <= spare else row[5][: spare - 1] + "…"
         table.add_row(*(untrusted(cell) for cell in row))
-    out.print(table)
+    print_wide(table)
 
 
 def run_config_yaml(run: RunRow) -> str:
@@ -136,20 +144,23 @@ def runs_show(
         data = summary.model_dump(mode="json")
         print(json.dumps({**data, "message": summary.message, "trajectories": trajectories}))
         return
-    out.print(summary_table(summary))
+    print_wide(summary_table(summary))
+    piped = layout_width() is None
     for traj in trajectories:
         # Task ids, stop reasons, messages and replies come from task files, candidates and model endpoints.
         table = Table(title=untrusted(f"{traj['task_id']} trajectory {traj['index']} ({traj['status']}; "
-                                      f"{traj['stop_reason'] or 'running'})"), title_justify="left")
+                                      f"{traj['stop_reason'] or 'running'})"), title_justify="left",
+                      box=box.SIMPLE_HEAD, pad_edge=False)
+        # Every column keeps at least its header; the verdict and then the message give way in a narrow terminal.
         for col in ("turn", "outcome", "verdict", "cand", "tokens", "latency"):
-            table.add_column(col, no_wrap=True)
-        table.add_column("message", no_wrap=True, overflow="ellipsis", max_width=60)
+            table.add_column(col, no_wrap=True, min_width=len(col), overflow="ellipsis")
+        table.add_column("message", no_wrap=True, overflow="ellipsis", max_width=None if piped else 60)
         for t in traj["turns"]:
             table.add_row(str(t["index"] + 1), t["outcome"] or "pending", untrusted(t["verdict"]),
                           str(t["candidate_id"] or "-"), str(t["tokens"]),
                           f"{t['latency_s']:.1f} s" if t["latency_s"] is not None else "-",
                           untrusted(first_line(t["message"])))
-        out.print(table)
+        print_wide(table)
         if replies:
             for t in traj["turns"]:
                 out.rule(f"trajectory {traj['index']} turn {t['index'] + 1}: the model's reply", align="left")

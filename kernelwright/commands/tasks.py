@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from kernelwright.console import err, out, print_wide
+from kernelwright.console import UNBOUNDED, err, layout_width, out, print_pairs, print_wide
 from kernelwright.console import fail as _fail
 from kernelwright.views.safe_text import clean, first_line, one_line, untrusted
 from tasks.derived_sizes import scale_label
@@ -39,7 +39,7 @@ def tasks_list(
         raise _fail(str(exc)) from exc
     held_out = sum(t.held_out for t in tasks)
     title = f"{len(tasks)} tasks" + (f" (* {held_out} held out: benchmark only)" if held_out else "")
-    out.print(_list_table(tasks, title, out.width))
+    print_wide(_list_table(tasks, title, layout_width() or UNBOUNDED))
     by_cat = Counter(t.category.value for t in tasks)
     by_level = Counter(t.level for t in tasks)
     out.print("per category: " + ", ".join(f"{c} {n}" for c, n in sorted(by_cat.items())))
@@ -210,12 +210,10 @@ def tasks_show(task_id: Annotated[str, typer.Argument(help="suite id or task fil
     probe = probe_task(task)
     if not probe.ok:
         raise _fail(f"{task.path or task.id}: {probe.problem}")
-    table = Table(show_header=False, box=None)
-    table.add_column(style="bold cyan", justify="right")
-    table.add_column()
     tol = task.tolerance
     l2 = f" relative L2 <= {tol.max_relative_l2:g}" if tol.max_relative_l2 is not None else ""
-    for key, value in [("id", task.id), ("category", task.category.value), ("level", str(task.level)),
+    # Key-value lines, never wrapped: a path or note copies whole (ids, notes and sizes come from the task file).
+    print_pairs(None, [("id", task.id), ("category", task.category.value), ("level", str(task.level)),
                        ("tolerance", f"atol={tol.atol:g} rtol={tol.rtol:g}{l2} (from {task.tolerance_from})"),
                        *[("note", note) for note in task.notes],
                        *_derived_rows(task),
@@ -226,7 +224,7 @@ def tasks_show(task_id: Annotated[str, typer.Argument(help="suite id or task fil
                        ("flops", f"{task.flops:.3g}" if task.flops else "-"),
                        ("bytes moved", f"{task.bytes_moved:.3g}" if task.bytes_moved else "-"),
                        ("examples", ", ".join(f"{k}: {v}" for k, v in example_solutions(task).items()) or "-"),
-                       ("source hash", task.source_hash[:16]), ("path", task.path or "-")]:
-        table.add_row(key, untrusted(value))  # ids, notes and sizes come from the task file
-    out.print(table)
-    out.print(untrusted(task.source))
+                       ("source hash", task.source_hash[:16]), ("path", str(task.path or "-"))])
+    # The source as written: no line is wrapped, so what is copied from the terminal or a file runs as is.
+    out.print()
+    out.print(untrusted(task.source), soft_wrap=True, highlight=False)

@@ -85,3 +85,22 @@ def test_info_never_splits_a_path(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["info"], env={"COLUMNS": "40", "KERNELWRIGHT_DB_URL": f"sqlite:///{store}"})
     assert result.exit_code == 0, result.output
     assert any(line.split() == ["store", f"sqlite:///{store}"] for line in result.output.splitlines()), result.output
+
+
+def test_runs_show_says_how_many_turns_ran_and_why_a_trajectory_stopped_early(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'kw.db'}"
+    store = Store(url)
+    filler = TraceFiller(store)
+    task = make_task("activation/relu_like")
+    filler.add(task, kernel("first"), Status.correct, speedup=1.2)
+    filler.add(task, kernel("second"), Status.incorrect)
+    store.set_run_config(filler.run_id, {"task_id": task.id, "optimize": {"platform": "cpu",
+                                                                          "search": {"turns": 4}}})
+    (traj,) = store.trajectories_for_run(filler.run_id)
+    store.finish_trajectory(traj.id, "finished", "no new best in 1 turns")
+    store.close()
+    shown = " ".join(run(["runs", "show", filler.run_id, "--db-url", url], None).split())
+    assert "(finished; 2 of 4 turns ran; stopped early: no new best in 1 turns)" in shown
+    data = json.loads(run(["runs", "show", filler.run_id, "--json", "--db-url", url], None))
+    (shown_traj,) = data["trajectories"]
+    assert shown_traj["stopped_early"] and shown_traj["max_turns"] == 4 and len(shown_traj["turns"]) == 2

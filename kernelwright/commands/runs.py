@@ -11,7 +11,7 @@ from rich.table import Table
 
 from agent.summary import summarize_run
 from db import Store
-from db.enums import RunKind
+from db.enums import RunKind, RunStatus, TurnOutcome
 from db.rows import RunRow
 from kernelwright.config.commands import bench_file, grpo_file, optimize_file
 from kernelwright.config.files import to_yaml
@@ -85,6 +85,14 @@ def runs_list(
     print_wide(table)
 
 
+def _max_turns(run: RunRow | None) -> int | None:
+    """The most turns a trajectory of `run` could take, from its stored configuration."""
+    config = (run.config or {}) if run is not None else {}
+    search = (config.get("optimize") or config.get("bench") or {}).get("search") or {}
+    turns = search.get("turns")
+    return int(turns) if isinstance(turns, int) else None
+
+
 def run_config_yaml(run: RunRow) -> str:
     """The run's configuration as a `--config` file for the command that started it: rerunning it stores an
     equal configuration."""
@@ -127,6 +135,7 @@ def runs_show(
         summary = summarize_run(store, run_id)
     except LookupError as exc:
         raise _fail(str(exc), as_json) from exc
+    max_turns = _max_turns(store.get_run(run_id))
     trajectories: list[dict[str, Any]] = []
     for row_traj in store.trajectories_for_run(run_id):
         turns: list[dict[str, Any]] = []
@@ -138,8 +147,12 @@ def runs_show(
                           "message": row.result.message if row else "", "tokens": (turn.prompt_tokens or 0)
                           + (turn.completion_tokens or 0), "latency_s": turn.latency_s,
                           **({"reply": turn.reply} if replies else {})})
+        ended = row_traj.status is RunStatus.finished
         trajectories.append({"index": row_traj.index, "task_id": row_traj.task_id, "status": row_traj.status.value,
-                             "stop_reason": row_traj.stop_reason, "turns": turns})
+                             "stop_reason": row_traj.stop_reason, "max_turns": max_turns,
+                             "stopped_early": ended and max_turns is not None and len(turns) < max_turns,
+                             "turns_cached": sum(t["outcome"] == TurnOutcome.cached.value for t in turns),
+                             "turns": turns})
     if as_json:
         data = summary.model_dump(mode="json")
         print(json.dumps({**data, "message": summary.message, "trajectories": trajectories}))
@@ -148,8 +161,12 @@ def runs_show(
     piped = layout_width() is None
     for traj in trajectories:
         # Task ids, stop reasons, messages and replies come from task files, candidates and model endpoints.
-        table = Table(title=untrusted(f"{traj['task_id']} trajectory {traj['index']} ({traj['status']}; "
-                                      f"{traj['stop_reason'] or 'running'})"), title_justify="left",
+        ran = f"{len(traj['turns'])} of {max_turns} turns" if max_turns else f"{len(traj['turns'])} turns"
+        why = traj["stop_reason"] or "running"
+        if traj["stopped_early"]:
+            why = f"stopped early: {why}"
+        title = f"{traj['task_id']} trajectory {traj['index']} ({traj['status']}; {ran} ran; {why})"
+        table = Table(title=untrusted(title), title_justify="left",
                       box=box.SIMPLE_HEAD, pad_edge=False)
         # Every column keeps at least its header; the verdict and then the message give way in a narrow terminal.
         for col in ("turn", "outcome", "verdict", "cand", "tokens", "latency"):

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 from rich import box
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -163,12 +163,19 @@ def tasks_import(
         # The last cores first, as single evaluations use them; the judge's threads share what is left.
         check = _checker(memory_mb, timeout, list(reversed(cores)))
     # The description is a task's id or path from the checkout: never parsed as markup.
-    with Progress(TextColumn("probing"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.description}", markup=False), console=err, disable=no_probe) as bar:
+    # On a terminal, a bar with an ETA; piped (a log, CI), one line per task as it is done, so a long import
+    # shows it is moving.
+    with Progress(TextColumn("probing"), BarColumn(), MofNCompleteColumn(), TextColumn("eta"),
+                  TimeRemainingColumn(), TextColumn("{task.description}", markup=False), console=err,
+                  disable=no_probe or not err.is_terminal) as bar:
         job = bar.add_task("", total=None)
 
         def progress(done: int, total: int, row: TaskOutcome) -> None:
             bar.update(job, completed=done, total=total, description=clean(row.id or row.path))
+            if not err.is_terminal:
+                reason = f" ({first_line(row.reason)})" if row.reason else ""
+                err.print(untrusted(f"[{done}/{total}] {row.id or row.path}: {row.outcome.value}{reason}"),
+                          soft_wrap=True)
 
         try:
             report = import_tasks(folder, fmt, held_out=held_out, source=source, check=check, workers=count,

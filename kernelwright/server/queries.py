@@ -18,7 +18,7 @@ from agent.search import is_verified_speedup
 from agent.summary import summarize_run
 from agent.sweep import stored_envelope
 from db import Store
-from db.enums import RunKind, RunStatus
+from db.enums import RunKind, RunStatus, TurnOutcome
 from db.rows import EvaluationRow, RunRow, TaskRow
 from evaluator.result import EvalResult
 from kernelwright.server.jobs import SERVICE_KEY, JobManager
@@ -115,13 +115,19 @@ def job_view(store: Store, jobs: JobManager | None, run: RunRow) -> JobView:
     summary = summarize_run(store, run.id)
     trajectories = int(search.get("trajectories") or summary.trajectories or 0)
     max_turns = int(search.get("turns") or 0)
-    done_turns = 0
-    traj_done = 0
+    done_turns = ran = cached = traj_done = early = 0
+    reasons: list[str] = []
     for traj in store.trajectories_for_run(run.id):
-        turns = len(store.turns_for_trajectory(traj.id))
+        rows = store.turns_for_trajectory(traj.id)
+        turns = len(rows)
+        ran += turns
+        cached += sum(row.outcome is TurnOutcome.cached for row in rows)
         if traj.status is RunStatus.finished:
             traj_done += 1
             done_turns += max(turns, max_turns)  # a trajectory that stopped early is done
+            early += turns < max_turns
+            if traj.stop_reason:
+                reasons.append(f"trajectory {traj.index}: {traj.stop_reason}")
         else:
             done_turns += turns
     total = max(1, trajectories * max_turns)
@@ -137,7 +143,9 @@ def job_view(store: Store, jobs: JobManager | None, run: RunRow) -> JobView:
         provider=str(provider.get("name")) if provider else None, model=_model_name(provider.get("model")),
         created_at=run.created_at, finished_at=run.finished_at, queue_position=position,
         progress=Progress(trajectories=trajectories, trajectories_done=traj_done,
-                          turns_done=min(done_turns, total), turns_total=total, evaluations=summary.evaluated,
+                          turns_done=min(done_turns, total), turns_total=total, turns_run=ran, turns_cached=cached,
+                          stopped_early=early, stop_reasons=[redact(r) for r in reasons],
+                          evaluations=summary.evaluated,
                           fraction=1.0 if status is JobStatus.finished else min(1.0, done_turns / total)),
         message=redact(message),
         best=None if best is None else kernel_summary(best.candidate_id, summary.task_id or "", best.result, run.id),
@@ -159,6 +167,7 @@ def run_view(store: Store, run: RunRow) -> RunView:
     optimize = config.get("optimize") or {}
     bench = config.get("bench") or {}
     provider = optimize.get("provider") or bench.get("provider") or {}
+    max_turns = (optimize.get("search") or bench.get("search") or {}).get("turns")
     trajectories: list[TrajectoryView] = []
     for traj in store.trajectories_for_run(run.id):
         turns: list[TurnView] = []
@@ -175,8 +184,12 @@ def run_view(store: Store, run: RunRow) -> RunView:
                                   model=_model_name(turn.model) or "", prompt_tokens=turn.prompt_tokens,
                                   completion_tokens=turn.completion_tokens, latency_s=turn.latency_s, kernel=kernel,
                                   message=message))
+        ended = traj.status is RunStatus.finished
         trajectories.append(TrajectoryView(index=traj.index, task_id=traj.task_id, status=traj.status.value,
-                                           stop_reason=traj.stop_reason, turns=turns))
+                                           stop_reason=traj.stop_reason, max_turns=max_turns,
+                                           stopped_early=ended and max_turns is not None and len(turns) < max_turns,
+                                           turns_cached=sum(t.outcome == TurnOutcome.cached.value for t in turns),
+                                           turns=turns))
     task_ids = sorted({t.task_id for t in trajectories}) or ([config["task_id"]] if config.get("task_id") else [])
     return RunView(run_id=run.id, kind=run.kind.value, status=run.status.value, task_ids=task_ids,
                    platform=optimize.get("platform") or bench.get("platform"),

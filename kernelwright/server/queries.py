@@ -39,6 +39,7 @@ from kernelwright.server.schemas import (
     TrajectoryView,
     TurnView,
 )
+from kernelwright.server.wording import for_http
 from kernelwright.views.leaderboard import title
 
 BENCH_PLOTS = ("speedup_by_category.png", "fast_p.png", "speedup_vs_turn.png")
@@ -147,7 +148,7 @@ def job_view(store: Store, jobs: JobManager | None, run: RunRow) -> JobView:
                           stopped_early=early, stop_reasons=[redact(r) for r in reasons],
                           evaluations=summary.evaluated,
                           fraction=1.0 if status is JobStatus.finished else min(1.0, done_turns / total)),
-        message=redact(message),
+        message=redact(for_http(message)),
         best=None if best is None else kernel_summary(best.candidate_id, summary.task_id or "", best.result, run.id),
         best_source=None if best is None else best.source,
         page_url=f"/runs/{run.id}")

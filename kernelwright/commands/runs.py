@@ -18,6 +18,7 @@ from kernelwright.config.files import to_yaml
 from kernelwright.console import TableFormat, layout_width, out, print_rows, print_wide
 from kernelwright.console import fail as _fail
 from kernelwright.settings import Settings
+from kernelwright.views.numbers import ratio, times
 from kernelwright.views.optimize_live import verdict_text
 from kernelwright.views.run_summary import summary_table
 from kernelwright.views.safe_text import clean, first_line, one_line, untrusted
@@ -54,7 +55,7 @@ def runs_list(
         summary = summarize_run(store, run.id)
         answer = summary.answer.result if summary.answer else None
         # The verified speedup and the lower end of its 95% interval (what makes it verified).
-        best = (f"{answer.speedup:.2f}x (>{answer.speedup_ci[0]:.2f})"
+        best = (f"{times(answer.speedup)} (>{ratio(answer.speedup_ci[0])})"
                 if answer is not None and answer.speedup is not None and answer.speedup_ci is not None else "-")
         provider = (run.config or {}).get("provider_label") or "-"
         rows.append([run.id, run.kind.value, run.status.value, clean(_platform(run)), best,

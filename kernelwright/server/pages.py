@@ -32,6 +32,7 @@ from db.rows import ApiTokenRow
 from kernelwright.server import queries
 from kernelwright.server.schemas import JobStatus, KernelSummary, Leaderboard, TaskView
 from kernelwright.server.state import ServiceState, service
+from kernelwright.views import numbers
 from kernelwright.views.safe_text import clean
 from tasks.model import Category
 
@@ -74,13 +75,13 @@ def pct(value: float | None) -> str:
 
 
 def times(value: float | None) -> str:
-    """A speedup as "1.23x"; "-" when there is none."""
-    return "-" if value is None else f"{value:.2f}x"
+    """A speedup as "1.23x" ("1.004x" near 1: never rounded onto or across 1.00x); "-" when there is none."""
+    return numbers.times(value)
 
 
 def interval(ci: tuple[float, float] | None) -> str:
     """A 95% interval as "[lo, hi]"; empty when there is none."""
-    return "" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+    return numbers.bounds(ci)
 
 
 def when(value: datetime | None) -> str:

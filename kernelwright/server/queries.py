@@ -41,6 +41,7 @@ from kernelwright.server.schemas import (
 )
 from kernelwright.server.wording import for_http
 from kernelwright.views.leaderboard import title
+from kernelwright.views.numbers import with_interval
 
 BENCH_PLOTS = ("speedup_by_category.png", "fast_p.png", "speedup_vs_turn.png")
 
@@ -85,8 +86,7 @@ def kernel_summary(candidate_id: int, task_id: str, result: EvalResult, run_id: 
 def verdict_text(result: EvalResult) -> str:
     """The verdict in one line."""
     if result.is_correct and result.speedup is not None and result.speedup_ci is not None:
-        lo, hi = result.speedup_ci
-        return f"correct, {result.speedup:.2f}x [{lo:.2f}, {hi:.2f}] vs PyTorch eager"
+        return f"correct, {with_interval(result.speedup, result.speedup_ci)} vs PyTorch eager"
     text = result.message.strip().splitlines()[0] if result.message.strip() else ""
     return redact(f"{result.status.value} ({result.reason.value})" + (f": {text}" if text else ""))
 

@@ -11,6 +11,7 @@ from rich import box
 from rich.table import Table
 
 from agent.bench.metrics import GroupMetrics, RunMetrics
+from kernelwright.views.numbers import times, with_interval
 from kernelwright.views.safe_text import one_line, untrusted
 
 
@@ -61,19 +62,19 @@ def _pct(value: float | None) -> str:
 
 
 def _x(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
+    return times(value)
 
 
 def _geomean(m: GroupMetrics) -> str:
     if m.geomean is None or m.geomean_ci is None:
         return "-"
-    return f"{m.geomean:.2f}x [{m.geomean_ci[0]:.2f}, {m.geomean_ci[1]:.2f}]"
+    return with_interval(m.geomean, m.geomean_ci)
 
 
 def row_cells(rank: int, run: RunMetrics, m: GroupMetrics) -> list[str]:
     """One leaderboard row as display strings, in `COLUMNS` order; stored text (a model's name, a task selection,
     a machine's description) cleaned of escape codes and control characters, as every format prints them."""
-    vs_compile = "-" if m.geomean_vs_compile is None else f"{m.geomean_vs_compile:.2f}x ({m.compile_tasks} tasks)"
+    vs_compile = "-" if m.geomean_vs_compile is None else f"{times(m.geomean_vs_compile)} ({m.compile_tasks} tasks)"
     return [str(rank), run.run_id, one_line(run.model), one_line(run.provider), one_line(run.platform),
             one_line(run.hardware), one_line(run.selection), str(m.tasks),
             f"{run.samples} x {run.turns}", _pct(m.correct_rate), _pct(m.fast_p.get("1")), _pct(m.verified_fast_1),

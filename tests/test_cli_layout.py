@@ -104,3 +104,23 @@ def test_runs_show_says_how_many_turns_ran_and_why_a_trajectory_stopped_early(tm
     data = json.loads(run(["runs", "show", filler.run_id, "--json", "--db-url", url], None))
     (shown_traj,) = data["trajectories"]
     assert shown_traj["stopped_early"] and shown_traj["max_turns"] == 4 and len(shown_traj["turns"]) == 2
+
+
+def test_runs_show_says_where_each_verdict_was_judged(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'kw.db'}"
+    store = Store(url)
+    filler = TraceFiller(store)
+    task = make_task("activation/relu_like")
+    turn_id = filler.add(task, kernel("first"), Status.correct, speedup=1.2)
+    (turn,) = [t for traj in store.trajectories_for_run(filler.run_id) for t in store.turns_for_trajectory(traj.id)]
+    assert turn.id == turn_id and turn.evaluation_id is not None
+    evaluation = store.get_evaluation(turn.evaluation_id)
+    assert evaluation is not None
+    moved = store.record_evaluation(task, kernel("first"), evaluation.result, node_id="f" * 20,
+                                    node_address="10.0.0.7")
+    store.set_turn_outcome(turn_id, "evaluated", candidate_id=evaluation.candidate_id, evaluation_id=moved)
+    store.close()
+    shown = run(["runs", "show", filler.run_id, "--db-url", url], None)
+    assert f"{evaluation.result.hardware} @ 10.0.0.7" in shown
+    (data,) = json.loads(run(["runs", "show", filler.run_id, "--json", "--db-url", url], None))["trajectories"]
+    assert data["turns"][0]["node_address"] == "10.0.0.7" and data["turns"][0]["node_id"] == "f" * 20

@@ -86,6 +86,14 @@ def runs_list(
     print_wide(table)
 
 
+def _where(turn: dict[str, Any]) -> str:
+    """The machine and cluster node that judged a turn's kernel: "Xeon 8480 @ 10.0.0.7"; "-" when none did."""
+    hardware, node = turn.get("hardware"), turn.get("node_address") or (turn.get("node_id") or "")[:12]
+    if not hardware and not node:
+        return "-"
+    return f"{hardware or '?'}" + (f" @ {node}" if node else "")
+
+
 def _max_turns(run: RunRow | None) -> int | None:
     """The most turns a trajectory of `run` could take, from its stored configuration."""
     config = (run.config or {}) if run is not None else {}
@@ -145,6 +153,8 @@ def runs_show(
             turns.append({"index": turn.index, "outcome": turn.outcome.value if turn.outcome else None,
                           "candidate_id": turn.candidate_id, "evaluation_id": turn.evaluation_id,
                           "verdict": verdict_text(turn.outcome, row.result if row else None),
+                          "hardware": row.result.hardware if row else None,
+                          "node_id": row.node_id if row else None, "node_address": row.node_address if row else None,
                           "message": row.result.message if row else "", "tokens": (turn.prompt_tokens or 0)
                           + (turn.completion_tokens or 0), "latency_s": turn.latency_s,
                           **({"reply": turn.reply} if replies else {})})
@@ -159,7 +169,8 @@ def runs_show(
         print(json.dumps({**data, "message": summary.message, "trajectories": trajectories}))
         return
     print_wide(summary_table(summary))
-    piped = layout_width() is None
+    width = layout_width()
+    piped, wide = width is None, width is None or width >= 120
     for traj in trajectories:
         # Task ids, stop reasons, messages and replies come from task files, candidates and model endpoints.
         ran = f"{len(traj['turns'])} of {max_turns} turns" if max_turns else f"{len(traj['turns'])} turns"
@@ -172,12 +183,14 @@ def runs_show(
         # Every column keeps at least its header; the verdict and then the message give way in a narrow terminal.
         for col in ("turn", "outcome", "verdict", "cand", "tokens", "latency"):
             table.add_column(col, no_wrap=True, min_width=len(col), overflow="ellipsis")
+        if wide:  # where it was judged: from 120 columns, and piped (always in --json)
+            table.add_column("judged on", no_wrap=True, overflow="ellipsis")
         table.add_column("message", no_wrap=True, overflow="ellipsis", max_width=None if piped else 60)
         for t in traj["turns"]:
             table.add_row(str(t["index"] + 1), t["outcome"] or "pending", untrusted(t["verdict"]),
                           str(t["candidate_id"] or "-"), str(t["tokens"]),
                           f"{t['latency_s']:.1f} s" if t["latency_s"] is not None else "-",
-                          untrusted(first_line(t["message"])))
+                          *([untrusted(_where(t))] if wide else []), untrusted(first_line(t["message"])))
         print_wide(table)
         if replies:
             for t in traj["turns"]:

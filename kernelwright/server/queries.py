@@ -173,18 +173,19 @@ def run_view(store: Store, run: RunRow) -> RunView:
     for traj in store.trajectories_for_run(run.id):
         turns: list[TurnView] = []
         for turn in store.turns_for_trajectory(traj.id):
-            kernel, message = None, ""
+            kernel, message, hardware, node = None, "", None, None
             if turn.evaluation_id is not None and turn.candidate_id is not None:
                 row = store.get_evaluation(turn.evaluation_id)
                 if row is not None:
                     kernel = kernel_summary(turn.candidate_id, traj.task_id, row.result, run.id)
                     message = verdict_text(row.result)
+                    hardware, node = row.result.hardware or None, (row.node_id or "")[:12] or None
             elif turn.outcome is not None:
                 message = turn.outcome.value.replace("_", " ")
             turns.append(TurnView(index=turn.index, outcome=turn.outcome.value if turn.outcome else None,
                                   model=_model_name(turn.model) or "", prompt_tokens=turn.prompt_tokens,
                                   completion_tokens=turn.completion_tokens, latency_s=turn.latency_s, kernel=kernel,
-                                  message=message))
+                                  message=message, hardware=hardware, node=node))
         ended = traj.status is RunStatus.finished
         trajectories.append(TrajectoryView(index=traj.index, task_id=traj.task_id, status=traj.status.value,
                                            stop_reason=traj.stop_reason, max_turns=max_turns,

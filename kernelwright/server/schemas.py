@@ -237,6 +237,9 @@ class TurnView(BaseModel):
     latency_s: float | None
     kernel: KernelSummary | None
     message: str = Field(description="the verdict in words (trimmed compile error, mismatch, or speedup)")
+    hardware: str | None = Field(default=None, description="the machine its verdict was measured on")
+    node: str | None = Field(default=None, description="the cluster node (Ray node id, first 12 hex digits) whose "
+                             "evaluator judged it")
 
 
 class TrajectoryView(BaseModel):

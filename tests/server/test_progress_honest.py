@@ -1,6 +1,7 @@
-"""Progress that counts what ran: a job whose trajectory stopped early (patience) says how many turns ran, of at
-most how many, which trajectory stopped early and why, and which turns reused a stored verdict (cached): in
-`/v1/jobs/{id}`, `/v1/runs/{id}`, the run page and the leaderboard's recent jobs.
+"""Progress that counts what ran, and where each verdict was made: a job whose trajectory stopped early
+(patience) says how many turns ran, of at most how many, which trajectory stopped early and why, and which turns
+reused a stored verdict (cached): in `/v1/jobs/{id}`, `/v1/runs/{id}`, the run page and the leaderboard's recent
+jobs; each turn's verdict names the machine and the cluster node that judged it.
 
 The app runs without its lifespan (no Ray): the state is built here over a store of the test's own.
 """
@@ -30,6 +31,7 @@ from tasks.loader import SUITE_DIR, load_task
 from tasks.model import Task
 
 PATIENCE = "no new best in 2 turns"
+NODE_ID = "a1b2c3d4e5f6a7b8c9d0"
 
 
 def _correct(task: Task) -> EvalResult:
@@ -55,7 +57,8 @@ def job(tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
         for turn, outcome in enumerate(outcomes):
             turn_id = store.add_turn(traj, turn, "prompt", "reply", model="examples")
             if outcome is TurnOutcome.cached:  # a kernel judged before: its stored verdict is reused
-                eval_id = store.record_evaluation(relu, "class ModelNew: pass", _correct(relu), turn_id=turn_id)
+                eval_id = store.record_evaluation(relu, "class ModelNew: pass", _correct(relu), turn_id=turn_id,
+                                                  node_id=NODE_ID, node_address="10.0.0.7")
                 row = store.get_evaluation(eval_id)
                 assert row is not None
                 store.set_turn_outcome(turn_id, outcome, candidate_id=row.candidate_id, evaluation_id=eval_id)
@@ -99,3 +102,11 @@ def test_pages_say_what_ran_and_why_it_stopped(job: tuple[TestClient, str]) -> N
     assert "2 correct cached correct, 1.50x" in page  # the cached turn's row: its verdict, marked as reused
     board = _text(client.get("/").text)
     assert "6 turns ran of at most 8, 1 stopped early, 1 cached" in board
+
+
+def test_each_verdict_says_where_it_was_judged(job: tuple[TestClient, str]) -> None:
+    client, run_id = job
+    turns = client.get(f"/v1/runs/{run_id}").json()["trajectories"][0]["turns"]
+    assert [(t["hardware"], t["node"]) for t in turns] == [(None, None), ("Test CPU", NODE_ID[:12])]
+    assert "10.0.0.7" not in client.get(f"/v1/runs/{run_id}").text  # addresses stay off the service's answers
+    assert f"Test CPU (node {NODE_ID[:12]})" in _text(client.get(f"/runs/{run_id}").text)

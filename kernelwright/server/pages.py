@@ -190,8 +190,16 @@ def run_page(run_id: str, request: Request, state: State, _reader: Reader) -> HT
         else:
             turns = sum(len(t.turns) for t in view.trajectories)
             poll = {"url": f"/v1/runs/{run.id}", "kind": "run", "key": f"{status}|{turns}"}
+    metrics, note = None, None
+    if run.kind is RunKind.bench and view.trajectories:
+        # The numbers `kernelwright report` gives (fast_p, geomean, pass@1), overall and per category.
+        from agent.bench.metrics import run_metrics
+
+        metrics = state.cache.get(("metrics", run.id), lambda: run_metrics(state.store, run.id))
+        note = numbers.unverified_fast_1(metrics)
     return _page(request, "run.html", {
-        "title": f"{view.kind.capitalize()} run {view.run_id}", "run": view, "job": job,
+        "title": f"{view.kind.capitalize()} run {view.run_id}", "run": view, "job": job, "metrics": metrics,
+        "fast_1_note": note,
         "status": status, "poll": poll, "plots": view.plots if view.trajectories else [],
         "open_trajectories": len(view.trajectories) <= OPEN_TRAJECTORIES})
 

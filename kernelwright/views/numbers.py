@@ -5,6 +5,13 @@ needs to differ from 1 (up to four)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from kernelwright.views.safe_text import one_line
+
+if TYPE_CHECKING:
+    from agent.bench.metrics import RunMetrics
+
 MAX_DECIMALS = 4
 
 
@@ -31,3 +38,16 @@ def bounds(ci: tuple[float, float] | None) -> str:
 def with_interval(value: float, ci: tuple[float, float] | None) -> str:
     """A speedup and its interval: "1.004x [0.98, 1.03]"."""
     return f"{times(value)} {bounds(ci)}".rstrip()
+
+
+def unverified_fast_1(run: RunMetrics) -> str | None:
+    """The tasks fast_1 counts (correct, speedup above 1.0x) whose 95% interval reaches 1.0x or below, said out
+    loud: a 1.004x kernel is counted, but nothing shows it is faster than PyTorch. None when there are none."""
+    shaky = [o for o in sorted(run.tasks, key=lambda o: o.task_id)
+             if o.correct and o.speedup is not None and o.speedup > 1.0
+             and (o.speedup_ci is None or o.speedup_ci[0] <= 1.0)]
+    if not shaky:
+        return None
+    listed = "; ".join(f"{one_line(o.task_id)} {with_interval(o.speedup or 0.0, o.speedup_ci)}" for o in shaky)
+    return (f"fast_1 counts {len(shaky)} task{'s' if len(shaky) != 1 else ''} whose interval reaches 1.0x or below "
+            f"(faster on the point estimate only; not in verified fast_1): {listed}")

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from agent.bench.metrics import FAST_P, GroupMetrics, RunMetrics, TaskOutcome  # noqa: E402
-from kernelwright.views.numbers import bounds, times, with_interval  # noqa: E402
+from kernelwright.views.numbers import bounds, times, unverified_fast_1, with_interval  # noqa: E402
 from kernelwright.views.safe_text import one_line  # noqa: E402
 
 
@@ -71,24 +71,27 @@ def plot_fast_p(run: RunMetrics, path: Path) -> None:
     ax.set_xlabel("speedup threshold p")
     ax.set_ylabel("fast_p (share of all tasks)")
     ax.set_ylim(0, 1.02)
-    ax.set_title(f"fast_p — {len(run.tasks)} tasks, {run.split.label}")
+    ax.set_title(f"fast_p — run {run.run_id} ({run.model}), {len(run.tasks)} tasks, {run.split.label}")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
-def speedup_by_turn(run: RunMetrics) -> tuple[list[float], list[float]]:
-    """Per turn: geometric mean over tasks of the best speedup so far (1.0 until one is found), and fast_1."""
-    geo, fast1 = [], []
+def speedup_by_turn(run: RunMetrics) -> tuple[list[float | None], list[float]]:
+    """Per turn, the summary's own numbers as they stood after that turn: the geometric mean over tasks with a
+    correct, timed kernel so far (None before any), and fast_1 over all tasks. At the last turn they are the
+    report's geomean and fast_1 (one definition for each number, so the plot and the summary agree)."""
+    geo: list[float | None] = []
+    fast1: list[float] = []
     for t in range(run.turns):
         bests = []
         for o in run.tasks:
             values = [s.best_by_turn[min(t, len(s.best_by_turn) - 1)] for s in o.samples if s.best_by_turn]
             found = [v for v in values if v is not None]
             bests.append(max(found) if found else None)
-        worth = [max(1.0, b) if b is not None else 1.0 for b in bests]
-        geo.append(math.exp(sum(math.log(w) for w in worth) / len(worth)) if worth else 1.0)
+        timed = [max(b, 1e-9) for b in bests if b is not None]
+        geo.append(math.exp(sum(math.log(v) for v in timed) / len(timed)) if timed else None)
         fast1.append(sum(b is not None and b > 1.0 for b in bests) / len(bests) if bests else 0.0)
     return geo, fast1
 
@@ -98,10 +101,13 @@ def plot_speedup_vs_turn(run: RunMetrics, path: Path) -> None:
     geo, fast1 = speedup_by_turn(run)
     turns = list(range(1, run.turns + 1))
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    ax.plot(turns, geo, marker="o", label="geomean of best so far (failures = 1.0x)")
+    shown = [(t, g) for t, g in zip(turns, geo) if g is not None]
+    ax.plot([t for t, _ in shown], [g for _, g in shown], marker="o",
+            label="geomean over tasks correct so far (the summary's, at the last turn)")
     ax.set_xlabel("turn")
     ax.set_ylabel("speedup vs eager")
-    ax.set_ylim(min(0.9, min(geo) * 0.9), max(geo) * 1.15)
+    values = [g for _, g in shown] or [1.0]
+    ax.set_ylim(min(0.9, min(values) * 0.9), max(values) * 1.15)
     ax.set_xticks(turns)
     twin = ax.twinx()
     twin.plot(turns, fast1, marker="s", color="tab:orange", label="fast_1 so far")
@@ -110,7 +116,7 @@ def plot_speedup_vs_turn(run: RunMetrics, path: Path) -> None:
     lines = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     labels = ax.get_legend_handles_labels()[1] + twin.get_legend_handles_labels()[1]
     ax.legend(lines, labels, fontsize=8, loc="lower right")
-    ax.set_title(f"Speedup vs turn — {run.samples} sample(s) per task")
+    ax.set_title(f"Speedup vs turn — run {run.run_id} ({run.model}), {run.samples} sample(s) per task")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -138,19 +144,6 @@ def _task_rows(run: RunMetrics) -> list[str]:
         lines.append(f"| {md(o.task_id)}{held} | {o.level} | {sum(s.correct for s in o.samples)}/{len(o.samples)} | "
                      f"{best} | {comp} | {vs} |")
     return lines
-
-
-def unverified_fast_1(run: RunMetrics) -> str | None:
-    """The tasks fast_1 counts (correct, speedup above 1.0x) whose 95% interval reaches 1.0x or below, said out
-    loud: a 1.004x kernel is counted, but nothing shows it is faster than PyTorch. None when there are none."""
-    shaky = [o for o in sorted(run.tasks, key=lambda o: o.task_id)
-             if o.correct and o.speedup is not None and o.speedup > 1.0
-             and (o.speedup_ci is None or o.speedup_ci[0] <= 1.0)]
-    if not shaky:
-        return None
-    listed = "; ".join(f"{one_line(o.task_id)} {with_interval(o.speedup or 0.0, o.speedup_ci)}" for o in shaky)
-    return (f"fast_1 counts {len(shaky)} task{'s' if len(shaky) != 1 else ''} whose interval reaches 1.0x or below "
-            f"(faster on the point estimate only; not in verified fast_1): {listed}")
 
 
 def write_report(run: RunMetrics, out_dir: Path) -> list[Path]:

@@ -14,6 +14,7 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from agent.bench.metrics import FAST_P, GroupMetrics, RunMetrics, TaskOutcome  # noqa: E402
 from kernelwright.views.numbers import bounds, times, unverified_fast_1, with_interval  # noqa: E402
+from kernelwright.views.report_html import to_html  # noqa: E402
 from kernelwright.views.safe_text import one_line  # noqa: E402
 
 
@@ -147,7 +148,8 @@ def _task_rows(run: RunMetrics) -> list[str]:
 
 
 def write_report(run: RunMetrics, out_dir: Path) -> list[Path]:
-    """Write report.md, three PNG plots and metrics.json into `out_dir`; returns the files written."""
+    """Write report.md (and report.html, the same with the plots inline), three PNG plots and metrics.json into
+    `out_dir`; returns the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     plots = {"speedup_by_category.png": plot_speedup_by_category, "fast_p.png": plot_fast_p,
              "speedup_vs_turn.png": plot_speedup_vs_turn}
@@ -191,6 +193,8 @@ def write_report(run: RunMetrics, out_dir: Path) -> list[Path]:
         "per-bucket ratios measured side by side with the baseline).", ""]
     report = out_dir / "report.md"
     report.write_text("\n".join(lines), encoding="utf-8")
+    page = out_dir / "report.html"  # the same, for a browser: plots inline, one file
+    page.write_text(to_html(lines, out_dir, f"Bench run {one_line(run.run_id)}"), encoding="utf-8")
     metrics = out_dir / "metrics.json"
     metrics.write_text(json.dumps(run.model_dump(mode="json"), indent=2), encoding="utf-8")
-    return [report, metrics, *(out_dir / name for name in plots)]
+    return [report, page, metrics, *(out_dir / name for name in plots)]

@@ -152,7 +152,8 @@ def test_leaderboard_formats_and_report_files(store: Store, tmp_path: Path) -> N
     assert data["runs"][0]["metrics"]["fast_p"]["1"] == 0.5
     files = write_report(m, tmp_path / "report")
     names = {p.name for p in files}
-    assert names == {"report.md", "metrics.json", "speedup_by_category.png", "fast_p.png", "speedup_vs_turn.png"}
+    assert names == {"report.md", "report.html", "metrics.json", "speedup_by_category.png", "fast_p.png",
+                     "speedup_vs_turn.png"}
     for png in (p for p in files if p.suffix == ".png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     text = (tmp_path / "report" / "report.md").read_text()

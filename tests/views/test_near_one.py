@@ -61,3 +61,15 @@ def test_the_report_shows_1004_and_says_fast_1_counts_it(tmp_path: Path) -> None
             "verified fast_1): arch/tiny_mlp 1.004x [0.98, 1.03]") in report
     board = render([run], Format.markdown, "board", "arch")
     assert isinstance(board, str) and "1.004x [1.004, 1.004]" in board and "1.00x" not in board
+
+
+def test_the_html_report_has_the_plots_inline_and_shows_stored_text_as_text(tmp_path: Path) -> None:
+    run = _run()
+    hostile = "arch/<script>alert(1)</script>|x"
+    run.tasks[0].task_id = hostile
+    write_report(run, tmp_path)
+    page = (tmp_path / "report.html").read_text()
+    assert page.count('src="data:image/png;base64,') == 3 and "<script" not in page
+    assert "<td>arch/&lt;script&gt;alert(1)&lt;/script&gt;|x</td><td>3</td><td>1/1</td><td>1.004x [0.98, 1.03]</td>" \
+        in page
+    assert "<strong>1.42x</strong>" in page and "fast_1 counts 1 task" in page

@@ -45,7 +45,8 @@ COMMANDS: dict[str, LazyCommand] = {
                                "Rank stored bench runs by fast_1, then geometric-mean speedup (with its 95% "
                                "interval)."),
     "report": LazyCommand("kernelwright.commands.report", "report_cmd",
-                          "Write report.md with plots of speedup per category, fast_p over p and speedup vs turn."),
+                          "Write report.md and report.html with plots of speedup per category, fast_p over p and "
+                          "speedup vs turn."),
     "rescore": LazyCommand("kernelwright.commands.rescore", "rescore_cmd",
                            "Re-evaluate the run's candidates judged by an older harness (all with --force); old "
                            "verdicts are kept."),

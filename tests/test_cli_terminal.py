@@ -17,7 +17,7 @@ from trace_fill import TraceFiller, kernel, make_task  # noqa: E402
 
 
 def invoke(*args: str) -> str:
-    result = CliRunner().invoke(app, list(args), terminal_width=80)
+    result = CliRunner().invoke(app, list(args), terminal_width=80, env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     return result.output
 

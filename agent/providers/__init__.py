@@ -7,6 +7,7 @@ from agent.providers.base import (
     ChatMessage,
     Completion,
     CompletionContext,
+    MissingApiKey,
     Provider,
     ProviderConfig,
     ProviderError,
@@ -31,5 +32,5 @@ def get_provider(config: ProviderConfig) -> Provider:
     return cls(config)
 
 
-__all__ = ["PROVIDERS", "ChatMessage", "Completion", "CompletionContext", "Provider", "ProviderConfig",
-           "ProviderError", "get_provider"]
+__all__ = ["PROVIDERS", "ChatMessage", "Completion", "CompletionContext", "MissingApiKey", "Provider",
+           "ProviderConfig", "ProviderError", "get_provider"]

@@ -21,6 +21,15 @@ class ProviderError(RuntimeError):
         self.fatal = fatal
 
 
+class MissingApiKey(ProviderError):
+    """No API key in the variable `env` for the endpoint at `base_url` (not on this machine). Each door (the
+    command line, the HTTP service) words its own advice from these fields; the message is the command line's."""
+
+    def __init__(self, message: str, env: str, base_url: str) -> None:
+        super().__init__(message)
+        self.env, self.base_url = env, base_url
+
+
 class ChatMessage(BaseModel):
     role: str
     content: str

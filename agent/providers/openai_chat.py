@@ -17,7 +17,15 @@ from urllib.parse import urlparse
 import openai
 from openai import AsyncOpenAI
 
-from agent.providers.base import ChatMessage, Completion, CompletionContext, Provider, ProviderConfig, ProviderError
+from agent.providers.base import (
+    ChatMessage,
+    Completion,
+    CompletionContext,
+    MissingApiKey,
+    Provider,
+    ProviderConfig,
+    ProviderError,
+)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 CHECK_TIMEOUT_S = 10.0
@@ -53,9 +61,13 @@ class OpenAIProvider(Provider):
         key = os.environ.get(config.api_key_env)
         if not key:
             if not _is_local(self.base_url):
-                raise ProviderError(
-                    f"no API key: set {config.api_key_env} (or --api-key-env NAME) for {self.base_url}, "
-                    "or use --provider examples to run offline")
+                # What works for any operator: a key, or another endpoint. `examples` only replays the suite's
+                # shipped solutions, so it is offered for suite tasks only.
+                raise MissingApiKey(
+                    f"no API key: set {config.api_key_env} (or name another variable with --api-key-env NAME) for "
+                    f"{self.base_url}, or give --base-url of an OpenAI-compatible server (vLLM, SGLang or Ollama "
+                    "on this machine need no key); a suite task can also run offline with --provider examples",
+                    config.api_key_env, self.base_url)
             key = "unused-by-local-servers"  # vLLM/Ollama on localhost accept any key
         # max_retries=0: the client's own retries would hide 429s from our accounting and backoff.
         self.client = AsyncOpenAI(api_key=key, base_url=self.base_url, timeout=config.timeout_s, max_retries=0)

@@ -21,7 +21,7 @@ from kernelwright.commands import options as opt
 from kernelwright.config.commands import BenchCommand
 from kernelwright.config.files import ConfigError
 from kernelwright.config.options import ConfigPath, command_config
-from kernelwright.console import err, error, out, print_wide, warn
+from kernelwright.console import err, error, layout_width, out, print_wide, warn
 from kernelwright.console import fail as _fail
 from kernelwright.settings import Settings
 from kernelwright.views.bench_progress import BenchProgress
@@ -138,7 +138,8 @@ def bench_cmd(
     if as_json:
         print(json.dumps(metrics.model_dump(mode="json", exclude={"tasks"})))
         return
-    print_wide(render([metrics], Format.table, title(config.split.label, config.platform, None), None))
+    print_wide(render([metrics], Format.table, title(config.split.label, config.platform, None), None,
+                      layout_width()))
     out.print(f"report: kernelwright report {run_id} --out report/{run_id}    "
               f"leaderboard: kernelwright leaderboard --platform {config.platform}", highlight=False)
 

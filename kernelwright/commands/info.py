@@ -12,12 +12,10 @@ from typing import Annotated, Any
 
 import platformdirs
 import typer
-from rich.markup import escape
-from rich.table import Table
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
-from kernelwright.console import out
+from kernelwright.console import out, print_pairs
 from kernelwright.settings import Settings, env_variables
 
 PACKAGES = ("kernelwright", "torch", "ray", "pydantic", "sqlalchemy", "typer", "openai", "triton", "trl",
@@ -89,11 +87,7 @@ def info_cmd(
         return
     for title, section in (("versions", report["versions"]), ("where", report["where"]),
                            ("settings (KERNELWRIGHT_*)", report["settings"])):
-        table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
-        table.add_column(style="bold cyan", no_wrap=True)
-        table.add_column(overflow="fold")
         assert isinstance(section, dict)
-        for key, value in section.items():
-            table.add_row(key, escape(str(value)))
-        out.print(table)
+        # Lines that are never wrapped: a store path or URL is not split and copies whole.
+        print_pairs(title, [(key, str(value)) for key, value in section.items()])
     out.print(f"machine: {report['machine']}; platforms: {', '.join(available_platforms())}", highlight=False)

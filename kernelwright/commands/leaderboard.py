@@ -11,7 +11,7 @@ from agent.bench.ranking import ranked_runs
 from db import Store
 from kernelwright.commands import options as opt
 from kernelwright.console import fail as _fail
-from kernelwright.console import print_wide
+from kernelwright.console import layout_width, print_wide
 from kernelwright.settings import Settings
 from kernelwright.views.leaderboard import Format, render, title
 
@@ -34,7 +34,8 @@ def leaderboard_cmd(
     if not runs:
         raise _fail("no bench runs match (run `kernelwright bench` first, or add --include-unfinished)",
                     fmt is Format.json)
-    rendered = render(runs[:limit] if limit else runs, fmt, title(split.label, platform, category), category)
+    rendered = render(runs[:limit] if limit else runs, fmt, title(split.label, platform, category), category,
+                      layout_width())
     if isinstance(rendered, str):
         print(rendered, end="" if rendered.endswith("\n") else "\n")
     else:

@@ -23,7 +23,7 @@ def report_cmd(
     split: Annotated[Split, typer.Option(help="which tasks the report covers")] = Split.all,
     db_url: opt.DbUrl = None,
 ) -> None:
-    """Write report.md with plots of speedup per category, fast_p over p and speedup vs turn."""
+    """Write report.md and report.html with plots of speedup per category, fast_p over p and speedup vs turn."""
     from kernelwright.views.report import write_report  # matplotlib loads only for this command
 
     store = Store(db_url or Settings().db_url)

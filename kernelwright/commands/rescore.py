@@ -17,11 +17,12 @@ from kernelwright.commands import options as opt
 from kernelwright.console import err, out
 from kernelwright.console import fail as _fail
 from kernelwright.settings import Settings
+from kernelwright.views.numbers import times
 from kernelwright.views.safe_text import untrusted
 
 
 def _speed(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
+    return times(value)
 
 
 def rescore_cmd(

@@ -9,11 +9,11 @@ from typing import Annotated
 
 import typer
 from rich import box
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from kernelwright.console import err, out, print_wide
+from kernelwright.console import UNBOUNDED, err, layout_width, out, print_pairs, print_wide
 from kernelwright.console import fail as _fail
 from kernelwright.views.safe_text import clean, first_line, one_line, untrusted
 from tasks.derived_sizes import scale_label
@@ -39,7 +39,7 @@ def tasks_list(
         raise _fail(str(exc)) from exc
     held_out = sum(t.held_out for t in tasks)
     title = f"{len(tasks)} tasks" + (f" (* {held_out} held out: benchmark only)" if held_out else "")
-    out.print(_list_table(tasks, title, out.width))
+    print_wide(_list_table(tasks, title, layout_width() or UNBOUNDED))
     by_cat = Counter(t.category.value for t in tasks)
     by_level = Counter(t.level for t in tasks)
     out.print("per category: " + ", ".join(f"{c} {n}" for c, n in sorted(by_cat.items())))
@@ -163,12 +163,19 @@ def tasks_import(
         # The last cores first, as single evaluations use them; the judge's threads share what is left.
         check = _checker(memory_mb, timeout, list(reversed(cores)))
     # The description is a task's id or path from the checkout: never parsed as markup.
-    with Progress(TextColumn("probing"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.description}", markup=False), console=err, disable=no_probe) as bar:
+    # On a terminal, a bar with an ETA; piped (a log, CI), one line per task as it is done, so a long import
+    # shows it is moving.
+    with Progress(TextColumn("probing"), BarColumn(), MofNCompleteColumn(), TextColumn("eta"),
+                  TimeRemainingColumn(), TextColumn("{task.description}", markup=False), console=err,
+                  disable=no_probe or not err.is_terminal) as bar:
         job = bar.add_task("", total=None)
 
         def progress(done: int, total: int, row: TaskOutcome) -> None:
             bar.update(job, completed=done, total=total, description=clean(row.id or row.path))
+            if not err.is_terminal:
+                reason = f" ({first_line(row.reason)})" if row.reason else ""
+                err.print(untrusted(f"[{done}/{total}] {row.id or row.path}: {row.outcome.value}{reason}"),
+                          soft_wrap=True)
 
         try:
             report = import_tasks(folder, fmt, held_out=held_out, source=source, check=check, workers=count,
@@ -210,12 +217,10 @@ def tasks_show(task_id: Annotated[str, typer.Argument(help="suite id or task fil
     probe = probe_task(task)
     if not probe.ok:
         raise _fail(f"{task.path or task.id}: {probe.problem}")
-    table = Table(show_header=False, box=None)
-    table.add_column(style="bold cyan", justify="right")
-    table.add_column()
     tol = task.tolerance
     l2 = f" relative L2 <= {tol.max_relative_l2:g}" if tol.max_relative_l2 is not None else ""
-    for key, value in [("id", task.id), ("category", task.category.value), ("level", str(task.level)),
+    # Key-value lines, never wrapped: a path or note copies whole (ids, notes and sizes come from the task file).
+    print_pairs(None, [("id", task.id), ("category", task.category.value), ("level", str(task.level)),
                        ("tolerance", f"atol={tol.atol:g} rtol={tol.rtol:g}{l2} (from {task.tolerance_from})"),
                        *[("note", note) for note in task.notes],
                        *_derived_rows(task),
@@ -226,7 +231,7 @@ def tasks_show(task_id: Annotated[str, typer.Argument(help="suite id or task fil
                        ("flops", f"{task.flops:.3g}" if task.flops else "-"),
                        ("bytes moved", f"{task.bytes_moved:.3g}" if task.bytes_moved else "-"),
                        ("examples", ", ".join(f"{k}: {v}" for k, v in example_solutions(task).items()) or "-"),
-                       ("source hash", task.source_hash[:16]), ("path", task.path or "-")]:
-        table.add_row(key, untrusted(value))  # ids, notes and sizes come from the task file
-    out.print(table)
-    out.print(untrusted(task.source))
+                       ("source hash", task.source_hash[:16]), ("path", str(task.path or "-"))])
+    # The source as written: no line is wrapped, so what is copied from the terminal or a file runs as is.
+    out.print()
+    out.print(untrusted(task.source), soft_wrap=True, highlight=False)

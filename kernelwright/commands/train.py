@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import redirect_stdout
+import warnings
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext, redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
 from db import Store
 from kernelwright.config.commands import GrpoCommand, SftCommand
-from kernelwright.config.files import ConfigError
 from kernelwright.config.options import ConfigPath, command_config
 from kernelwright.console import err, error, out
 from kernelwright.console import fail as _fail
@@ -27,13 +29,46 @@ from tasks.registry import resolve_task
 app = typer.Typer(help="Fine-tune the kernel-writing model from stored traces.", no_args_is_help=True)
 
 
+LOG_NAME = "train.log"
+
+
+@contextmanager
+def _library_output(output_dir: Path, as_json: bool) -> Iterator[Path]:
+    """Send what the training libraries print (progress bars, per-step log dicts, deprecation warnings) to
+    `<output_dir>/train.log` instead of the terminal, where only our own lines go; on a terminal a one-line status
+    says training is under way and where that log is. Yields the log's path."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    log_path = output_dir / LOG_NAME
+    screen = Console(file=sys.stderr)  # the real stderr, taken before it is redirected
+    status: AbstractContextManager[Any] = (
+        screen.status(untrusted(f"training (library output: {log_path})"))
+        if screen.is_terminal and not as_json else nullcontext())
+    with log_path.open("a", encoding="utf-8") as log, status, redirect_stdout(log), redirect_stderr(log), \
+            warnings.catch_warnings():
+        warnings.simplefilter("default")  # each library warning once, into the log
+        yield log_path
+
+
 def _print_report(report: TrainingReport, as_json: bool) -> None:
+    log = Path(report.output_dir) / LOG_NAME
     if as_json:
-        print(json.dumps(report.model_dump(mode="json")))
+        print(json.dumps({**report.model_dump(mode="json"), "log": str(log)}))
         return
     loss = "n/a" if report.final_loss is None else f"{report.final_loss:.4f}"
-    out.print(f"{report.steps} steps, {report.mean_step_s:.3f} s/step, final loss {loss}; model saved to "
-              f"{report.output_dir}", highlight=False)
+    out.print(untrusted(f"{report.steps} steps, {report.mean_step_s:.3f} s/step, final loss {loss}; model saved to "
+                        f"{report.output_dir} (library output: {log})"), soft_wrap=True)
+
+
+def _local_inputs(model: Path, data: Path | None = None) -> None:
+    """Refuse at once a model folder or data file that is not there: transformers would take a missing folder
+    for a Hugging Face id and retry the hub for a minute before saying "check your internet connection"."""
+    if not (model / "config.json").is_file():
+        what = "does not exist" if not model.exists() else "has no config.json"
+        raise ValueError(f"model folder {model} {what}: give a local model folder (config.json, weights and a "
+                         "tokenizer); paths in a --config file are relative to that file")
+    if data is not None and not data.exists():
+        raise ValueError(f"training data {data} does not exist (make it with `kernelwright traces export`); "
+                         "paths in a --config file are relative to that file")
 
 
 SFT_KEYS = {"model": "model", "data": "data", "out_dir": "output_dir", "lora": "lora", "lora_r": "lora_r",
@@ -63,18 +98,20 @@ def sft_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Supervised fine-tuning with TRL's SFTTrainer (+ PEFT LoRA with --lora)."""
-    from rl.trainers.sft import train_sft
-
     try:
         options = command_config(ctx, SftCommand, SFT_KEYS, config_file)
-    except ConfigError as exc:
+        _local_inputs(options.model, options.data)
+    except ValueError as exc:  # a ConfigError too
         raise _fail(str(exc), as_json) from exc
     try:
-        # Trainer progress and loss logs are printed; stdout is for the result (one JSON object with --json).
-        with redirect_stdout(sys.stderr):
+        # Library output goes to the log; stdout is for the result (one JSON object with --json). Imported inside,
+        # so that the libraries' log handlers bind to the log.
+        with _library_output(options.output_dir, as_json):
+            from rl.trainers.sft import train_sft
+
             report = train_sft(options)
     except (ImportError, ValueError, OSError) as exc:
-        raise _fail(str(exc), as_json) from exc
+        raise _fail(f"{exc} (library output: {options.output_dir / LOG_NAME})", as_json) from exc
     _print_report(report, as_json)
 
 
@@ -109,22 +146,23 @@ def grpo_cmd(
     db_url: Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")] = None,
 ) -> None:
     """GRPO with TRL: the agents' prompts, the evaluator (on Ray) as reward, every rollout stored."""
-    from rl.trainers.grpo import train_grpo
-
     try:
         command = command_config(ctx, GrpoCommand, GRPO_KEYS, config_file)
+        _local_inputs(command.model, command.data)
         tasks = _grpo_tasks(command.tasks, command.data)
-    except (ConfigError, TaskLoadError) as exc:
+    except (TaskLoadError, ValueError) as exc:  # a ConfigError too
         raise _fail(str(exc), as_json) from exc
     if not tasks:
         raise _fail("give at least one --task (or --data with a GRPO export)", as_json)
     options = GrpoOptions.model_validate(command.model_dump(exclude={"tasks", "data"}))
     store = Store(db_url or Settings().db_url)
     try:
-        with redirect_stdout(sys.stderr):  # as for sft: trainer chatter to stderr
+        with _library_output(options.output_dir, as_json):  # as for sft
+            from rl.trainers.grpo import train_grpo
+
             report = train_grpo(options, tasks, store)
     except (ImportError, ValueError, OSError) as exc:
-        raise _fail(str(exc), as_json) from exc
+        raise _fail(f"{exc} (library output: {options.output_dir / LOG_NAME})", as_json) from exc
     finally:
         store.close()
     _print_report(report, as_json)

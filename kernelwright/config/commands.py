@@ -17,6 +17,7 @@ from agent.cluster import ClusterConfig
 from agent.providers import ProviderConfig
 from agent.search import SearchConfig
 from evaluator import EvalOptions
+from kernelwright.config.files import FILE_OR_ID
 from rl.trainers.options import GrpoOptions, SftOptions
 from tasks.errors import TaskLoadError
 from tasks.hashing import sha256_text
@@ -26,7 +27,8 @@ from tasks.registry import resolve_task
 class OptimizeCommand(BaseModel):
     """`kernelwright optimize --config FILE`: one operator, N trajectories x T turns."""
 
-    task: str = Field(description="an operator file, a suite id (pooling/max_pool2d) or an imported id")
+    task: str = Field(description="an operator file, a suite id (pooling/max_pool2d) or an imported id",
+                      json_schema_extra=FILE_OR_ID)
     task_source: str | None = Field(default=None, description="the operator's exact source; when given it is "
                                     "run instead of reading `task` (runs show --config writes it when the "
                                     "file has changed since)")
@@ -68,7 +70,8 @@ class SftCommand(SftOptions):
 class GrpoCommand(GrpoOptions):
     """`kernelwright train grpo --config FILE`: the trainer's options and the tasks it trains on."""
 
-    tasks: list[str] = Field(default_factory=list, description="tasks (suite ids or files) to train on")
+    tasks: list[str] = Field(default_factory=list, description="tasks (suite ids or files) to train on",
+                             json_schema_extra=FILE_OR_ID)
     data: Path | None = Field(default=None, description="a GRPO export; its task ids are added to `tasks`")
 
 

@@ -8,6 +8,7 @@ before anything runs.
 from __future__ import annotations
 
 import difflib
+import os
 import types
 import typing
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any, TypeVar, Union
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic.config import JsonDict
 
 M = TypeVar("M", bound=BaseModel)
 Key = tuple[str | int, ...]
@@ -102,6 +104,46 @@ def unknown_keys(model: type[BaseModel], data: dict[str, Any], prefix: Key = ())
         if section is not None and isinstance(value, dict):
             problems += unknown_keys(section, value, prefix + (name,))
     return problems
+
+
+# A field marked with this (`Field(json_schema_extra=FILE_OR_ID)`) holds a task file or a task id; a value
+# ending in `.py` is a file, and resolves relative to the configuration file as every `Path` field does.
+FILE_OR_ID: JsonDict = {"file_or_id": True}
+
+
+def _is_path(annotation: Any) -> bool:
+    """Whether a field holds a `Path` (through `X | None` and `list[X]`)."""
+    if annotation is Path:
+        return True
+    return any(_is_path(arg) for arg in typing.get_args(annotation))
+
+
+def _relative_to(base: Path, value: Any, files_only: bool = False) -> Any:
+    if isinstance(value, list):
+        return [_relative_to(base, item, files_only) for item in value]
+    if not isinstance(value, str) or not value or (files_only and not value.endswith(".py")):
+        return value
+    path = Path(value).expanduser()
+    return str(path) if path.is_absolute() else os.path.normpath(base / path)
+
+
+def resolve_paths(model: type[BaseModel], data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """`data` (a configuration file's mapping for `model`) with every relative path made relative to `base`, the
+    file's folder, so that a file names its data and models the same way from wherever it is run. Options given
+    on the command line are not passed here: they stay relative to the working directory."""
+    resolved = dict(data)
+    for name, value in data.items():
+        field = model.model_fields.get(str(name))
+        if field is None:
+            continue
+        section = _model_of(field.annotation)
+        if section is not None and isinstance(value, dict):
+            resolved[name] = resolve_paths(section, value, base)
+        elif _is_path(field.annotation):
+            resolved[name] = _relative_to(base, value)
+        elif field.json_schema_extra == FILE_OR_ID:
+            resolved[name] = _relative_to(base, value, files_only=True)
+    return resolved
 
 
 def _dotted(key: Key) -> str:

@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import BaseModel
 
-from kernelwright.config.files import ConfigFile, Key, merge, read_config, set_key, validate_config
+from kernelwright.config.files import ConfigFile, Key, merge, read_config, resolve_paths, set_key, validate_config
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,7 +42,7 @@ def command_config(ctx: typer.Context, model: type[M], keys: dict[str, str], con
     source: ConfigFile | None = None
     if config is not None:
         source = read_config(config)
-        data = merge(data, source.data)
+        data = merge(data, resolve_paths(model, source.data, config.resolve().parent))
     given: dict[Key, str] = {}
     options = {param.name: param.opts[0] for param in ctx.command.params if param.opts}
     for name in given_options(ctx) & keys.keys():

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from agent.bench.config import Split
 from agent.export.collect import package_archive
 from agent.export.sources import ExportError
-from agent.providers import ProviderConfig, ProviderError
+from agent.providers import MissingApiKey, ProviderConfig, ProviderError
 from agent.runner import OptimizeConfig
 from agent.search import SearchConfig
 from agent.sweep import SweepError
@@ -36,6 +36,7 @@ from kernelwright.server.schemas import (
     TaskView,
 )
 from kernelwright.server.state import PROBE_WAIT_S, ServiceState, service
+from kernelwright.server.wording import for_http, no_key_advice
 from tasks.errors import TaskLoadError
 from tasks.hashing import sha256_text
 from tasks.loader import parse_task
@@ -74,7 +75,8 @@ Submitter = Annotated[ApiTokenRow, Depends(_submitter)]
 
 
 def _unprocessable(message: str) -> HTTPException:
-    return HTTPException(422, redact(message))
+    # Messages written for the command line name the API's fields here (wording.py).
+    return HTTPException(422, redact(for_http(message)))
 
 
 def _busy(detail: str) -> HTTPException:
@@ -102,8 +104,7 @@ def _task_for(body: OptimizeRequest, state: State) -> Task:
         raise _unprocessable("give the operator's `source` or a suite `task_id` (one of them)")
     if body.task_id is not None:
         if not _TASK_ID.match(body.task_id) or ".." in body.task_id or body.task_id.endswith(".py"):
-            raise _unprocessable(f"{body.task_id!r} is not a task id (see GET /v1/tasks or `kernelwright tasks "
-                                 "list`)")
+            raise _unprocessable(f"{body.task_id!r} is not a task id (see GET /v1/tasks)")
         try:
             task = resolve_task(body.task_id)
         except TaskLoadError as exc:
@@ -163,6 +164,8 @@ def submit(body: OptimizeRequest, state: State, token: Submitter) -> JobCreated:
             job_id = state.jobs.submit(config, task, token.name)
     except JobCapReached as exc:
         raise _busy(f"token {exc}") from exc
+    except MissingApiKey as exc:
+        raise _unprocessable(no_key_advice(exc, s.providers, suite_task=body.task_id is not None)) from exc
     except ProviderError as exc:
         raise _unprocessable(str(exc)) from exc
     return JobCreated(job_id=job_id, status=JobStatus.queued, task_id=task.id, status_url=f"/v1/jobs/{job_id}",

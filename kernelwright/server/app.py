@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from agent.cluster import ClusterConfig
 from db import Store
 from db.engine import default_db_url, normalize_url
-from kernelwright.server import api, pages
+from kernelwright.server import api, apidocs, pages
 from kernelwright.server.access import Access
 from kernelwright.server.jobs import JobManager
 from kernelwright.server.queries import TTLCache
@@ -36,9 +36,6 @@ SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",
 }
-
-
-DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 
 
 class BodyLimit:
@@ -117,7 +114,8 @@ def create_app(settings: ServeSettings | None = None, db_url: str | None = None)
             store.close()
 
     app = FastAPI(title="Kernelwright", summary="LLM agents that write and verify fast kernels",
-                  version="1", lifespan=lifespan)
+                  version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  swagger_ui_oauth2_redirect_url=None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -126,15 +124,16 @@ def create_app(settings: ServeSettings | None = None, db_url: str | None = None)
     @app.middleware("http")
     async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
         response = await call_next(request)
-        # FastAPI's interactive docs load Swagger UI / ReDoc from a CDN with an inline script: they keep the
-        # browser's defaults; every page of ours gets the strict policy.
-        if request.url.path in DOCS_PATHS:
-            return response
+        # The docs pages run Swagger UI / ReDoc (our files, no inline script): they need inline styles and a
+        # blob: worker; every other page gets the strict policy.
+        if request.url.path in apidocs.DOCS_PATHS:
+            response.headers.setdefault("content-security-policy", apidocs.DOCS_POLICY)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
 
     app.include_router(api.router)
     pages.mount(app)
+    apidocs.mount(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

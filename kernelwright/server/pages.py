@@ -32,6 +32,7 @@ from db.rows import ApiTokenRow
 from kernelwright.server import queries
 from kernelwright.server.schemas import JobStatus, KernelSummary, Leaderboard, TaskView
 from kernelwright.server.state import ServiceState, service
+from kernelwright.views import numbers
 from kernelwright.views.safe_text import clean
 from tasks.model import Category
 
@@ -74,13 +75,13 @@ def pct(value: float | None) -> str:
 
 
 def times(value: float | None) -> str:
-    """A speedup as "1.23x"; "-" when there is none."""
-    return "-" if value is None else f"{value:.2f}x"
+    """A speedup as "1.23x" ("1.004x" near 1: never rounded onto or across 1.00x); "-" when there is none."""
+    return numbers.times(value)
 
 
 def interval(ci: tuple[float, float] | None) -> str:
     """A 95% interval as "[lo, hi]"; empty when there is none."""
-    return "" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+    return numbers.bounds(ci)
 
 
 def when(value: datetime | None) -> str:
@@ -189,8 +190,16 @@ def run_page(run_id: str, request: Request, state: State, _reader: Reader) -> HT
         else:
             turns = sum(len(t.turns) for t in view.trajectories)
             poll = {"url": f"/v1/runs/{run.id}", "kind": "run", "key": f"{status}|{turns}"}
+    metrics, note = None, None
+    if run.kind is RunKind.bench and view.trajectories:
+        # The numbers `kernelwright report` gives (fast_p, geomean, pass@1), overall and per category.
+        from agent.bench.metrics import run_metrics
+
+        metrics = state.cache.get(("metrics", run.id), lambda: run_metrics(state.store, run.id))
+        note = numbers.unverified_fast_1(metrics)
     return _page(request, "run.html", {
-        "title": f"{view.kind.capitalize()} run {view.run_id}", "run": view, "job": job,
+        "title": f"{view.kind.capitalize()} run {view.run_id}", "run": view, "job": job, "metrics": metrics,
+        "fast_1_note": note,
         "status": status, "poll": poll, "plots": view.plots if view.trajectories else [],
         "open_trajectories": len(view.trajectories) <= OPEN_TRAJECTORIES})
 

@@ -18,7 +18,7 @@ from agent.search import is_verified_speedup
 from agent.summary import summarize_run
 from agent.sweep import stored_envelope
 from db import Store
-from db.enums import RunKind, RunStatus
+from db.enums import RunKind, RunStatus, TurnOutcome
 from db.rows import EvaluationRow, RunRow, TaskRow
 from evaluator.result import EvalResult
 from kernelwright.server.jobs import SERVICE_KEY, JobManager
@@ -39,7 +39,9 @@ from kernelwright.server.schemas import (
     TrajectoryView,
     TurnView,
 )
+from kernelwright.server.wording import for_http
 from kernelwright.views.leaderboard import title
+from kernelwright.views.numbers import with_interval
 
 BENCH_PLOTS = ("speedup_by_category.png", "fast_p.png", "speedup_vs_turn.png")
 
@@ -84,8 +86,7 @@ def kernel_summary(candidate_id: int, task_id: str, result: EvalResult, run_id: 
 def verdict_text(result: EvalResult) -> str:
     """The verdict in one line."""
     if result.is_correct and result.speedup is not None and result.speedup_ci is not None:
-        lo, hi = result.speedup_ci
-        return f"correct, {result.speedup:.2f}x [{lo:.2f}, {hi:.2f}] vs PyTorch eager"
+        return f"correct, {with_interval(result.speedup, result.speedup_ci)} vs PyTorch eager"
     text = result.message.strip().splitlines()[0] if result.message.strip() else ""
     return redact(f"{result.status.value} ({result.reason.value})" + (f": {text}" if text else ""))
 
@@ -115,13 +116,19 @@ def job_view(store: Store, jobs: JobManager | None, run: RunRow) -> JobView:
     summary = summarize_run(store, run.id)
     trajectories = int(search.get("trajectories") or summary.trajectories or 0)
     max_turns = int(search.get("turns") or 0)
-    done_turns = 0
-    traj_done = 0
+    done_turns = ran = cached = traj_done = early = 0
+    reasons: list[str] = []
     for traj in store.trajectories_for_run(run.id):
-        turns = len(store.turns_for_trajectory(traj.id))
+        rows = store.turns_for_trajectory(traj.id)
+        turns = len(rows)
+        ran += turns
+        cached += sum(row.outcome is TurnOutcome.cached for row in rows)
         if traj.status is RunStatus.finished:
             traj_done += 1
             done_turns += max(turns, max_turns)  # a trajectory that stopped early is done
+            early += turns < max_turns
+            if traj.stop_reason:
+                reasons.append(f"trajectory {traj.index}: {traj.stop_reason}")
         else:
             done_turns += turns
     total = max(1, trajectories * max_turns)
@@ -137,9 +144,11 @@ def job_view(store: Store, jobs: JobManager | None, run: RunRow) -> JobView:
         provider=str(provider.get("name")) if provider else None, model=_model_name(provider.get("model")),
         created_at=run.created_at, finished_at=run.finished_at, queue_position=position,
         progress=Progress(trajectories=trajectories, trajectories_done=traj_done,
-                          turns_done=min(done_turns, total), turns_total=total, evaluations=summary.evaluated,
+                          turns_done=min(done_turns, total), turns_total=total, turns_run=ran, turns_cached=cached,
+                          stopped_early=early, stop_reasons=[redact(r) for r in reasons],
+                          evaluations=summary.evaluated,
                           fraction=1.0 if status is JobStatus.finished else min(1.0, done_turns / total)),
-        message=redact(message),
+        message=redact(for_http(message)),
         best=None if best is None else kernel_summary(best.candidate_id, summary.task_id or "", best.result, run.id),
         best_source=None if best is None else best.source,
         page_url=f"/runs/{run.id}")
@@ -159,24 +168,30 @@ def run_view(store: Store, run: RunRow) -> RunView:
     optimize = config.get("optimize") or {}
     bench = config.get("bench") or {}
     provider = optimize.get("provider") or bench.get("provider") or {}
+    max_turns = (optimize.get("search") or bench.get("search") or {}).get("turns")
     trajectories: list[TrajectoryView] = []
     for traj in store.trajectories_for_run(run.id):
         turns: list[TurnView] = []
         for turn in store.turns_for_trajectory(traj.id):
-            kernel, message = None, ""
+            kernel, message, hardware, node = None, "", None, None
             if turn.evaluation_id is not None and turn.candidate_id is not None:
                 row = store.get_evaluation(turn.evaluation_id)
                 if row is not None:
                     kernel = kernel_summary(turn.candidate_id, traj.task_id, row.result, run.id)
                     message = verdict_text(row.result)
+                    hardware, node = row.result.hardware or None, (row.node_id or "")[:12] or None
             elif turn.outcome is not None:
                 message = turn.outcome.value.replace("_", " ")
             turns.append(TurnView(index=turn.index, outcome=turn.outcome.value if turn.outcome else None,
                                   model=_model_name(turn.model) or "", prompt_tokens=turn.prompt_tokens,
                                   completion_tokens=turn.completion_tokens, latency_s=turn.latency_s, kernel=kernel,
-                                  message=message))
+                                  message=message, hardware=hardware, node=node))
+        ended = traj.status is RunStatus.finished
         trajectories.append(TrajectoryView(index=traj.index, task_id=traj.task_id, status=traj.status.value,
-                                           stop_reason=traj.stop_reason, turns=turns))
+                                           stop_reason=traj.stop_reason, max_turns=max_turns,
+                                           stopped_early=ended and max_turns is not None and len(turns) < max_turns,
+                                           turns_cached=sum(t.outcome == TurnOutcome.cached.value for t in turns),
+                                           turns=turns))
     task_ids = sorted({t.task_id for t in trajectories}) or ([config["task_id"]] if config.get("task_id") else [])
     return RunView(run_id=run.id, kind=run.kind.value, status=run.status.value, task_ids=task_ids,
                    platform=optimize.get("platform") or bench.get("platform"),

@@ -56,12 +56,20 @@ class JobCreated(BaseModel):
 
 
 class Progress(BaseModel):
-    """Turns done out of the most a job can take (trajectories that stop early count as done)."""
+    """How far a job is. `turns_done` of `turns_total` drives the progress bar (a trajectory that stopped early
+    counts as done with all its turns); what really ran is `turns_run`, of at most `turns_total`."""
 
     trajectories: int
     trajectories_done: int
-    turns_done: int
-    turns_total: int
+    turns_done: int = Field(description="for the bar: turns run, plus the turns each early-stopped trajectory "
+                            "skipped")
+    turns_total: int = Field(description="the most the job can take: trajectories x turns")
+    turns_run: int = Field(default=0, description="turns that ran (model calls made), cached ones included")
+    turns_cached: int = Field(default=0, description="turns whose kernel had been judged before: the stored "
+                              "verdict was reused, nothing was timed again")
+    stopped_early: int = Field(default=0, description="trajectories that ended before their last turn")
+    stop_reasons: list[str] = Field(default_factory=list, description="why each ended trajectory stopped, as "
+                                    "'trajectory N: reason'")
     evaluations: int
     fraction: float = Field(ge=0.0, le=1.0)
 
@@ -229,6 +237,9 @@ class TurnView(BaseModel):
     latency_s: float | None
     kernel: KernelSummary | None
     message: str = Field(description="the verdict in words (trimmed compile error, mismatch, or speedup)")
+    hardware: str | None = Field(default=None, description="the machine its verdict was measured on")
+    node: str | None = Field(default=None, description="the cluster node (Ray node id, first 12 hex digits) whose "
+                             "evaluator judged it")
 
 
 class TrajectoryView(BaseModel):
@@ -238,6 +249,9 @@ class TrajectoryView(BaseModel):
     task_id: str
     status: str
     stop_reason: str | None
+    max_turns: int | None = Field(default=None, description="the most turns it could take")
+    stopped_early: bool = Field(default=False, description="it ended before its last turn (stop_reason says why)")
+    turns_cached: int = Field(default=0, description="turns that reused a stored verdict")
     turns: list[TurnView]
 
 

@@ -15,8 +15,10 @@ class BenchProgress:
     """Consumes runner events; draws progress bars on a terminal, or prints a line per finished sample."""
 
     def __init__(self, console: Console, tasks: int, samples: int, turns: int) -> None:
-        self.console, self.turns = console, turns
+        self.console, self.turns, self.samples = console, turns, samples
         self.total = tasks * samples * turns
+        self.sample_total = tasks * samples
+        self.samples_done: dict[str, int] = {}  # per task, in this process (a resumed run starts again at 0)
         self.correct: set[str] = set()
         # Per sample (task, trajectory): its best verdict so far (the fastest correct, else the latest).
         self.verdicts: dict[tuple[str, int], tuple[EvalResult | None, str]] = {}
@@ -51,7 +53,16 @@ class BenchProgress:
             if self.turns > done:
                 self.progress.advance(self.turn_bar, self.turns - done)
             verdict = self.verdicts.get((event.task_id or "", event.trajectory or 0), (None, "no turn"))[1]
-            self._line(f"{event.task_id} sample {event.trajectory}: {verdict}; {event.message}")
+            task = event.task_id or ""
+            self.samples_done[task] = self.samples_done.get(task, 0) + 1
+            count = sum(self.samples_done.values())
+            early = f" after {done} of {self.turns} turns" if done < self.turns else ""
+            self._line(f"[{count}/{self.sample_total} samples] {task} sample {event.trajectory}: {verdict}; "
+                       f"stopped{early}: {event.message}")
+            if self.samples_done[task] == self.samples:
+                tasks_done = sum(n >= self.samples for n in self.samples_done.values())
+                self._line(f"{task}: all {self.samples} samples done ({tasks_done} tasks done, "
+                           f"{len(self.correct)} with a correct kernel)")
         elif event.kind is EventKind.baseline_done:
             self.progress.advance(self.base_bar)
             self._line(f"{event.task_id} baselines: {event.message}")

@@ -11,6 +11,7 @@ from agent.search import is_verified_speedup
 from agent.task_search import Event, EventKind
 from db.enums import TurnOutcome
 from evaluator.result import EvalResult
+from kernelwright.views.numbers import with_interval
 from kernelwright.views.safe_text import untrusted
 
 
@@ -24,7 +25,7 @@ def verdict_text(outcome: TurnOutcome | None, result: EvalResult | None) -> str:
         return "-"
     text = result.status.value
     if result.speedup is not None and result.speedup_ci is not None:
-        text += f" {result.speedup:.2f}x [{result.speedup_ci[0]:.2f}, {result.speedup_ci[1]:.2f}]"
+        text += f" {with_interval(result.speedup, result.speedup_ci)}"
     elif result.reason.value != "ok":
         text += f" ({result.reason.value})"
     return text + (" (cached)" if outcome is TurnOutcome.cached else "")

@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from agent.bench.metrics import FAST_P, GroupMetrics, RunMetrics, TaskOutcome  # noqa: E402
+from kernelwright.views.numbers import bounds, times, unverified_fast_1, with_interval  # noqa: E402
+from kernelwright.views.report_html import to_html  # noqa: E402
 from kernelwright.views.safe_text import one_line  # noqa: E402
 
 
@@ -70,24 +72,27 @@ def plot_fast_p(run: RunMetrics, path: Path) -> None:
     ax.set_xlabel("speedup threshold p")
     ax.set_ylabel("fast_p (share of all tasks)")
     ax.set_ylim(0, 1.02)
-    ax.set_title(f"fast_p — {len(run.tasks)} tasks, {run.split.label}")
+    ax.set_title(f"fast_p — run {run.run_id} ({run.model}), {len(run.tasks)} tasks, {run.split.label}")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
-def speedup_by_turn(run: RunMetrics) -> tuple[list[float], list[float]]:
-    """Per turn: geometric mean over tasks of the best speedup so far (1.0 until one is found), and fast_1."""
-    geo, fast1 = [], []
+def speedup_by_turn(run: RunMetrics) -> tuple[list[float | None], list[float]]:
+    """Per turn, the summary's own numbers as they stood after that turn: the geometric mean over tasks with a
+    correct, timed kernel so far (None before any), and fast_1 over all tasks. At the last turn they are the
+    report's geomean and fast_1 (one definition for each number, so the plot and the summary agree)."""
+    geo: list[float | None] = []
+    fast1: list[float] = []
     for t in range(run.turns):
         bests = []
         for o in run.tasks:
             values = [s.best_by_turn[min(t, len(s.best_by_turn) - 1)] for s in o.samples if s.best_by_turn]
             found = [v for v in values if v is not None]
             bests.append(max(found) if found else None)
-        worth = [max(1.0, b) if b is not None else 1.0 for b in bests]
-        geo.append(math.exp(sum(math.log(w) for w in worth) / len(worth)) if worth else 1.0)
+        timed = [max(b, 1e-9) for b in bests if b is not None]
+        geo.append(math.exp(sum(math.log(v) for v in timed) / len(timed)) if timed else None)
         fast1.append(sum(b is not None and b > 1.0 for b in bests) / len(bests) if bests else 0.0)
     return geo, fast1
 
@@ -97,10 +102,13 @@ def plot_speedup_vs_turn(run: RunMetrics, path: Path) -> None:
     geo, fast1 = speedup_by_turn(run)
     turns = list(range(1, run.turns + 1))
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    ax.plot(turns, geo, marker="o", label="geomean of best so far (failures = 1.0x)")
+    shown = [(t, g) for t, g in zip(turns, geo) if g is not None]
+    ax.plot([t for t, _ in shown], [g for _, g in shown], marker="o",
+            label="geomean over tasks correct so far (the summary's, at the last turn)")
     ax.set_xlabel("turn")
     ax.set_ylabel("speedup vs eager")
-    ax.set_ylim(min(0.9, min(geo) * 0.9), max(geo) * 1.15)
+    values = [g for _, g in shown] or [1.0]
+    ax.set_ylim(min(0.9, min(values) * 0.9), max(values) * 1.15)
     ax.set_xticks(turns)
     twin = ax.twinx()
     twin.plot(turns, fast1, marker="s", color="tab:orange", label="fast_1 so far")
@@ -109,7 +117,7 @@ def plot_speedup_vs_turn(run: RunMetrics, path: Path) -> None:
     lines = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     labels = ax.get_legend_handles_labels()[1] + twin.get_legend_handles_labels()[1]
     ax.legend(lines, labels, fontsize=8, loc="lower right")
-    ax.set_title(f"Speedup vs turn — {run.samples} sample(s) per task")
+    ax.set_title(f"Speedup vs turn — run {run.run_id} ({run.model}), {run.samples} sample(s) per task")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -119,9 +127,8 @@ def _metrics_rows(groups: dict[str, GroupMetrics], label: str) -> list[str]:
     lines = [f"| {label} | tasks | correct | fast_1 | fast_2 | geomean [95% CI] | vs compile | pass@1 | build err |",
              "|---|---|---|---|---|---|---|---|---|"]
     for name, m in groups.items():
-        geo = "-" if m.geomean is None or m.geomean_ci is None else \
-            f"{m.geomean:.2f}x [{m.geomean_ci[0]:.2f}, {m.geomean_ci[1]:.2f}]"
-        vs = "-" if m.geomean_vs_compile is None else f"{m.geomean_vs_compile:.2f}x"
+        geo = "-" if m.geomean is None or m.geomean_ci is None else with_interval(m.geomean, m.geomean_ci)
+        vs = times(m.geomean_vs_compile)
         err = "-" if m.build_error_rate is None else f"{100 * m.build_error_rate:.0f}%"
         lines.append(f"| {md(name)} | {m.tasks} | {100 * m.correct_rate:.0f}% | {100 * m.fast_p['1']:.0f}% | "
                      f"{100 * m.fast_p['2']:.0f}% | {geo} | {vs} | {100 * m.pass_at_k.get('1', 0.0):.0f}% | {err} |")
@@ -132,10 +139,8 @@ def _task_rows(run: RunMetrics) -> list[str]:
     lines = ["| task | level | correct samples | best speedup [95% CI] | torch.compile vs eager | vs compile |",
              "|---|---|---|---|---|---|"]
     for o in sorted(run.tasks, key=lambda o: o.task_id):
-        best = "-" if o.speedup is None or o.speedup_ci is None else \
-            f"{o.speedup:.2f}x [{o.speedup_ci[0]:.2f}, {o.speedup_ci[1]:.2f}]"
-        comp = "-" if o.compile_ratio is None else f"{o.compile_ratio:.2f}x"
-        vs = "-" if o.vs_compile is None else f"{o.vs_compile:.2f}x"
+        best = "-" if o.speedup is None or o.speedup_ci is None else with_interval(o.speedup, o.speedup_ci)
+        comp, vs = times(o.compile_ratio), times(o.vs_compile)
         held = " (held out)" if o.held_out else ""
         lines.append(f"| {md(o.task_id)}{held} | {o.level} | {sum(s.correct for s in o.samples)}/{len(o.samples)} | "
                      f"{best} | {comp} | {vs} |")
@@ -143,7 +148,8 @@ def _task_rows(run: RunMetrics) -> list[str]:
 
 
 def write_report(run: RunMetrics, out_dir: Path) -> list[Path]:
-    """Write report.md, three PNG plots and metrics.json into `out_dir`; returns the files written."""
+    """Write report.md (and report.html, the same with the plots inline), three PNG plots and metrics.json into
+    `out_dir`; returns the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     plots = {"speedup_by_category.png": plot_speedup_by_category, "fast_p.png": plot_fast_p,
              "speedup_vs_turn.png": plot_speedup_vs_turn}
@@ -152,7 +158,7 @@ def write_report(run: RunMetrics, out_dir: Path) -> list[Path]:
     m = run.overall
     fast = ", ".join(f"fast_{p} {100 * v:.0f}%" for p, v in m.fast_p.items())
     pass_k = ", ".join(f"pass@{k} {100 * v:.0f}%" for k, v in m.pass_at_k.items())
-    speed_k = ", ".join(f"speedup@{k} {v:.2f}x" for k, v in m.speedup_at_k.items())
+    speed_k = ", ".join(f"speedup@{k} {times(v)}" for k, v in m.speedup_at_k.items())
     lines = [
         f"# Bench run {run.run_id}", "",
         f"- model: **{md(run.model)}** ({md(run.provider)}); platform **{md(run.platform)}** on {md(run.hardware)}",
@@ -162,12 +168,13 @@ def write_report(run: RunMetrics, out_dir: Path) -> list[Path]:
         f"- correctness tolerance: {run.tolerance.label}",
         "", "## Summary", "",
         f"- {fast}",
+        *([f"- {md(note)}"] if (note := unverified_fast_1(run)) else []),
         "- geometric-mean speedup over correct tasks: " + ("-" if m.geomean is None or m.geomean_ci is None else
-                                                          f"**{m.geomean:.2f}x** [{m.geomean_ci[0]:.2f}, "
-                                                          f"{m.geomean_ci[1]:.2f}] (95% bootstrap over tasks)"),
+                                                          f"**{times(m.geomean)}** {bounds(m.geomean_ci)} "
+                                                          "(95% bootstrap over tasks)"),
         f"- verified fast_1 (interval above 1.0x): {100 * m.verified_fast_1:.0f}%",
         "- against torch.compile: " + ("no compile baselines" if m.geomean_vs_compile is None else
-                                       f"geomean {m.geomean_vs_compile:.2f}x, fast_1 "
+                                       f"geomean {times(m.geomean_vs_compile)}, fast_1 "
                                        f"{100 * (m.fast_1_vs_compile or 0):.0f}% of {m.compile_tasks} tasks"),
         f"- {pass_k}; {speed_k}",
         "- build-error rate: " + ("-" if m.build_error_rate is None else f"{100 * m.build_error_rate:.0f}%")
@@ -186,6 +193,8 @@ def write_report(run: RunMetrics, out_dir: Path) -> list[Path]:
         "per-bucket ratios measured side by side with the baseline).", ""]
     report = out_dir / "report.md"
     report.write_text("\n".join(lines), encoding="utf-8")
+    page = out_dir / "report.html"  # the same, for a browser: plots inline, one file
+    page.write_text(to_html(lines, out_dir, f"Bench run {one_line(run.run_id)}"), encoding="utf-8")
     metrics = out_dir / "metrics.json"
     metrics.write_text(json.dumps(run.model_dump(mode="json"), indent=2), encoding="utf-8")
-    return [report, metrics, *(out_dir / name for name in plots)]
+    return [report, page, metrics, *(out_dir / name for name in plots)]

@@ -103,7 +103,9 @@ def test_metrics_of_known_records(store: Store) -> None:
     assert [t.task_id for t in public.tasks] == ["activation/relu"] and public.overall.fast_p["1"] == 1.0
     held = run_metrics(store, run_id, Split.held_out)
     assert [t.task_id for t in held.tasks] == ["activation/gelu"] and held.overall.correct_rate == 0.0
-    assert speedup_by_turn(m) == ([1.0, pytest.approx(2.1 ** 0.5)], [0.0, 0.5])
+    # The plot's numbers are the summary's as they stood after each turn: at the last turn, its geomean and fast_1.
+    assert speedup_by_turn(m) == ([None, pytest.approx(2.1)], [0.0, 0.5])
+    assert o.geomean == pytest.approx(2.1) and o.fast_p["1"] == 0.5
 
 
 def test_a_rescore_replaces_the_verdicts_it_redid(store: Store) -> None:
@@ -150,7 +152,8 @@ def test_leaderboard_formats_and_report_files(store: Store, tmp_path: Path) -> N
     assert data["runs"][0]["metrics"]["fast_p"]["1"] == 0.5
     files = write_report(m, tmp_path / "report")
     names = {p.name for p in files}
-    assert names == {"report.md", "metrics.json", "speedup_by_category.png", "fast_p.png", "speedup_vs_turn.png"}
+    assert names == {"report.md", "report.html", "metrics.json", "speedup_by_category.png", "fast_p.png",
+                     "speedup_vs_turn.png"}
     for png in (p for p in files if p.suffix == ".png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     text = (tmp_path / "report" / "report.md").read_text()

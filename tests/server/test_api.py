@@ -128,6 +128,21 @@ def test_bad_options_are_422_with_a_plain_message(client: TestClient, token: str
     assert expected in response.json()["detail"]
 
 
+@pytest.mark.parametrize("body", [{"task_id": "pooling/max_pool2d"}, {"source": MAX_POOL, "name": "mine"}])
+def test_no_api_key_is_advice_for_an_http_client(client: TestClient, token: str, body: dict,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key and the endpoint are the operator's: the 422 names the operator's settings and the API's fields,
+    never a command-line option; `examples` is offered for a suite task only (it replays shipped examples)."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    response = client.post("/v1/optimize", json={**body, "provider": "openai"}, headers=_auth(token))
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert "its operator sets OPENAI_API_KEY" in detail and "KERNELWRIGHT_SERVE_BASE_URL" in detail
+    assert "--" not in detail
+    assert ('"provider": "examples"' in detail) == ("task_id" in body), detail
+
+
 def test_request_size_is_limited(client: TestClient, token: str) -> None:
     big = {"source": MAX_POOL + "#" * (70 * 1024)}
     response = client.post("/v1/optimize", json=big, headers=_auth(token))

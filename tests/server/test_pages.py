@@ -108,6 +108,16 @@ def test_bench_run_page_shows_every_trajectory_turn_and_plot(client: TestClient,
     assert "data-poll-url" not in html  # finished: nothing to follow
 
 
+def test_bench_run_page_has_the_reports_numbers(client: TestClient, seeded: Seeded) -> None:
+    """fast_1, verified fast_1 and the geomean with its interval, overall and per category, as the report has them
+    (the leaderboard's row of the same run: 67%, 1.77x [1.30, 2.40])."""
+    html = _html(client, f"/runs/{seeded.bench_runs['zeta-coder']}")
+    rows = _rows(html, "metrics")
+    overall = " ".join(re.sub(r"<[^>]+>", " ", rows[0]).split())
+    assert overall.startswith("all 3 67% 67% 67% ") and "1.77x [1.30, 2.40]" in overall, overall
+    assert {re.sub(r"<[^>]+>", " ", r).split()[0] for r in rows[1:]} == {"activation", "pooling"}
+
+
 def test_optimize_run_page_shows_the_job_and_its_best_kernel(client: TestClient, seeded: Seeded) -> None:
     html = _html(client, f"/runs/{seeded.optimize_run}")
     assert "Optimize run" in html and '<progress value="2" max="2"' in html

@@ -78,7 +78,7 @@ def test_leaderboard_shows_the_ranked_runs(browser: Any, live_server: str, artif
     for text in ("zeta-coder", "67%", "1.77x [1.30, 2.40]", "1.92x", "2 x 2", "finished"):
         assert text in first, (text, first)
     jobs = browser.find_element(By.ID, "jobs").text
-    assert "activation/relu" in jobs and "3.10x" in jobs and "2/2 turns" in jobs
+    assert "activation/relu" in jobs and "3.10x" in jobs and "2 turns ran of at most 2" in jobs
     nav = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "header.site nav a")]
     assert nav == ["Leaderboard", "Tasks", "API docs"]
     _screenshot(browser, artifacts_dir / "leaderboard.png")

@@ -249,3 +249,14 @@ def test_cli_list_at_80_columns_shows_every_tasks_category_and_level(home: Path,
         first = next(i for i, row in enumerate(cells) if len(row) == 3 and task_id.startswith(row[0]))
         assert cells[first][1:] == [category, level], cells[first]
         assert task_id in "".join(row[0] for row in cells[first:first + 3])
+
+
+def test_cli_import_piped_prints_a_line_per_task(home: Path, kernelbench: Path) -> None:
+    """Piped (a log, CI), the import says which task it has done as it goes, not only at the end."""
+    done = run_cli("tasks", "import", str(kernelbench), "--no-probe", home=home)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("[")]
+    total = len(lines)
+    assert total >= 4 and lines[-1].startswith(f"[{total}/{total}] ")
+    assert any(f"{KB}/level1/" in line and line.endswith(": imported") for line in lines), lines
+    assert any("99_Broken" in line and ": failed_to_load (" in line for line in lines), lines

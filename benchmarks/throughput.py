@@ -10,8 +10,9 @@ The set, on the fused relu(2x+1) task of benchmarks/cases (512 x 8192 floats) an
 - identity: `ModelNew = Model` on the allow-torch track (must contain 1.0);
 - wrong: relu(2x), off by one everywhere (incorrect at the first comparison);
 - broken: a kernel that does not compile (build_error).
-Each candidate is evaluated --rounds times in each mode, the modes alternating candidate by candidate so that both
-see the same machine. Printed: per mode, evaluations per minute and per minute per core (this machine's cores),
+After one untimed pass (kernels built and cached, reference runners started, as in a long bench), each candidate is
+evaluated --rounds times in each mode, the modes alternating candidate by candidate so that both see the same
+machine. Printed: per mode, evaluations per minute and per minute per core (this machine's cores),
 the median wall time per candidate, and whether each candidate got the same verdict (status, and for timed ones
 the decision) in both modes; identity intervals that contain 1.0.
 """
@@ -72,6 +73,8 @@ def main() -> None:
         seconds: dict[str, list[float]] = {mode: [] for mode in modes}
         verdicts: dict[tuple[str, str], list[str]] = {}
         identity: list[bool] = []
+        for _, task, source, allow_torch in cases:  # builds cached and reference sessions started, untimed
+            evaluate(task, source, "cpu", EvalOptions(allow_torch=allow_torch, timing=False))
         print(f"{len(cases)} candidates x {args.rounds} rounds x {len(modes)} modes on {cores} cores, "
               f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
         for round_ in range(args.rounds):

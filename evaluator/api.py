@@ -25,7 +25,14 @@ from evaluator.request import EvalOptions
 from evaluator.result import EvalResult, Reason, Stage, Status, Verification
 from evaluator.static_checks import check_source
 from tasks.errors import TaskLoadError, TaskProblem
-from tasks.loader import PROBE_TIMEOUT_S, cached_probe, remember_probe, task_at_size
+from tasks.loader import (
+    PROBE_TIMEOUT_S,
+    cached_probe,
+    cached_refusal,
+    remember_probe,
+    remember_refusal,
+    task_at_size,
+)
 from tasks.model import Task
 from tasks.probe_result import ProbeResult
 from tasks.sizes import DEFAULT_SIZE
@@ -159,24 +166,33 @@ def measure_baselines(task: Task, platform: str = "cpu", options: EvalOptions | 
 
 
 def probe(task: Task, platform: str = "cpu", timeout_s: float = PROBE_TIMEOUT_S,
-          options: EvalOptions | None = None, core: int | None = None) -> ProbeResult:
+          options: EvalOptions | None = None, core: int | None = None, reuse_refusals: bool = False) -> ProbeResult:
     """Check a task file (imports, runs on two seeds and every input group, not degenerate) in a jailed runner.
 
     The runner gets `options.memory_mb` of memory and `timeout_s` of time; a task that needs more is refused with
     `TaskProblem.out_of_memory` / `timeout`. `core` pins the runner to that core (parallel probes each get their
     own), else it runs on the last core this process may use. A passing result is remembered by source hash, so a
-    task that has not changed is not run again.
+    task that has not changed is not run again. With `reuse_refusals` (imports), a refusal under the same limits is
+    remembered and read back too, so an import stopped half-way and run again picks up where it stopped.
     """
     cached = cached_probe(task.source_hash)
     if cached is not None:
-        return cached
+        return cached.model_copy(update={"reused": True})
     opts = (options or EvalOptions()).model_copy(update={"timeout_s": timeout_s})
+    limits = f"{platform}-{opts.memory_mb}m-{timeout_s:g}s"
+    if reuse_refusals:
+        refused = cached_refusal(task.source_hash, limits)
+        if refused is not None:
+            return refused.model_copy(update={"reused": True})
     refusal = jail_refusal(opts)
     if refusal is not None:
         return ProbeResult(ok=False, problem=refusal, kind=TaskProblem.no_jail)
     result = get_judge().probe(task, get_platform(platform), opts, core)
-    if result.ok and not opts.unsafe_no_jail:  # only a jailed probe vouches for a task later
-        remember_probe(task.source_hash, result)
+    if not opts.unsafe_no_jail:  # only a jailed probe vouches for a task later
+        if result.ok:
+            remember_probe(task.source_hash, result)
+        elif reuse_refusals and result.kind is not TaskProblem.no_jail:
+            remember_refusal(task.source_hash, limits, result)
     return result
 
 

@@ -217,6 +217,30 @@ def remember_probe(source_hash: str, result: ProbeResult) -> None:
         pass  # a read-only cache only costs a re-probe next time
 
 
+def _refusal_file(source_hash: str, limits: str) -> Path:
+    return cache_dir() / "probes" / f"{source_hash}-v{PROBE_VERSION}-refused-{limits}.json"
+
+
+def cached_refusal(source_hash: str, limits: str) -> ProbeResult | None:
+    """A refusal of the task with this source hash under these limits (`limits` names them), remembered by an
+    earlier import; None if there is none."""
+    try:
+        return ProbeResult.model_validate_json(_refusal_file(source_hash, limits).read_text())
+    except (OSError, ValidationError):
+        return None
+
+
+def remember_refusal(source_hash: str, limits: str, result: ProbeResult) -> None:
+    """Remember a refusal under these limits, so an import stopped half-way and run again does not probe it again
+    (only imports read it back: an evaluation always probes a task that has not passed)."""
+    cached = _refusal_file(source_hash, limits)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(result.model_dump_json())
+    except OSError:
+        pass  # a read-only cache only costs a re-probe next time
+
+
 def load_task_source(source: str, origin: str = "<source>", task_id: str | None = None) -> Task:
     """Load a task from source text (parsed, not run)."""
     return parse_task(source, origin, task_id=task_id)

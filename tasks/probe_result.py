@@ -19,3 +19,5 @@ class ProbeResult(BaseModel):
     eager_ms: float | None = None
     ops: list[str] = Field(default_factory=list, description="ATen operators the reference dispatched (the runner's "
                            "word: used only to name a category, never for a verdict)")
+    reused: bool = Field(default=False, description="read back from an earlier probe of the same source (and, for a "
+                         "refusal, the same limits) instead of run now")

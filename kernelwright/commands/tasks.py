@@ -18,7 +18,7 @@ from kernelwright.console import fail as _fail
 from kernelwright.views.safe_text import clean, first_line, one_line, untrusted
 from tasks.derived_sizes import scale_label
 from tasks.errors import TaskLoadError
-from tasks.importer import Checker, ImportFormat, ImportReport, Outcome, TaskOutcome, import_tasks, load_registry
+from tasks.importer import ImportFormat, ImportReport, Outcome, TaskOutcome, import_tasks, load_registry
 from tasks.model import Task
 from tasks.probe_result import ProbeResult
 from tasks.registry import TaskSource, all_tasks, example_solutions, resolve_task
@@ -96,17 +96,26 @@ def _probe_workers(memory_mb: int, cores: int) -> int:
     return max(1, min(cores, available_mb // 2 // (5 * memory_mb)))
 
 
-def _checker(memory_mb: int, timeout_s: float, cores: list[int]) -> Checker:
-    """The evaluator's jailed probe, with the import's limits, each worker slot on a core of its own."""
-    from evaluator import EvalOptions
-    from evaluator import probe as probe_task
+class _Checker:
+    """The evaluator's jailed probe, with the import's limits, each worker slot on a core of its own; counts the
+    probes read back from an earlier import instead of run (`reprobe`: refusals are run again)."""
 
-    options = EvalOptions(memory_mb=memory_mb)
+    def __init__(self, memory_mb: int, timeout_s: float, cores: list[int], reprobe: bool) -> None:
+        from evaluator import EvalOptions
 
-    def check(task: Task, slot: int) -> ProbeResult:
-        return probe_task(task, options=options, timeout_s=timeout_s, core=cores[slot % len(cores)] if cores else None)
+        self.options = EvalOptions(memory_mb=memory_mb)
+        self.timeout_s, self.cores, self.reprobe = timeout_s, cores, reprobe
+        self.probes = self.reused = 0
 
-    return check
+    def __call__(self, task: Task, slot: int) -> ProbeResult:
+        from evaluator import probe as probe_task
+
+        result = probe_task(task, options=self.options, timeout_s=self.timeout_s,
+                            core=self.cores[slot % len(self.cores)] if self.cores else None,
+                            reuse_refusals=not self.reprobe)
+        self.probes += 1
+        self.reused += result.reused
+        return result
 
 
 OUTCOME_STYLE = {Outcome.imported: "green", Outcome.degenerate: "magenta", Outcome.too_large: "yellow",
@@ -143,13 +152,16 @@ def tasks_import(
     timeout: Annotated[float, typer.Option(help="time limit of each task's probe, seconds")] = 60.0,
     workers: Annotated[int | None, typer.Option(help="probes at a time (default: one per core, within half the "
                                                 "available memory)")] = None,
+    reprobe: Annotated[bool, typer.Option("--reprobe", help="probe again the tasks an earlier import refused under "
+                                          "the same limits (by default they are read back, so an import stopped "
+                                          "half-way and run again picks up where it stopped)")] = False,
 ) -> None:
     """Import a checkout as a named source: probe each task in the jail, derive sizes, and list what became of
     every file."""
     from evaluator import EvalOptions
     from evaluator.api import jail_refusal
 
-    check: Checker | None = None
+    check: _Checker | None = None
     count = 1
     if not no_probe:
         refusal = jail_refusal(EvalOptions())
@@ -161,7 +173,7 @@ def tasks_import(
             cores = []
         count = workers or _probe_workers(memory_mb, max(1, len(cores)))
         # The last cores first, as single evaluations use them; the judge's threads share what is left.
-        check = _checker(memory_mb, timeout, list(reversed(cores)))
+        check = _Checker(memory_mb, timeout, list(reversed(cores)), reprobe)
     # The description is a task's id or path from the checkout: never parsed as markup.
     # On a terminal, a bar with an ETA; piped (a log, CI), one line per task as it is done, so a long import
     # shows it is moving.
@@ -189,6 +201,10 @@ def tasks_import(
                         f"{', not probed' if no_probe else f', probed {count} at a time'}); "
                         + ", ".join(f"{o.value.replace('_', ' ')} {counts[o]}" for o in Outcome
                                     if o is not Outcome.imported)))
+    if check is not None and check.reused:
+        kept = "tasks that passed" if reprobe else "tasks that passed, and refusals under the same limits"
+        out.print(f"{check.reused} of {check.probes} probes were read back from an earlier import of the same files "
+                  f"({kept}; --reprobe runs the refusals again)")
     by_cat = Counter(t.category.value for t in report.imported)
     by_level = Counter(t.level for t in report.imported)
     out.print("per category: " + ", ".join(f"{c} {n}" for c, n in sorted(by_cat.items())))

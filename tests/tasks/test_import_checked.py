@@ -70,10 +70,10 @@ def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_import_probes_every_task_and_names_each_outcome(home: Path, checkout: Path) -> None:
-    from kernelwright.commands.tasks import _checker
+    from kernelwright.commands.tasks import _Checker
 
     seen: list[str] = []
-    report = import_tasks(checkout, ImportFormat.kernelbench, check=_checker(1024, 60.0, []), workers=2,
+    report = import_tasks(checkout, ImportFormat.kernelbench, check=_Checker(1024, 60.0, [], reprobe=False), workers=2,
                           progress=lambda done, total, row: seen.append(f"{done}/{total}"))
     assert seen[-1] == "7/7" and len(seen) == 7  # level4 is skipped before any probe
     rows = {row.path.removeprefix("KernelBench/"): row for row in report.outcomes}
@@ -100,6 +100,16 @@ def test_import_probes_every_task_and_names_each_outcome(home: Path, checkout: P
     assert task.sizes == ["cpu", "gpu", "small"] and f"batch_size = {cpu['batch_size']}" in task.source
     assert "batch_size = 64\n" in task_at_size(task, "gpu").source  # the gpu size is the file as written
     assert rows["level1/59_Huge.py"].size.startswith("derived: batch_size 64->")
+    # Run again (as after an import stopped half-way): every probe is read back, refusals too, and nothing changes.
+    again = _Checker(1024, 60.0, [], reprobe=False)
+    second = import_tasks(checkout, ImportFormat.kernelbench, check=again, workers=2)
+    assert again.probes > 0 and again.reused == again.probes
+    assert {r.path: (r.outcome, r.reason) for r in second.outcomes} == {r.path: (r.outcome, r.reason)
+                                                                       for r in report.outcomes}
+    # --reprobe runs the refusals again (and still reads back the tasks that passed).
+    fresh = _Checker(1024, 60.0, [], reprobe=True)
+    import_tasks(checkout, ImportFormat.kernelbench, check=fresh, workers=2)
+    assert 0 < fresh.reused < fresh.probes
 
 
 def test_cli_import_table_and_eval_json_of_a_refused_task(home: Path, checkout: Path, tmp_path: Path) -> None:
@@ -173,14 +183,14 @@ class ModelNew(nn.Module):
 def test_identity_layer_norm_is_correct_at_its_derived_cpu_size(home: Path, tmp_path: Path) -> None:
     from evaluator import EvalOptions, checked_task, evaluate
     from evaluator.result import Status
-    from kernelwright.commands.tasks import _checker
+    from kernelwright.commands.tasks import _Checker
 
     root = tmp_path / "KernelBench"
     (root / "level1").mkdir(parents=True)
     (root / "level1" / "40_LayerNorm.py").write_text(LAYER_NORM)
     # 1 GiB per probe: the file as written does not fit (inputs and outputs of 268 MB on two seeds), so the
     # import scales it down; which size it settles on also depends on the measured eager time.
-    report = import_tasks(root, ImportFormat.kernelbench, check=_checker(1024, 120.0, []))
+    report = import_tasks(root, ImportFormat.kernelbench, check=_Checker(1024, 120.0, [], reprobe=False))
     [entry] = report.imported
     assert entry.category is Category.normalization  # native_layer_norm, recorded in the probe
     assert entry.derived_sizes["gpu"] == {"batch_size": 16, "features": 64, "dim1": 256, "dim2": 256}
@@ -207,7 +217,7 @@ class Model(nn.Module):
 
 
 def test_multikernelbench_probed_data_file_task_and_operator_category(home: Path, tmp_path: Path) -> None:
-    from kernelwright.commands.tasks import _checker
+    from kernelwright.commands.tasks import _Checker
 
     root = tmp_path / "MultiKernelBench"
     (root / "npukernelbench" / "activation").mkdir(parents=True)
@@ -217,7 +227,7 @@ def test_multikernelbench_probed_data_file_task_and_operator_category(home: Path
     (root / "reference" / "custom_family").mkdir(parents=True)
     (root / "reference" / "custom_family" / "thing.py").write_text(
         _task("torch.matmul(x, xs[1])", "[torch.randn(n, n), torch.randn(n, n)]", "n = 32"))
-    report = import_tasks(root, ImportFormat.multikernelbench, check=_checker(1024, 60.0, []))
+    report = import_tasks(root, ImportFormat.multikernelbench, check=_Checker(1024, 60.0, [], reprobe=False))
     rows = {row.path: row for row in report.outcomes}
     assert all(r.outcome is Outcome.imported for r in rows.values()), rows
     assert rows["reference/custom_family/thing.py"].category is Category.matmul  # from the probe's operators

@@ -50,6 +50,13 @@ def reset_fallbacks() -> None:
         _fallbacks.clear()
 
 
+def build_info() -> dict[str, Any]:
+    """How this install compiled the kernel: with the flags the evaluator measured or portable, and whether the
+    speedup was measured on this CPU (written by the package's setup.py)."""
+    info: dict[str, Any] = json.loads(Path(__file__).with_name("build_info.json").read_text())
+    return info
+
+
 def point_task(point: str) -> ModuleType:
     """The task's module at one sweep point the kernel passed (its constants at that point's sizes)."""
     return importlib.import_module(f"{PACKAGE}._points.{point}")

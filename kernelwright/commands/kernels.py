@@ -1,13 +1,16 @@
-"""`kernelwright kernels show KERNEL_ID`: a stored kernel, its verdicts, and its sweep with a plot."""
+"""`kernelwright kernels list|show`: the stored kernels, and one of them with its verdicts and its sweep."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.syntax import Syntax
+from rich.table import Table
 
+from agent.export.catalog import list_kernels
 from agent.sweep import SweepError, load_kernel, stored_envelope
 from db import Store
 from kernelwright.commands import options as opt
@@ -17,6 +20,37 @@ from kernelwright.views.safe_text import clean, untrusted
 from kernelwright.views.sweep import sweep_plot, sweep_rich_table
 
 app = typer.Typer(help="Stored kernels: their verdicts and shape sweeps.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_cmd(
+    task: Annotated[str | None, typer.Option("--task", help="only this task's kernels")] = None,
+    platform: Annotated[str | None, typer.Option("--platform", help="only this platform's kernels")] = None,
+    failed: Annotated[bool, typer.Option("--all", help="kernels judged incorrect (or worse) too")] = False,
+    limit: Annotated[int, typer.Option("--limit", help="newest kernels shown at most")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="print the list as JSON")] = False,
+    db_url: opt.DbUrl = None,
+) -> None:
+    """Stored kernels, newest first: task, platform, newest verdict with speedup and 95% interval, sweep, export."""
+    entries = list_kernels(Store(db_url or Settings().db_url), task, platform, failed, limit)
+    if as_json:
+        print(json.dumps([e.model_dump(mode="json") for e in entries]))
+        return
+    table = Table(title="kernels (sweep, export and show take the id)", title_justify="left")
+    for col in ("id", "platform", "speedup", "swept", "export"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("task", overflow="ellipsis")  # the one column that gives way: ids and numbers stay whole
+    for e in entries:
+        speed = e.status.value if e.speedup is None else f"{e.speedup:.2f}x"
+        if e.speedup_ci is not None:
+            speed += f" [{e.speedup_ci[0]:.2f}, {e.speedup_ci[1]:.2f}]"
+        swept = f"{e.passed}/{e.swept}" if e.swept else "-"
+        # Task ids come from task files: `Text`, never markup.
+        table.add_row(str(e.kernel_id), e.platform, speed, swept, e.export.value, untrusted(e.task_id))
+    out.print(table)
+    if not entries:
+        out.print("no kernels stored yet" + ("" if failed else " judged correct (--all lists every kernel)"),
+                  highlight=False)
 
 
 @app.command("show")

@@ -84,7 +84,7 @@ def measure(point: str | None = None, rounds: int = 15, device: str | None = Non
             ratios.append(ref_s / op_s)
     speedup, low, high = order_interval(ratios)
     claim = spec["kernels"][device].get("claims", {}).get(point)
-    build = json.loads(Path(runtime.__file__).with_name("build_info.json").read_text())
+    build = package.build_info()
     return {"point": point, "device": device, "rounds": rounds, "calls_per_round": calls, "speedup": speedup,
             "interval": [low, high], "fallbacks": fallbacks, "evaluator": claim, "build": build}
 

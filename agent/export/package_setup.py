@@ -81,7 +81,7 @@ def decide(config: dict[str, Any], here: list[str] | None, model: str) -> dict[s
 
 def main() -> None:
     """Decide the flags, record them in the package, and build."""
-    from setuptools import setup
+    from setuptools import setup  # type: ignore[import-untyped]
     from torch.utils.cpp_extension import BuildExtension, CppExtension, CUDAExtension
 
     config = json.loads((HERE / "build.json").read_text())

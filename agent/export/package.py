@@ -26,6 +26,7 @@ from tasks.sizes import rewrite_constants
 RUNTIME_FILE = Path(__file__).with_name("package_runtime.py")
 CHECKS_FILE = Path(__file__).with_name("package_checks.py")
 CHECK_FILE = Path(__file__).with_name("package_check.py")
+APPLY_FILE = Path(__file__).with_name("package_apply.py")
 SETUP_FILE = Path(__file__).with_name("package_setup.py")
 CUDA_PRELUDE = "#include <torch/types.h>\n#include <cuda.h>\n#include <cuda_runtime.h>\n"
 
@@ -66,8 +67,10 @@ def _pyproject() -> str:
 
 def _init_py(name: str, op: str) -> str:
     return (f'"""{name}: an exported Kernelwright kernel as `torch.ops.{name}.{op}` (see README.md)."""\n\n'
-            "from ._runtime import Module, build_info, fallback_count, fallback_reasons, op, reset_fallbacks\n\n"
-            '__all__ = ["Module", "build_info", "fallback_count", "fallback_reasons", "op", "reset_fallbacks"]\n')
+            "from ._runtime import (Module, build_info, fallback_count, fallback_reasons, kernel_calls, op,\n"
+            "                       reset_fallbacks)\n\n"
+            '__all__ = ["Module", "build_info", "fallback_count", "fallback_reasons", "kernel_calls", "op",\n'
+            '           "reset_fallbacks"]\n')
 
 
 def _checked(kernels: list[ExportedKernel]) -> None:
@@ -134,6 +137,7 @@ def export_package(kernels: list[ExportedKernel], out_dir: Path, name: str | Non
     shutil.copyfile(RUNTIME_FILE, pkg / "_runtime.py")
     shutil.copyfile(CHECKS_FILE, out_dir / "tests" / "test_exported_op.py")
     shutil.copyfile(CHECK_FILE, pkg / "check.py")
+    shutil.copyfile(APPLY_FILE, pkg / "apply.py")
     shutil.copyfile(SETUP_FILE, out_dir / "setup.py")
     # The cpu platform describes its hardware as "<model name> (N cores, M threads used)".
     measured_cpu = next((k.hardware.rsplit(" (", 1)[0] for k in kernels if k.envelope.device == "cpu" and k.hardware),

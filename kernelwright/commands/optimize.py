@@ -82,7 +82,8 @@ def _ship(store: Store, summary: RunSummary, sweep: bool, export_dir: Path | Non
         written = export_package(collect_kernels(store, [summary.run_id], on_point=swept), export_dir)
     except (ExportError, SweepError, TaskLoadError) as exc:
         return f"not exported: {exc}"
-    return f"exported {written.package} to {written.path} (pip install --no-build-isolation {written.path})"
+    return (f"exported {written.package} to {written.path} (pip install --no-build-isolation \"{written.path}[test]\", "
+            f"then python -m {written.package}.check)")
 
 
 def next_commands(summary: RunSummary) -> list[str]:

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 PACKAGE = __name__.rpartition(".")[0] or Path(__file__).resolve().parent.name
-MIN_BATCH_S = 0.002  # a timed batch long enough for the clock's resolution and one call's jitter
+MIN_BATCH_S = 0.02  # a timed batch long enough that one call's jitter (or a preemption) is a small part of it
 
 
 def order_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float, float]:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 
 from agent.export.catalog import list_kernels
 from agent.sweep import SweepError, load_kernel, stored_envelope
@@ -16,7 +17,7 @@ from db import Store
 from kernelwright.commands import options as opt
 from kernelwright.console import fail, out, print_wide
 from kernelwright.settings import Settings
-from kernelwright.views.safe_text import clean, untrusted
+from kernelwright.views.safe_text import clean, one_line, untrusted
 from kernelwright.views.sweep import sweep_plot, sweep_rich_table
 
 app = typer.Typer(help="Stored kernels: their verdicts and shape sweeps.", no_args_is_help=True)
@@ -45,8 +46,9 @@ def list_cmd(
         if e.speedup_ci is not None:
             speed += f" [{e.speedup_ci[0]:.2f}, {e.speedup_ci[1]:.2f}]"
         swept = f"{e.passed}/{e.swept}" if e.swept else "-"
-        # Task ids come from task files: `Text`, never markup.
-        table.add_row(str(e.kernel_id), e.platform, speed, swept, e.export.value, untrusted(e.task_id))
+        # Task ids come from task files: `Text`, never markup, on one line cut to the room left.
+        table.add_row(str(e.kernel_id), e.platform, speed, swept, e.export.value,
+                      Text(one_line(e.task_id), no_wrap=True, overflow="ellipsis"))
     out.print(table)
     if not entries:
         out.print("no kernels stored yet" + ("" if failed else " judged correct (--all lists every kernel)"),

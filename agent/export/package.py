@@ -19,6 +19,7 @@ from agent.export.package_setup import compiler_features
 from agent.export.readme import package_readme
 from agent.export.sources import ExportError, NativeBuild, binding_source, native_builds
 from evaluator.build.cpp import HOST_TUNED_FLAGS, measured_flags
+from evaluator.build.errors import UnsafeSourceError
 from evaluator.result import HARNESS_VERSION
 from tasks.sizes import rewrite_constants
 
@@ -47,7 +48,10 @@ def _build_config(name: str, builds: list[NativeBuild], measured_cpu: str) -> di
     for b in builds:
         sources = [f"src/{name}/csrc/{b.module}.cpp"] + ([f"src/{name}/csrc/{b.module}_cuda.cu"]
                                                          if b.cuda_sources else [])
-        cxx, link = measured_flags(b.extra_cflags, b.extra_ldflags)
+        try:
+            cxx, link = measured_flags(b.extra_cflags, b.extra_ldflags)
+        except UnsafeSourceError as exc:  # the evaluator refuses such a kernel too: it was never measured
+            raise ExportError(f"extension {b.name!r}: {exc}") from exc
         extensions.append({"name": f"{name}.{b.module}", "sources": sources, "cxx": cxx, "link": link,
                            "nvcc": ["-O3", *b.extra_cuda_cflags] if b.cuda_sources else None})
     features = compiler_features()

@@ -72,3 +72,12 @@ def test_the_package_compiles_with_the_flags_the_evaluator_timed(tmp_path: Path)
     assert build["measured_cpu"] == "cpu box"  # `_kernel`'s hardware description, without a "(cores...)" tail
     readme = (tmp_path / "out" / "README.md").read_text()
     assert "## Build" in readme and "python -m kw_relu.check" in readme
+
+
+def test_a_kernel_whose_flags_the_evaluator_refuses_is_not_exported(tmp_path: Path) -> None:
+    kernel = _kernel("cpu", "cpu", 1)
+    source = kernel.kernel.source.replace('extra_cflags=["-O3"]', 'extra_cflags=["-include/etc/shadow"]')
+    assert source != kernel.kernel.source
+    bad = kernel.model_copy(update={"kernel": kernel.kernel.model_copy(update={"source": source})})
+    with pytest.raises(ExportError, match="not allowed"):
+        export_package([bad], tmp_path / "out")

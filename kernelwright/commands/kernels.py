@@ -17,6 +17,7 @@ from db import Store
 from kernelwright.commands import options as opt
 from kernelwright.console import fail, out, print_wide
 from kernelwright.settings import Settings
+from kernelwright.views.numbers import with_interval
 from kernelwright.views.safe_text import clean, one_line, untrusted
 from kernelwright.views.sweep import sweep_plot, sweep_rich_table
 
@@ -42,9 +43,7 @@ def list_cmd(
         table.add_column(col, no_wrap=True)
     table.add_column("task", overflow="ellipsis")  # the one column that gives way: ids and numbers stay whole
     for e in entries:
-        speed = e.status.value if e.speedup is None else f"{e.speedup:.2f}x"
-        if e.speedup_ci is not None:
-            speed += f" [{e.speedup_ci[0]:.2f}, {e.speedup_ci[1]:.2f}]"
+        speed = e.status.value if e.speedup is None else with_interval(e.speedup, e.speedup_ci)
         swept = f"{e.passed}/{e.swept}" if e.swept else "-"
         # Task ids come from task files: `Text`, never markup, on one line cut to the room left.
         table.add_row(str(e.kernel_id), e.platform, speed, swept, e.export.value,

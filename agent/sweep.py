@@ -20,7 +20,7 @@ from evaluator.request import EvalOptions
 from evaluator.result import EvalResult, Reason, Stage, Status
 from tasks.loader import load_task_source
 from tasks.model import Task
-from tasks.sweep import SweepPoint, sweep_points, task_at_point
+from tasks.sweep import SweepPoint, sweep_note, sweep_points, task_at_point
 
 
 class SweepError(Exception):
@@ -57,9 +57,27 @@ def at_platform_size(kernel: KernelToSweep) -> KernelToSweep:
     return kernel.model_copy(update={"task": resolve_size(kernel.task, None, kernel.platform)})
 
 
-def planned_points(kernel: KernelToSweep, limit: int = 8) -> list[SweepPoint]:
-    """The sweep points of `kernel` (around its platform's size): `TaskLoadError` for a bad `SWEEP`."""
-    return sweep_points(at_platform_size(kernel).task, limit)
+class SweepPlan(BaseModel):
+    """The points a sweep will judge, and where they came from (`tasks.sweep.sweep_note`)."""
+
+    points: list[SweepPoint]
+    note: str
+
+
+def sweep_plan(kernel: KernelToSweep, limit: int = 8, options: EvalOptions | None = None) -> SweepPlan:
+    """The sweep points of `kernel` around its platform's size, with why there are as many as there are;
+    `TaskLoadError` for a bad `SWEEP`. The task is probed first (a jailed run, remembered by source hash, so the
+    sweep's own first point reuses it): its input shapes pick the knobs of a task without `SIZES`."""
+    task = at_platform_size(kernel).task
+    probed = probe(task, kernel.platform, options=options)
+    shapes = probed.input_shapes if probed.ok else None
+    points = sweep_points(task, limit, shapes)
+    return SweepPlan(points=points, note=sweep_note(task, points, limit, shapes))
+
+
+def planned_points(kernel: KernelToSweep, limit: int = 8, options: EvalOptions | None = None) -> list[SweepPoint]:
+    """The sweep points of `kernel` (see `sweep_plan`)."""
+    return sweep_plan(kernel, limit, options).points
 
 
 def _judged_at(kernel: KernelToSweep, point: SweepPoint,
@@ -83,7 +101,7 @@ def run_sweep(store: Store, candidate_id: int, *, limit: int = 8, options: EvalO
     """Judge the kernel at each sweep point (`points`, or its task's first `limit`) and store every verdict."""
     kernel = load_kernel(store, candidate_id)
     opts = (options or EvalOptions()).model_copy(update={"allow_torch": kernel.allow_torch})
-    todo = points if points is not None else planned_points(kernel, limit)
+    todo = points if points is not None else planned_points(kernel, limit, opts)
     kernel = at_platform_size(kernel)
     for point in todo:
         result, shapes, dtypes = _judged_at(kernel, point, opts)

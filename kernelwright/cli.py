@@ -41,6 +41,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "export": LazyCommand("kernelwright.commands.export", "export_cmd",
                           "Write a pip-installable package registering the kernel as a torch custom op, with "
                           "dispatch and fallback."),
+    "apply": LazyCommand("kernelwright.commands.apply", "apply_cmd",
+                         "Swap an installed package's op into a model: check its outputs, time it end to end beside "
+                         "the kernel alone."),
     "leaderboard": LazyCommand("kernelwright.commands.leaderboard", "leaderboard_cmd",
                                "Rank stored bench runs by fast_1, then geometric-mean speedup (with its 95% "
                                "interval)."),

@@ -63,11 +63,11 @@ def test_runs_list_as_json_and_csv(filled: tuple[str, str]) -> None:
 
 
 @pytest.mark.parametrize("columns", [80, 120])
-def test_runs_show_keeps_turn_and_cand_columns(filled: tuple[str, str], columns: int) -> None:
+def test_runs_show_keeps_turn_and_kernel_columns(filled: tuple[str, str], columns: int) -> None:
     url, run_id = filled
     shown = run(["runs", "show", run_id, "--db-url", url], columns)
     header = next(line for line in shown.splitlines() if "outcome" in line)
-    assert header.split()[:4] == ["turn", "outcome", "verdict", "cand"], header
+    assert header.split()[:4] == ["turn", "kernel", "outcome", "verdict"], header
     assert max(len(line) for line in shown.splitlines()) <= columns
 
 

@@ -15,14 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from agent.export.kernels import ExportedKernel, ExportedPackage
+from agent.export.package_setup import compiler_features
 from agent.export.readme import package_readme
 from agent.export.sources import ExportError, NativeBuild, binding_source, native_builds
+from evaluator.build.cpp import HOST_TUNED_FLAGS, measured_flags
+from evaluator.build.errors import UnsafeSourceError
 from evaluator.result import HARNESS_VERSION
 from tasks.sizes import rewrite_constants
 
 # Copied verbatim into every package (they read its export.json at import, so Kernelwright never imports them).
 RUNTIME_FILE = Path(__file__).with_name("package_runtime.py")
 CHECKS_FILE = Path(__file__).with_name("package_checks.py")
+CHECK_FILE = Path(__file__).with_name("package_check.py")
+APPLY_FILE = Path(__file__).with_name("package_apply.py")
+SETUP_FILE = Path(__file__).with_name("package_setup.py")
 CUDA_PRELUDE = "#include <torch/types.h>\n#include <cuda.h>\n#include <cuda_runtime.h>\n"
 
 
@@ -35,40 +41,40 @@ def _point_file(label: str) -> str:
     return "p_" + re.sub(r"\W+", "_", label).strip("_")
 
 
-def _setup_py(name: str, builds: list[NativeBuild]) -> str:
+def _build_config(name: str, builds: list[NativeBuild], measured_cpu: str) -> dict[str, Any]:
+    """What the package's setup.py builds (see package_setup.py): each extension with the flags it was measured with,
+    and the CPU features those flags assume on this machine."""
     extensions = []
     for b in builds:
-        cxx = ["-O3", "-fopenmp", *b.extra_cflags]
-        link = ["-fopenmp", *b.extra_ldflags]
-        sources = [f"{name}/csrc/{b.module}.cpp"] + ([f"{name}/csrc/{b.module}_cuda.cu"] if b.cuda_sources else [])
-        if b.cuda_sources:
-            args = {"cxx": cxx, "nvcc": ["-O3", *b.extra_cuda_cflags]}
-            extensions.append(f"    CUDAExtension({name + '.' + b.module!r}, {sources!r},\n"
-                              f"                  extra_compile_args={args!r}, extra_link_args={link!r}),")
-        else:
-            extensions.append(f"    CppExtension({name + '.' + b.module!r}, {sources!r},\n"
-                              f"                 extra_compile_args={cxx!r}, extra_link_args={link!r}),")
-    kinds = sorted({"CUDAExtension" if b.cuda_sources else "CppExtension" for b in builds})
-    imports = ", ".join(["BuildExtension", *kinds])
-    return (f'"""Builds {name}: the kernel\'s extensions are compiled here, at install, never at import."""\n\n'
-            f"from setuptools import setup\nfrom torch.utils.cpp_extension import {imports}\n\n"
-            f"EXT_MODULES = [\n" + "\n".join(extensions) + "\n]\n\n"
-            f'setup(\n    name="{name}",\n    version="0.1.0",\n    packages=["{name}"],\n'
-            f'    package_data={{"{name}": ["export.json", "csrc/*", "_points/*.py"]}},\n'
-            f'    ext_modules=EXT_MODULES,\n    cmdclass={{"build_ext": BuildExtension}},\n'
-            f'    install_requires=["torch"],\n)\n')
+        sources = [f"src/{name}/csrc/{b.module}.cpp"] + ([f"src/{name}/csrc/{b.module}_cuda.cu"]
+                                                         if b.cuda_sources else [])
+        try:
+            cxx, link = measured_flags(b.extra_cflags, b.extra_ldflags)
+        except UnsafeSourceError as exc:  # the evaluator refuses such a kernel too: it was never measured
+            raise ExportError(f"extension {b.name!r}: {exc}") from exc
+        extensions.append({"name": f"{name}.{b.module}", "sources": sources, "cxx": cxx, "link": link,
+                           "nvcc": ["-O3", *b.extra_cuda_cflags] if b.cuda_sources else None})
+    features = compiler_features()
+    if features is None:
+        raise ExportError("the C++ compiler cannot say which CPU features -march=native assumes here")
+    return {"package": name, "extensions": extensions, "assumed_features": features,
+            "tuned_flags": list(HOST_TUNED_FLAGS), "measured_cpu": measured_cpu}
 
 
 def _pyproject() -> str:
-    return ('[build-system]\nrequires = ["setuptools>=61", "torch"]\nbuild-backend = "setuptools.build_meta"\n\n'
-            '# Install with `pip install --no-build-isolation .` so the build uses the torch you run with.\n'
-            '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n')
+    return ('[build-system]\nrequires = ["setuptools>=70.1", "torch"]\nbuild-backend = "setuptools.build_meta"\n\n'
+            '# Install with `pip install --no-build-isolation ".[test]"` so the build uses the torch you run with.\n'
+            '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n'
+            'markers = ["timing: times the op against the reference on this machine (reports, never asserts, a '
+            'speedup)"]\n')
 
 
 def _init_py(name: str, op: str) -> str:
     return (f'"""{name}: an exported Kernelwright kernel as `torch.ops.{name}.{op}` (see README.md)."""\n\n'
-            "from ._runtime import Module, fallback_count, fallback_reasons, op, reset_fallbacks\n\n"
-            '__all__ = ["Module", "fallback_count", "fallback_reasons", "op", "reset_fallbacks"]\n')
+            "from ._runtime import (Module, build_info, fallback_count, fallback_reasons, kernel_calls, op,\n"
+            "                       reset_fallbacks)\n\n"
+            '__all__ = ["Module", "build_info", "fallback_count", "fallback_reasons", "kernel_calls", "op",\n'
+            '           "reset_fallbacks"]\n')
 
 
 def _checked(kernels: list[ExportedKernel]) -> None:
@@ -98,7 +104,7 @@ def export_package(kernels: list[ExportedKernel], out_dir: Path, name: str | Non
     op_name = re.sub(r"\W+", "_", task.name).strip("_").lower() or "op"
     if out_dir.exists() and any(out_dir.iterdir()):
         raise ExportError(f"{out_dir} is not empty; choose a new folder")
-    pkg = out_dir / name
+    pkg = out_dir / "src" / name
     (pkg / "csrc").mkdir(parents=True)
     (pkg / "_points").mkdir()
     (out_dir / "tests").mkdir()
@@ -109,9 +115,12 @@ def export_package(kernels: list[ExportedKernel], out_dir: Path, name: str | Non
         (pkg / f"{module}.py").write_text(k.kernel.source)
         found = native_builds(k.kernel.source) if k.kernel.platform != "triton" else []
         builds.extend(found)
+        claims = {_point_file(p.label): {"speedup": p.speedup, "speedup_ci": p.speedup_ci}
+                  for p in k.envelope.points if p.correct}
         spec_kernels[k.envelope.device] = {"module": module, "platform": k.kernel.platform,
                                            "kernel_id": k.kernel.candidate_id, "hardware": k.hardware,
-                                           "run_id": k.run_id, "envelope": k.envelope.model_dump(exclude={"points"})}
+                                           "run_id": k.run_id, "envelope": k.envelope.model_dump(exclude={"points"}),
+                                           "claims": claims}
     for b in builds:
         (pkg / "csrc" / f"{b.module}.cpp").write_text(binding_source(b))
         if b.cuda_sources:
@@ -131,8 +140,15 @@ def export_package(kernels: list[ExportedKernel], out_dir: Path, name: str | Non
     (pkg / "_reference.py").write_text(task.source)
     shutil.copyfile(RUNTIME_FILE, pkg / "_runtime.py")
     shutil.copyfile(CHECKS_FILE, out_dir / "tests" / "test_exported_op.py")
+    shutil.copyfile(CHECK_FILE, pkg / "check.py")
+    shutil.copyfile(APPLY_FILE, pkg / "apply.py")
+    shutil.copyfile(SETUP_FILE, out_dir / "setup.py")
+    # The cpu platform describes its hardware as "<model name> (N cores, M threads used)".
+    measured_cpu = next((k.hardware.rsplit(" (", 1)[0] for k in kernels if k.envelope.device == "cpu" and k.hardware),
+                        "")
+    build = _build_config(name, builds, measured_cpu)
+    (out_dir / "build.json").write_text(json.dumps(build, indent=1))
     (pkg / "__init__.py").write_text(_init_py(name, op_name))
-    (out_dir / "setup.py").write_text(_setup_py(name, builds))
     (out_dir / "pyproject.toml").write_text(_pyproject())
-    (out_dir / "README.md").write_text(package_readme(name, op_name, task, kernels))
+    (out_dir / "README.md").write_text(package_readme(name, op_name, task, kernels, build))
     return ExportedPackage(path=out_dir, package=name, op=op_name, devices=list(spec_kernels))

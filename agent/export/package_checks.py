@@ -2,7 +2,9 @@
 imports it).
 
 For every sweep point its kernel passed, the op must match the task's reference on fresh inputs; where the kernel
-was verified faster it must also have run (no fallback). Run it with `pytest tests/` after installing the package.
+was verified faster it must also have run (no fallback). The `timing` test times the op against the reference on
+this machine and prints what it found (it asserts no speedup: `python -m <package>.check` says the same in full).
+Run them with `python -m pytest` in the package's root after `pip install --no-build-isolation ".[test]"`.
 """
 
 from __future__ import annotations
@@ -36,3 +38,12 @@ def test_the_op_matches_the_reference(point: str) -> None:
     torch.testing.assert_close(got, want, atol=tolerance["atol"], rtol=tolerance["rtol"])
     if point in runtime.SPEC["faster_points"]:
         assert package.fallback_count() == 0, package.fallback_reasons()
+
+
+@pytest.mark.timing
+def test_the_speedup_here_is_measured_and_reported() -> None:
+    check = importlib.import_module(f"{NAME}.check")
+    result = check.measure(rounds=5)
+    low, high = result["interval"]
+    assert low <= result["speedup"] <= high
+    print(check.report(result))

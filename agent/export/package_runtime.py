@@ -28,6 +28,7 @@ SPEC: dict[str, Any] = json.loads((Path(__file__).with_name("export.json")).read
 
 _lock = threading.Lock()
 _fallbacks: Counter[str] = Counter()
+_kernel_calls = [0]
 _instances: dict[int, tuple[nn.Module, dict[str, nn.Module], list[str]]] = {}
 _instance_ids = itertools.count(1)
 
@@ -44,10 +45,24 @@ def fallback_reasons() -> dict[str, int]:
         return dict(_fallbacks)
 
 
+def kernel_calls() -> int:
+    """How many calls ran a kernel, in this process (since the last `reset_fallbacks`)."""
+    with _lock:
+        return _kernel_calls[0]
+
+
 def reset_fallbacks() -> None:
-    """Start counting fallbacks from zero."""
+    """Start counting fallbacks (and kernel calls) from zero."""
     with _lock:
         _fallbacks.clear()
+        _kernel_calls[0] = 0
+
+
+def build_info() -> dict[str, Any]:
+    """How this install compiled the kernel: with the flags the evaluator measured or portable, and whether the
+    speedup was measured on this CPU (written by the package's setup.py)."""
+    info: dict[str, Any] = json.loads(Path(__file__).with_name("build_info.json").read_text())
+    return info
 
 
 def point_task(point: str) -> ModuleType:
@@ -132,6 +147,8 @@ def op(xs: list[torch.Tensor], params: list[torch.Tensor], instance: int) -> tor
         with _lock:
             _fallbacks[why or "device"] += 1
         return _fresh(functional_call(reference, _params(names, params), tuple(xs)), xs + params)
+    with _lock:
+        _kernel_calls[0] += 1
     return _fresh(functional_call(kernel, _params(names, params), tuple(xs)), xs + params)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from agent.export.envelope import Envelope
 from agent.export.kernels import ExportedKernel
 from evaluator.result import HARNESS_VERSION
@@ -41,20 +43,39 @@ def sweep_table(envelope: Envelope) -> list[str]:
     return rows
 
 
-def package_readme(name: str, op: str, task: Task, kernels: list[ExportedKernel]) -> str:
+def build_lines(name: str, build: dict[str, Any]) -> list[str]:
+    """How the package builds: the measured flags, the CPU features they assume, and what happens without them."""
+    flags = sorted({" ".join(ext["cxx"]) for ext in build["extensions"]})
+    features = " ".join(f.strip("_") for f in build["assumed_features"]) or "none beyond the compiler's default"
+    return ["## Build", "",
+            "The extensions compile with exactly the flags the evaluator built and timed the kernel with"
+            + (f": `{flags[0]}`." if len(flags) == 1 else "."),
+            "Those flags assume these CPU features (what `-march=native` turned on where it was exported): "
+            f"{features}.",
+            f"The kernel was timed on: {build['measured_cpu'] or 'an unrecorded CPU'}.",
+            "On a machine without every one of them, `setup.py` drops "
+            + ", ".join(f"`{f}`" for f in build["tuned_flags"])
+            + " and builds for that machine: the speedup below was not measured there. "
+              f"`{name}.build_info()` says which build you have; `python -m {name}.check` times the op against "
+              "the reference on your machine, with a 95% interval.", ""]
+
+
+def package_readme(name: str, op: str, task: Task, kernels: list[ExportedKernel], build: dict[str, Any]) -> str:
     """The package's README.md."""
     parts = [f"# {name}: `{task.name}` as a PyTorch custom op", "",
              f"Exported by Kernelwright (harness {HARNESS_VERSION}) from task `{task.id}` "
              f"(source hash `{task.source_hash[:16]}`).", "",
              "## Install and use", "", "```bash",
-             "pip install --no-build-isolation .   # compiles the kernel now, with the torch you run", "pytest tests/",
+             'pip install --no-build-isolation ".[test]"   # compiles the kernel now, with the torch you run',
+             "python -m pytest                              # the op against the reference at every point it passed",
+             f"python -m {name}.check                      # is it faster on this machine? (median, 95% interval)",
              "```", "", "```python", "import torch", f"import {name}", "",
              f"model = {name}.Module(*init_args)        # the task's Model: same constructor and forward",
              "y = model(*inputs)                       # the kernel inside its envelope, the reference elsewhere",
              f"y = torch.compile(model, fullgraph=True)(*inputs)   # traces through torch.ops.{name}.{op}",
              f"{name}.fallback_count(), {name}.fallback_reasons()   # calls that ran the reference, and why", "```",
              "", "The backward is the reference's own, run on the saved inputs: training through the op is correct "
-             "wherever the forward is.", ""]
+             "wherever the forward is.", "", *build_lines(name, build)]
     for k in kernels:
         parts += [f"## {k.envelope.device}: kernel {k.kernel.candidate_id} ({k.kernel.platform})", "",
                   f"Measured on: {k.hardware or 'unknown hardware'}" + (f"; run `{k.run_id}`." if k.run_id else "."),

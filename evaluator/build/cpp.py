@@ -75,6 +75,16 @@ _WRITES_FILES = re.compile(r"-f(no-)?(dump|opt-info|stack-usage|callgraph-info|t
                            r"|condition-coverage|diagnostics-format|diagnostics-add-output|save-optimization-record"
                            r"|compare-debug|report-bug|deps|module-mapper|lto-report)")
 MAX_SOURCE_BYTES = 2 * 2**20
+HOST_TUNED_FLAGS = ("-march=native",)  # what ties a build to the CPU it was compiled on
+
+
+def measured_flags(extra_cflags: Iterable[str] | None,
+                   extra_ldflags: Iterable[str] | None) -> tuple[list[str], list[str]]:
+    """The compile and link flags a kernel asking for these is built and timed with (the base flags, then the
+    candidate's own that the builder keeps): an export compiles with these, so it ships what was measured."""
+    return ([*BASE_FLAGS, *CppBuilder.candidate_flags(extra_cflags)],
+            ["-fopenmp", *CppBuilder.candidate_flags([f for f in extra_ldflags or [] if f != "-fopenmp"],
+                                                     _SAFE_LDFLAG)])
 
 
 @dataclass(frozen=True)

@@ -47,5 +47,7 @@ def export_cmd(
         print(json.dumps(written.model_dump(mode="json")))
         return
     out.print(untrusted(f"wrote {written.package} to {written.path} (torch.ops.{written.package}.{written.op} on "
-                        f"{', '.join(written.devices)}); install it with:\n  pip install --no-build-isolation "
-                        f"{written.path}"))
+                        f"{', '.join(written.devices)}); install and check it with:\n"
+                        f"  pip install --no-build-isolation \"{written.path}[test]\"\n"
+                        f"  (cd {written.path} && python -m pytest)\n"
+                        f"  python -m {written.package}.check   # faster than the reference on this machine?"))

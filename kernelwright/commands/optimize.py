@@ -82,7 +82,19 @@ def _ship(store: Store, summary: RunSummary, sweep: bool, export_dir: Path | Non
         written = export_package(collect_kernels(store, [summary.run_id], on_point=swept), export_dir)
     except (ExportError, SweepError, TaskLoadError) as exc:
         return f"not exported: {exc}"
-    return f"exported {written.package} to {written.path} (pip install --no-build-isolation {written.path})"
+    return (f"exported {written.package} to {written.path} (pip install --no-build-isolation \"{written.path}[test]\", "
+            f"then python -m {written.package}.check)")
+
+
+def next_commands(summary: RunSummary) -> list[str]:
+    """The answer's kernel id and what to run next with it (nothing when the run has no answer)."""
+    if summary.answer is None:
+        return []
+    k = summary.answer.candidate_id
+    return [f"answer: kernel {k} (`kernelwright kernels list` finds it again)",
+            f"  kernelwright sweep {k}               # judge it at other shapes (its envelope)",
+            f"  kernelwright export {k} --out DIR    # a pip-installable package (sweeps first if needed)",
+            f"  kernelwright kernels show {k}        # its verdicts and sweep"]
 
 
 def _resumed(store: Store, run_id: str, base_url: str | None, as_json: bool) -> OptimizeConfig:
@@ -185,9 +197,13 @@ def optimize_cmd(
     if as_json:
         data = summary.model_dump(mode="json", exclude={"answer": {"source"}, "best_correct": {"source"}})
         print(json.dumps({**data, "message": summary.message, "out": str(out_path) if note.startswith("best")
-                          else None, "shipped": shipped or None}))
+                          else None, "shipped": shipped or None,
+                          "kernel_id": summary.answer.candidate_id if summary.answer else None,
+                          "next": [line.strip() for line in next_commands(summary)[1:]]}))
         return
     out.print(summary_table(summary))
+    for line in next_commands(summary):
+        out.print(line, highlight=False, markup=False)
     for line in (note, shipped):
         if line:  # `shipped` may quote an export error about the candidate's code
             out.print(untrusted(line))

@@ -181,14 +181,15 @@ def runs_show(
         table = Table(title=untrusted(title), title_justify="left",
                       box=box.SIMPLE_HEAD, pad_edge=False)
         # Every column keeps at least its header; the verdict and then the message give way in a narrow terminal.
-        for col in ("turn", "outcome", "verdict", "cand", "tokens", "latency"):
+        # The kernel id comes second: the one column the next commands (sweep, export, kernels show) need.
+        for col in ("turn", "kernel", "outcome", "verdict", "tokens", "latency"):
             table.add_column(col, no_wrap=True, min_width=len(col), overflow="ellipsis")
         if wide:  # where it was judged: from 120 columns, and piped (always in --json)
             table.add_column("judged on", no_wrap=True, overflow="ellipsis")
         table.add_column("message", no_wrap=True, overflow="ellipsis", max_width=None if piped else 60)
         for t in traj["turns"]:
-            table.add_row(str(t["index"] + 1), t["outcome"] or "pending", untrusted(t["verdict"]),
-                          str(t["candidate_id"] or "-"), str(t["tokens"]),
+            table.add_row(str(t["index"] + 1), str(t["candidate_id"] or "-"), t["outcome"] or "pending",
+                          untrusted(t["verdict"]), str(t["tokens"]),
                           f"{t['latency_s']:.1f} s" if t["latency_s"] is not None else "-",
                           *([untrusted(_where(t))] if wide else []), untrusted(first_line(t["message"])))
         print_wide(table)

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from agent.export.sources import ExportError
-from agent.sweep import SweepError, load_kernel, planned_points, run_sweep, stored_envelope
+from agent.sweep import SweepError, load_kernel, run_sweep, stored_envelope, sweep_plan
 from db import Store
 from evaluator.request import EvalOptions
 from evaluator.result import EvalResult
@@ -23,7 +23,8 @@ from tasks.sweep import SweepPoint
 
 
 def sweep_cmd(
-    kernel_id: Annotated[int, typer.Argument(help="a stored kernel (the `kernel` column of `runs show`)")],
+    kernel_id: Annotated[int, typer.Argument(help="a stored kernel (`kernelwright kernels list`, or the `kernel` "
+                                                  "column of `runs show`)")],
     shapes: Annotated[int, typer.Option("--shapes", help="sweep points at most (the task as written first)")] = 8,
     threads: opt.Threads = None,
     timeout: opt.Timeout = 300.0,
@@ -34,10 +35,13 @@ def sweep_cmd(
     store = Store(db_url or Settings().db_url)
     try:
         kernel = load_kernel(store, kernel_id)
-        points = planned_points(kernel, shapes)
+        options = EvalOptions(threads=threads, timeout_s=timeout)
+        plan = sweep_plan(kernel, shapes, options)
     except (SweepError, TaskLoadError) as exc:
         raise fail(str(exc), as_json) from exc
-    options = EvalOptions(threads=threads, timeout_s=timeout)
+    points = plan.points
+    if not as_json:
+        out.print(untrusted(f"sweep of kernel {kernel_id}: {plan.note}"))
     # Rich's default columns, with a description never parsed as markup: it holds the task's id.
     with Progress(TextColumn("{task.description}", style="progress.description", markup=False), BarColumn(),
                   TaskProgressColumn(), TimeRemainingColumn(), transient=True, disable=as_json) as progress:
@@ -48,7 +52,7 @@ def sweep_cmd(
             progress.advance(bar)
             if not as_json:
                 speed = "" if result.speedup is None else f" {result.speedup:.2f}x"
-                progress.console.print(untrusted(f"{point.label}: {result.status.value}{speed}"))
+                progress.console.print(untrusted(f"{point.label}: {result.status.value}{speed}  ({point.rule})"))
 
         try:
             rows = run_sweep(store, kernel_id, options=options, points=points, on_point=done)
@@ -56,8 +60,8 @@ def sweep_cmd(
             raise fail(str(exc), as_json) from exc
     envelope = stored_envelope(store, kernel_id, kernel.platform)
     if as_json:
-        print(json.dumps({"kernel_id": kernel_id, "points": len(rows),
-                          "envelope": envelope.model_dump(mode="json")}))
+        print(json.dumps({"kernel_id": kernel_id, "points": len(rows), "note": plan.note,
+                          "rules": {p.label: p.rule for p in points}, "envelope": envelope.model_dump(mode="json")}))
         return
     print_wide(sweep_rich_table(kernel_id, envelope))
     out.print(f"stored {len(rows)} points; `kernelwright kernels show {kernel_id}` shows them, "

@@ -9,7 +9,7 @@ from agent.export.sources import ExportError, binding_source, native_builds
 from evaluator.result import Status
 from tasks.errors import TaskLoadError
 from tasks.loader import load_task, load_task_source
-from tasks.sweep import sweep_points, task_at_point
+from tasks.sweep import sweep_note, sweep_points, task_at_point
 
 RELU = "tasks/suite/activation/relu.py"
 
@@ -105,3 +105,55 @@ def test_a_kernel_cannot_make_the_exporter_build_huge_constants(blowup: str) -> 
     source = source.replace("cpp_sources=[cpp_source]", "cpp_sources=[HUGE]")
     with pytest.raises(ExportError, match="limit|built at run time"):
         native_builds(source)
+
+
+SWISH = '''"""y = x * sigmoid(x) + bias: a user's operator, no SIZES."""
+import torch
+import torch.nn as nn
+
+batch_size = 256
+dim = 8192
+num_classes = 1000  # sizes nothing the op is given
+
+
+class Model(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(dim))
+
+    def forward(self, x):
+        return x * torch.sigmoid(x) + self.bias
+
+
+def get_inputs():
+    return [torch.randn(batch_size, dim)]
+
+
+def get_init_inputs():
+    return [dim]
+'''
+
+
+def test_an_operator_without_sizes_is_swept_over_the_constants_that_size_its_inputs() -> None:
+    task = load_task_source(SWISH, "swish.py")
+    points = sweep_points(task, 8, input_shapes=[[256, 8192]])
+    labels = [p.label for p in points]
+    assert labels[:6] == ["task", "odd", "prime", "tiny", "batch_size/2", "batch_sizex2"], labels
+    assert all("num_classes" not in p.constants for p in points)  # not an extent of any input
+    assert points[1].constants == {"batch_size": 257, "dim": 8193} and all(p.rule for p in points)
+    assert points[4].rule == "batch_size (batch) halved" and points[6].rule == "dim (model dimension) halved"
+    moved = task_at_point(task, points[5])
+    assert "batch_size = 512" in moved.source and "dim = 8192" in moved.source
+    note = sweep_note(task, points, 8, [[256, 8192]])
+    assert "no SIZES or SWEEP" in note and "batch_size (batch), dim (model dimension)" in note
+    assert "--shapes" in note  # 8 of more possible points
+
+
+def test_a_sweep_of_one_point_says_why() -> None:
+    source = SWISH.replace("torch.randn(batch_size, dim)", "torch.randn(4, 3)")
+    task = load_task_source(source, "fixed.py")
+    points = sweep_points(task, 8, input_shapes=[[4, 3]])
+    assert [p.label for p in points] == ["task"]
+    assert sweep_note(task, points, 8, [[4, 3]]).startswith("1 point (the task as written): it has no SIZES or SWEEP")
+    relu = load_task(RELU)
+    assert "SIZES overrides: BATCH, DIM" in sweep_note(relu, sweep_points(relu, 3), 3)

@@ -69,8 +69,9 @@ def test_a_swept_kernel_is_shown_and_downloadable(client_and_ids: tuple[TestClie
     assert response.status_code == 200 and response.headers["content-type"] == "application/gzip"
     with tarfile.open(fileobj=io.BytesIO(response.content), mode="r:gz") as archive:
         names = archive.getnames()
-        spec = json.load(archive.extractfile("kw_relu/kw_relu/export.json"))  # type: ignore[arg-type]
-    assert {"kw_relu/setup.py", "kw_relu/README.md", "kw_relu/tests/test_exported_op.py"} <= set(names)
+        spec = json.load(archive.extractfile("kw_relu/src/kw_relu/export.json"))  # type: ignore[arg-type]
+    assert {"kw_relu/setup.py", "kw_relu/build.json", "kw_relu/README.md",
+            "kw_relu/tests/test_exported_op.py"} <= set(names)
     assert all(not n.startswith(("/", "..")) for n in names)
     assert spec["faster_points"] == ["p_DIMx2", "p_task"] and spec["kernels"]["cpu"]["kernel_id"] == swept
 

@@ -1,5 +1,6 @@
 """Row 22 through the CLI (in process): a stored run whose task id, stop reason, verdict message, model reply and
-kernel source carry `HOSTILE` is listed and shown inert by `runs list`, `runs show` and `kernels show`."""
+kernel source carry `HOSTILE` is listed and shown inert by `runs list`, `runs show`, `kernels list` and
+`kernels show`."""
 
 from __future__ import annotations
 
@@ -53,3 +54,9 @@ def test_kernels_show_prints_the_task_id_and_source_inert(tmp_path: Path) -> Non
     url, _, kernel_id = _hostile_store(tmp_path)
     shown = assert_inert(_invoke("kernels", "show", str(kernel_id), "--source", "--db-url", url))
     assert f"kernel {kernel_id}: task imported/[bold green]correct[/]" in shown
+
+
+def test_kernels_list_prints_the_task_id_inert(tmp_path: Path) -> None:
+    url, _, kernel_id = _hostile_store(tmp_path)
+    listed = assert_clean(_invoke("kernels", "list", "--all", "--db-url", url))
+    assert f"│ {kernel_id} " in listed and "imported/[bold green]" in listed

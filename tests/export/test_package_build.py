@@ -10,13 +10,19 @@ from typing import Any
 from agent.export.package_apply import matching_modules
 from agent.export.package_check import order_interval
 from agent.export.package_setup import decide
+from agent.export.sources import native_builds
 from evaluator.build.cpp import BASE_FLAGS, measured_flags
 from evaluator.stats import median_with_ci
 
 
 def test_a_kernel_asking_for_an_owned_flag_gets_what_the_evaluator_gave_it() -> None:
-    cxx, link = measured_flags(["-O0", "-funroll-loops", "-march=native"], ["-lm", "-fopenmp"])
-    assert cxx == [*BASE_FLAGS, "-funroll-loops"] and link == ["-fopenmp", "-lm"]
+    """Row 23: the kernel's own load_inline asks for -O0 and -march=native; the package compiles with what the
+    evaluator's builder measured it with, not with what the kernel asked for."""
+    kernel = "row23_flags_it_was_not_measured_with"
+    builds = native_builds((Path(__file__).parents[1] / "adversarial" / "kernels" / f"{kernel}.py").read_text())
+    assert [b.extra_cflags for b in builds] == [["-O0", "-funroll-loops", "-march=native"]]
+    cxx, link = measured_flags(builds[0].extra_cflags, builds[0].extra_ldflags)
+    assert cxx == [*BASE_FLAGS, "-funroll-loops"] and link == ["-fopenmp", "-lm"] and "-O0" not in cxx
 
 
 CONFIG: dict[str, Any] = {"package": "kw_x", "assumed_features": ["__AVX2__", "__AVX512F__", "__FMA__"],

@@ -55,8 +55,9 @@ def timed_out_evaluation(task: Task, source: str, platform: str, options: EvalOp
                       jailed=not options.unsafe_no_jail, tolerance=options.tolerance, wall_seconds=late.seconds)
 
 
-def timed_out_baselines(task: Task, platform: str, late: CallTimedOut[Site]) -> BaselineResult:
+def timed_out_baselines(task: Task, platform: str, options: EvalOptions, late: CallTimedOut[Site]) -> \
+        BaselineResult:
     """The answer of a baseline measurement whose evaluator missed the call's deadline."""
     return BaselineResult(status=BaselineStatus.error, message=f"{late}: the evaluator was killed", platform=platform,
                           hardware=late.site.hardware.description, task_id=task.id, task_hash=task.source_hash,
-                          wall_seconds=late.seconds)
+                          jailed=not options.unsafe_no_jail, tolerance=options.tolerance, wall_seconds=late.seconds)

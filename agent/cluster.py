@@ -330,7 +330,7 @@ class Cluster:
             result, site = await self._call(lambda h: h.baselines.remote(task, options), want,
                                             timeout_s=call_timeout_s(options))
         except CallTimedOut as late:
-            return Measured(result=timed_out_baselines(task, self.platform, late), site=late.site)
+            return Measured(result=timed_out_baselines(task, self.platform, options, late), site=late.site)
         return Measured(result=result, site=site)
 
     # --- the pool -------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from db import Store
-from evaluator.result import HARNESS_VERSION
+from db.provenance import VerdictKey
+from evaluator.request import EvalOptions
 
 # Bucket edges on speedup: below 0.9x, around 1x, then wider bands as kernels get faster.
 BUCKET_EDGES = (0.9, 1.1, 1.5, 2.0, 3.0, 5.0, 10.0)
@@ -57,11 +58,13 @@ def sample_exemplars(scored: Sequence[Exemplar], rng: random.Random, k: int = 2,
     return sorted(chosen, key=lambda e: e.speedup)
 
 
-def exemplar_pool(store: Store, task_hash: str, platform: str, allow_torch: bool,
+def exemplar_pool(store: Store, task_hash: str, platform: str, options: EvalOptions,
                   run_id: str | None = None) -> list[Exemplar]:
-    """Every correct, timed candidate of this task version in the store (current harness), as exemplars;
-    only those of run `run_id` when given."""
-    scored = store.scored_candidates(task_hash, platform, HARNESS_VERSION, allow_torch, run_id=run_id)
+    """Every correct, timed candidate of this task version in the store whose verdict was made as one with
+    `options` would be now (harness, jail, tolerance, allow_torch), as exemplars; only those of run `run_id` when
+    given."""
+    scored = store.scored_candidates(task_hash, platform, VerdictKey.of_options(options), options.allow_torch,
+                                     run_id=run_id)
     return [Exemplar(source=c.source, speedup=r.speedup or 0.0, ci_low=(r.speedup_ci or (0.0, 0.0))[0],
                      ci_high=(r.speedup_ci or (0.0, 0.0))[1], bucket=speedup_bucket(r.speedup or 0.0))
             for c, r in scored]

@@ -31,11 +31,11 @@ from agent.providers import ChatMessage, CompletionContext, Provider, ProviderEr
 from agent.search import SearchConfig, TrajectoryState
 from db import Store
 from db.enums import RunStatus, TurnOutcome
+from db.provenance import VerdictKey
 from evaluator import EvalOptions, EvalResult
 from evaluator.api import default_threads
 from evaluator.hashing import normalized_hash
 from evaluator.platforms.base import HardwareInfo, Peaks
-from evaluator.result import harness_version
 from tasks.model import Task
 
 
@@ -292,9 +292,9 @@ class TaskSearch:
                         message="the reply had no ModelNew code block")
             return
         digest = normalized_hash(source)
-        # Only a jailed verdict at this run's tolerance stands in for an evaluation.
+        # Only a verdict made as this run's would be (harness, jail, tolerance) stands in for an evaluation.
         cached = ctx.store.find_evaluation_row(self.task.source_hash, digest, ctx.platform,
-                                               harness_version(tolerance=ctx.eval.tolerance), ctx.eval.allow_torch)
+                                               VerdictKey.of_options(ctx.eval), ctx.eval.allow_torch)
         if cached is not None:
             outcome, candidate_id, evaluation_id, result = (TurnOutcome.cached, cached.candidate_id, cached.id,
                                                             cached.result)
@@ -334,7 +334,7 @@ class TaskSearch:
     def _messages(self, state: TrajectoryState, turn: int) -> list[ChatMessage]:
         ctx = self.ctx
         rng = random.Random(ctx.search.seed * 1_000_003 + state.index * 1009 + turn)
-        pool = exemplar_pool(ctx.store, self.task.source_hash, ctx.platform, ctx.eval.allow_torch,
+        pool = exemplar_pool(ctx.store, self.task.source_hash, ctx.platform, ctx.eval,
                              run_id=ctx.run_id if ctx.own_exemplars else None)
         exemplars = sample_exemplars(pool, rng, k=ctx.search.exemplars)
         opts = ctx.eval

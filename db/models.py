@@ -23,13 +23,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
 from evaluator.baseline_result import BaselineStatus
-from evaluator.result import Reason, Stage, Status
+from evaluator.result import Reason, Stage, Status, ToleranceMode
 
 # Explicit constraint names make migrations reproducible and let Alembic compare constraints by name on
 # every backend (SQLite would otherwise leave them unnamed).
@@ -189,7 +190,8 @@ class EvaluationModel(Base):
     __table_args__ = (
         # Serves `Store.find_evaluation` (joined to candidate by its normalized hash).
         Index(
-            "ix_evaluation_cache", "candidate_id", "task_hash", "platform", "harness_version", "allow_torch"
+            "ix_evaluation_cache", "candidate_id", "task_hash", "platform", "harness_version", "jailed", "tolerance",
+            "allow_torch",
         ),
         Index(None, "task_id", "platform"),
     )
@@ -217,7 +219,12 @@ class EvaluationModel(Base):
         enum_column(BaselineKind), default=BaselineKind.eager, server_default=BaselineKind.eager.value
     )
     allow_torch: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How the verdict was made (db/provenance.py `VerdictKey`): a plain harness version, the jail, the tolerance.
     harness_version: Mapped[str] = mapped_column(String(32))
+    jailed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    tolerance: Mapped[ToleranceMode] = mapped_column(
+        enum_column(ToleranceMode), default=ToleranceMode.task, server_default=ToleranceMode.task.value
+    )
     correctness: Mapped[dict[str, Any] | None]
     timing: Mapped[dict[str, Any] | None]
     achieved_gbps: Mapped[float | None]
@@ -256,6 +263,10 @@ class BaselineTimingModel(Base):
     vs_eager_lo: Mapped[float | None]
     vs_eager_hi: Mapped[float | None]
     harness_version: Mapped[str] = mapped_column(String(32))
+    jailed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    tolerance: Mapped[ToleranceMode] = mapped_column(
+        enum_column(ToleranceMode), default=ToleranceMode.task, server_default=ToleranceMode.task.value
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

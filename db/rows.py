@@ -8,7 +8,7 @@ from typing import Any
 
 from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
 from evaluator.baseline_result import BaselineStatus
-from evaluator.result import EvalResult
+from evaluator.result import EvalResult, ToleranceMode
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,8 @@ class BaselineRow:
     vs_eager: tuple[float, float, float] | None = None
     node_id: str | None = None
     node_address: str | None = None
+    jailed: bool = True
+    tolerance: ToleranceMode = ToleranceMode.task
 
 
 @dataclass(frozen=True)

@@ -146,7 +146,9 @@ def measure_baselines(task: Task, platform: str = "cpu", options: EvalOptions | 
     start = time.perf_counter()
     plat = get_platform(platform)
     task = resolve_size(task, opts.size, plat.name)
-    common = dict(platform=plat.name, task_id=task.id, task_hash=task.source_hash, size=task.size)
+    task = task.model_copy(update={"tolerance": tolerance_for(task.tolerance, opts.tolerance)})
+    common = dict(platform=plat.name, task_id=task.id, task_hash=task.source_hash, size=task.size,
+                  jailed=not opts.unsafe_no_jail, tolerance=opts.tolerance)
     if plat.verification() is not Verification.native:
         return BaselineResult(status=BaselineStatus.not_timed, message=f"{plat.name} times nothing here "
                               f"({plat.verification().label})", **common)

@@ -9,7 +9,7 @@ from enum import Enum
 
 from pydantic import BaseModel, Field
 
-from evaluator.result import HARNESS_VERSION
+from evaluator.result import HARNESS_VERSION, ToleranceMode
 
 
 class BaselineStatus(str, Enum):
@@ -42,6 +42,10 @@ class BaselineResult(BaseModel):
     task_hash: str | None = None
     size: str | None = None
     harness_version: str = HARNESS_VERSION
+    jailed: bool = Field(default=True, description="False only under --unsafe-no-jail: the task ran without the "
+                         "OS jail")
+    tolerance: ToleranceMode = Field(default=ToleranceMode.task, description="the tolerance the compiled model's "
+                                     "outputs were checked against eager's with")
     eager: SideTiming | None = None
     compiled: SideTiming | None = None
     compile_speedup: float | None = Field(default=None, description="eager time / compiled time: median of "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from evaluator.result import ToleranceMode, harness_version
+from evaluator.result import ToleranceMode
 
 
 class EvalOptions(BaseModel):
@@ -34,7 +34,3 @@ class EvalOptions(BaseModel):
     tolerance: ToleranceMode = Field(default=ToleranceMode.task, description="the task's own tolerance (strict) or "
                                      "KernelBench's (atol=rtol=1e-2), for scores comparable with its numbers")
 
-    @property
-    def harness_version(self) -> str:
-        """The harness version results made with these options carry."""
-        return harness_version(not self.unsafe_no_jail, self.tolerance)

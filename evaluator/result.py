@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 # Bumped whenever a check or the timing protocol changes, so stored results can be re-scored.
 # 2.0.0: the jail and the judge (untrusted code only in jailed runners; verdicts, comparisons and the clock in the
@@ -13,11 +13,8 @@ from pydantic import BaseModel, Field, model_validator
 # deadline on every round and wait, bounded builds).
 # 2.2.0: timing stops at the first planned look whose interval decides, the error rate split between the looks.
 HARNESS_VERSION = "2.2.0"
-# Appended to the harness version of results produced without the jail, so they never pass for jailed ones (the
-# evaluation cache, leaderboards and re-scoring key on the version).
-UNJAILED_SUFFIX = "+unjailed"
-# Appended likewise to results compared with KernelBench's tolerance, so they never pass for strict ones.
-KERNELBENCH_TOLERANCE_SUFFIX = "+kernelbench-tolerance"
+# A plain version: whether a result was jailed and which tolerance judged it are its own fields (`jailed`,
+# `tolerance`), stored as columns; db/provenance.py says which stored verdicts a request may reuse.
 
 
 class ToleranceMode(str, Enum):
@@ -33,10 +30,11 @@ class ToleranceMode(str, Enum):
                 ToleranceMode.kernelbench: "kernelbench (atol=rtol=1e-2)"}[self]
 
 
-def harness_version(jailed: bool = True, tolerance: ToleranceMode = ToleranceMode.task) -> str:
-    """The harness version results of this kind carry (and the evaluation cache looks up)."""
-    return (HARNESS_VERSION + ("" if tolerance is ToleranceMode.task else KERNELBENCH_TOLERANCE_SUFFIX)
-            + ("" if jailed else UNJAILED_SUFFIX))
+def provenance_label(version: str, jailed: bool, tolerance: ToleranceMode) -> str:
+    """A harness version with how its results were made, for people to read: "2.2.0", "2.2.0, unjailed,
+    kernelbench tolerance". Display only: nothing parses it back."""
+    return ", ".join([version, *([] if jailed else ["unjailed"]),
+                      *([] if tolerance is ToleranceMode.task else [f"{tolerance.value} tolerance"])])
 
 
 class Status(str, Enum):
@@ -217,20 +215,11 @@ class EvalResult(BaseModel):
     tolerance: ToleranceMode = Field(default=ToleranceMode.task, description="the tolerance correctness used")
     log: str = ""
 
-    @model_validator(mode="after")
-    def _version_says_how(self) -> EvalResult:
-        """The harness version carries how the result was made (jail, tolerance), so stored results of one kind
-        never stand in for another's; a stored version is read back into the fields."""
-        if UNJAILED_SUFFIX in self.harness_version:
-            self.jailed = False
-        if KERNELBENCH_TOLERANCE_SUFFIX in self.harness_version:
-            self.tolerance = ToleranceMode.kernelbench
-        if self.harness_version.startswith(HARNESS_VERSION) and self.harness_version != harness_version(
-                self.jailed, self.tolerance):
-            self.harness_version = harness_version(self.jailed, self.tolerance)
-        elif not self.jailed and UNJAILED_SUFFIX not in self.harness_version:
-            self.harness_version += UNJAILED_SUFFIX
-        return self
+    @property
+    def provenance(self) -> str:
+        """The harness version with how the result was made, for people to read (the store keys on the fields
+        `harness_version`, `jailed` and `tolerance`, never on this text)."""
+        return provenance_label(self.harness_version, self.jailed, self.tolerance)
 
     @property
     def is_correct(self) -> bool:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from db import Store
 from db.rows import JudgedTurnRow
+from evaluator.result import ToleranceMode
 from rl.curation import CurationConfig, CurationReport, curate_sft, without_held_out
 
 
@@ -50,6 +51,8 @@ class SftRecord(BaseModel):
     run_kind: str
     model: str
     harness_version: str
+    jailed: bool = True
+    tolerance: ToleranceMode = ToleranceMode.task
     turn_id: int
     candidate_hash: str
 
@@ -98,7 +101,8 @@ def sft_record(row: JudgedTurnRow) -> SftRecord:
     messages = [*prompt_messages(row.turn.prompt), ChatTurn(role="assistant", content=row.turn.reply)]
     return SftRecord(messages=messages, task_id=row.task_id, category=row.task_category,
                      speedup=row.evaluation.speedup or 0.0, run_id=row.run_id, run_kind=row.run_kind.value,
-                     model=row.turn.model, harness_version=row.evaluation.harness_version, turn_id=row.turn.id,
+                     model=row.turn.model, harness_version=row.evaluation.harness_version,
+                     jailed=row.evaluation.jailed, tolerance=row.evaluation.tolerance, turn_id=row.turn.id,
                      candidate_hash=row.candidate_hash)
 
 

@@ -36,6 +36,6 @@ class TrainingPrompts:
                               allow_torch=self.options.allow_torch,
                               example=same_category_example(task, self.platform),
                               exemplars=sample_exemplars(exemplar_pool(self.store, task.source_hash, self.platform,
-                                                                self.options.allow_torch), self.rng,
+                                                                self.options), self.rng,
                                                   k=self.exemplars))
         return self.builder.build(inputs)

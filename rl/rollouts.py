@@ -3,7 +3,8 @@
 Each rollout becomes one trajectory of the run with one turn (prompt, reply, tokens), linked to its candidate
 and evaluation exactly as `optimize` links them, so `traces export` picks training traces up next time. The
 evaluation cache is shared with `optimize`: a kernel already judged (same task version, normalized hash,
-platform, harness) is not run again, and identical kernels in one batch are evaluated once.
+platform, and a verdict made the same way: harness version, jail, tolerance; db/provenance.py) is not run again,
+and identical kernels in one batch are evaluated once.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from agent.cluster import Cluster
 from agent.extract import extract_candidate
 from db import Store
 from db.enums import TurnOutcome
+from db.provenance import VerdictKey
 from evaluator import EvalOptions, EvalResult
 from evaluator.hashing import normalized_hash
-from evaluator.result import HARNESS_VERSION
 from rl.rewards import completion_text
 from tasks.model import Task
 
@@ -67,8 +68,9 @@ class RolloutJudge:
         return verdicts
 
     async def _judge(self, task: Task, source: str, turn_id: int) -> tuple[int, int, EvalResult, TurnOutcome]:
+        # Only a verdict made as this run's would be (harness, jail, tolerance) stands in for an evaluation.
         cached = self.store.find_evaluation_row(task.source_hash, normalized_hash(source), self.cluster.platform,
-                                                HARNESS_VERSION, self.options.allow_torch)
+                                                VerdictKey.of_options(self.options), self.options.allow_torch)
         if cached is not None:
             return cached.candidate_id, cached.id, cached.result, TurnOutcome.cached
         judged = await self.cluster.evaluate(task, source, self.options)

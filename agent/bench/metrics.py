@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 from agent.bench.config import BenchConfig, Split
 from db import Store
 from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
+from db.provenance import VerdictKey
 from db.rows import EvaluationRow
 from evaluator import BaselineStatus
 from evaluator.result import EvalResult, Status, ToleranceMode
@@ -220,9 +221,8 @@ def _sample(store: Store, trajectory_id: int, index: int, remap: dict[int, int],
 
 
 def _compile_ratio(store: Store, task_id: str, task_hash: str, hardware_id: int | None, platform: str,
-                   harness: str) -> tuple[float, float, float] | None:
-    row = store.latest_baseline(task_id, hardware_id, platform, BaselineKind.compile, task_hash=task_hash,
-                                harness_version=harness)
+                   key: VerdictKey) -> tuple[float, float, float] | None:
+    row = store.latest_baseline(task_id, hardware_id, platform, BaselineKind.compile, task_hash=task_hash, key=key)
     if row is None or row.status is not BaselineStatus.measured or row.vs_eager is None:
         return None
     return row.vs_eager
@@ -261,7 +261,9 @@ def run_metrics(store: Store, run_id: str, split: Split = Split.all, category: s
         # The baseline of the hardware the best kernel ran on (the run's first hardware when none was timed).
         hardware_id = best.hardware_id if best is not None and best.hardware_id is not None else raw.get("hardware_id")
         outcome.hardware = _hardware_name(store, hardware_id, names) or run_hardware
-        ratio = _compile_ratio(store, row.id, bench_task.source_hash, hardware_id, config.platform, harness)
+        # Only a baseline measured as the run's verdicts were (harness, jail, tolerance) sets the compile ratio.
+        ratio = _compile_ratio(store, row.id, bench_task.source_hash, hardware_id, config.platform,
+                               VerdictKey.of_options(config.eval, harness))
         if ratio is not None:
             outcome.compile_ratio = ratio[0]
             if outcome.speedup is not None and outcome.speedup_ci is not None:

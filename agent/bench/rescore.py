@@ -15,8 +15,9 @@ from agent.bench.metrics import rescore_map
 from agent.cluster import Cluster
 from db import Store
 from db.enums import RunKind, RunStatus
+from db.provenance import VerdictKey
 from evaluator import EvalOptions, EvalResult
-from evaluator.result import HARNESS_VERSION, Status, harness_version
+from evaluator.result import HARNESS_VERSION, Status
 from tasks.loader import load_task_source
 
 
@@ -86,8 +87,8 @@ async def rescore_run(store: Store, cluster: Cluster, run_id: str, force: bool =
     remap = rescore_map(store, run_id)
     originals = {remap.get(i, i): i for i in evaluation_ids}  # the verdict judged now -> the turn's own
     rows = [row for row_id in originals if (row := store.get_evaluation(row_id)) is not None]
-    current = harness_version(tolerance=options.tolerance)  # what a result judged now under the run's options says
-    todo = [row for row in rows if force or row.result.harness_version != current]
+    current = VerdictKey.of_options(options)  # how a result judged now under the run's options is made
+    todo = [row for row in rows if force or not current.admits(row.result)]
     if not todo:
         return RescoreReport(run_id=run_id, rescore_run_id=None, harness_version=HARNESS_VERSION,
                              candidates=len(rows), skipped_current=len(rows), changes=[])
@@ -114,7 +115,7 @@ async def rescore_run(store: Store, cluster: Cluster, run_id: str, force: bool =
         why = verdict_changed(row.result, new)
         note = why if task_row.source_hash == row.result.task_hash else f"{why} (the task changed since)".strip()
         change = Change(task_id=task.id, candidate_id=candidate.id, old_evaluation_id=row.id,
-                        new_evaluation_id=new_id, old_harness=row.result.harness_version, old_status=row.result.status,
+                        new_evaluation_id=new_id, old_harness=row.result.provenance, old_status=row.result.status,
                         new_status=new.status, old_speedup=row.result.speedup, new_speedup=new.speedup,
                         new_speedup_ci=new.speedup_ci, changed=bool(why), note=note)
         if on_done is not None:

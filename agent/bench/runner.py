@@ -9,6 +9,7 @@ SIGKILL, a crash) resumes with `--resume RUN_ID`: stored turns are replayed and 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from agent.bench.config import BenchConfig
 from agent.cluster import Cluster, EvaluatorSite
@@ -25,6 +26,7 @@ from agent.task_search import (
 )
 from db import Store
 from db.enums import BaselineKind, RunKind, RunStatus
+from db.provenance import VerdictKey
 from evaluator import BaselineResult, BaselineStatus
 from evaluator.result import HARNESS_VERSION
 from tasks.model import Task
@@ -102,7 +104,7 @@ class BenchRunner:
         kinds = [BaselineKind.eager, *([BaselineKind.compile] if self.config.eval.compile_baseline else [])]
         for kind in kinds:
             row = self.store.latest_baseline(task.id, hardware_id, self.config.platform, kind,
-                                             task_hash=task.source_hash, harness_version=HARNESS_VERSION)
+                                             task_hash=task.source_hash, key=VerdictKey.of_options(self.config.eval))
             if row is None or row.status is BaselineStatus.error:
                 return True
         return False
@@ -121,9 +123,10 @@ def record_baselines(store: Store, task: Task, result: BaselineResult, hardware_
     """Store a baseline measurement as an eager row and (when asked for) a compile row."""
     if result.status is BaselineStatus.not_timed:
         return
-    common = dict(hardware_id=hardware_id, harness_version=result.harness_version,
-                  node_id=None if site is None else site.node_id,
-                  node_address=None if site is None else site.node_address)
+    # Recorded as it was measured: an unjailed baseline says so, and is reused only by unjailed runs.
+    common: dict[str, Any] = dict(hardware_id=hardware_id, key=VerdictKey.of(result),
+                                  node_id=None if site is None else site.node_id,
+                                  node_address=None if site is None else site.node_address)
     eager = result.eager
     if eager is None:
         store.record_baseline(task.id, task.source_hash, result.platform, BaselineKind.eager, None,

@@ -13,7 +13,7 @@ def kernel_file_header(kernel: Kernel, run_id: str, envelope: Envelope | None) -
     """Comment lines for the top of a returned kernel file (it stays a valid solution file)."""
     r = kernel.result
     lines = [f"Kernelwright kernel {kernel.candidate_id} for task {r.task_id} ({r.platform}), run {run_id}",
-             f"speedup vs PyTorch eager: {kernel.speedup_text} (95% interval), harness {r.harness_version}",
+             f"speedup vs PyTorch eager: {kernel.speedup_text} (95% interval), harness {r.provenance}",
              f"measured on: {r.hardware or 'unknown hardware'}; size {r.size or 'cpu'}"]
     if envelope is None or not envelope.points:
         lines.append("verified on the task's own shapes and input groups only (`kernelwright sweep "

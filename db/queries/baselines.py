@@ -8,10 +8,10 @@ from db.convert import baseline_row, json_safe
 from db.enums import BaselineKind
 from db.errors import NotFoundError
 from db.models import BaselineTimingModel, TaskModel
+from db.provenance import VerdictKey
 from db.queries.base import QueryBase
 from db.rows import BaselineRow
 from evaluator.baseline_result import BaselineStatus
-from evaluator.result import HARNESS_VERSION
 
 
 class BaselineQueries(QueryBase):
@@ -28,7 +28,7 @@ class BaselineQueries(QueryBase):
         hardware_id: int | None = None,
         min_ms: float | None = None,
         ci: tuple[float, float] | None = None,
-        harness_version: str = HARNESS_VERSION,
+        key: VerdictKey = VerdictKey(),
         status: BaselineStatus | str = BaselineStatus.measured,
         message: str | None = None,
         vs_eager: tuple[float, float, float] | None = None,
@@ -37,9 +37,9 @@ class BaselineQueries(QueryBase):
     ) -> int:
         """Store a reference time of one task version on one machine; returns its id.
 
-        A failed measurement is stored too (`median_ms` None, `status` and `message` say why); `vs_eager` is a
-        compile baseline's (ratio, low, high) of eager time over its time; `node_id`/`node_address` name the Ray node
-        that measured it.
+        `key` says how it was measured (harness version, jail, tolerance). A failed measurement is stored too
+        (`median_ms` None, `status` and `message` say why); `vs_eager` is a compile baseline's (ratio, low, high)
+        of eager time over its time; `node_id`/`node_address` name the Ray node that measured it.
         """
         with self._write.begin() as session:
             if session.get(TaskModel, task_id) is None:
@@ -60,7 +60,9 @@ class BaselineQueries(QueryBase):
                 vs_eager=None if vs_eager is None else vs_eager[0],
                 vs_eager_lo=None if vs_eager is None else vs_eager[1],
                 vs_eager_hi=None if vs_eager is None else vs_eager[2],
-                harness_version=harness_version,
+                harness_version=key.harness_version,
+                jailed=key.jailed,
+                tolerance=key.tolerance,
             )
             session.add(row)
             session.flush()
@@ -74,11 +76,12 @@ class BaselineQueries(QueryBase):
         kind: BaselineKind | str = BaselineKind.eager,
         *,
         task_hash: str | None = None,
-        harness_version: str | None = None,
+        key: VerdictKey | None = None,
     ) -> BaselineRow | None:
         """The newest baseline for this task, machine (None matches rows without one), platform and kind.
 
-        Pass `task_hash`/`harness_version` to ignore timings of another task version or harness.
+        Pass `task_hash` to ignore timings of another task version, `key` to keep only those it admits (same
+        harness version, jail and tolerance).
         """
         query = select(BaselineTimingModel).where(
             BaselineTimingModel.task_id == task_id,
@@ -90,8 +93,8 @@ class BaselineQueries(QueryBase):
         )
         if task_hash is not None:
             query = query.where(BaselineTimingModel.task_hash == task_hash)
-        if harness_version is not None:
-            query = query.where(BaselineTimingModel.harness_version == harness_version)
+        if key is not None:
+            query = query.where(key.where(BaselineTimingModel))
         query = query.order_by(BaselineTimingModel.created_at.desc(), BaselineTimingModel.id.desc()).limit(1)
         with self._read() as session:
             row = session.scalars(query).first()

@@ -9,11 +9,12 @@ from sqlalchemy import select
 from db.convert import eval_result, evaluation_columns, evaluation_row, json_safe, to_row
 from db.enums import BaselineKind
 from db.models import CandidateModel, EvaluationModel, TaskModel, TrajectoryModel, TurnModel
+from db.provenance import VerdictKey
 from db.queries.base import QueryBase
 from db.queries.candidates import add_candidate_in
 from db.queries.tasks import upsert_task_in
 from db.rows import CandidateRow, EvaluationRow
-from evaluator.result import HARNESS_VERSION, EvalResult, Reason, Status
+from evaluator.result import EvalResult, Reason, Status
 from tasks.model import Task
 
 
@@ -62,11 +63,11 @@ class EvaluationQueries(QueryBase):
         task_hash: str,
         candidate_normalized_hash: str,
         platform: str,
-        harness_version: str = HARNESS_VERSION,
+        key: VerdictKey = VerdictKey(),
         allow_torch: bool = False,
     ) -> EvalResult | None:
-        """The newest stored result for this exact (task version, candidate, platform, harness, allow_torch)."""
-        row = self.find_evaluation_row(task_hash, candidate_normalized_hash, platform, harness_version, allow_torch)
+        """The newest stored result for this (task version, candidate, platform, allow_torch) that `key` admits."""
+        row = self.find_evaluation_row(task_hash, candidate_normalized_hash, platform, key, allow_torch)
         return None if row is None else row.result
 
     def find_evaluation_row(
@@ -74,10 +75,11 @@ class EvaluationQueries(QueryBase):
         task_hash: str,
         candidate_normalized_hash: str,
         platform: str,
-        harness_version: str = HARNESS_VERSION,
+        key: VerdictKey = VerdictKey(),
         allow_torch: bool = False,
     ) -> EvaluationRow | None:
-        """The newest stored evaluation for this exact (task version, candidate, platform, harness, allow_torch).
+        """The newest stored evaluation for this (task version, candidate, platform, allow_torch) that `key`
+        admits (same harness version, jail and tolerance as the request's).
 
         This is the evaluation cache. Results that ended in `Reason.harness_error` or `unstable_timing` are
         skipped: they say nothing final about the candidate, so they must be re-run rather than served.
@@ -90,7 +92,7 @@ class EvaluationQueries(QueryBase):
                 CandidateModel.platform == platform,
                 EvaluationModel.task_hash == task_hash,
                 EvaluationModel.platform == platform,
-                EvaluationModel.harness_version == harness_version,
+                key.where(EvaluationModel),
                 EvaluationModel.allow_torch == allow_torch,
                 EvaluationModel.reason.not_in([Reason.harness_error, Reason.unstable_timing]),
             )
@@ -102,12 +104,13 @@ class EvaluationQueries(QueryBase):
             return None if found is None else evaluation_row(found[0], found[1])
 
     def scored_candidates(
-        self, task_hash: str, platform: str, harness_version: str = HARNESS_VERSION, allow_torch: bool = False,
+        self, task_hash: str, platform: str, key: VerdictKey = VerdictKey(), allow_torch: bool = False,
         run_id: str | None = None,
     ) -> list[tuple[CandidateRow, EvalResult]]:
         """Correct candidates with a measured speedup on this task version and platform, fastest first.
 
-        The pool the contrastive prompt draws its exemplars from; a candidate appears once (its newest result).
+        The pool the contrastive prompt draws its exemplars from (verdicts `key` admits); a candidate appears once
+        (its newest result).
         With `run_id`, only candidates a turn of that run produced (a benchmark must not see other runs' kernels).
         """
         query = (
@@ -116,7 +119,7 @@ class EvaluationQueries(QueryBase):
             .where(
                 EvaluationModel.task_hash == task_hash,
                 EvaluationModel.platform == platform,
-                EvaluationModel.harness_version == harness_version,
+                key.where(EvaluationModel),
                 EvaluationModel.allow_torch == allow_torch,
                 EvaluationModel.status == Status.correct,
                 EvaluationModel.speedup.is_not(None),
@@ -166,13 +169,14 @@ class EvaluationQueries(QueryBase):
         task_id: str,
         platform: str,
         *,
-        harness_version: str | None = None,
+        key: VerdictKey | None = None,
         hardware_id: int | None = None,
     ) -> tuple[str, EvalResult] | None:
         """(source, result) of the fastest correct candidate of the task's current version, or None.
 
         Only evaluations against the task's current `source_hash` count (an older version of the task may
-        have asked for something else). Ties on speedup go to the earliest evaluation.
+        have asked for something else); with `key`, only verdicts it admits. Ties on speedup go to the earliest
+        evaluation.
         """
         current_hash = select(TaskModel.source_hash).where(TaskModel.id == task_id).scalar_subquery()
         query = (
@@ -188,8 +192,8 @@ class EvaluationQueries(QueryBase):
             .order_by(EvaluationModel.speedup.desc(), EvaluationModel.id)
             .limit(1)
         )
-        if harness_version is not None:
-            query = query.where(EvaluationModel.harness_version == harness_version)
+        if key is not None:
+            query = query.where(key.where(EvaluationModel))
         if hardware_id is not None:
             query = query.where(EvaluationModel.hardware_id == hardware_id)
         with self._read() as session:

@@ -135,7 +135,7 @@ def _print_result(result: EvalResult) -> None:
     table.add_row("platform", untrusted(f"{result.platform} on {result.hardware}"))
     table.add_row("task", untrusted(f"{result.task_id}" + (f" (size {result.size})" if result.size else "")))
     table.add_row("tolerance", result.tolerance.label)
-    table.add_row("harness", result.harness_version)
+    table.add_row("harness", result.provenance)
     if result.wall_seconds is not None:
         table.add_row("wall", f"{result.wall_seconds:.1f} s (build {result.build_seconds or 0:.1f} s)")
     out.print(table)

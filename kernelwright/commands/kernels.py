@@ -73,7 +73,7 @@ def show_cmd(
         if e.candidate_id == kernel_id:
             r = e.result
             speed = "" if r.speedup is None else f" {r.speedup:.2f}x"
-            out.print(untrusted(f"  evaluation {e.id}: {r.status.value}{speed} (harness {r.harness_version}, "
+            out.print(untrusted(f"  evaluation {e.id}: {r.status.value}{speed} (harness {r.provenance}, "
                                 f"size {r.size})"))
     envelope = stored_envelope(store, kernel_id, kernel.platform)
     if not envelope.points:

@@ -210,7 +210,8 @@ def _evaluation_view(row: EvaluationRow) -> EvaluationView:
                           message=redact(r.message), speedup=r.speedup, speedup_ci=r.speedup_ci,
                           verified=is_verified_speedup(r),
                           baseline_ms=r.baseline_ms, candidate_ms=r.candidate_ms, hardware=r.hardware,
-                          harness_version=r.harness_version, created_at=row.created_at)
+                          harness_version=r.harness_version, jailed=r.jailed, tolerance=r.tolerance.value,
+                          created_at=row.created_at)
 
 
 def kernel_view(store: Store, candidate_id: int) -> KernelView | None:

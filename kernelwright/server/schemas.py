@@ -125,6 +125,8 @@ class EvaluationView(BaseModel):
     candidate_ms: float | None = None
     hardware: str
     harness_version: str
+    jailed: bool = Field(default=True, description="false: judged without the OS jail (--unsafe-no-jail)")
+    tolerance: str = Field(default="task", description="the correctness tolerance it used: task or kernelbench")
     created_at: datetime
 
 

@@ -11,9 +11,9 @@ import db.queries.evaluations
 from db import Store
 from db.enums import BaselineKind
 from db.models import CandidateModel, EvaluationModel, TaskModel
+from db.provenance import VerdictKey
 from evaluator.hashing import normalized_hash
 from evaluator.result import (
-    HARNESS_VERSION,
     CorrectnessStats,
     Reason,
     Stage,
@@ -29,7 +29,7 @@ def test_record_and_find_evaluation_round_trip(store: Store) -> None:
 
     assert store.get_task(task.id) is not None
     found = store.find_evaluation(
-        task.source_hash, normalized_hash(KERNEL_REFORMATTED), "cpu", HARNESS_VERSION
+        task.source_hash, normalized_hash(KERNEL_REFORMATTED), "cpu", VerdictKey()
     )
     assert found == result
 
@@ -69,17 +69,17 @@ def test_cache_lookup_respects_version_platform_task_hash_and_allow_torch(store:
     task = make_task()
     digest = normalized_hash(KERNEL)
     store.record_evaluation(task, KERNEL, make_result(task))
-    assert store.find_evaluation(task.source_hash, digest, "cpu", HARNESS_VERSION, False) is not None
-    assert store.find_evaluation(task.source_hash, digest, "cpu", "0.9.0", False) is None
-    assert store.find_evaluation(task.source_hash, digest, "cuda", HARNESS_VERSION, False) is None
-    assert store.find_evaluation(task.source_hash, digest, "cpu", HARNESS_VERSION, True) is None
-    assert store.find_evaluation("other-task-hash", digest, "cpu", HARNESS_VERSION, False) is None
+    assert store.find_evaluation(task.source_hash, digest, "cpu", VerdictKey(), False) is not None
+    assert store.find_evaluation(task.source_hash, digest, "cpu", VerdictKey("0.9.0"), False) is None
+    assert store.find_evaluation(task.source_hash, digest, "cuda", VerdictKey(), False) is None
+    assert store.find_evaluation(task.source_hash, digest, "cpu", VerdictKey(), True) is None
+    assert store.find_evaluation("other-task-hash", digest, "cpu", VerdictKey(), False) is None
     assert store.find_evaluation(task.source_hash, normalized_hash(KERNEL_OTHER), "cpu") is None
 
     # Another harness version is stored side by side, and found only under its own version.
     store.record_evaluation(task, KERNEL, make_result(task, harness_version="9.0.0", speedup=3.0))
-    assert store.find_evaluation(task.source_hash, digest, "cpu", "9.0.0").speedup == 3.0  # type: ignore[union-attr]
-    assert store.find_evaluation(task.source_hash, digest, "cpu", HARNESS_VERSION).speedup == 2.1  # type: ignore[union-attr]
+    assert store.find_evaluation(task.source_hash, digest, "cpu", VerdictKey("9.0.0")).speedup == 3.0  # type: ignore[union-attr]
+    assert store.find_evaluation(task.source_hash, digest, "cpu", VerdictKey()).speedup == 2.1  # type: ignore[union-attr]
 
     # The newest result wins; harness errors and unsettled timings are never served from the cache.
     store.record_evaluation(task, KERNEL, make_result(task, speedup=2.5))
@@ -155,7 +155,7 @@ def test_evaluations_and_best_for_task(store: Store) -> None:
     best = store.best_for_task(task.id, "cpu")
     assert best == (KERNEL_OTHER, fast)
     assert store.best_for_task(task.id, "cuda") == (KERNEL, make_result(task, platform="cuda", speedup=50.0))
-    assert store.best_for_task(task.id, "cpu", harness_version="0.1") is None
+    assert store.best_for_task(task.id, "cpu", key=VerdictKey("0.1")) is None
 
     # After the task changes, results against the old version no longer count as its best.
     store.upsert_task(make_task(source=TASK_SOURCE + "# v2\n"))

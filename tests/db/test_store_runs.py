@@ -7,6 +7,7 @@ from store_data import KERNEL, make_result, make_task
 
 from db import NotFoundError, Store
 from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
+from db.provenance import VerdictKey
 
 
 def test_runs_trajectories_turns_round_trip(store: Store) -> None:
@@ -145,7 +146,7 @@ def test_baselines(store: Store) -> None:
     assert store.latest_baseline(task.id, hw, "cpu", "compile").median_ms == 0.5  # type: ignore[union-attr]
     assert store.latest_baseline(task.id, None, "cpu", "eager").median_ms == 7.0  # type: ignore[union-attr]
     assert store.latest_baseline(task.id, None, "cpu", "eager", task_hash=task.source_hash) is None
-    assert store.latest_baseline(task.id, hw, "cpu", "eager", harness_version="0.0.1") is None
+    assert store.latest_baseline(task.id, hw, "cpu", "eager", key=VerdictKey("0.0.1")) is None
     assert store.latest_baseline(task.id, hw, "cuda", "eager") is None
     with pytest.raises(NotFoundError):
         store.record_baseline("missing/task", "h", "cpu", "eager", 1.0)

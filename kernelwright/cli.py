@@ -63,6 +63,7 @@ COMMANDS: dict[str, LazyCommand] = {
                          "Browse the task suite; import KernelBench / MultiKernelBench checkouts."),
     "runs": LazyCommand("kernelwright.commands.runs", "app", "Browse stored runs."),
     "kernels": LazyCommand("kernelwright.commands.kernels", "app", "Stored kernels: their verdicts and shape sweeps."),
+    "models": LazyCommand("kernelwright.commands.models", "app", "Base models to train from: list them, prepare one."),
     "traces": LazyCommand("kernelwright.commands.traces", "app", "Training data from stored traces."),
     "train": LazyCommand("kernelwright.commands.train", "app",
                          "Fine-tune the kernel-writing model from stored traces."),

@@ -47,8 +47,8 @@ class Settings(BaseSettings):
 
     db_url: str | None = Field(default=None, description="the store (e.g. postgresql+psycopg://user@host/db); "
                                "default: SQLite kernelwright.db in the user data folder")
-    home: Path | None = Field(default=None, description="where `tasks import` keeps its registry; default: the "
-                              "user data folder (read by tasks/importer.py)")
+    home: Path | None = Field(default=None, description="where `tasks import` keeps its registry and `models "
+                              "prepare` its base models; default: the user data folder (read by tasks/env.py)")
     cache_dir: Path | None = Field(default=None, description="kernel build cache and task probe cache; default: "
                                    "the user cache folder (read by the evaluator and tasks/loader.py)")
     build_cache_mb: int = Field(default=2048, ge=1, description="built kernels kept in the cache, in MiB at most; "

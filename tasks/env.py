@@ -25,7 +25,7 @@ def build_cache_mb() -> int:
 
 
 def home_dir() -> Path:
-    """`KERNELWRIGHT_HOME`, else the user's data folder: the registry of imported tasks."""
+    """`KERNELWRIGHT_HOME`, else the user's data folder: the registry of imported tasks, the prepared base models."""
     return Path(os.environ.get("KERNELWRIGHT_HOME") or platformdirs.user_data_dir("kernelwright"))
 
 

@@ -1,4 +1,5 @@
-"""`local:PATH`: generate with a model from a local folder via `transformers` (a trained checkpoint, say).
+"""`local:PATH`: generate with a model from a local folder via `transformers` (a trained checkpoint, say), or
+`local:NAME` with a prepared base model (`kernelwright models prepare NAME`).
 
 `--provider local:PATH` drives `optimize` (and `bench`) with a checkpoint written by `kernelwright train`, with no
 server. `transformers` is imported on first use, so the agent works without the `train` extra until this
@@ -10,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 from typing import Any
 
+from agent.models import BASES, ModelNotFound, base_path, gguf_file, is_base_name, prepare, resolve_model
 from agent.providers.base import ChatMessage, Completion, CompletionContext, Provider, ProviderConfig, ProviderError
 
 INSTALL_HINT = "install the train extra: pip install -c constraints.txt -e '.[train]'"
@@ -25,17 +26,25 @@ class LocalProvider(Provider):
 
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(config)
-        self.path = Path(config.model).expanduser()
-        if not (self.path / "config.json").is_file():
-            raise ProviderError(f"{self.path} is not a model folder (no config.json); give --provider "
-                                "local:PATH with a folder written by `kernelwright train` or save_pretrained")
+        try:
+            if is_base_name(config.model):
+                # Refused now if its package is missing; prepared, if it is not yet, when the model is first
+                # loaded (`check`), in a worker thread.
+                gguf_file(BASES[config.model])
+                self.path = base_path(config.model)
+            else:
+                self.path = resolve_model(config.model)
+        except ModelNotFound as exc:
+            raise ProviderError(f"{exc}; give --provider local:NAME with a prepared base, or local:PATH with a "
+                                "folder written by `kernelwright train` or save_pretrained") from exc
         self._model: Any = None
         self._tokenizer: Any = None
         self._lock = asyncio.Lock()
 
     @property
     def label(self) -> str:
-        return f"local:{self.path}"
+        # A base is stored by its name: the same converted weights wherever the user data folder is.
+        return f"local:{self.config.model}" if is_base_name(self.config.model) else f"local:{self.path}"
 
     def _load(self) -> None:
         if self._model is not None:
@@ -46,6 +55,8 @@ class LocalProvider(Provider):
         except ImportError as exc:
             raise ProviderError(f"the local provider needs transformers; {INSTALL_HINT}") from exc
         try:
+            if is_base_name(self.config.model):
+                prepare(self.config.model)  # at once when it is prepared already
             tokenizer = AutoTokenizer.from_pretrained(self.path)
             model = AutoModelForCausalLM.from_pretrained(self.path)
         except (OSError, ValueError) as exc:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from agent.models import ModelNotFound, resolve_model
 from db import Store
 from kernelwright.config.commands import GrpoCommand, SftCommand
 from kernelwright.config.options import ConfigPath, command_config
@@ -59,16 +60,18 @@ def _print_report(report: TrainingReport, as_json: bool) -> None:
                         f"{report.output_dir} (library output: {log})"), soft_wrap=True)
 
 
-def _local_inputs(model: Path, data: Path | None = None) -> None:
-    """Refuse at once a model folder or data file that is not there: transformers would take a missing folder
-    for a Hugging Face id and retry the hub for a minute before saying "check your internet connection"."""
-    if not (model / "config.json").is_file():
-        what = "does not exist" if not model.exists() else "has no config.json"
-        raise ValueError(f"model folder {model} {what}: give a local model folder (config.json, weights and a "
-                         "tokenizer); paths in a --config file are relative to that file")
+def _local_inputs(model: Path, data: Path | None = None) -> Path:
+    """The model folder `model` names (a base's, prepared now on first use, or `model` itself), refusing at once a
+    model or data file that is not there: transformers would take a missing folder for a Hugging Face id and retry
+    the hub for a minute before saying "check your internet connection". The data is checked first: it is cheap,
+    and preparing a base is not."""
     if data is not None and not data.exists():
         raise ValueError(f"training data {data} does not exist (make it with `kernelwright traces export`); "
                          "paths in a --config file are relative to that file")
+    try:
+        return resolve_model(model, progress=lambda line: err.print(untrusted(line), soft_wrap=True))
+    except ModelNotFound as exc:
+        raise ValueError(f"{exc}; paths in a --config file are relative to that file") from exc
 
 
 SFT_KEYS = {"model": "model", "data": "data", "out_dir": "output_dir", "lora": "lora", "lora_r": "lora_r",
@@ -85,7 +88,8 @@ GRPO_KEYS = {"model": "model", "out_dir": "output_dir", "task": "tasks", "data":
 def sft_cmd(
     ctx: typer.Context,
     config_file: ConfigPath = None,
-    model: Annotated[Path | None, typer.Option(help="model folder to start from (weights + tokenizer)")] = None,
+    model: Annotated[Path | None, typer.Option(help="a base model's name (`kernelwright models list`) or a model "
+                                               "folder (weights + tokenizer) to start from")] = None,
     data: Annotated[Path | None, typer.Option(help="an SFT export (JSONL or a `datasets` folder)")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="where the trained model is saved")] = None,
     lora: Annotated[bool, typer.Option("--lora", help="train a LoRA adapter (PEFT), merged in when saved")] = False,
@@ -100,8 +104,8 @@ def sft_cmd(
     """Supervised fine-tuning with TRL's SFTTrainer (+ PEFT LoRA with --lora)."""
     try:
         options = command_config(ctx, SftCommand, SFT_KEYS, config_file)
-        _local_inputs(options.model, options.data)
-    except ValueError as exc:  # a ConfigError too
+        options = options.model_copy(update={"model": _local_inputs(options.model, options.data)})
+    except (ValueError, OSError) as exc:  # a ConfigError or ModelNotFound too; OSError: preparing a base
         raise _fail(str(exc), as_json) from exc
     try:
         # Library output goes to the log; stdout is for the result (one JSON object with --json). Imported inside,
@@ -125,7 +129,8 @@ def _grpo_tasks(refs: list[str], data: Path | None) -> list[Task]:
 def grpo_cmd(
     ctx: typer.Context,
     config_file: ConfigPath = None,
-    model: Annotated[Path | None, typer.Option(help="model folder to start from (weights + tokenizer)")] = None,
+    model: Annotated[Path | None, typer.Option(help="a base model's name (`kernelwright models list`) or a model "
+                                               "folder (weights + tokenizer) to start from")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="where the trained model is saved")] = None,
     task: Annotated[list[str] | None, typer.Option(help="a task (suite id or file) to train on; repeatable")] = None,
     data: Annotated[Path | None, typer.Option(help="a GRPO export (its task ids are added to --task)")] = None,
@@ -148,9 +153,9 @@ def grpo_cmd(
     """GRPO with TRL: the agents' prompts, the evaluator (on Ray) as reward, every rollout stored."""
     try:
         command = command_config(ctx, GrpoCommand, GRPO_KEYS, config_file)
-        _local_inputs(command.model, command.data)
+        command = command.model_copy(update={"model": _local_inputs(command.model, command.data)})
         tasks = _grpo_tasks(command.tasks, command.data)
-    except (TaskLoadError, ValueError) as exc:  # a ConfigError too
+    except (TaskLoadError, ValueError, OSError) as exc:  # a ConfigError or ModelNotFound too
         raise _fail(str(exc), as_json) from exc
     if not tasks:
         raise _fail("give at least one --task (or --data with a GRPO export)", as_json)

@@ -18,6 +18,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.config import JsonDict
 
+from agent.models import MODEL_OR_PATH, is_base_name
+
 M = TypeVar("M", bound=BaseModel)
 Key = tuple[str | int, ...]
 
@@ -139,6 +141,8 @@ def resolve_paths(model: type[BaseModel], data: dict[str, Any], base: Path) -> d
         section = _model_of(field.annotation)
         if section is not None and isinstance(value, dict):
             resolved[name] = resolve_paths(section, value, base)
+        elif field.json_schema_extra == MODEL_OR_PATH and isinstance(value, str) and is_base_name(value):
+            resolved[name] = value  # a base's name, resolved to its prepared folder when the command runs
         elif _is_path(field.annotation):
             resolved[name] = _relative_to(base, value)
         elif field.json_schema_extra == FILE_OR_ID:

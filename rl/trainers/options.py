@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from agent.cluster import ClusterConfig
+from agent.models import MODEL_OR_PATH
 from evaluator import EvalOptions
 from rl.rewards import RewardConfig
 
@@ -15,7 +16,8 @@ from rl.rewards import RewardConfig
 class SftOptions(BaseModel):
     """One SFT run."""
 
-    model: Path = Field(description="a model folder (config.json, weights, tokenizer with a chat template)")
+    model: Path = Field(description="a base model's name (`kernelwright models list`) or a model folder "
+                        "(config.json, weights, tokenizer with a chat template)", json_schema_extra=MODEL_OR_PATH)
     data: Path = Field(description="an SFT export: a JSONL file or a `datasets` folder saved with save_to_disk")
     output_dir: Path
     lora: bool = False
@@ -37,7 +39,7 @@ class SftOptions(BaseModel):
 class GrpoOptions(BaseModel):
     """One GRPO run."""
 
-    model: Path
+    model: Path = Field(description="a base model's name or a model folder", json_schema_extra=MODEL_OR_PATH)
     output_dir: Path
     platform: str = "cpu"
     max_steps: int = Field(default=10, ge=1)

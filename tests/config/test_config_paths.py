@@ -30,15 +30,20 @@ def test_file_paths_resolve_from_the_file(tmp_path: Path) -> None:
     assert resolve_paths(OptimizeCommand, {"task": "pooling/max_pool2d"}, base) == {"task": "pooling/max_pool2d"}
     assert resolve_paths(GrpoCommand, {"tasks": ["activation/relu", "ops/mine.py"]}, base) == {
         "tasks": ["activation/relu", str(base / "ops/mine.py")]}
+    # A model's value that names a base stays that name (resolved to its prepared folder when the command runs).
+    assert resolve_paths(GrpoCommand, {"model": "smollm2-135m"}, base) == {"model": "smollm2-135m"}
 
 
 def test_the_sft_preset_finds_its_files_from_the_repository_root(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """The preset names ../models/base: run from another folder it still means the repository's models/."""
+    """The preset names ../sft.jsonl: run from another folder it still means the repository's root (checked
+    before the base model is prepared)."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KERNELWRIGHT_HOME", str(tmp_path / "home"))
     result = CliRunner().invoke(app, ["train", "sft", "--config", str(CONFIGS / "train-sft.yaml")])
     assert result.exit_code != 0
-    assert f"model folder {CONFIGS.parent / 'models' / 'base'} does not exist" in " ".join(result.output.split())
+    assert f"training data {CONFIGS.parent / 'sft.jsonl'} does not exist" in " ".join(result.output.split())
+    assert not (tmp_path / "home").exists()
 
 
 def test_a_missing_model_folder_fails_at_once(tmp_path: Path) -> None:
@@ -54,5 +59,8 @@ def test_a_missing_model_folder_fails_at_once(tmp_path: Path) -> None:
     assert "internet" not in output
     # The same from the command line: relative to the working directory, and no data file is an error too.
     result = CliRunner().invoke(app, ["train", "sft", "--model", str(tmp_path), "--data", str(tmp_path / "x.jsonl"),
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code != 0 and "x.jsonl does not exist" in " ".join(result.output.split())
+    result = CliRunner().invoke(app, ["train", "sft", "--model", str(tmp_path), "--data", str(data),
                                       "--out", str(tmp_path / "out")])
     assert result.exit_code != 0 and "has no config.json" in " ".join(result.output.split())

@@ -8,8 +8,9 @@ import socket
 import pytest
 from fake_openai import FakeOpenAI, Reply
 
-from agent.providers import ChatMessage, CompletionContext, ProviderConfig, ProviderError, get_provider
+from agent.providers import PROVIDERS, ChatMessage, CompletionContext, ProviderConfig, ProviderError, get_provider
 from agent.providers.examples import ExamplesProvider
+from kernelwright.commands.options import PROVIDER_NAMES
 from tasks.registry import resolve_task
 
 MESSAGES = [ChatMessage(role="system", content="be fast"), ChatMessage(role="user", content="write relu")]
@@ -93,6 +94,10 @@ def test_missing_key_for_a_remote_endpoint_says_what_to_set(monkeypatch: pytest.
 def test_unknown_provider() -> None:
     with pytest.raises(ProviderError, match="available: examples, local, openai"):
         get_provider(ProviderConfig(name="nope"))
+
+
+def test_the_cli_names_every_provider_without_importing_them() -> None:
+    assert sorted(PROVIDER_NAMES) == sorted(PROVIDERS)
 
 
 def test_examples_provider_replays_the_suite_example(context: CompletionContext) -> None:

@@ -155,8 +155,8 @@ def _install(python: Path, package: Path) -> None:
 
 def test_an_optimize_answer_ships_as_a_package(tmp_path: Path, ray_env: dict[str, str], torch_venv: Path) -> None:
     db = f"sqlite:///{tmp_path / 'kw.db'}"
-    run = json.loads(_cli(["optimize", "--config", str(PRESET), "--db-url", db, "--json", "--trials", "1"],
-                          ray_env, tmp_path).stdout)
+    run = json.loads(_cli(["optimize", "--config", str(PRESET), "--db-url", db, "--json", "--trials", "1",
+                           "--out", str(tmp_path / "best.py")], ray_env, tmp_path).stdout)
     assert run["answer"] is not None, run
     package = tmp_path / "pkg"
     written = json.loads(_cli(["export", run["run_id"], "--out", str(package), "--shapes", "4", "--db-url", db,

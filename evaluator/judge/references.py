@@ -74,6 +74,9 @@ class ReferenceSession:
 
     def _spawned(self, old: RunnerProcess | None) -> RunnerProcess:
         if old is not None:
+            # Forget it before it goes: a new runner may be given the same id(), and would pass for set up
+            # (the reference then got a command before its setup, seen once under CI's load).
+            self._set_up.discard(id(old))
             old.kill()
         return RunnerProcess(self.config)
 
@@ -138,6 +141,7 @@ class ReferenceSession:
             if runner is not None:
                 runner.kill()
         self.runner = self.maker = None
+        self._set_up.clear()
 
 
 class SessionPool:

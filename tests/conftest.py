@@ -53,6 +53,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if not any(item.get_closest_marker(name) for name in NOT_UNIT_MARKERS):
             item.add_marker(pytest.mark.unit)
 
+# Every test holds the machine shared, a `quiet` one exclusively (tests/quiet_machine.py).
+from quiet_machine import pytest_runtest_protocol  # noqa: E402,F401
+
 # Set at import, before any test module imports the evaluator, so every `cache_root()` call agrees.
 os.environ.setdefault("KERNELWRIGHT_CACHE_DIR", str(TEST_CACHE_DIR))
 

@@ -30,6 +30,7 @@ def count(db: Path, table: str) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.quiet  # the example's verdict is asserted `correct`: timed, not `unstable`
 def test_eval_example_json_is_one_object_and_stored(tmp_path: Path) -> None:
     db = tmp_path / "kw.db"
     proc = run_cli("eval", RELU_TASK, "example", "--json", db=db, check_exit=0)
@@ -46,6 +47,7 @@ def test_eval_example_json_is_one_object_and_stored(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.quiet  # the example's table row is asserted timed, with its interval
 def test_eval_table_and_model_new_is_model(tmp_path: Path) -> None:
     db = tmp_path / "kw.db"
     proc = run_cli("eval", RELU_TASK, "example", "--no-store", db=db, check_exit=0)
@@ -56,7 +58,8 @@ def test_eval_table_and_model_new_is_model(tmp_path: Path) -> None:
     assert rejected["status"] == "rejected" and rejected["reason"] == "no_kernel"
     torch_track = json.loads(run_cli("eval", RELU_TASK, str(same), "--json", "--no-store", "--allow-torch",
                                      db=db, check_exit=0).stdout)
-    assert torch_track["status"] == "correct"
+    # The same model on both sides: its interval holds 1.0, and on a busy machine it may be wide (`unstable`).
+    assert torch_track["status"] in ("correct", "unstable"), torch_track
     assert torch_track["speedup_ci"][0] <= torch_track["speedup_ci"][1]
     assert not db.exists() or count(db, "evaluation") == 0
 

@@ -32,6 +32,7 @@ def _optimize_args(server: FakeOpenAI, db: str, *extra: str) -> list[str]:
             "--db-url", db, "--trajectories", "1", "--threads", "1", "--trials", "1", *extra]
 
 
+@pytest.mark.quiet  # asserts the fast kernel is verified faster
 def test_feedback_turns_and_the_fast_kernel_win(tmp_path: Path, ray_env: dict[str, str]) -> None:
     db = f"sqlite:///{tmp_path / 'kw.db'}"
     out = tmp_path / "best.py"

@@ -26,7 +26,8 @@ from evaluator.build.cpp import measured_flags
 from evaluator.result import Status
 from tasks.loader import load_task
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
+# quiet: the packages' speed is asserted (faster at a batch the task never named, a model not measurably faster).
+pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.quiet]
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = Path(__file__).resolve().parents[2] / "tasks" / "suite" / "activation"
 
@@ -238,8 +239,15 @@ def test_a_user_operator_without_sizes_ships_and_beats_eager_at_a_batch_it_never
     buried = _apply(written["package"], tmp_path / "buried.py", python, env, tmp_path)
     low, high = buried["model_interval"]
     assert buried["swapped"] == ["act"] and buried["outputs_match"], buried
-    assert low <= 1.0 <= high and buried["kernel_interval"][0] > 1.0, buried
-    assert "not measurably faster" in buried["verdict"] and "kernel alone is faster" in buried["verdict"]
+    # The op is a sliver of this model's time: the model gains far less than the kernel alone. Whether that sliver
+    # shows end to end (the model's interval above 1.0) depends on the machine's noise; the verdict must say what
+    # the interval says (CI once measured [1.026, ...] here: a real 1-3%, not the "not measurably faster" hoped for).
+    assert buried["kernel_interval"][0] > 1.0 and buried["model_speedup"] < buried["kernel_interval"][0], buried
+    if low <= 1.0 <= high:
+        assert "not measurably faster" in buried["verdict"] and "kernel alone is faster" in buried["verdict"]
+    else:
+        way = "faster" if low > 1.0 else "slower"
+        assert buried["verdict"] == f"the model is {way} end to end", buried
 
 SWISH_LAYER = '''
 import torch

@@ -73,14 +73,15 @@ def show_cmd(
         if e.candidate_id == kernel_id:
             r = e.result
             speed = "" if r.speedup is None else f" {r.speedup:.2f}x"
-            out.print(untrusted(f"  evaluation {e.id}: {r.status.value}{speed} (harness {r.provenance}, "
-                                f"size {r.size})"))
+            # Verdicts stored before sizes were recorded have none: say nothing rather than "size None".
+            size = "" if r.size is None else f", size {r.size}"
+            out.print(untrusted(f"  evaluation {e.id}: {r.status.value}{speed} (harness {r.provenance}{size})"))
     envelope = stored_envelope(store, kernel_id, kernel.platform)
     if not envelope.points:
         out.print(f"never swept: `kernelwright sweep {kernel_id}`", highlight=False)
     else:
         print_wide(sweep_rich_table(kernel_id, envelope))
         if plot is not None:
-            out.print(f"plot written to {sweep_plot(kernel_id, envelope, plot)}", highlight=False)
+            out.print(f"plot written to {sweep_plot(kernel_id, kernel.task.id, envelope, plot)}", highlight=False)
     if source:
         out.print(Syntax(clean(kernel.source), "python"))

@@ -33,6 +33,7 @@ from kernelwright.server import queries
 from kernelwright.server.schemas import JobStatus, KernelSummary, Leaderboard, TaskView
 from kernelwright.server.state import ServiceState, service
 from kernelwright.views import numbers
+from kernelwright.views.bench_plots import BENCH_PLOTS
 from kernelwright.views.safe_text import clean
 from tasks.model import Category
 
@@ -227,7 +228,7 @@ def _plot_png(state: ServiceState, run_id: str, name: str) -> bytes:
 def run_plot(run_id: str, name: str, request: Request, state: State, _reader: Reader) -> Response:
     """One of a bench run's report plots as PNG (the ones `kernelwright report` writes)."""
     run = state.store.get_run(run_id)
-    if run is None or run.kind is not RunKind.bench or name not in queries.BENCH_PLOTS:
+    if run is None or run.kind is not RunKind.bench or name not in BENCH_PLOTS:
         return _not_found(request, f"plot {name!r} of a bench run {run_id!r}")
     png = state.cache.get(("plot", run_id, name), lambda: _plot_png(state, run_id, name))
     # A finished run's plots change only when it is re-scored.

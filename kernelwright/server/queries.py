@@ -40,10 +40,9 @@ from kernelwright.server.schemas import (
     TurnView,
 )
 from kernelwright.server.wording import for_http
+from kernelwright.views.bench_plots import plot_names
 from kernelwright.views.leaderboard import title
 from kernelwright.views.numbers import with_interval
-
-BENCH_PLOTS = ("speedup_by_category.png", "fast_p.png", "speedup_vs_turn.png")
 
 _T = TypeVar("_T")
 
@@ -198,7 +197,7 @@ def run_view(store: Store, run: RunRow) -> RunView:
                    provider=str(provider.get("name")) if provider else None,
                    model=_model_name(provider.get("model")), created_at=run.created_at,
                    finished_at=run.finished_at, trajectories=trajectories,
-                   plots=list(BENCH_PLOTS) if run.kind is RunKind.bench else [])
+                   plots=plot_names(max_turns) if run.kind is RunKind.bench else [])
 
 
 # --- kernels ------------------------------------------------------------------------------------------------

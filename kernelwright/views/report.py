@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from agent.bench.metrics import FAST_P, GroupMetrics, RunMetrics, TaskOutcome  # noqa: E402
+from kernelwright.views.bench_plots import plot_names  # noqa: E402
 from kernelwright.views.numbers import bounds, times, unverified_fast_1, with_interval  # noqa: E402
 from kernelwright.views.report_html import to_html  # noqa: E402
 from kernelwright.views.safe_text import one_line  # noqa: E402
@@ -151,8 +152,9 @@ def write_report(run: RunMetrics, out_dir: Path) -> list[Path]:
     """Write report.md (and report.html, the same with the plots inline), three PNG plots and metrics.json into
     `out_dir`; returns the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    plots = {"speedup_by_category.png": plot_speedup_by_category, "fast_p.png": plot_fast_p,
-             "speedup_vs_turn.png": plot_speedup_vs_turn}
+    plotters = {"speedup_by_category.png": plot_speedup_by_category, "fast_p.png": plot_fast_p,
+                "speedup_vs_turn.png": plot_speedup_vs_turn}
+    plots = {name: plotters[name] for name in plot_names(run.turns)}
     for name, draw in plots.items():
         draw(run, out_dir / name)
     m = run.overall
@@ -183,7 +185,8 @@ def write_report(run: RunMetrics, out_dir: Path) -> list[Path]:
         "", "## Plots", "",
         "![speedup per category](speedup_by_category.png)", "",
         "![fast_p over p](fast_p.png)", "",
-        "![speedup vs turn](speedup_vs_turn.png)", "",
+        *(["![speedup vs turn](speedup_vs_turn.png)", ""] if "speedup_vs_turn.png" in plots else
+          ["One turn per task: no speedup-vs-turn plot.", ""]),
         "## By category", "", *_metrics_rows(run.by_category, "category"), "",
         "## By level", "", *_metrics_rows({f"level {k}": v for k, v in run.by_level.items()}, "level"), "",
         # Unlike machines are never pooled silently: each task is counted under the hardware that timed it.

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from agent.export.envelope import Envelope
 from agent.export.readme import envelope_lines
-from kernelwright.views.safe_text import untrusted
+from kernelwright.views.safe_text import one_line, untrusted
 
 
 def sweep_rich_table(kernel_id: int, envelope: Envelope) -> Table:
@@ -28,31 +28,40 @@ def sweep_rich_table(kernel_id: int, envelope: Envelope) -> Table:
     return table
 
 
-def sweep_plot(kernel_id: int, envelope: Envelope, path: Path) -> Path:
-    """Speedup (with its interval) against total input elements, one point per size; red where incorrect."""
+# Label offsets (points) cycled through in order of size: neighbouring sizes' labels sit at different heights.
+LABEL_OFFSETS = ((4, 6), (4, -12), (4, 16), (4, -22))
+
+
+def sweep_plot(kernel_id: int, task_id: str, envelope: Envelope, path: Path) -> Path:
+    """Speedup (with its interval) against total input elements, one point per size; red where incorrect. Titled
+    with the kernel and its task; labels staggered and kept inside the frame."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4))
-    timed = [p for p in envelope.points if p.speedup_ci is not None and p.numel > 0]
-    for p in timed:
+    timed = sorted((p for p in envelope.points if p.speedup_ci is not None and p.numel > 0), key=lambda p: p.numel)
+    for i, p in enumerate(timed):
         lo, hi = p.speedup_ci  # type: ignore[misc]
         mid = p.speedup if p.speedup is not None else (lo + hi) / 2
         ax.errorbar([p.numel], [mid], yerr=[[mid - lo], [hi - mid]], fmt="o", capsize=3,
                     color="tab:green" if p.faster else "tab:blue")
-        ax.annotate(p.label, (p.numel, mid), textcoords="offset points", xytext=(4, 4), fontsize=7)
-    for p in envelope.points:
-        if not p.correct and p.numel > 0:
-            ax.scatter([p.numel], [0.0], marker="x", color="tab:red")
-            ax.annotate(f"{p.label}: {p.status.value}", (p.numel, 0.0), textcoords="offset points",
-                        xytext=(4, 4), fontsize=7, color="tab:red")
+        ax.annotate(p.label, (p.numel, mid), textcoords="offset points", xytext=LABEL_OFFSETS[i % 4], fontsize=7,
+                    annotation_clip=False)
+    failed = sorted((p for p in envelope.points if not p.correct and p.numel > 0), key=lambda p: p.numel)
+    for i, p in enumerate(failed):
+        ax.scatter([p.numel], [0.0], marker="x", color="tab:red")
+        ax.annotate(f"{p.label}: {p.status.value}", (p.numel, 0.0), textcoords="offset points",
+                    xytext=LABEL_OFFSETS[i % 4], fontsize=7, color="tab:red", annotation_clip=False)
     ax.axhline(1.0, color="grey", linewidth=0.8)
     ax.set_xscale("log")
+    ax.margins(x=0.12, y=0.15)  # room for the labels of the outermost points
     ax.set_xlabel("input elements")
     ax.set_ylabel("speedup vs eager (95% interval)")
-    ax.set_title(f"kernel {kernel_id} on {envelope.device}")
+    # A task id comes from a task file: one clean line, its dollar signs kept from matplotlib's math text.
+    title = one_line(f"kernel {kernel_id} of {task_id} on {envelope.device}").replace("$", r"\$")
+    ax.set_title(title, fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)

@@ -18,6 +18,7 @@ from db import Store
 from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
 from evaluator import BaselineStatus
 from evaluator.result import HARNESS_VERSION, Reason, Stage, Status
+from kernelwright.views.bench_plots import BENCH_PLOTS, plot_names
 from kernelwright.views.leaderboard import Format, render
 from kernelwright.views.report import speedup_by_turn, write_report
 
@@ -159,6 +160,16 @@ def test_leaderboard_formats_and_report_files(store: Store, tmp_path: Path) -> N
     text = (tmp_path / "report" / "report.md").read_text()
     assert "![fast_p over p](fast_p.png)" in text and "activation/gelu (held out)" in text
     assert "fast_1 50%" in text and "2.10x [1.90, 2.30]" in text
+
+
+def test_a_one_turn_run_has_no_speedup_vs_turn_plot(store: Store, tmp_path: Path) -> None:
+    run_id, _ = _fill(store)
+    one_turn = run_metrics(store, run_id).model_copy(update={"turns": 1})
+    names = {p.name for p in write_report(one_turn, tmp_path / "report")}
+    assert "speedup_vs_turn.png" not in names and {"fast_p.png", "speedup_by_category.png"} <= names
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "speedup_vs_turn.png" not in text and "One turn per task: no speedup-vs-turn plot." in text
+    assert plot_names(1) == ["speedup_by_category.png", "fast_p.png"] and plot_names(2) == list(BENCH_PLOTS)
 
 
 def test_a_benchmark_sees_only_its_own_kernels_as_exemplars(store: Store) -> None:

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from db import Store
 from kernelwright.server.app import create_app
 from kernelwright.server.pages import BENCH_HINT
-from kernelwright.server.queries import BENCH_PLOTS
 from kernelwright.settings import ServeSettings
+from kernelwright.views.bench_plots import BENCH_PLOTS
 
 if TYPE_CHECKING:
     from conftest import Seeded

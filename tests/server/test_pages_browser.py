@@ -16,7 +16,7 @@ import pytest
 from agent.bench.config import BenchConfig, Split
 from db import Store
 from db.enums import RunKind
-from kernelwright.server.queries import BENCH_PLOTS
+from kernelwright.views.bench_plots import BENCH_PLOTS
 
 if TYPE_CHECKING:
     from conftest import Seeded

@@ -54,6 +54,7 @@ def test_kernels_show_prints_the_task_id_and_source_inert(tmp_path: Path) -> Non
     url, _, kernel_id = _hostile_store(tmp_path)
     shown = assert_inert(_invoke("kernels", "show", str(kernel_id), "--source", "--db-url", url))
     assert f"kernel {kernel_id}: task imported/[bold green]correct[/]" in shown
+    assert "runtime_error (harness " in shown and "size None" not in shown  # a verdict stored without its size
 
 
 def test_kernels_list_prints_the_task_id_inert(tmp_path: Path) -> None:

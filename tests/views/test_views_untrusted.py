@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
+from typing import Any
 
 import pytest
 from untrusted_text import (
@@ -37,7 +39,7 @@ from kernelwright.views.leaderboard import Format
 from kernelwright.views.leaderboard import render as render_board
 from kernelwright.views.optimize_live import OptimizeLive
 from kernelwright.views.run_summary import summary_table
-from kernelwright.views.sweep import sweep_rich_table
+from kernelwright.views.sweep import sweep_plot, sweep_rich_table
 from tasks.importer import ImportFormat, ImportReport, ImportSource, Outcome
 from tasks.importer import TaskOutcome as ImportOutcome
 from tasks.loader import load_task_source
@@ -147,6 +149,32 @@ def test_sweep_table_shows_labels_and_sizes_inert() -> None:
     envelope = Envelope(device="cpu", dtypes=["float32"], ranks=[1], dim_low=[[4]], dim_high=[[4]],
                         multiple_of=[[1]], buckets=[], points=[point])
     assert_inert(render(sweep_rich_table(7, envelope), width=400))
+
+
+def test_sweep_plot_is_titled_with_its_task_and_labels_every_point(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from matplotlib.axes import Axes
+
+    points = [PointVerdict(label=f"size {i}", constants={"N": 4 * 10**i}, input_shapes=[[4 * 10**i]],
+                           input_dtypes=["float32"], status=Status.correct, speedup=1.5, speedup_ci=(1.2, 1.8))
+              for i in range(1, 4)]
+    envelope = Envelope(device="cpu", dtypes=["float32"], ranks=[1], dim_low=[[40]], dim_high=[[4000]],
+                        multiple_of=[[1]], buckets=[], points=points)
+    titles: list[str] = []
+    labels: list[tuple[str, tuple[float, float]]] = []
+    monkeypatch.setattr(Axes, "set_title", lambda self, text, **kw: titles.append(text))
+    real_annotate = Axes.annotate
+
+    def annotate(self: Axes, text: str, xy: Any, **kw: Any) -> Any:
+        labels.append((text, kw["xytext"]))
+        return real_annotate(self, text, xy, **kw)
+
+    monkeypatch.setattr(Axes, "annotate", annotate)
+    path = sweep_plot(7, "user/$x$-task\nsecond line", envelope, tmp_path / "sweep.png")
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    assert titles == [r"kernel 7 of user/\$x\$-task second line on cpu"]  # the task, one line, no math text
+    assert [text for text, _ in labels] == ["size 1", "size 2", "size 3"]
+    assert len({offset for _, offset in labels}) == 3  # neighbours' labels at different heights
 
 
 def test_tasks_list_shows_imported_ids_and_descriptions_inert() -> None:

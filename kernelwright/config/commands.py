@@ -17,7 +17,7 @@ from agent.cluster import ClusterConfig
 from agent.providers import ProviderConfig
 from agent.search import SearchConfig
 from evaluator import EvalOptions
-from kernelwright.config.files import FILE_OR_ID
+from kernelwright.config.files import FILE_OR_ID, without_retired
 from rl.trainers.options import GrpoOptions, SftOptions
 from tasks.errors import TaskLoadError
 from tasks.hashing import sha256_text
@@ -105,5 +105,6 @@ def bench_file(stored: dict[str, Any]) -> dict[str, Any]:
 
 
 def grpo_file(stored: dict[str, Any], task_ids: list[str]) -> dict[str, Any]:
-    """A stored GRPO run's options as a `GrpoCommand` file, with the tasks it trained on."""
-    return {**{k: v for k, v in stored.items() if k != "cluster"}, "tasks": task_ids}
+    """A stored GRPO run's options as a `GrpoCommand` file, with the tasks it trained on (less the keys retired
+    since the run, e.g. `reward.advantage_clip`)."""
+    return {**without_retired(GrpoCommand, {k: v for k, v in stored.items() if k != "cluster"}), "tasks": task_ids}

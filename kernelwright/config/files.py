@@ -87,8 +87,15 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _retired(model: type[BaseModel]) -> dict[str, str]:
+    """The keys a model had once, each with why it went (a model's `retired_keys` class variable)."""
+    retired: dict[str, str] = getattr(model, "retired_keys", {})
+    return retired
+
+
 def unknown_keys(model: type[BaseModel], data: dict[str, Any], prefix: Key = ()) -> list[tuple[Key, str]]:
-    """Keys of `data` that `model` (and the models of its sections) does not have, each with what is allowed.
+    """Keys of `data` that `model` (and the models of its sections) does not have, each with what is allowed,
+    or, for a key the model had once, why it went.
 
     Checked here rather than by each model's `extra="forbid"`, so that the models stored with runs stay
     lenient towards old records while files get the strict reading.
@@ -97,6 +104,9 @@ def unknown_keys(model: type[BaseModel], data: dict[str, Any], prefix: Key = ())
     problems: list[tuple[Key, str]] = []
     for key, value in data.items():
         name = str(key)
+        if name in _retired(model):
+            problems.append((prefix + (name,), _retired(model)[name]))
+            continue
         if name not in allowed:
             close = difflib.get_close_matches(name, sorted(allowed), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -106,6 +116,19 @@ def unknown_keys(model: type[BaseModel], data: dict[str, Any], prefix: Key = ())
         if section is not None and isinstance(value, dict):
             problems += unknown_keys(section, value, prefix + (name,))
     return problems
+
+
+def without_retired(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """`data` (a stored run's options for `model`) without the keys its models have retired, section by section,
+    so that an old run written back as a file validates."""
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        if str(key) in _retired(model):
+            continue
+        field = model.model_fields.get(str(key))
+        section = _model_of(field.annotation) if field is not None else None
+        kept[key] = without_retired(section, value) if section is not None and isinstance(value, dict) else value
+    return kept
 
 
 # A field marked with this (`Field(json_schema_extra=FILE_OR_ID)`) holds a task file or a task id; a value

@@ -2,9 +2,9 @@
 
 Prompts are the agents' own (`PromptBuilder`, contrastive exemplars sampled from the store each time a prompt
 is drawn, so kernels found during training show up in later prompts). Every group of completions is judged by
-evaluator actors on Ray; the reward is `rl.rewards.shaped_reward` (a correct kernel's clipped log-speedup, every
-failure below the slowest correct kernel) and TRL normalizes it per prompt group. Each rollout and its verdict is
-stored in a `train` run.
+evaluator actors on Ray, once per completion; the reward is the weighted sum of the run's named reward functions
+(`rl.rewards`, default `speedup`: a correct kernel's clipped log-speedup, every failure below the slowest correct
+kernel), which TRL normalizes per prompt group. Each rollout and its verdict is stored in a `train` run.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agent.cluster import Cluster
 from db import Store
@@ -22,7 +22,7 @@ from db.enums import RunKind, RunStatus
 from evaluator import EvalOptions
 from evaluator.platforms.base import HardwareInfo, Peaks
 from rl.prompts import TrainingPrompts
-from rl.rewards import shaped_reward, trl_reward_function
+from rl.rewards import TrlRewards
 from rl.rollouts import RolloutJudge
 from rl.trainers.common import TrainingReport, on_cpu, report, require_train_extra, step_timer
 from rl.trainers.options import GrpoOptions
@@ -34,7 +34,8 @@ class GrpoReport(TrainingReport):
 
     run_id: str
     rollouts: int
-    rewards: list[float]
+    rewards: list[float] = Field(description="each rollout's reward as TRL trained on it: the weighted sum of "
+                                 "the configured reward functions")
 
 
 class PromptSpec(BaseModel):
@@ -101,20 +102,25 @@ def _train(options: GrpoOptions, tasks: list[Task], store: Store, cluster: Clust
     model = AutoModelForCausalLM.from_pretrained(options.model)
     judge = RolloutJudge(store, cluster, run_id, {t.id: t for t in tasks}, options.eval,
                          f"local:{options.model}", tokenizer)
+    rewards = TrlRewards(judge, options.reward)
     dataset = IterableDataset.from_generator(prompt_stream, gen_kwargs={"spec": spec})
-    # One prompt group per optimizer step; no shuffle buffer, which would build (and freeze) prompts ahead.
+    # One prompt group per optimizer step; no shuffle buffer, which would build (and freeze) prompts ahead. The
+    # weighted sum of the reward functions is normalized per group (not each function on its own), so the report's
+    # `rewards.totals` are what was trained on.
     args = GRPOConfig(output_dir=str(options.output_dir), max_steps=options.max_steps,
                       per_device_train_batch_size=options.num_generations, num_generations=options.num_generations,
-                      steps_per_generation=1, max_completion_length=options.max_completion_length,
+                      steps_per_generation=1, reward_weights=rewards.weights,
+                      multi_objective_aggregation="sum_then_normalize",
+                      max_completion_length=options.max_completion_length,
                       learning_rate=options.learning_rate, temperature=options.temperature, beta=options.beta,
                       seed=options.seed, shuffle_dataset=False, logging_steps=1, save_strategy="no", report_to=[],
                       use_cpu=on_cpu(), bf16=False, gradient_checkpointing=False, dataloader_num_workers=0)
     timer = step_timer()
-    trainer = GRPOTrainer(model=model, reward_funcs=[trl_reward_function(judge, options.reward)], args=args,
-                          train_dataset=dataset, processing_class=tokenizer, callbacks=[timer])
+    trainer = GRPOTrainer(model=model, reward_funcs=rewards.functions, args=args, train_dataset=dataset,
+                          processing_class=tokenizer, callbacks=[timer])
     trainer.train()
     trainer.model.save_pretrained(options.output_dir)
     tokenizer.save_pretrained(options.output_dir)
     base = report(str(options.output_dir), timer, trainer.state.log_history)
     return GrpoReport(**base.model_dump(), run_id=run_id, rollouts=len(judge.verdicts),
-                      rewards=[shaped_reward(v, options.reward) for v in judge.verdicts])
+                      rewards=rewards.totals)

@@ -52,4 +52,5 @@ class GrpoOptions(BaseModel):
     seed: int = 0
     eval: EvalOptions = Field(default_factory=EvalOptions)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
-    reward: RewardConfig = Field(default_factory=RewardConfig)
+    reward: RewardConfig = Field(default_factory=RewardConfig, description="how completions are rewarded: the "
+                                 "named reward functions with their weights, and the speedup shape")

@@ -70,3 +70,34 @@ def test_missing_required_key_and_bad_yaml(tmp_path: Path) -> None:
     path.write_text("- a list\n")
     with pytest.raises(ConfigError, match="a mapping of keys to values"):
         read_config(path)
+
+
+def test_a_retired_reward_key_says_why_it_went_and_an_unknown_function_lists_the_known(tmp_path: Path) -> None:
+    # train-grpo.yaml once set `advantage_clip`, which never did anything: an old file is told so, not ignored.
+    path = tmp_path / "grpo.yaml"
+    path.write_text("model: smollm2-135m\noutput_dir: out\nreward:\n  advantage_clip: 3.0\n  epsilon: 0.0001\n")
+    source = read_config(path)
+    with pytest.raises(ConfigError) as caught:
+        validate_config(GrpoCommand, source.data, source)
+    message = str(caught.value)
+    assert f"{path}:4: reward.advantage_clip: removed: it never did anything" in message
+    assert f"{path}:5: reward.epsilon: removed: it never did anything" in message
+    path.write_text("model: smollm2-135m\noutput_dir: out\nreward:\n  functions:\n    speedup: 1.0\n    fast: 1.0\n")
+    source = read_config(path)
+    with pytest.raises(ConfigError) as caught:
+        validate_config(GrpoCommand, source.data, source)
+    assert (f"{path}:4: reward.functions: Value error, unknown reward function 'fast'; known: speedup, correct, "
+            "format") in str(caught.value)
+
+
+def test_an_old_grpo_run_written_back_as_a_file_drops_the_retired_keys() -> None:
+    from kernelwright.config.commands import grpo_file
+
+    stored = {"model": "m", "output_dir": "out", "cluster": {"workers": 2},
+              "reward": {"max_log_speedup": 1.0, "advantage_clip": 3.0, "epsilon": 1e-4}}
+    data = grpo_file(stored, ["activation/relu"])
+    assert data == {"model": "m", "output_dir": "out", "reward": {"max_log_speedup": 1.0},
+                    "tasks": ["activation/relu"]}
+    validate_config(GrpoCommand, data)
+    # The stored run itself still loads: the models ignore keys they no longer have.
+    assert GrpoCommand.model_validate(stored).reward.max_log_speedup == 1.0

@@ -1,6 +1,6 @@
 """The README's table of verdict -> reward says what `rl.rewards.shaped_reward` does: each row's formula and
 default value are computed from the code's defaults, for verdicts of the statuses the row names, and every
-status has its row."""
+status has its row. Its table of reward functions names exactly the registry's."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from evaluator.result import EvalResult, Reason, Stage, Status
-from rl.rewards import RewardConfig, shaped_reward
+from rl.rewards import REWARD_FUNCTIONS, RewardConfig, shaped_reward
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 HEADER = "| verdict | reward | default |"
@@ -45,8 +45,8 @@ ROWS: list[tuple[set[str], list[EvalResult | None]]] = [
 ]
 
 
-def _table() -> list[list[str]]:
-    lines = README.split(HEADER, 1)[1].splitlines()[2:]  # past the header's own line and the separator
+def _table(header: str = HEADER) -> list[list[str]]:
+    lines = README.split(header, 1)[1].splitlines()[2:]  # past the header's own line and the separator
     rows: list[list[str]] = []
     for line in lines:
         if not line.strip().startswith("|"):
@@ -91,3 +91,8 @@ def test_the_readme_reward_table_matches_the_reward_function() -> None:
     # Read down the table, rewards never rise: every correct kernel above every failure, a cheat lowest.
     lows = [min(shaped_reward(v) for v in verdicts) for _, verdicts in ROWS[2:]]
     assert lows == sorted(lows, reverse=True) and len(set(lows)) == len(lows)
+
+
+def test_the_readme_names_every_reward_function_and_the_default() -> None:
+    assert [row[0] for row in _table("| function | scores | why |")] == [f"`{name}`" for name in REWARD_FUNCTIONS]
+    assert "default `speedup: 1.0`" in " ".join(README.split()) and RewardConfig().functions == {"speedup": 1.0}

@@ -1,7 +1,7 @@
 """An exported package installs and tests like any package: `pip install --no-build-isolation "./pkg[test]"` into a
 throwaway venv, then `python -m pytest` in its root and `python -m <package>.check` there. And end to end: a user's
-operator without `SIZES` is optimized through an OpenAI-compatible server, swept over derived sizes, exported, installed, and runs its kernel (faster than
-eager, measured side by side) at a batch the task never named.
+operator without `SIZES` is optimized through an OpenAI-compatible server, swept over derived sizes, exported,
+installed, and runs its kernel (faster than eager, measured side by side) at a batch the task never named.
 
 The venv sees this interpreter's packages (torch, pytest) through a `.pth` file, so nothing is downloaded; the
 package itself is built by pip from its setup.py, with the flags the evaluator measured.

@@ -87,6 +87,16 @@ def platform_problems() -> dict[str, str]:
     return dict(_BROKEN)
 
 
+def platform_error(name: str) -> str | None:
+    """Why `name` can't be used as a platform (unknown, or its entry point failed to load), or None: what a
+    command says before it starts anything."""
+    try:
+        platform_class(name)
+    except (PlatformLoadError, ValueError) as exc:
+        return str(exc)
+    return None
+
+
 def platform_class(name: str) -> type[Platform]:
     """The class of the platform `name`, for its declared facts without making one (no device is touched).
 
@@ -106,4 +116,4 @@ def get_platform(name: str) -> Platform:
 
 
 __all__ = ["ENTRY_POINT_GROUP", "HardwareInfo", "Peaks", "Platform", "PlatformLoadError", "available_platforms",
-           "get_platform", "platform_class", "platform_problems", "register"]
+           "get_platform", "platform_class", "platform_error", "platform_problems", "register"]

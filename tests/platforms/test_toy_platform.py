@@ -4,6 +4,7 @@ are found through entry points, and a broken entry point is an error naming it, 
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Iterator
 from importlib.metadata import EntryPoint
@@ -147,3 +148,18 @@ def test_a_broken_entry_point_is_an_error_naming_it_and_breaks_nothing_else(
     assert "would replace the platform 'cpu'" in platforms.platform_problems()["cpu"]
     with pytest.raises(ValueError, match="unknown platform 'nope'"):
         get_platform("nope")
+
+
+def test_commands_name_a_broken_entry_point(fresh_registry: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from kernelwright.cli import app
+
+    _installed(monkeypatch, EntryPoint("gone", "no_such_package.gone:GonePlatform", GROUP))
+    refused = CliRunner().invoke(app, ["eval", "activation/relu", "example", "--platform", "gone", "--json"])
+    assert refused.exit_code != 0 and "platform entry point 'gone'" in refused.output
+    info = CliRunner().invoke(app, ["info", "--json"])
+    assert info.exit_code == 0, info.output
+    report = json.loads(info.stdout)
+    assert report["platforms"] == ["cpu", "cuda", "triton"]
+    assert "ModuleNotFoundError" in report["broken_platforms"]["gone"]

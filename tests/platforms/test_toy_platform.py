@@ -8,6 +8,7 @@ import json
 import textwrap
 from collections.abc import Iterator
 from importlib.metadata import EntryPoint
+from pathlib import Path
 
 import pytest
 from toy_platform import ToyPlatform
@@ -163,3 +164,15 @@ def test_commands_name_a_broken_entry_point(fresh_registry: None, monkeypatch: p
     report = json.loads(info.stdout)
     assert report["platforms"] == ["cpu", "cuda", "triton"]
     assert "ModuleNotFoundError" in report["broken_platforms"]["gone"]
+
+
+def test_the_built_ins_declared_in_pyproject_agree_with_the_fallback_list(
+        fresh_registry: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the package is reinstalled with pyproject's entry points, they load the same classes as the list the
+    registry keeps for installs made before: no conflict, nothing broken."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    declared = pyproject["project"]["entry-points"][GROUP]
+    assert declared == {p.name: p.value for p in platforms.BUILTIN}
+    _installed(monkeypatch, *(EntryPoint(name, value, GROUP) for name, value in declared.items()))
+    assert platforms.available_platforms() == ["cpu", "cuda", "triton"] and platforms.platform_problems() == {}

@@ -41,11 +41,10 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from agent.call_deadline import CallTimedOut, call_timeout_s, timed_out_baselines, timed_out_evaluation
 from evaluator import BaselineResult, EvalOptions, EvalResult, evaluate, measure_baselines
-from evaluator.platforms import get_platform
+from evaluator.platforms import get_platform, platform_class
 from evaluator.platforms.base import HardwareInfo, Peaks
 from tasks.model import Task
 
-GPU_PLATFORMS = ("cuda", "triton")
 # Small object store: only sources and results travel through it.
 OBJECT_STORE_BYTES = 256 * 1024 * 1024
 LOOPBACK = "127.0.0.1"
@@ -165,7 +164,7 @@ def plan_evaluators(nodes: list[NodeInfo], platform: str, workers: int | None) -
     has GPUs), else per node `node_slots`; `workers` sets the total instead, spread over the nodes in turn. No
     node is asked for more CPUs or GPUs than it has."""
     gpu_nodes = [n for n in nodes if n.gpus > 0]
-    if platform in GPU_PLATFORMS and gpu_nodes:
+    if platform_class(platform).needs_gpu and gpu_nodes:
         plan = [Placement(node_id=n.node_id, num_cpus=min(1.0, n.cpus / n.gpus), num_gpus=1)
                 for n in gpu_nodes for _ in range(n.gpus)]
         return plan[:workers] if workers else plan

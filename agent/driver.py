@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from agent.cluster import Cluster
 from agent.providers import Provider, ProviderError
+from evaluator.platforms import platform_class
 from tasks.model import Task
 
 R = TypeVar("R", covariant=True)
@@ -62,16 +63,8 @@ def unanswerable(job: RunJob[Any], platform: str) -> list[str]:
 
 def verification_note(cluster: Cluster) -> str | None:
     """What this cluster cannot verify for its platform, to be said before the first turn; None if all."""
-    if cluster.gpus > 0:
-        return None
-    if cluster.platform == "cuda":
-        return ("no GPU here: cuda kernels are only compiled (build_ok_unverified), never run, checked or timed; "
-                "each trajectory stops after its first compiled kernel. Run on a machine with an NVIDIA GPU, "
-                "or use --platform cpu")
-    if cluster.platform == "triton":
-        return ("no GPU here: triton kernels run under the interpreter on small inputs, so they are checked "
-                "for correctness but never timed, and no speedup can be verified")
-    return None
+    platform = platform_class(cluster.platform)
+    return platform.no_hardware_note if platform.needs_gpu and cluster.gpus == 0 else None
 
 
 class Driver:

@@ -166,10 +166,8 @@ def check_source(source: str, platform: Platform, allow_torch: bool = False) -> 
         if found:
             return found
     if not allow_torch:
-        for model_rule in (_array_compute, _reference_use, _except_fallback):
-            found = model_rule(tree, model_new)
-            if found:
-                return found
+        return (_array_compute(tree, ARRAY_MODULES - platform.allowed_array_modules)
+                or _reference_use(tree, model_new) or _except_fallback(tree, model_new))
     return None
 
 
@@ -315,7 +313,9 @@ def _timer_patches(tree: ast.Module, _strings: list[str]) -> Finding | None:
     return None
 
 
-def _array_compute(tree: ast.Module, _model_new: object) -> Finding | None:
+def _array_compute(tree: ast.Module, banned: set[str]) -> Finding | None:
+    """Row 1: an import of an array library in `banned` (those the platform doesn't allow) or a tensor's way out
+    to NumPy."""
     for node in ast.walk(tree):
         if not isinstance(node, (ast.Import, ast.ImportFrom, ast.Attribute)):
             continue  # the only nodes the rule below can fire on
@@ -324,8 +324,8 @@ def _array_compute(tree: ast.Module, _model_new: object) -> Finding | None:
             names = [_module_root(a.name) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
             names = [_module_root(node.module)]
-        if any(n in ARRAY_MODULES for n in names) or (isinstance(node, ast.Attribute) and node.attr in ARRAY_ATTRS):
-            what = next((n for n in names if n in ARRAY_MODULES), getattr(node, "attr", ""))
+        if any(n in banned for n in names) or (isinstance(node, ast.Attribute) and node.attr in ARRAY_ATTRS):
+            what = next((n for n in names if n in banned), getattr(node, "attr", ""))
             return Finding(Reason.banned_import, f"line {node.lineno}: `{what}` computes outside the kernel, where "
                            "no check sees it; on the kernel track the kernel does the work (or use --allow-torch)")
     return None

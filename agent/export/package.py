@@ -20,6 +20,7 @@ from agent.export.readme import package_readme
 from agent.export.sources import ExportError, NativeBuild, binding_source, native_builds
 from evaluator.build.cpp import HOST_TUNED_FLAGS, measured_flags
 from evaluator.build.errors import UnsafeSourceError
+from evaluator.platforms import platform_class
 from evaluator.result import HARNESS_VERSION
 from tasks.sizes import rewrite_constants
 
@@ -94,6 +95,12 @@ def _checked(kernels: list[ExportedKernel]) -> None:
             raise ExportError("the op's inputs must all be tensors (this task passes other values to forward)")
 
 
+def kernel_builds(source: str, platform: str) -> list[NativeBuild]:
+    """The native extensions the package compiles ahead of time for a kernel of `platform` (none for a platform
+    whose kernels ship as Python and compile where they run)."""
+    return native_builds(source) if platform_class(platform).exports_native_builds else []
+
+
 def export_package(kernels: list[ExportedKernel], out_dir: Path, name: str | None = None) -> ExportedPackage:
     """Write the package for `kernels` (one per device type, all of one task) to `out_dir`."""
     _checked(kernels)
@@ -113,8 +120,7 @@ def export_package(kernels: list[ExportedKernel], out_dir: Path, name: str | Non
     for k in kernels:
         module = f"_kernel_{k.envelope.device}"
         (pkg / f"{module}.py").write_text(k.kernel.source)
-        found = native_builds(k.kernel.source) if k.kernel.platform != "triton" else []
-        builds.extend(found)
+        builds.extend(kernel_builds(k.kernel.source, k.kernel.platform))
         claims = {_point_file(p.label): {"speedup": p.speedup, "speedup_ci": p.speedup_ci}
                   for p in k.envelope.points if p.correct}
         spec_kernels[k.envelope.device] = {"module": module, "platform": k.kernel.platform,

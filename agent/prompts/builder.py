@@ -11,12 +11,12 @@ from pydantic import BaseModel
 
 from agent.exemplars import Exemplar
 from agent.providers.base import ChatMessage
+from evaluator.platforms import platform_class
 from evaluator.platforms.base import HardwareInfo, Peaks
 from tasks.model import Task
 from tasks.registry import example_solutions, suite_tasks
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-LANGUAGES = {"cpu": "C++ (OpenMP)", "cuda": "CUDA C++", "triton": "Triton"}
 
 
 class WorkedExample(BaseModel):
@@ -84,7 +84,7 @@ class PromptBuilder:
     """Builds the system and user messages of one turn."""
 
     def build(self, inputs: PromptInputs) -> list[ChatMessage]:
-        platform = {"name": inputs.platform, "language": LANGUAGES.get(inputs.platform, inputs.platform)}
+        platform = {"name": inputs.platform, "language": platform_class(inputs.platform).prompt_language}
         notes_file = f"platform_notes/{inputs.platform}.md.j2"
         notes = render(notes_file) if (TEMPLATES / notes_file).is_file() else ""
         system = render("system.md.j2", platform=platform, allow_torch=inputs.allow_torch)

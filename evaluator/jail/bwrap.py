@@ -40,7 +40,7 @@ class JailSpec:
 
     read_only: list[str] = field(default_factory=list)
     read_write: list[str] = field(default_factory=list)
-    gpu: bool = False
+    devices: list[str] = field(default_factory=list)  # device nodes (a platform's `device_nodes`)
     env: dict[str, str] = field(default_factory=dict)
     tmpfs_mb: int = 1024
     cwd: str = SCRATCH
@@ -103,7 +103,7 @@ def jail_uid() -> int:
 
 def jail_command(argv: list[str], spec: JailSpec, filter_fd: int) -> list[str]:
     """The command line that runs `argv` in the jail; `filter_fd` (from `seccomp_fd`) must be passed to it."""
-    mounts = jail_view(spec.read_only, spec.read_write, gpu=spec.gpu)
+    mounts = jail_view(spec.read_only, spec.read_write, spec.devices)
     cmd = [bwrap_binary(), "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
            "--die-with-parent", "--new-session", "--clearenv"]
     root = os.geteuid() == 0

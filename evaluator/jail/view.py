@@ -12,8 +12,8 @@ import glob
 import os
 import shutil
 import site
-import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -41,8 +41,6 @@ _ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/altern
         "/etc/localtime")
 # CPU topology (cache sizes, online cores) that PyTorch's cpuinfo and OpenMP read; read-only facts.
 _CPU_INFO = ("/sys/devices/system/cpu",)
-# (/proc/driver/nvidia comes with the jail's own /proc.)
-_GPU_SYS = ("/sys/bus/pci", "/sys/devices", "/sys/module/nvidia")
 
 
 def _bind(path: str, kind: MountKind = MountKind.ro) -> list[Mount]:
@@ -132,46 +130,13 @@ def system_mounts() -> tuple[Mount, ...]:
     return tuple(mounts)
 
 
-@cache
-def _gpu_minor_numbers() -> tuple[str, ...] | None:
-    """The /dev/nvidiaN minors of the GPUs CUDA_VISIBLE_DEVICES names (None: every GPU, or unknown)."""
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if not visible:
-        return None
-    try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=index,uuid,minor_number", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=30).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    wanted = {v.strip() for v in visible.split(",") if v.strip()}
-    minors = []
-    for line in out.splitlines():
-        index, uuid, minor = (part.strip() for part in line.split(",")[:3])
-        if index in wanted or uuid in wanted:
-            minors.append(minor)
-    return tuple(minors) if minors else None
-
-
-def gpu_mounts() -> list[Mount]:
-    """The GPU's device nodes (only the evaluator's own GPU where CUDA_VISIBLE_DEVICES says which) and driver info."""
-    minors = _gpu_minor_numbers()
-    nodes = [p for p in glob.glob("/dev/nvidia*") if not p.removeprefix("/dev/nvidia").isdigit()
-             or minors is None or p.removeprefix("/dev/nvidia") in minors]
-    mounts = [Mount(MountKind.dev, p, p) for p in sorted(nodes) if not os.path.isdir(p)]
-    if os.path.isdir("/dev/nvidia-caps"):
-        mounts.append(Mount(MountKind.dev, "/dev/nvidia-caps", "/dev/nvidia-caps"))
-    for path in _GPU_SYS:
-        mounts += _bind(path)
-    return mounts
-
-
-def jail_view(read_only: list[str], read_write: list[str], gpu: bool = False) -> list[Mount]:
-    """Everything a jail sees, parents before children: system, Python, the given folders, the GPU's nodes."""
+def jail_view(read_only: list[str], read_write: list[str], devices: Sequence[str] = ()) -> list[Mount]:
+    """Everything a jail sees, parents before children: system, Python, the given folders, the device nodes (a
+    platform's `device_nodes`)."""
     mounts = [*system_mounts(), *python_mounts()]
     mounts += [m for path in read_only for m in _bind(path)]
     mounts += [m for path in read_write for m in _bind(path, MountKind.rw)]
-    if gpu:
-        mounts += gpu_mounts()
+    mounts += [Mount(MountKind.dev, path, path) for path in devices]
     kept: list[Mount] = []
     for mount in sorted(mounts, key=lambda m: m.dest.count("/")):
         # A read-only folder inside one already mounted read-only adds nothing (and would hide nothing).

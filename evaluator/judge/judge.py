@@ -24,7 +24,6 @@ from evaluator.judge.probe import probe_task
 from evaluator.judge.references import ReferenceSession, SessionKey, SessionPool
 from evaluator.judge.runner_process import RunnerConfig, RunnerProcess
 from evaluator.platforms.base import Peaks, Platform
-from evaluator.platforms.gpu import GpuPlatform
 from evaluator.request import EvalOptions
 from evaluator.result import EvalResult, Verification
 from evaluator.runner.protocol import Role
@@ -44,10 +43,6 @@ def runner_cpus(threads: int) -> tuple[int, ...] | None:
     except (AttributeError, OSError):
         return None
     return tuple(allowed[-threads:]) if len(allowed) > threads else None
-
-
-def _on_gpu(platform: Platform) -> bool:
-    return isinstance(platform, GpuPlatform) and platform.native
 
 
 class Judge:
@@ -89,7 +84,8 @@ class Judge:
                         max_file_mb=max(options.max_file_mb, options.memory_mb),
                         address_space=platform.limit_address_space, cpus=runner_cpus(threads))
         return RunnerConfig(platform=platform.name, threads=threads, limits=limits, jailed=not options.unsafe_no_jail,
-                            read_only=read_only or [], read_write=read_write or [], gpu=_on_gpu(platform),
+                            read_only=[*platform.device_info(), *(read_only or [])], read_write=read_write or [],
+                            devices=platform.device_nodes(),
                             env={**platform.runner_env(), **(env or {})}, arena_bytes=options.memory_mb * 2**20,
                             scratch_mb=options.max_file_mb)
 

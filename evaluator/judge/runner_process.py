@@ -101,7 +101,7 @@ class RunnerConfig:
     jailed: bool = True
     read_only: list[str] = field(default_factory=list)
     read_write: list[str] = field(default_factory=list)
-    gpu: bool = False
+    devices: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     arena_bytes: int = 2**30
     scratch_mb: int = 1024  # the jail's /tmp (a tmpfs)
@@ -158,7 +158,7 @@ class RunnerProcess:
                    **{FDS_ENV: f"{runner_end.fileno()},{self.rx},{self.tx}"})
         self.modules: Path | None = _private_modules_dir(config.modules_from) if config.modules_from else None
         read_only = [*config.read_only, *([str(self.modules)] if self.modules else [])]
-        spec = JailSpec(read_only=read_only, read_write=config.read_write, gpu=config.gpu, env=env,
+        spec = JailSpec(read_only=read_only, read_write=config.read_write, devices=config.devices, env=env,
                         tmpfs_mb=config.scratch_mb)
         try:
             self.child: JailedProcess = spawn([sys.executable, "-m", "evaluator.runner"], spec, config.limits,

@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
@@ -60,6 +60,23 @@ class Platform(ABC):
 
     name: str
     kernel_language: str
+    """The kernel language in full, for the static check's message ("must build one with ...")."""
+
+    # What the rest of the project asks a platform instead of branching on its name (DESIGN: Platforms).
+    prompt_language: ClassVar[str]
+    """The kernel language as the prompts name it ("CUDA C++")."""
+    needs_gpu: ClassVar[bool] = False
+    """Kernels run on a GPU: a cluster with GPUs places one evaluator per GPU, and a machine without one can check
+    only what `no_hardware_note` says."""
+    no_hardware_note: ClassVar[str | None] = None
+    """For a `needs_gpu` platform, what a run on a machine without a GPU cannot verify (said before the first
+    turn); None when it verifies everything there."""
+    allowed_array_modules: ClassVar[frozenset[str]] = frozenset()
+    """Array libraries (`evaluator.static_checks.ARRAY_MODULES`) a kernel-track candidate may import: the
+    platform's own kernel language (JAX for a Pallas platform); every other one computes outside the kernel."""
+    exports_native_builds: ClassVar[bool] = True
+    """An exported package compiles the kernel's `load_inline` sources ahead of time (False: the kernel ships as
+    Python and compiles where it runs, as Triton's JIT does)."""
     # RLIMIT_AS on the runner. The CUDA driver reserves far more address space than it ever uses (unified
     # addressing), so GPU platforms cannot run under an address-space limit.
     limit_address_space: bool = True
@@ -79,6 +96,14 @@ class Platform(ABC):
     def runner_env(self) -> dict[str, str]:
         """Environment variables a runner needs for this platform (set before it imports anything)."""
         return {}
+
+    def device_nodes(self) -> list[str]:
+        """Device nodes (files or folders under /dev) a jailed runner must see to reach the device; none here."""
+        return []
+
+    def device_info(self) -> list[str]:
+        """Host folders with the device's read-only facts (bus, driver) a jailed runner must see; none here."""
+        return []
 
     @abstractmethod
     def hardware(self) -> HardwareInfo:

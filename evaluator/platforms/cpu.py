@@ -14,7 +14,6 @@ import torch
 
 from evaluator.build.cache import cache_root, content_key
 from evaluator.build.cpp import CppBuilder
-from evaluator.platforms import register
 from evaluator.platforms.base import HardwareInfo, Peaks, Platform
 from evaluator.platforms.peaks import PeakCache
 
@@ -45,10 +44,10 @@ def _llc_bytes() -> int:
     return best or 32 * 1024**2
 
 
-@register("cpu")
 class CpuPlatform(Platform):
     name = "cpu"
     kernel_language = "C++ (OpenMP) via torch.utils.cpp_extension.load_inline"
+    prompt_language = "C++ (OpenMP)"
     builds_with_load_inline = True
 
     @cached_property

@@ -12,7 +12,6 @@ from functools import cached_property
 import torch
 
 from evaluator.build.cuda import DEFAULT_ARCH, CudaBuilder, find_nvcc, parse_arch
-from evaluator.platforms import register
 from evaluator.platforms.gpu import GpuPlatform
 from evaluator.result import Verification
 from tasks.env import cuda_arch
@@ -31,10 +30,13 @@ def _builder_calls(tree: ast.Module) -> list[ast.Call]:
     return found
 
 
-@register("cuda")
 class CudaPlatform(GpuPlatform):
     name = "cuda"
     kernel_language = "CUDA C++ via torch.utils.cpp_extension.load_inline(cuda_sources=...)"
+    prompt_language = "CUDA C++"
+    no_hardware_note = ("no GPU here: cuda kernels are only compiled (build_ok_unverified), never run, checked or "
+                        "timed; each trajectory stops after its first compiled kernel. Run on a machine with an NVIDIA "
+                        "GPU, or use --platform cpu")
     builds_with_load_inline = True
 
     def fallback_verification(self) -> Verification:

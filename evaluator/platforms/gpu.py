@@ -8,6 +8,7 @@ answer, so the evaluator process itself never holds a CUDA context.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import subprocess
@@ -28,6 +29,39 @@ from tasks.model import Task
 from tasks.sizes import DEFAULT_SIZE
 
 PEAKS_TIMEOUT_S = 300.0
+# What a jailed runner reads about the GPU besides its device nodes (/proc/driver/nvidia comes with the jail's own
+# /proc).
+GPU_SYS = ("/sys/bus/pci", "/sys/devices", "/sys/module/nvidia")
+
+
+@cache
+def _gpu_minor_numbers() -> tuple[str, ...] | None:
+    """The /dev/nvidiaN minors of the GPUs CUDA_VISIBLE_DEVICES names (None: every GPU, or unknown)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if not visible:
+        return None
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=index,uuid,minor_number", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    wanted = {v.strip() for v in visible.split(",") if v.strip()}
+    minors = []
+    for line in out.splitlines():
+        index, uuid, minor = (part.strip() for part in line.split(",")[:3])
+        if index in wanted or uuid in wanted:
+            minors.append(minor)
+    return tuple(minors) if minors else None
+
+
+def gpu_device_nodes() -> list[str]:
+    """The NVIDIA device nodes (only the evaluator's own GPU where CUDA_VISIBLE_DEVICES says which), the
+    capabilities folder last."""
+    minors = _gpu_minor_numbers()
+    nodes = [p for p in glob.glob("/dev/nvidia*") if not p.removeprefix("/dev/nvidia").isdigit()
+             or minors is None or p.removeprefix("/dev/nvidia") in minors]
+    found = [p for p in sorted(nodes) if not os.path.isdir(p)]
+    return found + (["/dev/nvidia-caps"] if os.path.isdir("/dev/nvidia-caps") else [])
 
 
 @cache
@@ -38,6 +72,8 @@ def cuda_available() -> bool:
 
 class GpuPlatform(Platform):
     """Shared device handling for platforms whose kernels run on an NVIDIA GPU."""
+
+    needs_gpu = True
 
     def __init__(self) -> None:
         # Row 11: the runner's references to the device sync and events, taken when the platform is made (before
@@ -63,6 +99,14 @@ class GpuPlatform(Platform):
             torch.cuda.init()
             torch.empty(1, device="cuda").add_(1)
             torch.cuda.synchronize()
+
+    def device_nodes(self) -> list[str]:
+        """The GPU's device nodes when this machine has one."""
+        return gpu_device_nodes() if self.native else []
+
+    def device_info(self) -> list[str]:
+        """The PCI bus and the driver's module facts when this machine has a GPU."""
+        return list(GPU_SYS) if self.native else []
 
     def runner_env(self) -> dict[str, str]:
         # Images that find the driver's libraries (libcuda) by LD_LIBRARY_PATH rather than the loader's cache: the

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from evaluator.platforms import register
 from evaluator.platforms.gpu import GpuPlatform
 from evaluator.result import Verification
 
@@ -35,10 +34,13 @@ def _dotted(node: ast.expr) -> str:
     return ".".join(reversed(parts))
 
 
-@register("triton")
 class TritonPlatform(GpuPlatform):
     name = "triton"
     kernel_language = "Triton (`@triton.jit` kernels)"
+    prompt_language = "Triton"
+    no_hardware_note = ("no GPU here: triton kernels run under the interpreter on small inputs, so they are checked "
+                        "for correctness but never timed, and no speedup can be verified")
+    exports_native_builds = False  # the kernel ships as Python; Triton compiles it where it runs
 
     def __init__(self) -> None:
         super().__init__()

@@ -15,7 +15,7 @@ from agent.cluster import Cluster, ClusterConfig
 from agent.driver import Driver, RunStopped, Unanswerable
 from agent.providers import ProviderError, get_provider
 from db import Store
-from evaluator.platforms import available_platforms
+from evaluator.platforms import platform_error
 from evaluator.result import ToleranceMode
 from kernelwright.commands import options as opt
 from kernelwright.config.commands import BenchCommand
@@ -124,9 +124,8 @@ def bench_cmd(
                 command = command_config(ctx, BenchCommand, KEYS, config_file)
             except ConfigError as exc:
                 raise _fail(str(exc), as_json) from exc
-            if command.platform not in available_platforms():
-                raise _fail(f"unknown platform {command.platform!r}; available: "
-                            f"{', '.join(available_platforms())}", as_json)
+            if (problem := platform_error(command.platform)) is not None:
+                raise _fail(problem, as_json)
             cluster_cfg = command.cluster
             config, tasks = new_config(command)
         llm = get_provider(config.provider)

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from evaluator import EvalOptions, EvalResult, Status, checked_task, evaluate
-from evaluator.platforms import available_platforms
+from evaluator.platforms import platform_error
 from evaluator.result import Reason, Stage, ToleranceMode, Verification
 from kernelwright.commands import options as opt
 from kernelwright.console import err, out, warn
@@ -167,9 +167,8 @@ def eval_cmd(
                                                  "(every result says so, in red)")] = False,
 ) -> None:
     """Evaluate SOLUTION on TASK: correctness, then speedup with a 95% interval."""
-    if platform not in available_platforms():
-        raise _refuse(f"unknown platform {platform!r}; available: {', '.join(available_platforms())}",
-                      Reason.bad_request, as_json, platform)
+    if (problem := platform_error(platform)) is not None:
+        raise _refuse(problem, Reason.bad_request, as_json, platform)
     options = EvalOptions(allow_torch=allow_torch, threads=threads, correctness_trials=trials, timeout_s=timeout,
                           size=size, unsafe_no_jail=unsafe_no_jail, tolerance=tolerance, early_stop=early_stop)
     if unsafe_no_jail:

@@ -72,7 +72,7 @@ def info_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """The settings in force (secrets masked), versions, platforms, and where the store and caches are."""
-    from evaluator.platforms import available_platforms
+    from evaluator.platforms import available_platforms, platform_problems
 
     settings = Settings()
     report = {
@@ -82,6 +82,9 @@ def info_cmd(
         "where": _where(settings),
         "settings": settings_in_force(settings),
     }
+    broken = platform_problems()
+    if broken:  # an installed platform whose entry point fails: said here, not as a crash of every command
+        report["broken_platforms"] = broken
     if as_json:
         print(json.dumps(report))
         return
@@ -91,3 +94,5 @@ def info_cmd(
         # Lines that are never wrapped: a store path or URL is not split and copies whole.
         print_pairs(title, [(key, str(value)) for key, value in section.items()])
     out.print(f"machine: {report['machine']}; platforms: {', '.join(available_platforms())}", highlight=False)
+    for problem in broken.values():
+        out.print(f"broken platform: {problem}", highlight=False, markup=False)

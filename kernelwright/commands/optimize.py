@@ -20,7 +20,7 @@ from agent.runner import OptimizeConfig, Optimizer, load_config_task
 from agent.summary import RunSummary
 from agent.sweep import SweepError, run_sweep, stored_envelope
 from db import Store
-from evaluator.platforms import available_platforms
+from evaluator.platforms import platform_error
 from evaluator.result import EvalResult
 from kernelwright.commands import options as opt
 from kernelwright.config.commands import OptimizeCommand
@@ -161,9 +161,8 @@ def optimize_cmd(
                 raise _fail(str(exc), as_json) from exc
             cluster_cfg, out_path = command.cluster, command.out
             ship = (command.sweep, command.export)
-            if command.platform not in available_platforms():
-                raise _fail(f"unknown platform {command.platform!r}; available: "
-                            f"{', '.join(available_platforms())}", as_json)
+            if (problem := platform_error(command.platform)) is not None:
+                raise _fail(problem, as_json)
             config = new_config(command)
         task = load_config_task(config)
         llm = get_provider(config.provider)

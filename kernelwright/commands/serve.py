@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from evaluator.platforms import available_platforms
+from evaluator.platforms import platform_error
 from kernelwright.commands import options as opt
 from kernelwright.config.files import ConfigError
 from kernelwright.config.options import ConfigPath, command_config
@@ -49,8 +49,8 @@ def serve_cmd(
         raise _fail(str(exc)) from exc
     if private:
         settings.public_read = False
-    if settings.platform not in available_platforms():
-        raise _fail(f"unknown platform {settings.platform!r}; available: {', '.join(available_platforms())}")
+    if (problem := platform_error(settings.platform)) is not None:
+        raise _fail(problem)
     err.print(f"Kernelwright service on http://{settings.host}:{settings.port}  (API docs at /docs; "
               f"{'private' if not settings.public_read else 'public'} reads; jobs on {settings.platform}; "
               "Ctrl-C stops it)", highlight=False)

@@ -54,7 +54,8 @@ class OptimizeCommand(BaseModel):
     def _task_known(self) -> OptimizeCommand:
         # A stored kernel knows its task; a file or no starting kernel does not.
         if self.task is None and not is_kernel_id(self.from_kernel or ""):
-            raise ValueError("give the task (an operator file or suite id), or a stored kernel id as from_kernel")
+            raise ValueError("task: required (an operator file or suite id) unless from_kernel is a stored "
+                             "kernel id, which knows its task")
         return self
 
 

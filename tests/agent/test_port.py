@@ -104,7 +104,7 @@ def test_a_file_start_is_recorded_by_path_and_hash_and_needs_a_task(tmp_path: Pa
     assert started_from(store.get_run(run_id)) == (f"ported from {CUDA_RELU} (cuda, sha256 "
                                                    f"{config.start.source_sha256[:12]}) to cpu")
     assert optimize_file(config.model_dump(mode="json"))["from_platform"] == "cuda"
-    with pytest.raises(ValueError, match="give the task"):
+    with pytest.raises(ValueError, match="task: required"):
         OptimizeCommand(from_kernel=str(CUDA_RELU), platform="cpu")
 
 

@@ -50,6 +50,8 @@ def _starting_kernel(command: OptimizeCommand, store: Store) -> tuple[StartingKe
     if ref is None:
         return None, None
     if is_kernel_id(ref):
+        if command.from_platform is not None:
+            raise StartError(f"kernel {ref} is stored with its platform: give --from-platform only with a file")
         return stored_start(store, int(ref))
     return file_start(Path(ref), command.from_platform), None
 
@@ -187,6 +189,8 @@ def optimize_cmd(
                     as_json)
     if resume is None and op is None and config_file is None and from_kernel is None:
         raise _fail("give an operator file, --from-kernel KERNEL_ID, --config FILE, or --resume RUN_ID", as_json)
+    if op is None and config_file is None and from_kernel is not None and not is_kernel_id(from_kernel):
+        raise _fail(f"give OP, the task {from_kernel} solves (a stored kernel id knows its own)", as_json)
     store = Store(db_url or Settings().db_url)
     if resume is not None:
         resumed = Resumed(run_id=resume, cluster=ClusterConfig(address=ray_address, workers=workers),

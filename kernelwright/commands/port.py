@@ -6,10 +6,12 @@ from typing import Annotated
 
 import typer
 
+from agent.starting import is_kernel_id
 from db import Store
 from kernelwright.commands import options as opt
 from kernelwright.commands.optimize import KEYS, run_search
 from kernelwright.config.options import ConfigPath
+from kernelwright.console import fail
 from kernelwright.settings import Settings
 
 # optimize's keys, with the kernel as the starting point, `--to` as the platform and `--task` as the task.
@@ -55,4 +57,6 @@ def port_cmd(
     """Port KERNEL to another platform: an optimize run on --to whose prompts start from KERNEL's source, each
     candidate verified and timed there. --out gets the fastest correct port (verified faster or not); resume a
     stopped port with `kernelwright optimize --resume RUN_ID`."""
+    if task is None and config_file is None and not is_kernel_id(kernel):
+        raise fail(f"give --task TASK: the task {kernel} solves (a stored kernel id knows its own)", as_json)
     run_search(ctx, Store(db_url or Settings().db_url), PORT_KEYS, config_file, as_json, port=True)

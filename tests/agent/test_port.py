@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from agent.prompts import PromptBuilder, PromptInputs
 from agent.runner import OptimizeConfig
@@ -14,6 +15,7 @@ from db import Store
 from db.enums import RunKind
 from evaluator.platforms import platform_class
 from evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.cli import app
 from kernelwright.commands.optimize import new_config
 from kernelwright.commands.runs import started_from
 from kernelwright.config.commands import OptimizeCommand, optimize_file
@@ -94,6 +96,8 @@ def test_a_stored_kernel_knows_its_task_and_the_run_records_the_port(tmp_path: P
         new_config(OptimizeCommand(task="activation/gelu", from_kernel=str(kernel_id), platform="cpu"), store)
     with pytest.raises(StartError, match="no kernel 999"):
         new_config(OptimizeCommand(from_kernel="999", platform="cpu"), store)
+    with pytest.raises(StartError, match="--from-platform only with a file"):
+        new_config(OptimizeCommand(from_kernel=str(kernel_id), from_platform="cuda", platform="cpu"), store)
 
 
 def test_a_file_start_is_recorded_by_path_and_hash_and_needs_a_task(tmp_path: Path) -> None:
@@ -111,3 +115,17 @@ def test_a_file_start_is_recorded_by_path_and_hash_and_needs_a_task(tmp_path: Pa
 def test_a_run_without_a_starting_kernel_says_nothing_about_one() -> None:
     config = OptimizeConfig(task_source="x", task_origin="x")
     assert "from_kernel" not in optimize_file({**config.model_dump(mode="json"), "task_id": "activation/relu"})
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["port", str(SOLUTIONS / "relu.cpu.py"), "--task", "activation/relu", "--to", "cpu"],
+     "is already a cpu kernel"),
+    (["port", str(CUDA_RELU), "--to", "cpu"], "give --task TASK"),
+    (["optimize", "--from-kernel", str(CUDA_RELU)], "give OP, the task"),
+    (["port", "7", "--to", "cpu"], "no kernel 7 in the store"),
+    (["port", str(CUDA_RELU), "--task", "activation/relu", "--to", "tpu9"], "unknown platform 'tpu9'"),
+])
+def test_port_refuses_before_anything_starts(tmp_path: Path, args: list[str], said: str) -> None:
+    result = CliRunner().invoke(app, [*args, "--db-url", f"sqlite:///{tmp_path / 'kw.db'}"], terminal_width=200)
+    assert result.exit_code != 0 and said in " ".join(result.output.split()), result.output
+    assert Store(f"sqlite:///{tmp_path / 'kw.db'}").list_runs() == []

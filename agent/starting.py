@@ -70,4 +70,6 @@ def file_start(path: Path, platform: str | None) -> StartingKernel:
                          f"NAME.PLATFORM.py, e.g. relu.cuda.py)")
     if (problem := platform_error(platform)) is not None:
         raise StartError(problem)
-    return StartingKernel(source=source, platform=platform, file=str(path), source_sha256=sha256_text(source))
+    # Absolute: `runs show --config` writes it into a file whose relative paths are read from that file's folder.
+    return StartingKernel(source=source, platform=platform, file=str(path.resolve()),
+                          source_sha256=sha256_text(source))

@@ -55,6 +55,11 @@ def test_without_a_starting_kernel_the_prompt_is_as_before() -> None:
     assert "Write a faster `ModelNew` for this PyTorch reference." in user
 
 
+def test_a_file_is_recorded_by_its_absolute_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(SOLUTIONS)
+    assert file_start(Path("relu.cuda.py"), None).file == str(CUDA_RELU)
+
+
 def test_a_file_s_platform_comes_from_its_name_or_the_option(tmp_path: Path) -> None:
     assert file_start(CUDA_RELU, None).platform == "cuda"
     assert file_start(CUDA_RELU, "triton").platform == "triton"

@@ -12,6 +12,7 @@ from agent.cluster import Cluster
 from agent.prompts import template_version
 from agent.providers import Provider, ProviderConfig
 from agent.search import SearchConfig
+from agent.starting import StartingKernel
 from agent.summary import RunSummary, summarize_run
 from agent.task_search import (
     Event,
@@ -40,6 +41,8 @@ class OptimizeConfig(BaseModel):
     provider: ProviderConfig = Field(default_factory=ProviderConfig)
     search: SearchConfig = Field(default_factory=SearchConfig)
     eval: EvalOptions = Field(default_factory=EvalOptions)
+    start: StartingKernel | None = Field(default=None, description="the kernel the search starts from: a port "
+                                         "when its platform is not `platform`")
 
 
 def load_config_task(config: OptimizeConfig) -> Task:
@@ -116,7 +119,7 @@ class Optimizer:
             ctx = SearchContext(store=self.store, provider=self.provider, cluster=self.cluster, run_id=self.run_id,
                                 platform=cfg.platform, search=cfg.search, eval=cfg.eval, on_event=self.on_event)
             ctx.hardware, ctx.peaks = await self.cluster.hardware()
-            self.search = TaskSearch(ctx, self.task, self.resuming)
+            self.search = TaskSearch(ctx, self.task, self.resuming, start=cfg.start)
             states = self.search.prepare()
             self.on_event(Event(kind=EventKind.run_started, run_id=self.run_id, task_id=self.task.id,
                                 message=f"{len(states)} trajectories x {cfg.search.turns} turns"))

@@ -29,6 +29,7 @@ from agent.prompts import PromptBuilder, PromptInputs, feedback_for, no_code_fee
 from agent.prompts.builder import same_category_example
 from agent.providers import ChatMessage, CompletionContext, Provider, ProviderError
 from agent.search import SearchConfig, TrajectoryState
+from agent.starting import StartingKernel
 from db import Store
 from db.enums import RunStatus, TurnOutcome
 from db.provenance import VerdictKey
@@ -183,10 +184,13 @@ def run_and_close(main: Callable[[], Coroutine[Any, Any, None]], close: Callable
 
 
 class TaskSearch:
-    """The trajectories of one task in a run. `prepare()` (creates or replays them), then `await run()`."""
+    """The trajectories of one task in a run. `prepare()` (creates or replays them), then `await run()`.
 
-    def __init__(self, ctx: SearchContext, task: Task, resuming: bool) -> None:
-        self.ctx, self.task, self.resuming = ctx, task, resuming
+    `start`: a kernel every prompt shows as the starting point (a port from another platform, or one to improve).
+    """
+
+    def __init__(self, ctx: SearchContext, task: Task, resuming: bool, start: StartingKernel | None = None) -> None:
+        self.ctx, self.task, self.resuming, self.start = ctx, task, resuming, start
         self.builder = PromptBuilder()
         self.example = same_category_example(task, ctx.platform)
         self.states: list[TrajectoryState] = []
@@ -340,7 +344,8 @@ class TaskSearch:
         opts = ctx.eval
         inputs = PromptInputs(task=self.task, platform=ctx.platform, hardware=ctx.hardware, peaks=ctx.peaks,
                               threads=opts.threads or default_threads(), allow_torch=opts.allow_torch,
-                              example=self.example, exemplars=exemplars, feedback=state.feedback)
+                              example=self.example, exemplars=exemplars, feedback=state.feedback,
+                              start=self.start)
         return self.builder.build(inputs)
 
     def _event(self, kind: EventKind, state: TrajectoryState, turn: int | None = None, **fields: object) -> None:

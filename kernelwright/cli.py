@@ -32,6 +32,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "optimize": LazyCommand("kernelwright.commands.optimize", "optimize_cmd",
                             "Search for a faster kernel for OP: N trajectories x T turns, each candidate verified "
                             "and timed."),
+    "port": LazyCommand("kernelwright.commands.port", "port_cmd",
+                        "Port KERNEL to another platform: an optimize run on --to whose prompts start from KERNEL's "
+                        "source, each candidate verified and timed there."),
     "bench": LazyCommand("kernelwright.commands.bench", "bench_cmd",
                          "Run every selected task (K samples x T turns each) and its baselines; prints the run's "
                          "leaderboard row."),

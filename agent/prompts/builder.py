@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from agent.exemplars import Exemplar
 from agent.providers.base import ChatMessage
+from agent.starting import StartingKernel
 from evaluator.platforms import platform_class
 from evaluator.platforms.base import HardwareInfo, Peaks
 from tasks.model import Task
@@ -39,6 +40,7 @@ class PromptInputs(BaseModel):
     example: WorkedExample | None = None
     exemplars: list[Exemplar] = []
     feedback: str | None = None
+    start: StartingKernel | None = None  # the kernel the search starts from (to port, or to improve)
 
 
 @lru_cache(maxsize=1)
@@ -88,7 +90,10 @@ class PromptBuilder:
         notes_file = f"platform_notes/{inputs.platform}.md.j2"
         notes = render(notes_file) if (TEMPLATES / notes_file).is_file() else ""
         system = render("system.md.j2", platform=platform, allow_torch=inputs.allow_torch)
+        # The starting kernel's language is its own platform's word for it ("CUDA C++"), shown beside the target's.
+        start_language = platform_class(inputs.start.platform).prompt_language if inputs.start else ""
         user = render("user.md.j2", task=inputs.task, platform=platform, platform_notes=notes.strip(),
                       hardware=inputs.hardware, peaks=inputs.peaks, threads=inputs.threads,
-                      example=inputs.example, exemplars=inputs.exemplars, feedback=inputs.feedback)
+                      example=inputs.example, exemplars=inputs.exemplars, feedback=inputs.feedback,
+                      start=inputs.start, start_language=start_language)
         return [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import BaseModel
 
 from agent.cluster import Cluster, ClusterConfig
 from agent.driver import Driver, RunStopped, Unanswerable
@@ -17,6 +18,7 @@ from agent.export.package import export_package
 from agent.export.sources import ExportError
 from agent.providers import ProviderError, get_provider
 from agent.runner import OptimizeConfig, Optimizer, load_config_task
+from agent.starting import StartError, StartingKernel, file_start, is_kernel_id, stored_start
 from agent.summary import RunSummary
 from agent.sweep import SweepError, run_sweep, stored_envelope
 from db import Store
@@ -38,31 +40,59 @@ from tasks.registry import resolve_task
 from tasks.sweep import SweepPoint
 
 KEYS = {**opt.RUN_KEYS, "op": "task", "trajectories": "search.trajectories", "turns": "search.turns",
-        "out_file": "out", "sweep": "sweep", "export_dir": "export"}
+        "out_file": "out", "sweep": "sweep", "export_dir": "export", "from_kernel": "from_kernel",
+        "from_platform": "from_platform"}
 
 
-def new_config(command: OptimizeCommand) -> OptimizeConfig:
-    """The stored configuration of a new run: the task read now (or the exact source the file gives)."""
-    if command.task_source is not None:
+def _starting_kernel(command: OptimizeCommand, store: Store) -> tuple[StartingKernel | None, str | None]:
+    """The run's starting kernel, if any, and (for a stored one) its task's stored source."""
+    ref = command.from_kernel
+    if ref is None:
+        return None, None
+    if is_kernel_id(ref):
+        if command.from_platform is not None:
+            raise StartError(f"kernel {ref} is stored with its platform: give --from-platform only with a file")
+        return stored_start(store, int(ref))
+    return file_start(Path(ref), command.from_platform), None
+
+
+def new_config(command: OptimizeCommand, store: Store) -> OptimizeConfig:
+    """The stored configuration of a new run: the task read now (or the exact source the file gives; a stored
+    starting kernel's own task when none is named) and the starting kernel. `StartError`, `TaskLoadError`."""
+    start, start_task_source = _starting_kernel(command, store)
+    if command.task is None and start is not None and start.task_id is not None and start_task_source is not None:
+        task = load_task_source(start_task_source, start.task_id, task_id=start.task_id)
+        origin = start.task_id
+    elif command.task is None:
+        raise StartError("give the task the kernel solves (--task, or the operator file)")
+    elif command.task_source is not None:
         task = load_task_source(command.task_source, command.task)
         origin = command.task
     else:
         task = resolve_task(command.task)
         origin = task.path or command.task
+    if start is not None and start.task_id is not None and start.task_id != task.id:
+        raise StartError(f"kernel {start.kernel_id} solves task {start.task_id!r}, not {task.id!r}; a kernel id "
+                         "knows its task: leave the task out")
     return OptimizeConfig(task_source=task.source, task_origin=origin, task_id=task.id, platform=command.platform,
-                          provider=command.provider, search=command.search, eval=command.eval)
+                          provider=command.provider, search=command.search, eval=command.eval, start=start)
 
 
-def _write_out(store: Store, summary: RunSummary, out_path: Path | None) -> str:
+def _write_out(store: Store, summary: RunSummary, out_path: Path | None, ported: bool) -> tuple[bool, str]:
+    """Write the answer to `out_path`; whether it did, and a line saying so. A port's goal is a correct kernel on
+    its target, so without a verified speedup it writes the fastest correct one (its header gives the measured
+    speedup and interval)."""
     if out_path is None:
-        return ""
-    if summary.answer is None:
-        return f"nothing written to {out_path}: no verified speedup"
-    answer = summary.answer
-    envelope = stored_envelope(store, answer.candidate_id, answer.result.platform)
+        return False, ""
+    kernel = summary.answer or (summary.best_correct if ported else None)
+    if kernel is None:
+        return False, f"nothing written to {out_path}: " + ("no correct port" if ported else "no verified speedup")
+    envelope = stored_envelope(store, kernel.candidate_id, kernel.result.platform)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(kernel_file_header(answer, summary.run_id, envelope) + answer.source, encoding="utf-8")
-    return f"best kernel written to {out_path}"
+    out_path.write_text(kernel_file_header(kernel, summary.run_id, envelope) + kernel.source, encoding="utf-8")
+    if summary.answer is None:
+        return True, f"correct port written to {out_path} (not verified faster than PyTorch eager)"
+    return True, f"best kernel written to {out_path}"
 
 
 def _ship(store: Store, summary: RunSummary, sweep: bool, export_dir: Path | None, as_json: bool) -> str:
@@ -107,11 +137,23 @@ def _resumed(store: Store, run_id: str, base_url: str | None, as_json: bool) -> 
     return config
 
 
+def _doing(config: OptimizeConfig) -> str:
+    """What the run does, for its first line: optimizing, or porting (or improving) a starting kernel."""
+    start = config.start
+    if start is None:
+        return "optimizing"
+    return f"{'porting' if start.platform != config.platform else 'improving'} {start.describe()} for"
+
+
 def optimize_cmd(
     ctx: typer.Context,
     op: Annotated[str | None, typer.Argument(help="a KernelBench-format operator file (or a suite id)")] = None,
     config_file: ConfigPath = None,
     platform: opt.Platform = "cpu",
+    from_kernel: Annotated[str | None, typer.Option("--from-kernel", help="start from this kernel: a stored kernel "
+                                                    "id (then OP may be left out) or a solution file; one for "
+                                                    "another platform is ported (see `kernelwright port`)")] = None,
+    from_platform: opt.FromPlatform = None,
     provider: opt.ProviderName = "openai",
     model: opt.Model = "gpt-4o-mini",
     base_url: opt.BaseUrl = None,
@@ -121,15 +163,13 @@ def optimize_cmd(
     stream: opt.Stream = False,
     price_in: opt.PriceIn = 0.0,
     price_out: opt.PriceOut = 0.0,
-    trajectories: Annotated[int, typer.Option(help="parallel trajectories")] = 2,
-    turns: Annotated[int, typer.Option(help="refinement turns per trajectory")] = 4,
+    trajectories: opt.Trajectories = 2,
+    turns: opt.Turns = 4,
     patience: opt.Patience = 2,
     max_failures: opt.MaxFailures = 3,
-    out_file: Annotated[Path | None, typer.Option("--out", help="write the best verified kernel here")] = None,
-    sweep: Annotated[bool, typer.Option("--sweep", help="judge the answer over its task's shape sweep at the "
-                                        "end")] = False,
-    export_dir: Annotated[Path | None, typer.Option("--export", help="export the answer as a pip-installable "
-                                                    "package to this folder at the end (sweeps it first)")] = None,
+    out_file: opt.OutFile = None,
+    sweep: opt.SweepAnswer = False,
+    export_dir: opt.ExportDir = None,
     resume: Annotated[str | None, typer.Option(help="continue a stopped run by id (its stored config is used; "
                                                "only --base-url, --out and the Ray options apply)")]
     = None,
@@ -140,34 +180,64 @@ def optimize_cmd(
     trials: opt.Trials = 3,
     timeout: opt.Timeout = 300.0,
     seed: opt.Seed = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="no live view; print the summary as JSON")] = False,
+    as_json: opt.AsJson = False,
     db_url: opt.DbUrl = None,
 ) -> None:
     """Search for a faster kernel for OP: N trajectories x T turns, each candidate verified and timed."""
-    if resume is not None and (op is not None or config_file is not None):
-        raise _fail("--resume RUN_ID continues a stored run: give no operator and no --config with it", as_json)
-    if resume is None and op is None and config_file is None:
-        raise _fail("give an operator file, --config FILE, or --resume RUN_ID", as_json)
-    cluster_cfg, out_path = ClusterConfig(address=ray_address, workers=workers), out_file
-    ship = (sweep, export_dir)
+    if resume is not None and (op is not None or config_file is not None or from_kernel is not None):
+        raise _fail("--resume RUN_ID continues a stored run: give no operator, --from-kernel or --config with it",
+                    as_json)
+    if resume is None and op is None and config_file is None and from_kernel is None:
+        raise _fail("give an operator file, --from-kernel KERNEL_ID, --config FILE, or --resume RUN_ID", as_json)
+    if op is None and config_file is None and from_kernel is not None and not is_kernel_id(from_kernel):
+        raise _fail(f"give OP, the task {from_kernel} solves (a stored kernel id knows its own)", as_json)
     store = Store(db_url or Settings().db_url)
+    if resume is not None:
+        resumed = Resumed(run_id=resume, cluster=ClusterConfig(address=ray_address, workers=workers),
+                          out=out_file, sweep=sweep, export=export_dir)
+        run_search(ctx, store, KEYS, config_file, as_json, base_url=base_url, resumed=resumed)
+    else:
+        run_search(ctx, store, KEYS, config_file, as_json)
+
+
+class Resumed(BaseModel):
+    """A stopped run to continue, with what the command line says about where it runs and what it ships."""
+
+    run_id: str
+    cluster: ClusterConfig
+    out: Path | None = None
+    sweep: bool = False
+    export: Path | None = None
+
+
+def run_search(ctx: typer.Context, store: Store, keys: dict[str, str], config_file: Path | None, as_json: bool, *,
+               base_url: str | None = None, resumed: Resumed | None = None, port: bool = False) -> None:
+    """The search `optimize` and `port` run: a new run from the options (`keys` maps the command's parameters to
+    `OptimizeCommand` keys) and `config_file`, or a resumed one; then live view, summary, --out and shipping.
+    `port`: the starting kernel must be for another platform than the target."""
     try:
-        if resume is not None:
-            config = _resumed(store, resume, base_url, as_json)
+        if resumed is not None:
+            config = _resumed(store, resumed.run_id, base_url, as_json)
+            cluster_cfg, out_path, ship = resumed.cluster, resumed.out, (resumed.sweep, resumed.export)
         else:
             try:
-                command = command_config(ctx, OptimizeCommand, KEYS, config_file)
+                command = command_config(ctx, OptimizeCommand, keys, config_file)
             except ConfigError as exc:
                 raise _fail(str(exc), as_json) from exc
             cluster_cfg, out_path = command.cluster, command.out
             ship = (command.sweep, command.export)
             if (problem := platform_error(command.platform)) is not None:
                 raise _fail(problem, as_json)
-            config = new_config(command)
+            config = new_config(command, store)
+            if port and config.start is not None and config.start.platform == config.platform:
+                raise _fail(f"{config.start.describe()} is already a {config.platform} kernel; to make it faster: "
+                            f"kernelwright optimize --from-kernel {command.from_kernel} --platform {config.platform}",
+                            as_json)
         task = load_config_task(config)
         llm = get_provider(config.provider)
-    except (TaskLoadError, ProviderError) as exc:
+    except (TaskLoadError, ProviderError, StartError) as exc:
         raise _fail(str(exc), as_json) from exc
+    resume = resumed.run_id if resumed is not None else None
     cluster = Cluster(cluster_cfg, config.platform)
     optimizer = Optimizer(store, llm, cluster, config, task, resume_run_id=resume)
     view = None if as_json else OptimizeLive(err, f"{task.id} · {config.platform}", config.search.trajectories,
@@ -177,7 +247,7 @@ def optimize_cmd(
                     running=nullcontext if view is None else lambda: view,
                     note=lambda text: None if as_json else warn(text))
     if not as_json:
-        err.print(untrusted(f"optimizing {task.id} on {config.platform} with {llm.label}"))
+        err.print(untrusted(f"{_doing(config)} {task.id} on {config.platform} with {llm.label}"))
     try:
         summary: RunSummary = driver.run(optimizer)
     except Unanswerable as exc:
@@ -192,11 +262,12 @@ def optimize_cmd(
         error(f"{exc.cause}\nresume with: kernelwright optimize --resume {exc.run_id}")
         raise typer.Exit(code=1) from exc
     shipped = _ship(store, summary, *ship, as_json)
-    note = _write_out(store, summary, out_path)
+    ported = config.start is not None and config.start.platform != config.platform
+    written, note = _write_out(store, summary, out_path, ported)
     if as_json:
         data = summary.model_dump(mode="json", exclude={"answer": {"source"}, "best_correct": {"source"}})
-        print(json.dumps({**data, "message": summary.message, "out": str(out_path) if note.startswith("best")
-                          else None, "shipped": shipped or None,
+        print(json.dumps({**data, "message": summary.message, "out": str(out_path) if written else None,
+                          "shipped": shipped or None,
                           "kernel_id": summary.answer.candidate_id if summary.answer else None,
                           "next": [line.strip() for line in next_commands(summary)[1:]]}))
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -38,6 +39,18 @@ ToleranceOpt = Annotated[ToleranceMode, typer.Option(help="task: each task's own
                                                    "kernelbench: KernelBench's atol=rtol=1e-2, for scores set beside "
                                                    "its published numbers (every result says which)")]
 DbUrl = Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")]
+
+# `optimize` and `port` (one task's search).
+Trajectories = Annotated[int, typer.Option(help="parallel trajectories")]
+Turns = Annotated[int, typer.Option(help="refinement turns per trajectory")]
+OutFile = Annotated[Path | None, typer.Option("--out", help="write the best verified kernel here (a port: the "
+                                             "fastest correct one, verified faster or not)")]
+SweepAnswer = Annotated[bool, typer.Option("--sweep", help="judge the answer over its task's shape sweep at the end")]
+ExportDir = Annotated[Path | None, typer.Option("--export", help="export the answer as a pip-installable package to "
+                                                "this folder at the end (sweeps it first)")]
+FromPlatform = Annotated[str | None, typer.Option("--from-platform", help="the platform a starting-kernel file was "
+                                                  "written for (default: the one its name says, relu.cuda.py: cuda)")]
+AsJson = Annotated[bool, typer.Option("--json", help="no live view; print the summary as JSON")]
 
 # Where the shared options land in a run configuration (`configs/*.yaml` use the same keys).
 RUN_KEYS = {

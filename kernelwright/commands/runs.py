@@ -9,6 +9,7 @@ import typer
 from rich import box
 from rich.table import Table
 
+from agent.starting import StartingKernel
 from agent.summary import summarize_run
 from db import Store
 from db.enums import RunKind, RunStatus, TurnOutcome
@@ -86,6 +87,18 @@ def runs_list(
     print_wide(table)
 
 
+def started_from(run: RunRow | None) -> str | None:
+    """How a run's search started, when it started from a kernel: "ported from kernel 12 (cuda) to cpu"."""
+    config = ((run.config or {}) if run is not None else {}).get("optimize") or {}
+    if not config.get("start"):
+        return None
+    start = StartingKernel.model_validate(config["start"])
+    target = config.get("platform")
+    if start.platform != target:
+        return f"ported from {start.describe()} to {target}"
+    return f"started from {start.describe()}"
+
+
 def _where(turn: dict[str, Any]) -> str:
     """The machine and cluster node that judged a turn's kernel: "Xeon 8480 @ 10.0.0.7"; "-" when none did."""
     hardware, node = turn.get("hardware"), turn.get("node_address") or (turn.get("node_id") or "")[:12]
@@ -144,7 +157,8 @@ def runs_show(
         summary = summarize_run(store, run_id)
     except LookupError as exc:
         raise _fail(str(exc), as_json) from exc
-    max_turns = _max_turns(store.get_run(run_id))
+    run_row = store.get_run(run_id)
+    max_turns, start = _max_turns(run_row), started_from(run_row)
     trajectories: list[dict[str, Any]] = []
     for row_traj in store.trajectories_for_run(run_id):
         turns: list[dict[str, Any]] = []
@@ -166,9 +180,12 @@ def runs_show(
                              "turns": turns})
     if as_json:
         data = summary.model_dump(mode="json")
-        print(json.dumps({**data, "message": summary.message, "trajectories": trajectories}))
+        print(json.dumps({**data, "message": summary.message, "started_from": start,
+                          "trajectories": trajectories}))
         return
     print_wide(summary_table(summary))
+    if start is not None:  # a file name the user gave: shown as text
+        out.print(untrusted(start), soft_wrap=True)
     width = layout_width()
     piped, wide = width is None, width is None or width >= 120
     for traj in trajectories:

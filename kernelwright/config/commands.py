@@ -10,12 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from agent.bench.config import Split, Suite
 from agent.cluster import ClusterConfig
 from agent.providers import ProviderConfig
 from agent.search import SearchConfig
+from agent.starting import is_kernel_id
 from evaluator import EvalOptions
 from kernelwright.config.files import FILE_OR_ID, without_retired
 from rl.trainers.options import GrpoOptions, SftOptions
@@ -27,12 +28,18 @@ from tasks.registry import resolve_task
 class OptimizeCommand(BaseModel):
     """`kernelwright optimize --config FILE`: one operator, N trajectories x T turns."""
 
-    task: str = Field(description="an operator file, a suite id (pooling/max_pool2d) or an imported id",
-                      json_schema_extra=FILE_OR_ID)
+    task: str | None = Field(default=None, description="an operator file, a suite id (pooling/max_pool2d) or an "
+                             "imported id; may be left out when `from_kernel` is a stored kernel (it knows its "
+                             "task)", json_schema_extra=FILE_OR_ID)
     task_source: str | None = Field(default=None, description="the operator's exact source; when given it is "
                                     "run instead of reading `task` (runs show --config writes it when the "
                                     "file has changed since)")
     platform: str = "cpu"
+    from_kernel: str | None = Field(default=None, description="start from this kernel: a stored kernel id or a "
+                                    "solution file; on another platform than `platform` the search is a port",
+                                    json_schema_extra=FILE_OR_ID)
+    from_platform: str | None = Field(default=None, description="the platform a `from_kernel` file was written "
+                                      "for (default: the one its name says, relu.cuda.py: cuda)")
     provider: ProviderConfig = Field(default_factory=ProviderConfig)
     search: SearchConfig = Field(default_factory=SearchConfig)
     eval: EvalOptions = Field(default_factory=EvalOptions)
@@ -42,6 +49,14 @@ class OptimizeCommand(BaseModel):
     sweep: bool = Field(default=False, description="judge the answer over its task's shape sweep when the run ends")
     export: Path | None = Field(default=None, description="export the answer as a pip-installable package here "
                                 "(sweeps it first)")
+
+    @model_validator(mode="after")
+    def _task_known(self) -> OptimizeCommand:
+        # A stored kernel knows its task; a file or no starting kernel does not.
+        if self.task is None and not is_kernel_id(self.from_kernel or ""):
+            raise ValueError("task: required (an operator file or suite id) unless from_kernel is a stored "
+                             "kernel id, which knows its task")
+        return self
 
 
 class BenchCommand(BaseModel):
@@ -83,7 +98,7 @@ def optimize_file(stored: dict[str, Any]) -> dict[str, Any]:
     """A stored optimize config as an `OptimizeCommand` file that reruns it: the task by id, and its source
     too when the id no longer reads the same text."""
     task_ref = stored.get("task_id") or stored["task_origin"]
-    data: dict[str, Any] = {"task": task_ref}
+    data: dict[str, Any] = {"task": task_ref, **start_keys(stored.get("start"))}
     try:
         unchanged = resolve_task(task_ref).source_hash == sha256_text(stored["task_source"])
     except TaskLoadError:
@@ -91,6 +106,15 @@ def optimize_file(stored: dict[str, Any]) -> dict[str, Any]:
     if not unchanged:
         data["task_source"] = stored["task_source"]
     return data | _sections(stored, ("platform", "provider", "search", "eval"))
+
+
+def start_keys(start: dict[str, Any] | None) -> dict[str, Any]:
+    """A stored starting kernel as the `from_kernel` keys that name it again (none for a run without one)."""
+    if not start:
+        return {}
+    if start.get("kernel_id") is not None:
+        return {"from_kernel": str(start["kernel_id"])}
+    return {"from_kernel": start["file"], "from_platform": start["platform"]}
 
 
 def bench_file(stored: dict[str, Any]) -> dict[str, Any]:

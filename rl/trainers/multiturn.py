@@ -24,13 +24,13 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
 from agent.prompts import feedback_for, no_code_feedback
 from evaluator.result import EvalResult
-from rl.rewards import Judge, Judged, flat_rewards_warning, weighted_reward
+from rl.rewards import Judged, flat_rewards_warning, weighted_reward
 from rl.trainers.options import GrpoOptions
 from tasks.model import Task
 
@@ -38,6 +38,27 @@ log = logging.getLogger("kernelwright.train")
 
 # prompt(task, feedback on the previous verdict or None on the first turn) -> chat messages as dicts.
 PromptFn = Callable[[Task, str | None], list[dict[str, str]]]
+
+
+
+class TurnJudge(Protocol):
+    """Judges one turn of a group's trajectories (`rl.rollouts.RolloutJudge` stores each as a turn of a trajectory
+    started by `begin`)."""
+
+    def begin(self, task_id: str, count: int) -> list[int]:
+        """Start `count` trajectories on `task_id`; returns their ids."""
+        ...
+
+    async def __call__(self, prompts: list[Any], completions: list[Any], task_ids: list[str],
+                       completion_ids: list[list[int]] | None = None, *, trajectories: list[int] | None = None,
+                       turn: int = 0) -> list[EvalResult | None]:
+        """One verdict per completion (None: no code), each completion turn `turn` of its trajectory."""
+        ...
+
+    def finish(self, trajectory_ids: list[int]) -> None:
+        """Mark the trajectories finished."""
+        ...
+
 
 CLIP_EPSILON = 0.2  # the PPO/GRPO ratio clip, TRL's default `epsilon`
 STD_EPSILON = 1e-4  # added to a turn index's return spread, as TRL's group scaling does
@@ -141,7 +162,7 @@ def completion_logps(model: Any, prompt_ids: list[int], completion_ids: list[int
 class MultiTurnGrpo:
     """The multi-turn loop over one model: rollouts, returns, advantages, one optimizer step per group."""
 
-    def __init__(self, model: Any, tokenizer: Any, judge: Judge, prompt: PromptFn, options: GrpoOptions) -> None:
+    def __init__(self, model: Any, tokenizer: Any, judge: TurnJudge, prompt: PromptFn, options: GrpoOptions) -> None:
         import torch
 
         self.model, self.tokenizer, self.judge, self.prompt, self.options = model, tokenizer, judge, prompt, options
@@ -180,19 +201,21 @@ class MultiTurnGrpo:
         groups = self.options.num_generations
         trajectories: list[list[TurnSample]] = [[] for _ in range(groups)]
         feedback: list[str | None] = [None] * groups
+        ids = self.judge.begin(task.id, groups)
         for turn in range(self.options.turns):
             prompts = [self.prompt(task, feedback[i]) for i in range(groups)]
             samples = [TurnSample(turn, prompt, prompt_ids, completion_ids,
                                   self.tokenizer.decode(completion_ids, skip_special_tokens=True))
                        for prompt, (prompt_ids, completion_ids) in zip(prompts, self._generate(prompts), strict=True)]
             verdicts = await self.judge(prompts, [s.text for s in samples], [task.id] * groups,
-                                        [s.completion_ids for s in samples])
+                                        [s.completion_ids for s in samples], trajectories=ids, turn=turn)
             for i, (sample, verdict) in enumerate(zip(samples, verdicts, strict=True)):
                 sample.verdict = verdict
                 sample.reward = weighted_reward(Judged(verdict, sample.text), self.options.reward.functions,
                                                 self.options.reward)
                 feedback[i] = next_feedback(verdict, task)
                 trajectories[i].append(sample)
+        self.judge.finish(ids)
         return trajectories
 
     def update(self, trajectories: list[list[TurnSample]], advantages: list[list[float]]) -> float:

@@ -103,13 +103,27 @@ class ScriptedJudge:
     def __init__(self, verdicts: list[list[EvalResult | None]]) -> None:
         self.verdicts, self.calls = verdicts, 0
         self.prompts: list[list[Any]] = []
+        self.started: list[int] = []
+        self.finished: list[int] = []
+
+    def begin(self, task_id: str, count: int) -> list[int]:
+        ids = list(range(len(self.started), len(self.started) + count))
+        self.started += ids
+        return ids
 
     async def __call__(self, prompts: list[Any], completions: list[Any], task_ids: list[str],
-                       completion_ids: list[list[int]] | None = None) -> list[EvalResult | None]:
+                       completion_ids: list[list[int]] | None = None, *, trajectories: list[int] | None = None,
+                       turn: int = 0) -> list[EvalResult | None]:
         assert len(completions) == len(task_ids) == len(prompts)
+        # Turn t of the group's trajectories, in order, none of them finished yet.
+        assert trajectories == self.started[-len(prompts):] and not set(trajectories) & set(self.finished)
+        assert turn == self.calls % 2  # the tests run two turns
         self.prompts.append(prompts)
         self.calls += 1
         return self.verdicts[self.calls - 1]
+
+    def finish(self, trajectory_ids: list[int]) -> None:
+        self.finished += trajectory_ids
 
 
 def _tiny(tmp_path: Path) -> tuple[Any, Any]:
@@ -137,6 +151,7 @@ def test_the_next_turns_prompt_carries_this_turns_verdict(tmp_path: Path) -> Non
     torch.manual_seed(0)
     trajectories = asyncio.run(loop.rollouts(task))
     assert judge.calls == 2 and [len(t) for t in trajectories] == [2, 2, 2]
+    assert judge.started == judge.finished == [0, 1, 2]
     first, second = judge.prompts
     assert all("Feedback" not in p[0]["content"] for p in first)
     # Each trajectory's second prompt says what the evaluator said about its own first reply, in the agents' words.
@@ -211,3 +226,49 @@ def test_optimizer_steps_move_the_weights_toward_the_higher_return_trajectory(tm
     assert stats.return_std == pytest.approx(torch.tensor(first).std(unbiased=False).item())
     assert stats.mean_reward_by_turn == pytest.approx([sum(r[t] for r in rewards) / 3 for t in (0, 1)])
     assert judge.calls == 4 and len(loop.rewards) == 6 and len(loop.step_s) == 1
+
+
+class FakeCluster:
+    """Evaluator actors stand-in: every kernel is judged FAST on one fake machine, and each call is counted."""
+
+    platform = "cpu"
+
+    def __init__(self) -> None:
+        self.sources: list[str] = []
+
+    async def evaluate(self, task: Task, source: str, options: EvalOptions) -> Any:
+        from agent.cluster import EvaluatorSite, Judged
+        from evaluator.platforms.base import HardwareInfo
+
+        self.sources.append(source)
+        site = EvaluatorSite(node_id="node", node_address="127.0.0.1",
+                             hardware=HardwareInfo(fingerprint="fake", description="a fake CPU"))
+        return Judged(result=FAST.model_copy(update={"task_id": task.id}), site=site)
+
+
+def test_a_multi_turn_rollout_is_stored_as_one_trajectory_with_a_turn_per_call(tmp_path: Path) -> None:
+    from db.enums import RunKind
+    from rl.rollouts import RolloutJudge
+
+    task = resolve_task("activation/relu")
+    kernels = [f"```python\nimport torch\nclass ModelNew(torch.nn.Module):\n    version = {k}\n```" for k in range(3)]
+    with Store(f"sqlite:///{tmp_path / 'kw.db'}") as store:
+        store.upsert_task(task)
+        run_id = store.create_run(RunKind.train, {})
+        cluster = FakeCluster()
+        judge = RolloutJudge(store, cluster, run_id, {task.id: task}, EvalOptions(threads=1), "tiny")  # type: ignore[arg-type]
+        ids = judge.begin(task.id, 2)
+        prompt = [{"role": "user", "content": "p"}]
+        asyncio.run(judge([prompt, prompt], [kernels[0], "no code"], [task.id] * 2, trajectories=ids, turn=0))
+        asyncio.run(judge([prompt, prompt], [kernels[1], kernels[2]], [task.id] * 2, trajectories=ids, turn=1))
+        judge.finish(ids)
+        trajectories = store.trajectories_for_run(run_id)
+        assert [t.id for t in trajectories] == ids and all(t.stop_reason == "multi-turn GRPO rollout"
+                                                           for t in trajectories)
+        first, second = (store.turns_for_trajectory(i) for i in ids)
+        assert [t.index for t in first] == [t.index for t in second] == [0, 1]
+        # The second kernel of trajectory 0 descends from its first; trajectory 1's first turn had no code.
+        candidates = [store.get_candidate(t.candidate_id) if t.candidate_id else None for t in first + second]
+        assert candidates[2] is None and None not in (candidates[0], candidates[1], candidates[3])
+        assert candidates[1].parent_id == candidates[0].id and candidates[3].parent_id is None  # type: ignore[union-attr]
+    assert len(cluster.sources) == 3

@@ -40,7 +40,8 @@ class GrpoReport(TrainingReport):
     run_id: str
     rollouts: int
     rewards: list[float] = Field(description="each rollout's reward as TRL trained on it: the weighted sum of "
-                                 "the configured reward functions (with turns > 1: every turn's, in order)")
+                                 "the configured reward functions (with turns > 1: every turn's, trajectory by "
+                                 "trajectory, each one's turns in order)")
     returns: list[StepReturns] = Field(default_factory=list, description="multi-turn runs: each step's mean "
                                        "return and its spread over the group")
 

@@ -169,7 +169,7 @@ class MultiTurnGrpo:
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=options.learning_rate)
         # The starting model, frozen, only when the KL term needs it.
         self.reference = copy.deepcopy(model).eval().requires_grad_(False) if options.beta else None
-        self.rewards: list[float] = []  # every turn's weighted reward, in order
+        self.rewards: list[float] = []  # every turn's weighted reward, trajectory by trajectory
         self.step_s: list[float] = []
 
     def _generate(self, prompts: list[list[dict[str, str]]]) -> list[tuple[list[int], list[int]]]:

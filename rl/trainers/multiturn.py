@@ -84,7 +84,8 @@ class StepReturns(BaseModel):
     mean_return: float = Field(description="mean over the group's trajectories of the first turn's return R_0")
     return_std: float = Field(description="spread (population std) of R_0 over the group")
     mean_reward_by_turn: list[float] = Field(description="mean reward r_t of each turn index over the group")
-    loss: float
+    loss: float = Field(description="the surrogate's value: about 0 on-policy (the ratio is 1 and advantages "
+                        "average 0 per turn index); its gradient is what trains, so read the returns, not this")
 
 
 def discounted_returns(rewards: Sequence[float], gamma: float) -> list[float]:
@@ -187,7 +188,8 @@ class MultiTurnGrpo:
         mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in encoded], device=device)
         self.model.eval()
         with torch.no_grad():
-            out = self.model.generate(input_ids=input_ids, attention_mask=mask, do_sample=True,
+            # The whole distribution at `temperature`, as TRL's GRPO samples (top_k=0, top_p=1).
+            out = self.model.generate(input_ids=input_ids, attention_mask=mask, do_sample=True, top_k=0, top_p=1.0,
                                       temperature=self.options.temperature,
                                       max_new_tokens=self.options.max_completion_length, pad_token_id=pad)
         samples = []

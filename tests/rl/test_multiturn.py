@@ -184,6 +184,15 @@ def test_the_loss_raises_the_log_probs_of_positive_advantage_turns(tmp_path: Pat
     assert after[0] > before[0] and after[1] < before[1]
 
 
+def test_the_kl_term_is_the_k3_estimate_against_the_reference() -> None:
+    lp = torch.tensor([-1.0, -2.0])
+    ref = torch.tensor([-1.5, -2.0])  # the reference gives the first token less, the second the same
+    k3 = math.exp(-0.5) + 0.5 - 1
+    assert policy_loss([lp], [lp], [0.0], [ref], beta=0.1).item() == pytest.approx(0.1 * k3 / 2)
+    assert policy_loss([lp], [lp], [0.0], [lp], beta=0.1).item() == pytest.approx(0.0)
+    assert policy_loss([lp], [lp], [0.0], [ref], beta=0.0).item() == pytest.approx(0.0)
+
+
 def _weights(model: Any) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 

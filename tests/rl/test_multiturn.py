@@ -281,3 +281,30 @@ def test_a_multi_turn_rollout_is_stored_as_one_trajectory_with_a_turn_per_call(t
         assert candidates[2] is None and None not in (candidates[0], candidates[1], candidates[3])
         assert candidates[1].parent_id == candidates[0].id and candidates[3].parent_id is None  # type: ignore[union-attr]
     assert len(cluster.sources) == 3
+
+
+def test_train_grpo_s_multi_turn_path_wires_prompts_judge_store_and_report(tmp_path: Path) -> None:
+    # train_grpo minus Ray: the tiny random model writes no code, so the fake cluster is never asked.
+    from db.enums import RunKind
+    from rl.trainers.grpo import _train_multiturn
+
+    folder = build_tiny_model(tmp_path / "tiny", ["You write kernels.", "Optimize relu."] * 4, vocab_size=300,
+                              hidden=32)
+    task = resolve_task("activation/relu")
+    options = GrpoOptions(model=folder, output_dir=tmp_path / "out", max_steps=1, num_generations=2, turns=2,
+                          gamma=0.5, max_completion_length=3, exemplars=0, eval=EvalOptions(threads=1))
+    with Store(f"sqlite:///{tmp_path / 'kw.db'}") as store:
+        store.upsert_task(task)
+        run_id = store.create_run(RunKind.train, {})
+        cluster = FakeCluster()
+        report = _train_multiturn(options, [task], store, cluster, run_id, None, None)  # type: ignore[arg-type]
+        turns = [store.turns_for_trajectory(t.id) for t in store.trajectories_for_run(run_id)]
+    assert cluster.sources == [] and report.steps == 1 and report.rollouts == 4
+    no_code = shaped_reward(None)
+    assert report.rewards == [no_code] * 4
+    [step] = report.returns
+    assert step.mean_return == pytest.approx(1.5 * no_code) and step.return_std == 0.0
+    assert [[t.index for t in trajectory] for trajectory in turns] == [[0, 1], [0, 1]]
+    said = no_code_feedback().splitlines()[0]  # the agents' words for a reply without code
+    assert all(said not in first.prompt and said in second.prompt for first, second in turns)
+    assert (tmp_path / "out" / "config.json").is_file()

@@ -20,7 +20,7 @@ from tasks.model import Task
 
 
 class TrainingPrompts:
-    """First-turn prompts (no feedback yet) for a set of tasks on one platform and machine."""
+    """Prompts (a first turn's, or a later one's with feedback) for a set of tasks on one platform and machine."""
 
     def __init__(self, store: Store, platform: str, options: EvalOptions, hardware: HardwareInfo | None,
                  peaks: Peaks | None, exemplars: int = 2, seed: int = 0) -> None:
@@ -29,13 +29,15 @@ class TrainingPrompts:
         self.rng = random.Random(seed)
         self.builder = PromptBuilder()
 
-    def messages(self, task: Task) -> list[ChatMessage]:
-        """The chat messages of a fresh prompt for `task`, with exemplars sampled from the store now."""
+    def messages(self, task: Task, feedback: str | None = None) -> list[ChatMessage]:
+        """The chat messages of a prompt for `task`, with exemplars sampled from the store now; `feedback` (the
+        evaluator's word on the previous turn, `agent.prompts.feedback_for`) goes where the agents put it."""
         inputs = PromptInputs(task=task, platform=self.platform, hardware=self.hardware, peaks=self.peaks,
                               threads=self.options.threads or default_threads(),
                               allow_torch=self.options.allow_torch,
                               example=same_category_example(task, self.platform),
                               exemplars=sample_exemplars(exemplar_pool(self.store, task.source_hash, self.platform,
                                                                 self.options), self.rng,
-                                                  k=self.exemplars))
+                                                  k=self.exemplars),
+                              feedback=feedback)
         return self.builder.build(inputs)

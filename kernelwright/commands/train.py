@@ -78,7 +78,7 @@ SFT_KEYS = {"model": "model", "data": "data", "out_dir": "output_dir", "lora": "
             "steps": "max_steps", "epochs": "epochs", "batch_size": "batch_size", "lr": "learning_rate",
             "max_length": "max_length"}
 GRPO_KEYS = {"model": "model", "out_dir": "output_dir", "task": "tasks", "data": "data", "platform": "platform",
-             "steps": "max_steps", "generations": "num_generations",
+             "steps": "max_steps", "generations": "num_generations", "turns": "turns", "gamma": "gamma",
              "max_completion_length": "max_completion_length", "lr": "learning_rate", "temperature": "temperature",
              "beta": "beta", "exemplars": "exemplars", "threads": "eval.threads", "trials": "eval.correctness_trials",
              "workers": "cluster.workers", "ray_address": "cluster.address", "seed": "seed"}
@@ -136,7 +136,12 @@ def grpo_cmd(
     data: Annotated[Path | None, typer.Option(help="a GRPO export (its task ids are added to --task)")] = None,
     platform: Annotated[str, typer.Option(help="target platform")] = "cpu",
     steps: Annotated[int, typer.Option(help="optimizer steps (one prompt group each)")] = 10,
-    generations: Annotated[int, typer.Option(help="completions per prompt")] = 4,
+    generations: Annotated[int, typer.Option(help="completions per prompt (with --turns > 1: trajectories per "
+                                             "task)")] = 4,
+    turns: Annotated[int, typer.Option(help="turns per trajectory (1: single-prompt GRPO; more: multi-turn, "
+                                       "feedback in each next prompt)")] = 1,
+    gamma: Annotated[float, typer.Option(help="discount of later turns' rewards: R_t = r_t + gamma R_{t+1}")]
+    = 0.4,
     max_completion_length: Annotated[int, typer.Option(help="max tokens per completion")] = 1024,
     lr: Annotated[float, typer.Option(help="learning rate")] = 1e-6,
     temperature: Annotated[float, typer.Option(help="sampling temperature")] = 1.0,
@@ -173,6 +178,9 @@ def grpo_cmd(
     _print_report(report, as_json)
     if not as_json:
         out.print(f"{report.rollouts} rollouts stored in train run {report.run_id}", highlight=False)
+        for k, step in enumerate(report.returns, 1):
+            out.print(untrusted(f"step {k} ({step.task_id}): mean return {step.mean_return:.3f} ± "
+                                f"{step.return_std:.3f}"), highlight=False)
 
 
 @app.command("openai")

@@ -5,6 +5,10 @@ is drawn, so kernels found during training show up in later prompts). Every grou
 evaluator actors on Ray, once per completion; the reward is the weighted sum of the run's named reward functions
 (`rl.rewards`, default `speedup`: a correct kernel's clipped log-speedup, every failure below the slowest correct
 kernel), which TRL normalizes per prompt group. Each rollout and its verdict is stored in a `train` run.
+
+With `turns` > 1 the run is multi-turn GRPO (`rl.trainers.multiturn`, a loop of its own beside TRL's trainer,
+which cannot credit turns separately): groups of whole trajectories, feedback on each verdict in the next
+prompt, each turn credited with its discounted return. Every turn is stored as a rollout the same way.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from rl.prompts import TrainingPrompts
 from rl.rewards import TrlRewards
 from rl.rollouts import RolloutJudge
 from rl.trainers.common import TrainingReport, on_cpu, report, require_train_extra, step_timer
+from rl.trainers.multiturn import MultiTurnGrpo, StepReturns
 from rl.trainers.options import GrpoOptions
 from tasks.model import Task
 
@@ -35,7 +40,10 @@ class GrpoReport(TrainingReport):
     run_id: str
     rollouts: int
     rewards: list[float] = Field(description="each rollout's reward as TRL trained on it: the weighted sum of "
-                                 "the configured reward functions")
+                                 "the configured reward functions (with turns > 1: every turn's, trajectory by "
+                                 "trajectory, each one's turns in order)")
+    returns: list[StepReturns] = Field(default_factory=list, description="multi-turn runs: each step's mean "
+                                       "return and its spread over the group")
 
 
 class PromptSpec(BaseModel):
@@ -95,6 +103,8 @@ def _train(options: GrpoOptions, tasks: list[Task], store: Store, cluster: Clust
     from trl import GRPOConfig, GRPOTrainer
 
     hardware, peaks = asyncio.run(cluster.hardware())
+    if options.turns > 1:
+        return _train_multiturn(options, tasks, store, cluster, run_id, hardware, peaks)
     spec = PromptSpec(db_url=store.url.render_as_string(hide_password=False), platform=options.platform,
                       eval=options.eval, hardware=hardware, peaks=peaks, exemplars=options.exemplars,
                       seed=options.seed, tasks=tasks)
@@ -124,3 +134,30 @@ def _train(options: GrpoOptions, tasks: list[Task], store: Store, cluster: Clust
     base = report(str(options.output_dir), timer, trainer.state.log_history)
     return GrpoReport(**base.model_dump(), run_id=run_id, rollouts=len(judge.verdicts),
                       rewards=rewards.totals)
+
+
+def _train_multiturn(options: GrpoOptions, tasks: list[Task], store: Store, cluster: Cluster, run_id: str,
+                     hardware: HardwareInfo | None, peaks: Peaks | None) -> GrpoReport:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.manual_seed(options.seed)
+    tokenizer = AutoTokenizer.from_pretrained(options.model)
+    model = AutoModelForCausalLM.from_pretrained(options.model)
+    model.to("cpu" if on_cpu() else "cuda")
+    judge = RolloutJudge(store, cluster, run_id, {t.id: t for t in tasks}, options.eval,
+                         f"local:{options.model}", tokenizer)
+    prompts = TrainingPrompts(store, options.platform, options.eval, hardware, peaks, options.exemplars,
+                              options.seed)
+
+    def prompt(task: Task, feedback: str | None) -> list[dict[str, str]]:
+        return [m.model_dump() for m in prompts.messages(task, feedback)]
+
+    loop = MultiTurnGrpo(model, tokenizer, judge, prompt, options)
+    steps = asyncio.run(loop.train(tasks, options.max_steps))
+    model.save_pretrained(options.output_dir)
+    tokenizer.save_pretrained(options.output_dir)
+    mean = sum(loop.step_s) / len(loop.step_s)
+    return GrpoReport(output_dir=str(options.output_dir), steps=len(steps), mean_step_s=mean, step_s=loop.step_s,
+                      final_loss=steps[-1].loss, run_id=run_id, rollouts=len(judge.verdicts), rewards=loop.rewards,
+                      returns=steps)

@@ -43,7 +43,14 @@ class GrpoOptions(BaseModel):
     output_dir: Path
     platform: str = "cpu"
     max_steps: int = Field(default=10, ge=1)
-    num_generations: int = Field(default=4, ge=2, description="completions per prompt (one group)")
+    num_generations: int = Field(default=4, ge=2, description="completions per prompt (one group); with "
+                                 "turns > 1, trajectories per task (one group)")
+    turns: int = Field(default=1, ge=1, description="turns per trajectory: 1 is single-prompt GRPO (TRL's "
+                       "GRPOTrainer); more runs multi-turn GRPO, each turn's prompt carrying the evaluator's "
+                       "feedback on the turn before (rl/trainers/multiturn.py)")
+    gamma: float = Field(default=0.4, ge=0, le=1, description="discount of later turns' rewards in a turn's "
+                         "return, R_t = r_t + gamma * R_{t+1} (0: each turn for itself; 1: every later turn "
+                         "counts in full); read only with turns > 1")
     max_completion_length: int = Field(default=1024, ge=1)
     learning_rate: float = Field(default=1e-6, gt=0)
     temperature: float = Field(default=1.0, gt=0)

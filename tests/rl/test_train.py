@@ -38,6 +38,7 @@ from rl.prompts import TrainingPrompts  # noqa: E402
 from rl.rewards import Failure, RewardConfig, failure_reward  # noqa: E402
 from rl.trainers.grpo import GrpoOptions, train_grpo  # noqa: E402
 from rl.trainers.sft import SftOptions, train_sft  # noqa: E402
+from tasks.model import Task  # noqa: E402
 from tasks.registry import resolve_task  # noqa: E402
 
 RELU_KERNEL = Path("tasks/suite/activation/solutions/relu.cpu.py").read_text()
@@ -91,11 +92,8 @@ def ray_tmp(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     assert leftovers == [], "Ray processes outlived the trainer"
 
 
-@pytest.mark.slow
-def test_two_grpo_steps_with_evaluator_rewards_change_the_weights(tmp_path: Path, ray_tmp: str) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'kw.db'}")
-    task = resolve_task("activation/relu")
-    options = EvalOptions(threads=1, correctness_trials=1)
+def _taught(tmp_path: Path, store: Store, task: Task, options: EvalOptions) -> Path:
+    """The tiny model, taught by SFT to answer the task's prompt with its shipped kernel or with no code."""
     cpu = get_platform("cpu")
     cpu.prepare()
     prompt = [m.model_dump() for m in
@@ -107,7 +105,15 @@ def test_two_grpo_steps_with_evaluator_rewards_change_the_weights(tmp_path: Path
     taught = tmp_path / "taught"
     train_sft(SftOptions(model=base, data=data, output_dir=taught, max_steps=50, batch_size=2,
                          learning_rate=2e-2))
+    return taught
 
+
+@pytest.mark.slow
+def test_two_grpo_steps_with_evaluator_rewards_change_the_weights(tmp_path: Path, ray_tmp: str) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'kw.db'}")
+    task = resolve_task("activation/relu")
+    options = EvalOptions(threads=1, correctness_trials=1)
+    taught = _taught(tmp_path, store, task, options)
     out = tmp_path / "grpo"
     report = train_grpo(GrpoOptions(model=taught, output_dir=out, max_steps=2, num_generations=6,
                                     max_completion_length=4, learning_rate=1e-2, eval=options, seed=1,
@@ -141,3 +147,33 @@ def test_two_grpo_steps_with_evaluator_rewards_change_the_weights(tmp_path: Path
     timed = any(row is not None and row.result.speedup is not None for row in rows)  # not all `unstable`
     assert exported.records >= timed
     assert not records or (records[0]["run_kind"] == "train" and records[0]["run_id"] == run.id)
+
+
+@pytest.mark.slow
+def test_a_multi_turn_grpo_step_stores_trajectories_with_feedback_and_reports_returns(tmp_path: Path,
+                                                                                       ray_tmp: str) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'kw.db'}")
+    task = resolve_task("activation/relu")
+    options = EvalOptions(threads=1, correctness_trials=1)
+    taught = _taught(tmp_path, store, task, options)
+    out = tmp_path / "grpo-multiturn"
+    report = train_grpo(GrpoOptions(model=taught, output_dir=out, max_steps=1, num_generations=4, turns=2,
+                                    gamma=0.4, max_completion_length=4, learning_rate=1e-2, eval=options, seed=1,
+                                    cluster=ClusterConfig(workers=1, temp_dir=ray_tmp)), [task], store)
+    assert report.steps == 1 and report.rollouts == 8 and len(report.rewards) == 8
+    [step] = report.returns
+    print(f"multi-turn GRPO step: {report.step_s[0]:.2f} s; mean return {step.mean_return:.3f} "
+          f"± {step.return_std:.3f}; mean reward by turn {step.mean_reward_by_turn}")
+    # R_0 = r_0 + 0.4 r_1 per trajectory; the report's rewards are each trajectory's turns in turn.
+    first = [r0 + 0.4 * r1 for r0, r1 in zip(report.rewards[0::2], report.rewards[1::2], strict=True)]
+    assert step.mean_return == pytest.approx(sum(first) / 4)
+    trajectories = store.trajectories_for_run(report.run_id)
+    assert len(trajectories) == 4
+    for trajectory in trajectories:
+        turns = store.turns_for_trajectory(trajectory.id)
+        assert [t.index for t in turns] == [0, 1] and all(t.outcome is not None for t in turns)
+        # The second prompt tells the model what the evaluator said about the first reply.
+        assert "What the evaluator said about your previous attempt" in turns[1].prompt
+        assert "What the evaluator said about your previous attempt" not in turns[0].prompt
+    if len(set(first)) > 1:  # the group's first turns differed, so the step moved the weights
+        assert _changed(_weights(taught), _weights(out))

@@ -24,6 +24,12 @@ from evaluator.result import Verification
 # JAX's CUDA backends: a GPU host runs Pallas natively only with one of these installed next to jax.
 _JAX_CUDA_PLUGINS = ("jax_cuda12_plugin", "jax_cuda13_plugin")
 _PALLAS_MODULE = "jax.experimental.pallas"
+# JAX's array compute: outside a kernel body it is PyTorch by another name (row 1), computing where no kernel runs.
+_COMPUTE_MODULES = ("jax.numpy", "jax.lax", "jax.nn", "jax.scipy", "jax.image", "jax.random")
+# What a forward may call from those modules outside a kernel: DLPack, dtypes and views that compute nothing.
+_NO_COMPUTE = {"from_dlpack", "dtype", "result_type", "iinfo", "finfo", "shape", "ndim", "size", "reshape",
+               "ravel", "squeeze", "expand_dims", "float32", "float16", "bfloat16", "float64", "int32", "int64",
+               "int16", "int8", "uint8", "bool_"}
 
 
 def jax_cuda_available() -> bool:
@@ -31,25 +37,6 @@ def jax_cuda_available() -> bool:
 
     Asked without importing jax: the judge must not start JAX's runtime (it would claim GPU memory)."""
     return cuda_available() and any(importlib.util.find_spec(p) is not None for p in _JAX_CUDA_PLUGINS)
-
-
-def _pallas_names(tree: ast.Module) -> tuple[set[str], set[str]]:
-    """Names bound to the Pallas module (`from jax.experimental import pallas as pl`) and to `pallas_call`
-    itself (`from jax.experimental.pallas import pallas_call`)."""
-    modules: set[str] = set()
-    functions: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            for alias in node.names:
-                if node.module == "jax.experimental" and alias.name == "pallas":
-                    modules.add(alias.asname or alias.name)
-                elif node.module == _PALLAS_MODULE and alias.name == "pallas_call":
-                    functions.add(alias.asname or alias.name)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name == _PALLAS_MODULE:
-                    modules.add(alias.asname or alias.name)
-    return modules, functions
 
 
 def _dotted(node: ast.expr) -> str:
@@ -62,9 +49,85 @@ def _dotted(node: ast.expr) -> str:
     return ".".join(reversed(parts))
 
 
+class _Source:
+    """What `has_kernel` reads from a candidate: the names bound to Pallas and JAX's compute modules, its
+    `pallas_call`s, and the functions that are kernel bodies."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self.pallas_modules = {_PALLAS_MODULE}  # `from jax.experimental import pallas as pl`
+        self.pallas_calls: set[str] = set()  # `from jax.experimental.pallas import pallas_call`
+        self.compute_modules = set(_COMPUTE_MODULES)  # `import jax.numpy as jnp`, `from jax import lax`
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    bound, full = alias.asname or alias.name, f"{node.module}.{alias.name}"
+                    if full == _PALLAS_MODULE:
+                        self.pallas_modules.add(bound)
+                    elif full == f"{_PALLAS_MODULE}.pallas_call":
+                        self.pallas_calls.add(bound)
+                    elif full in _COMPUTE_MODULES:
+                        self.compute_modules.add(bound)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname and alias.name == _PALLAS_MODULE:
+                        self.pallas_modules.add(alias.asname)
+                    elif alias.asname and alias.name in _COMPUTE_MODULES:
+                        self.compute_modules.add(alias.asname)
+
+    def launches(self) -> list[ast.Call]:
+        """Every `pallas_call(...)`: from the Pallas module (`pl.pallas_call`) or imported from it by name."""
+        found = []
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call):
+                name = _dotted(node.func)
+                head, _, last = name.rpartition(".")
+                if (last == "pallas_call" and head in self.pallas_modules) or name in self.pallas_calls:
+                    found.append(node)
+        return found
+
+    def kernel_bodies(self, launches: list[ast.Call]) -> list[ast.AST]:
+        """The functions a `pallas_call` runs as its kernel (named directly, through `functools.partial`, a lambda,
+        a variable or a factory), with every function those call by name."""
+        functions: dict[str, list[ast.AST]] = {}
+        values: dict[str, list[ast.expr]] = {}
+        for node in ast.walk(self.tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                functions.setdefault(node.name, []).append(node)
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        values.setdefault(target.id, []).append(node.value)
+        kernels = [launch.args[0] for launch in launches if launch.args]
+        kernels += [k.value for launch in launches for k in launch.keywords if k.arg == "kernel"]
+        pending = [n.id for kernel in kernels for n in ast.walk(kernel) if isinstance(n, ast.Name)]
+        seen: set[str] = set()
+        bodies: list[ast.AST] = list(kernels)
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            found: list[ast.AST] = [*functions.get(name, []), *values.get(name, [])]
+            bodies += found
+            pending += [n.id for body in found for n in ast.walk(body) if isinstance(n, ast.Name)]
+        return bodies
+
+    def compute_outside(self, bodies: list[ast.AST]) -> ast.Call | None:
+        """The first call of a JAX compute function (`jnp.exp`, `lax.dot`) outside every kernel body, or None."""
+        inside = {id(n) for body in bodies for n in ast.walk(body)}
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call) and id(node) not in inside:
+                head, _, last = _dotted(node.func).rpartition(".")
+                if head in self.compute_modules and last not in _NO_COMPUTE:
+                    return node
+        return None
+
+
 class PallasPlatform(GpuPlatform):
     name = "pallas"
-    kernel_language = "JAX Pallas (`jax.experimental.pallas.pallas_call` kernels)"
+    kernel_language = ("JAX Pallas (`jax.experimental.pallas.pallas_call` kernels; jax.numpy and lax compute only "
+                       "inside kernel bodies)")
     prompt_language = "JAX Pallas"
     no_hardware_note = ("no GPU here: pallas kernels run with interpret=True on small inputs, so they are checked "
                         "for correctness but never timed, and no speedup can be verified")
@@ -95,15 +158,12 @@ class PallasPlatform(GpuPlatform):
         return {**super().runner_env(), **env}
 
     def has_kernel(self, tree: ast.Module, strings: list[str]) -> bool:
-        """A call of `pallas_call`, from the Pallas module (`pl.pallas_call`) or imported from it by name."""
-        modules, functions = _pallas_names(tree)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call):
-                name = _dotted(node.func)
-                head, _, last = name.rpartition(".")
-                if (last == "pallas_call" and (head in modules or head == _PALLAS_MODULE)) or name in functions:
-                    return True
-        return False
+        """A `pallas_call` (`pl.pallas_call`, or imported by name), and no jax.numpy/lax compute outside the
+        kernel bodies: work done there is no kernel's, as PyTorch's would be (whether the forward really launches
+        the kernel is counted at run time)."""
+        source = _Source(tree)
+        launches = source.launches()
+        return bool(launches) and source.compute_outside(source.kernel_bodies(launches)) is None
 
     def warm_device(self) -> None:
         """Start JAX's backend and run one tiny kernel (eager and jitted) before the audit hook is armed: the

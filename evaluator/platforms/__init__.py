@@ -1,8 +1,8 @@
 """The platform registry: one class per platform, each in its own module, found through entry points.
 
 A platform is a `Platform` subclass in one file. The built-in ones (`cpu`, `cuda`, `triton`, `pallas`) are listed
-here too, so they are there whether or not the installed package's metadata declares them (an editable install made before
-they were declared as entry points still finds them). Any installed distribution adds one under the
+here too, so they are there whether or not the installed package's metadata declares them (an editable install made
+before they were declared as entry points still finds them). Any installed distribution adds one under the
 `kernelwright.platforms` entry-point group, the entry point's name being the platform's name:
 
     [project.entry-points."kernelwright.platforms"]

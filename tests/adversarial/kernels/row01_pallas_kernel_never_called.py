@@ -4,16 +4,17 @@ Expected: rejected / kernel_not_called (run time: the platform's pallas_call lau
 """
 
 import jax
+import jax.numpy as jnp
 import torch
 import torch.nn as nn
 from jax.experimental import pallas as pl
 
 
 def relu_kernel(x_ref, o_ref):
-    o_ref[...] = jax.numpy.maximum(x_ref[...], 0.0)
+    o_ref[...] = jnp.maximum(x_ref[...], 0.0)
 
 
-relu = pl.pallas_call(relu_kernel, out_shape=jax.ShapeDtypeStruct((1,), jax.numpy.float32))
+relu = pl.pallas_call(relu_kernel, out_shape=jax.ShapeDtypeStruct((1,), jnp.float32))
 
 
 class ModelNew(nn.Module):

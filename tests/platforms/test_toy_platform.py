@@ -175,4 +175,5 @@ def test_the_built_ins_declared_in_pyproject_agree_with_the_fallback_list(
     declared = pyproject["project"]["entry-points"][GROUP]
     assert declared == {p.name: p.value for p in platforms.BUILTIN}
     _installed(monkeypatch, *(EntryPoint(name, value, GROUP) for name, value in declared.items()))
-    assert platforms.available_platforms() == ["cpu", "cuda", "pallas", "triton"] and platforms.platform_problems() == {}
+    assert platforms.available_platforms() == ["cpu", "cuda", "pallas", "triton"]
+    assert platforms.platform_problems() == {}

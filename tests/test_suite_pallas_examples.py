@@ -47,6 +47,28 @@ class ModelNew(nn.Module):
         return torch.from_dlpack(pl.pallas_call(leaky_kernel, out_shape=jax.ShapeDtypeStruct(xj.shape, xj.dtype))(xj))
 '''
 
+JITTED_RELU = '''
+import jax
+import jax.numpy as jnp
+import torch
+import torch.nn as nn
+from jax.experimental import pallas as pl
+
+
+def relu_kernel(x_ref, o_ref):
+    o_ref[...] = jnp.maximum(x_ref[...], 0.0)
+
+
+@jax.jit
+def relu(x):  # traced once: later calls run the compiled function without entering pallas_call from Python
+    return pl.pallas_call(relu_kernel, out_shape=jax.ShapeDtypeStruct(x.shape, x.dtype))(x)
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        return torch.from_dlpack(relu(jax.dlpack.from_dlpack(x.contiguous())))
+'''
+
 
 def _explain(result: EvalResult) -> str:
     verdict = f"{result.status.value}/{result.reason.value} at {result.stage.value}"
@@ -73,3 +95,9 @@ def test_a_wrong_pallas_kernel_is_incorrect() -> None:
     result = evaluate(resolve_task("activation/relu"), WRONG_RELU, "pallas", INTERPRETED)
     assert (result.status, result.reason) == (Status.incorrect, Reason.output_mismatch), _explain(result)
     assert result.verification is Verification.interpreter
+
+
+@pytest.mark.slow
+def test_a_jitted_pallas_kernel_counts_as_launched_on_every_call() -> None:
+    result = evaluate(resolve_task("activation/relu"), JITTED_RELU, "pallas", INTERPRETED)
+    assert result.status is Status.correct, _explain(result)

@@ -30,6 +30,9 @@ _COMPUTE_MODULES = ("jax.numpy", "jax.lax", "jax.nn", "jax.scipy", "jax.image", 
 _NO_COMPUTE = {"from_dlpack", "dtype", "result_type", "iinfo", "finfo", "shape", "ndim", "size", "reshape",
                "ravel", "squeeze", "expand_dims", "float32", "float16", "bfloat16", "float64", "int32", "int64",
                "int16", "int8", "uint8", "bool_"}
+# Host callbacks run Python on the arrays (NumPy's, on a thread of XLA's where torch's dispatch recorder isn't
+# active), in a kernel or out of one: compute no check sees.
+_HOST_CALLBACKS = {"pure_callback", "io_callback", "callback", "debug_callback", "call_tf"}
 
 
 def jax_cuda_available() -> bool:
@@ -49,6 +52,10 @@ def _dotted(node: ast.expr) -> str:
     return ".".join(reversed(parts))
 
 
+def _module_root(name: str | None) -> str:
+    return (name or "").split(".")[0]
+
+
 class _Source:
     """What `has_kernel` reads from a candidate: the names bound to Pallas and JAX's compute modules, its
     `pallas_call`s, and the functions that are kernel bodies."""
@@ -58,6 +65,8 @@ class _Source:
         self.pallas_modules = {_PALLAS_MODULE}  # `from jax.experimental import pallas as pl`
         self.pallas_calls: set[str] = set()  # `from jax.experimental.pallas import pallas_call`
         self.compute_modules = set(_COMPUTE_MODULES)  # `import jax.numpy as jnp`, `from jax import lax`
+        self.from_jax: set[str] = set()  # names imported from JAX: `debug` (module), `pure_callback` (function)
+        self.callbacks: set[str] = set()  # host callbacks imported by name
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
                 for alias in node.names:
@@ -68,8 +77,14 @@ class _Source:
                         self.pallas_calls.add(bound)
                     elif full in _COMPUTE_MODULES:
                         self.compute_modules.add(bound)
+                    if _module_root(node.module) == "jax":
+                        self.from_jax.add(bound)
+                        if alias.name in _HOST_CALLBACKS:
+                            self.callbacks.add(bound)
             elif isinstance(node, ast.Import):
                 for alias in node.names:
+                    if alias.asname and _module_root(alias.name) == "jax":
+                        self.from_jax.add(alias.asname)
                     if alias.asname and alias.name == _PALLAS_MODULE:
                         self.pallas_modules.add(alias.asname)
                     elif alias.asname and alias.name in _COMPUTE_MODULES:
@@ -114,12 +129,18 @@ class _Source:
         return bodies
 
     def compute_outside(self, bodies: list[ast.AST]) -> ast.Call | None:
-        """The first call of a JAX compute function (`jnp.exp`, `lax.dot`) outside every kernel body, or None."""
+        """The first call of a JAX compute function (`jnp.exp`, `lax.dot`) outside every kernel body, or of a host
+        callback anywhere; None when there is none."""
         inside = {id(n) for body in bodies for n in ast.walk(body)}
         for node in ast.walk(self.tree):
-            if isinstance(node, ast.Call) and id(node) not in inside:
-                head, _, last = _dotted(node.func).rpartition(".")
-                if head in self.compute_modules and last not in _NO_COMPUTE:
+            if isinstance(node, ast.Call):
+                name = _dotted(node.func)
+                head, _, last = name.rpartition(".")
+                root = _module_root(head)
+                if name in self.callbacks or (last in _HOST_CALLBACKS and (root == "jax" or root in self.from_jax
+                                                                           or head in self.compute_modules)):
+                    return node
+                if id(node) not in inside and head in self.compute_modules and last not in _NO_COMPUTE:
                     return node
         return None
 
@@ -127,7 +148,7 @@ class _Source:
 class PallasPlatform(GpuPlatform):
     name = "pallas"
     kernel_language = ("JAX Pallas (`jax.experimental.pallas.pallas_call` kernels; jax.numpy and lax compute only "
-                       "inside kernel bodies)")
+                       "inside kernel bodies, and no host callbacks)")
     prompt_language = "JAX Pallas"
     no_hardware_note = ("no GPU here: pallas kernels run with interpret=True on small inputs, so they are checked "
                         "for correctness but never timed, and no speedup can be verified")
@@ -158,9 +179,9 @@ class PallasPlatform(GpuPlatform):
         return {**super().runner_env(), **env}
 
     def has_kernel(self, tree: ast.Module, strings: list[str]) -> bool:
-        """A `pallas_call` (`pl.pallas_call`, or imported by name), and no jax.numpy/lax compute outside the
-        kernel bodies: work done there is no kernel's, as PyTorch's would be (whether the forward really launches
-        the kernel is counted at run time)."""
+        """A `pallas_call` (`pl.pallas_call`, or imported by name), no jax.numpy/lax compute outside the kernel
+        bodies and no host callback anywhere: work done there is no kernel's, as PyTorch's would be (whether the
+        forward really launches the kernel is counted at run time)."""
         source = _Source(tree)
         launches = source.launches()
         return bool(launches) and source.compute_outside(source.kernel_bodies(launches)) is None

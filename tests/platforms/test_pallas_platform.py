@@ -86,6 +86,25 @@ def test_jax_numpy_doing_the_work_outside_the_kernel_is_no_kernel() -> None:
     assert _finding(_candidate(lax, kernel=kernel)) is Reason.no_kernel
 
 
+@pytest.mark.parametrize(("imports", "call"), [
+    ("", "jax.pure_callback(lambda a: a.clip(0), jax.ShapeDtypeStruct(x.shape, x.dtype), x)"),
+    ("from jax import pure_callback as cb\n", "cb(lambda a: a.clip(0), jax.ShapeDtypeStruct(x.shape, x.dtype), x)"),
+    ("from jax.experimental import io_callback\n", "io_callback(print, None, x)"),
+    ("import jax.experimental as je\n", "je.io_callback(print, None, x)"),
+    ("", "jax.debug.callback(print, x)"),
+])
+def test_a_host_callback_even_inside_a_kernel_is_no_kernel(imports: str, call: str) -> None:
+    # The callback's Python runs on NumPy arrays, on a thread where torch's dispatch recorder isn't active.
+    kernel = f"def relu_kernel(x_ref, o_ref):\n    x = x_ref[...]\n    o_ref[...] = {call}\n"
+    assert _finding(_candidate(LAUNCH, kernel=kernel, header=HEADER + imports)) is Reason.no_kernel
+
+
+def test_a_function_of_the_candidates_own_named_callback_is_fine() -> None:
+    kernel = ("def callback(x):\n    return jnp.maximum(x, 0.0)\n\n\n"
+              "def relu_kernel(x_ref, o_ref):\n    o_ref[...] = callback(x_ref[...])\n")
+    assert _finding(_candidate(LAUNCH, kernel=kernel)) is None
+
+
 def test_other_array_libraries_stay_banned_and_jax_stays_banned_elsewhere() -> None:
     source = _candidate(LAUNCH, header=HEADER + "import numpy as np\n")
     assert _finding(source) is Reason.banned_import

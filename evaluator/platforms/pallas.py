@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -246,12 +247,12 @@ class PallasPlatform(GpuPlatform):
         return self.launches
 
     def synchronize(self) -> None:
-        """torch's streams, and JAX's pending host callbacks on a GPU. JAX's own streams need nothing here: the
-        outputs cross to torch by DLPack, whose consumer stream waits for the producer's work."""
+        """torch's streams, and JAX's pending host callbacks (the launch counts of jitted kernels land there, and
+        may run after the outputs are ready). JAX's own streams need nothing here: the outputs cross to torch by
+        DLPack, whose consumer stream waits for the producer's work."""
         super().synchronize()
-        if self.native:
-            import jax
-
+        jax = sys.modules.get("jax")  # nothing to wait for before JAX is started
+        if jax is not None:
             jax.effects_barrier()
 
 

@@ -20,7 +20,7 @@ ALLOWED_OPS = {
     "split_with_sizes", "unbind", "chunk", "flatten", "unflatten", "view_as", "expand_as",
     "contiguous", "clone", "copy_", "_to_copy", "to", "lift_fresh", "resize_", "set_",
     "_local_scalar_dense", "is_same_size", "sym_size", "sym_stride", "sym_numel", "sym_storage_offset",
-    "dim", "size", "stride", "numel", "is_contiguous",
+    "dim", "size", "stride", "numel", "is_contiguous", "is_pinned",
 }
 
 

@@ -35,8 +35,9 @@ RAY_EXIT_GRACE_S = 10.0
 # `python -m pytest -m unit` is the fast loop. Whole files are listed here, so that a new test in them needs no
 # marker of its own; a single test elsewhere takes `@pytest.mark.integration`.
 INTEGRATION_FILES = (
-    "adversarial/", "server/", "test_suite.py", "test_suite_gpu_examples.py", "test_suite_solutions.py",
-    "test_cli.py", "evaluator/test_gpu_platforms.py", "evaluator/test_runtime_guards.py", "evaluator/test_probe.py",
+    "adversarial/", "server/", "test_suite.py", "test_suite_gpu_examples.py", "test_suite_pallas_examples.py",
+    "test_suite_solutions.py", "test_cli.py", "evaluator/test_gpu_platforms.py", "evaluator/test_runtime_guards.py",
+    "evaluator/test_probe.py",
     "evaluator/test_jail_from_inside.py", "evaluator/test_no_jail.py", "evaluator/test_large_data.py",
     "tasks/test_importer.py", "rl/test_cli_training.py", "rl/test_train.py",
 )

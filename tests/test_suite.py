@@ -66,7 +66,7 @@ def test_every_category_has_an_example_per_platform() -> None:
     for task in TASKS:
         for platform in example_solutions(task):
             have.setdefault(platform, set()).add(task.category)
-    for platform in ("cpu", "triton", "cuda"):
+    for platform in ("cpu", "triton", "cuda", "pallas"):
         missing = sorted(c.value for c in set(CATEGORIES) - have.get(platform, set()))
         assert not missing, f"no {platform} example in: {', '.join(missing)}"
 

@@ -1,12 +1,12 @@
 """The platform registry: one class per platform, each in its own module, found through entry points.
 
-A platform is a `Platform` subclass in one file. The built-in ones (`cpu`, `cuda`, `triton`) are listed here too,
-so they are there whether or not the installed package's metadata declares them (an editable install made before
-they were declared as entry points still finds them). Any installed distribution adds one under the
+A platform is a `Platform` subclass in one file. The built-in ones (`cpu`, `cuda`, `triton`, `pallas`) are listed
+here too, so they are there whether or not the installed package's metadata declares them (an editable install made
+before they were declared as entry points still finds them). Any installed distribution adds one under the
 `kernelwright.platforms` entry-point group, the entry point's name being the platform's name:
 
     [project.entry-points."kernelwright.platforms"]
-    pallas = "my_package.pallas:PallasPlatform"
+    tpu = "my_package.tpu:TpuPlatform"
 
 An entry point that cannot be loaded, or that names something other than a platform of its own name, breaks only
 that platform: asking for it raises `PlatformLoadError` naming the entry point; every other platform still works.
@@ -23,7 +23,8 @@ ENTRY_POINT_GROUP = "kernelwright.platforms"
 # The built-ins, loaded like installed entry points (pyproject.toml declares the same ones; either finds them).
 BUILTIN = (EntryPoint("cpu", "evaluator.platforms.cpu:CpuPlatform", ENTRY_POINT_GROUP),
            EntryPoint("cuda", "evaluator.platforms.cuda:CudaPlatform", ENTRY_POINT_GROUP),
-           EntryPoint("triton", "evaluator.platforms.triton:TritonPlatform", ENTRY_POINT_GROUP))
+           EntryPoint("triton", "evaluator.platforms.triton:TritonPlatform", ENTRY_POINT_GROUP),
+           EntryPoint("pallas", "evaluator.platforms.pallas:PallasPlatform", ENTRY_POINT_GROUP))
 
 _REGISTRY: dict[str, type[Platform]] = {}
 # Entry points that failed to load, by platform name: the error `get_platform` raises for that name.

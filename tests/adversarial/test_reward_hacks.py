@@ -46,7 +46,8 @@ class Case:
     task: str = "activation/relu"  # a suite id, or `adv:<name>` for tests/adversarial/tasks/<name>.py
     timing: bool = False
     unchecked: tuple[Status, Reason, str | None] | None = None  # (status, reason, phrase) without static checks
-    # `triton` cases run under the Triton interpreter where there is no GPU; `cuda` ones stop at the static checks.
+    # `triton` cases run under the Triton interpreter where there is no GPU, `pallas` ones in interpret mode; `cuda`
+    # ones stop at the static checks.
     platform: str = "cpu"
 
     @property
@@ -70,6 +71,9 @@ CASES = [
     Case("row01_disable_dispatch_mode", REJ, Reason.harness_introspection, S, "private"),
     Case("row01_triton_torch_compute", REJ, Reason.torch_compute, C, "relu", platform="triton"),
     Case("row01_numpy_compute", REJ, Reason.banned_import, S, "numpy"),
+    Case("row01_pallas_torch_compute", REJ, Reason.torch_compute, C, "relu", platform="pallas"),
+    Case("row01_pallas_jnp_compute", REJ, Reason.no_kernel, S, "inside kernel bodies", platform="pallas"),
+    Case("row01_pallas_kernel_never_called", REJ, Reason.kernel_not_called, C, "never called", platform="pallas"),
     # Row 2: work the timer does not see.
     Case("row02_background_thread", REJ, Reason.banned_import, S, "threading",
          unchecked=(REJ, Reason.background_thread, "thread")),

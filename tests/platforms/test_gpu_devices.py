@@ -28,7 +28,7 @@ def test_only_the_named_gpu(fake_dev: None, monkeypatch: pytest.MonkeyPatch) -> 
     assert gpu.gpu_device_nodes() == ["/dev/nvidia-uvm", "/dev/nvidia1", "/dev/nvidiactl", "/dev/nvidia-caps"]
 
 
-@pytest.mark.parametrize("name", ["cuda", "triton"])
+@pytest.mark.parametrize("name", ["cuda", "triton", "pallas"])
 def test_a_gpu_platform_shows_devices_only_on_a_gpu(name: str, fake_dev: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gpu, "_gpu_minor_numbers", lambda: None)
     platform = get_platform(name)

@@ -126,7 +126,7 @@ def test_the_jail_shows_the_toy_device(toy: str) -> None:
 
 def test_a_platform_is_found_through_its_entry_point(fresh_registry: None, monkeypatch: pytest.MonkeyPatch) -> None:
     _installed(monkeypatch, EntryPoint("toy", "toy_platform:ToyPlatform", GROUP))
-    assert platforms.available_platforms() == ["cpu", "cuda", "toy", "triton"]
+    assert platforms.available_platforms() == ["cpu", "cuda", "pallas", "toy", "triton"]
     assert isinstance(get_platform("toy"), ToyPlatform)
 
 
@@ -137,7 +137,7 @@ def test_a_broken_entry_point_is_an_error_naming_it_and_breaks_nothing_else(
                EntryPoint("notone", "toy_platform:MARKER", GROUP),
                EntryPoint("misnamed", "toy_platform:ToyPlatform", GROUP),
                EntryPoint("cpu", "test_toy_platform:NotCpu", GROUP))
-    assert platforms.available_platforms() == ["cpu", "cuda", "triton"]
+    assert platforms.available_platforms() == ["cpu", "cuda", "pallas", "triton"]
     assert get_platform("cpu").kernel_language.startswith("C++"), "a built-in is never replaced"
     with pytest.raises(platforms.PlatformLoadError, match=r"entry point 'gone' \(no_such_package.gone:GonePlatform"
                        r".*ModuleNotFoundError"):
@@ -162,7 +162,7 @@ def test_commands_name_a_broken_entry_point(fresh_registry: None, monkeypatch: p
     info = CliRunner().invoke(app, ["info", "--json"])
     assert info.exit_code == 0, info.output
     report = json.loads(info.stdout)
-    assert report["platforms"] == ["cpu", "cuda", "triton"]
+    assert report["platforms"] == ["cpu", "cuda", "pallas", "triton"]
     assert "ModuleNotFoundError" in report["broken_platforms"]["gone"]
 
 
@@ -175,4 +175,5 @@ def test_the_built_ins_declared_in_pyproject_agree_with_the_fallback_list(
     declared = pyproject["project"]["entry-points"][GROUP]
     assert declared == {p.name: p.value for p in platforms.BUILTIN}
     _installed(monkeypatch, *(EntryPoint(name, value, GROUP) for name, value in declared.items()))
-    assert platforms.available_platforms() == ["cpu", "cuda", "triton"] and platforms.platform_problems() == {}
+    assert platforms.available_platforms() == ["cpu", "cuda", "pallas", "triton"]
+    assert platforms.platform_problems() == {}

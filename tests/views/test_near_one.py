@@ -64,7 +64,7 @@ def test_the_report_shows_1004_and_says_fast_1_counts_it(tmp_path: Path) -> None
 
 
 def test_the_html_report_has_the_plots_inline_and_shows_stored_text_as_text(tmp_path: Path) -> None:
-    run = _run()
+    run = _run().model_copy(update={"turns": 2})  # two turns: all three plots
     hostile = "arch/<script>alert(1)</script>|x"
     run.tasks[0].task_id = hostile
     write_report(run, tmp_path)

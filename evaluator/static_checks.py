@@ -11,7 +11,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from evaluator.platforms.base import Platform
+from evaluator.platforms.base import Platform, dotted_name
 from evaluator.result import Reason
 from tasks.parsing import parse
 
@@ -126,16 +126,6 @@ def _is_broad(handler: ast.ExceptHandler) -> bool:
     if handler.type is None:
         return True
     return bool(_names_in(handler.type) & BROAD_EXCEPTIONS)
-
-
-def _assigned_attr_chain(target: ast.expr) -> str:
-    parts: list[str] = []
-    while isinstance(target, ast.Attribute):
-        parts.append(target.attr)
-        target = target.value
-    if isinstance(target, ast.Name):
-        parts.append(target.id)
-    return ".".join(reversed(parts))
 
 
 def _model_new(tree: ast.Module) -> ast.ClassDef | ast.Assign | None:
@@ -294,7 +284,7 @@ def _timer_patches(tree: ast.Module, _strings: list[str]) -> Finding | None:
         for target in _attribute_targets(node):
             if not isinstance(target, ast.Attribute):
                 continue
-            chain = _assigned_attr_chain(target)
+            chain = dotted_name(target)
             # Every node that assigns is a statement, except a comprehension's `for` clause, which has no line.
             lineno = node.lineno if isinstance(node, ast.stmt) else target.lineno
             # Row 11: rebinding any torch attribute (timers, sync, thread count, ops) changes what we measure.

@@ -19,6 +19,18 @@ if TYPE_CHECKING:  # torch is imported where a device is needed, not by whoever 
     import torch
 
 
+def dotted_name(node: ast.expr) -> str:
+    """The dotted name an expression spells (`pl.pallas_call`, `torch.relu`), or "" where it is not a chain of
+    attributes on a name (a call, a subscript)."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
 class HardwareInfo(BaseModel):
     """What a measurement ran on; `fingerprint` keys cached peaks and stored baselines."""
 

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from evaluator.platforms.base import dotted_name
 from evaluator.platforms.gpu import GpuPlatform, cuda_available
 from evaluator.result import Verification
 
@@ -41,16 +42,6 @@ def jax_cuda_available() -> bool:
 
     Asked without importing jax: the judge must not start JAX's runtime (it would claim GPU memory)."""
     return cuda_available() and any(importlib.util.find_spec(p) is not None for p in _JAX_CUDA_PLUGINS)
-
-
-def _dotted(node: ast.expr) -> str:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 def _module_root(name: str | None) -> str:
@@ -96,7 +87,7 @@ class _Source:
         found = []
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Call):
-                name = _dotted(node.func)
+                name = dotted_name(node.func)
                 head, _, last = name.rpartition(".")
                 if (last == "pallas_call" and head in self.pallas_modules) or name in self.pallas_calls:
                     found.append(node)
@@ -135,7 +126,7 @@ class _Source:
         inside = {id(n) for body in bodies for n in ast.walk(body)}
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Call):
-                name = _dotted(node.func)
+                name = dotted_name(node.func)
                 head, _, last = name.rpartition(".")
                 root = _module_root(head)
                 if name in self.callbacks or (last in _HOST_CALLBACKS and (root == "jax" or root in self.from_jax

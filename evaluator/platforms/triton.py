@@ -16,6 +16,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from evaluator.platforms.base import dotted_name
 from evaluator.platforms.gpu import GpuPlatform
 from evaluator.result import Verification
 
@@ -23,15 +24,8 @@ _DECORATORS = {"jit", "autotune"}
 
 
 def _dotted(node: ast.expr) -> str:
-    if isinstance(node, ast.Call):
-        node = node.func
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-    return ".".join(reversed(parts))
+    """A decorator's dotted name, called (`triton.autotune(...)`) or not."""
+    return dotted_name(node.func if isinstance(node, ast.Call) else node)
 
 
 class TritonPlatform(GpuPlatform):

@@ -59,6 +59,7 @@ class _Source:
         self.compute_modules = set(_COMPUTE_MODULES)  # `import jax.numpy as jnp`, `from jax import lax`
         self.from_jax: set[str] = set()  # names imported from JAX: `debug` (module), `pure_callback` (function)
         self.callbacks: set[str] = set()  # host callbacks imported by name
+        self.compute_functions: set[str] = set()  # compute imported by name: `from jax.numpy import exp`
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
                 for alias in node.names:
@@ -69,6 +70,8 @@ class _Source:
                         self.pallas_calls.add(bound)
                     elif full in _COMPUTE_MODULES:
                         self.compute_modules.add(bound)
+                    elif node.module in _COMPUTE_MODULES and alias.name not in _NO_COMPUTE:
+                        self.compute_functions.add(bound)
                     if _module_root(node.module) == "jax":
                         self.from_jax.add(bound)
                         if alias.name in _HOST_CALLBACKS:
@@ -132,7 +135,8 @@ class _Source:
                 if name in self.callbacks or (last in _HOST_CALLBACKS and (root == "jax" or root in self.from_jax
                                                                            or head in self.compute_modules)):
                     return node
-                if id(node) not in inside and head in self.compute_modules and last not in _NO_COMPUTE:
+                if id(node) not in inside and ((head in self.compute_modules and last not in _NO_COMPUTE)
+                                               or name in self.compute_functions):
                     return node
         return None
 

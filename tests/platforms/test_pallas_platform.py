@@ -84,6 +84,12 @@ def test_jax_numpy_doing_the_work_outside_the_kernel_is_no_kernel() -> None:
     assert "inside kernel bodies" in found.message
     lax = launch.replace("jnp.maximum(xj, 0.0)", "jax.lax.max(xj, 0.0)")
     assert _finding(_candidate(lax, kernel=kernel)) is Reason.no_kernel
+    # The same compute imported by name (`maximum(...)` reads as no module's call); a dtype imported so is fine.
+    by_name = launch.replace("jnp.maximum(xj, 0.0)", "maximum(xj, 0.0)")
+    header = HEADER + "from jax.numpy import maximum\nfrom jax.numpy import float32\n"
+    assert _finding(_candidate(by_name, kernel=kernel, header=header)) is Reason.no_kernel
+    typed = LAUNCH.replace("xj.dtype)", "float32)")
+    assert _finding(_candidate(typed, header=HEADER + "from jax.numpy import float32\n")) is None
 
 
 @pytest.mark.parametrize(("imports", "call"), [

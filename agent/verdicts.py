@@ -49,14 +49,12 @@ class Evaluates(Protocol):
 
 
 class VerdictRecorder:
-    """Writes verdicts to the store with the hardware and node they were reached on.
+    """Writes verdicts of `platform` to the store with the hardware and node they were reached on."""
 
-    `known`: store ids of hardware already upserted, by fingerprint (a bench run upserts every node's at start).
-    """
-
-    def __init__(self, store: Store, platform: str, known: dict[str, int] | None = None) -> None:
+    def __init__(self, store: Store, platform: str) -> None:
         self.store, self.platform = store, platform
-        self._hardware_ids: dict[str, int] = dict(known or {})
+        # Store ids of the hardware seen so far, by fingerprint: each is upserted once.
+        self._hardware_ids: dict[str, int] = {}
 
     def hardware_id(self, hardware: HardwareInfo) -> int:
         """The store id of `hardware`, upserted the first time this recorder sees it."""

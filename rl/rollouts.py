@@ -28,8 +28,8 @@ class RolloutJudge:
 
     def __init__(self, store: Store, cluster: Cluster, run_id: str, tasks: dict[str, Task], options: EvalOptions,
                  model_label: str, tokenizer: Any = None) -> None:
-        self.store, self.cluster, self.run_id, self.tasks = store, cluster, run_id, tasks
-        self.options, self.model_label, self.tokenizer = options, model_label, tokenizer
+        self.store, self.run_id, self.tasks = store, run_id, tasks
+        self.model_label, self.tokenizer = model_label, tokenizer
         # Judges and records each rollout's kernel (cache, in-flight sharing, hardware and node), as optimize does.
         self.judging = Verdicts(VerdictRecorder(store, cluster.platform), cluster, options)
         self.next_index: dict[str, int] = {}

@@ -24,18 +24,16 @@ from pydantic import BaseModel
 
 from agent.cluster import Cluster
 from agent.exemplars import exemplar_pool, sample_exemplars
-from agent.extract import extract_candidate
 from agent.prompts import PromptBuilder, PromptInputs, feedback_for, no_code_feedback
 from agent.prompts.builder import same_category_example
 from agent.providers import ChatMessage, CompletionContext, Provider, ProviderError
 from agent.search import SearchConfig, TrajectoryState
 from agent.starting import StartingKernel
+from agent.verdicts import VerdictRecorder, Verdicts
 from db import Store
 from db.enums import RunStatus, TurnOutcome
-from db.provenance import VerdictKey
 from evaluator import EvalOptions, EvalResult
 from evaluator.api import default_threads
-from evaluator.hashing import normalized_hash
 from evaluator.platforms.base import HardwareInfo, Peaks
 from tasks.model import Task
 
@@ -68,7 +66,6 @@ class Event(BaseModel):
 RECANCEL_S = 0.5
 RECANCEL_ROUNDS = 20
 EventSink = Callable[[Event], None]
-EvalJob = asyncio.Task[tuple[int, int, EvalResult]]
 
 
 @dataclass
@@ -85,22 +82,20 @@ class SearchContext:
     on_event: EventSink
     hardware: HardwareInfo | None = None
     peaks: Peaks | None = None
-    # Candidates being evaluated right now, by (task version, normalized hash): duplicates share the job.
-    inflight: dict[tuple[str, str], EvalJob] = field(default_factory=dict)
     # Bounds how many trajectories run at once (bench); None: no bound.
     limiter: asyncio.Semaphore | None = None
     # Exemplars only from this run's own kernels (bench: a model must not be shown another run's answers);
     # False: from every run on the task (optimize builds on all history).
     own_exemplars: bool = False
-    # Store ids of the hardware evaluators report, by fingerprint (each evaluation records where it ran).
-    hardware_ids: dict[str, int] = field(default_factory=dict)
+    # Records verdicts with their hardware and node; None: a new one (bench brings its own, which already
+    # knows every node's hardware).
+    recorder: VerdictRecorder | None = None
+    # Judges and records every candidate of the run: cache, in-flight sharing, hardware and node.
+    verdicts: Verdicts = field(init=False)
 
-    def hardware_id_for(self, hardware: HardwareInfo) -> int:
-        """The store id of `hardware`, upserted the first time this run sees it."""
-        if hardware.fingerprint not in self.hardware_ids:
-            self.hardware_ids[hardware.fingerprint] = self.store.upsert_hardware(
-                hardware.fingerprint, self.platform, hardware.description, hardware.details)
-        return self.hardware_ids[hardware.fingerprint]
+    def __post_init__(self) -> None:
+        recorder = self.recorder or VerdictRecorder(self.store, self.platform)
+        self.verdicts = Verdicts(recorder, self.cluster, self.eval)
 
 
 async def run_and_close_async(main: Callable[[], Coroutine[Any, Any, None]],
@@ -287,51 +282,21 @@ class TaskSearch:
 
     async def _judge(self, state: TrajectoryState, turn: int, turn_id: int, reply: str) -> None:
         ctx = self.ctx
-        source = extract_candidate(reply)
-        if source is None:
-            ctx.store.set_turn_outcome(turn_id, TurnOutcome.no_code)
+        verdict = await ctx.verdicts.judge_reply(
+            self.task, reply, turn_id=turn_id, parent_id=state.parent_candidate_id,
+            on_evaluating=lambda: self._event(EventKind.phase, state, turn, phase="evaluating"))
+        if verdict is None:
             state.observe(None, ctx.search)
             state.feedback = no_code_feedback()
             self._event(EventKind.turn_done, state, turn, outcome=TurnOutcome.no_code,
                         message="the reply had no ModelNew code block")
             return
-        digest = normalized_hash(source)
-        # Only a verdict made as this run's would be (harness, jail, tolerance) stands in for an evaluation.
-        cached = ctx.store.find_evaluation_row(self.task.source_hash, digest, ctx.platform,
-                                               VerdictKey.of_options(ctx.eval), ctx.eval.allow_torch)
-        if cached is not None:
-            outcome, candidate_id, evaluation_id, result = (TurnOutcome.cached, cached.candidate_id, cached.id,
-                                                            cached.result)
-        else:
-            self._event(EventKind.phase, state, turn, phase="evaluating")
-            # Two trajectories that produce the same kernel at once share one evaluation.
-            key = (self.task.source_hash, digest)
-            job = ctx.inflight.get(key)
-            outcome = TurnOutcome.cached if job is not None else TurnOutcome.evaluated
-            if job is None:
-                job = asyncio.create_task(self._evaluate(source, state.parent_candidate_id, turn_id))
-                ctx.inflight[key] = job
-                # Once stored, the store's cache answers (and re-runs what it should not serve, e.g. unstable).
-                job.add_done_callback(lambda _job: ctx.inflight.pop(key, None))
-            candidate_id, evaluation_id, result = await job
-        ctx.store.set_turn_outcome(turn_id, outcome, candidate_id=candidate_id, evaluation_id=evaluation_id)
+        result = verdict.result
         improved = state.observe(result, ctx.search)
         state.feedback = feedback_for(result, self.task)
-        state.parent_candidate_id = candidate_id
-        self._event(EventKind.turn_done, state, turn, outcome=outcome, result=result, improved=improved,
+        state.parent_candidate_id = verdict.candidate_id
+        self._event(EventKind.turn_done, state, turn, outcome=verdict.outcome, result=result, improved=improved,
                     message=result.message)
-
-    async def _evaluate(self, source: str, parent_id: int | None, turn_id: int) -> tuple[int, int, EvalResult]:
-        ctx = self.ctx
-        judged = await ctx.cluster.evaluate(self.task, source, ctx.eval)
-        result, site = judged.result, judged.site
-        evaluation_id = ctx.store.record_evaluation(self.task, source, result,
-                                                    hardware_id=ctx.hardware_id_for(site.hardware),
-                                                    parent_id=parent_id, turn_id=turn_id, node_id=site.node_id,
-                                                    node_address=site.node_address)
-        row = ctx.store.get_evaluation(evaluation_id)
-        assert row is not None
-        return row.candidate_id, evaluation_id, result
 
     # --- prompts and events ---------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from agent.bench.metrics import rescore_map
 from agent.cluster import Cluster
+from agent.verdicts import VerdictRecorder
 from db import Store
 from db.enums import RunKind, RunStatus
 from db.provenance import VerdictKey
@@ -94,7 +95,7 @@ async def rescore_run(store: Store, cluster: Cluster, run_id: str, force: bool =
                              candidates=len(rows), skipped_current=len(rows), changes=[])
     rescore_id = store.create_run(RunKind.eval, {"rescore_of": run_id, "harness_version": HARNESS_VERSION,
                                                  "force": force, "evaluations": {}})
-    hardware_ids: dict[str, int] = {}
+    recorder = VerdictRecorder(store, platform)
 
     async def one(row_id: int) -> Change:
         row = store.get_evaluation(row_id)
@@ -106,12 +107,8 @@ async def rescore_run(store: Store, cluster: Cluster, run_id: str, force: bool =
         task = load_task_source(task_row.source, task_row.id, task_id=task_row.id)
         judged = await cluster.evaluate(task, candidate.source, options)
         new, site = judged.result, judged.site
-        fingerprint = site.hardware.fingerprint
-        if fingerprint not in hardware_ids:
-            hardware_ids[fingerprint] = store.upsert_hardware(fingerprint, platform, site.hardware.description,
-                                                              site.hardware.details)
-        new_id = store.record_evaluation(task, candidate.source, new, hardware_id=hardware_ids[fingerprint],
-                                         node_id=site.node_id, node_address=site.node_address)
+        new_id = recorder.record(task, candidate.source, new, site.hardware, node_id=site.node_id,
+                                 node_address=site.node_address).evaluation_id
         why = verdict_changed(row.result, new)
         note = why if task_row.source_hash == row.result.task_hash else f"{why} (the task changed since)".strip()
         change = Change(task_id=task.id, candidate_id=candidate.id, old_evaluation_id=row.id,

@@ -24,6 +24,7 @@ from agent.task_search import (
     run_and_close,
     run_and_close_async,
 )
+from agent.verdicts import VerdictRecorder
 from db import Store
 from db.enums import BaselineKind, RunKind, RunStatus
 from db.provenance import VerdictKey
@@ -70,8 +71,8 @@ class BenchRunner:
             # Every kind of machine the evaluators run on gets its own baselines: a speedup is only ever set
             # against a baseline of the hardware it was measured on.
             kinds = {site.hardware.fingerprint: site.hardware for site in self.cluster.sites()}
-            hardware_ids = {fp: self.store.upsert_hardware(fp, cfg.platform, hw.description, hw.details)
-                            for fp, hw in kinds.items()}
+            recorder = VerdictRecorder(self.store, cfg.platform)
+            hardware_ids = {fp: recorder.hardware_id(hw) for fp, hw in kinds.items()}
             if self.resuming:
                 self.store.reopen_run(self.run_id)
             else:
@@ -83,7 +84,7 @@ class BenchRunner:
                     "nodes": len(self.cluster.nodes())})
             ctx = SearchContext(store=self.store, provider=self.provider, cluster=self.cluster, run_id=self.run_id,
                                 platform=cfg.platform, search=cfg.search, eval=cfg.eval, on_event=self.on_event,
-                                hardware=hardware, peaks=peaks, hardware_ids=dict(hardware_ids),
+                                hardware=hardware, peaks=peaks, recorder=recorder,
                                 limiter=asyncio.Semaphore(cfg.concurrency), own_exemplars=True)
             self.searches = [TaskSearch(ctx, task, self.resuming) for task in self.tasks]
             done = sum(state.turns_done if not state.done else cfg.search.turns
@@ -112,7 +113,7 @@ class BenchRunner:
     async def _baselines(self, ctx: SearchContext, task: Task, fingerprint: str) -> None:
         measured = await self.cluster.baselines(task, self.config.eval, fingerprint)
         # Recorded against the hardware it actually ran on (another kind, if that kind left the cluster meanwhile).
-        record_baselines(self.store, task, measured.result, ctx.hardware_id_for(measured.site.hardware),
+        record_baselines(self.store, task, measured.result, ctx.verdicts.recorder.hardware_id(measured.site.hardware),
                          measured.site)
         self.on_event(Event(kind=EventKind.baseline_done, run_id=self.run_id, task_id=task.id,
                             message=f"{measured.result.status.value}: {measured.result.message}"))

@@ -20,6 +20,7 @@ from kernelwright.console import fail as _fail
 from kernelwright.settings import Settings
 from kernelwright.views.safe_text import clean, untrusted
 from tasks.errors import TaskLoadError, TaskProblem
+from tasks.model import Task
 from tasks.registry import example_solutions, resolve_task
 
 JSON_FIELDS = ("status", "reason", "message", "stage", "speedup", "speedup_ci", "baseline_ms", "candidate_ms",
@@ -76,15 +77,16 @@ def _solution_source(solution: str, task_ref: str, platform: str, as_json: bool)
         raise _refuse(f"{solution}: cannot read: {exc}", Reason.bad_request, as_json, platform) from exc
 
 
-def _store_result(db_url: str | None, task: object, source: str, result: EvalResult) -> int:
+def _store_result(db_url: str | None, task: Task, source: str, result: EvalResult) -> int:
+    """Record a verdict judged in this process (on no Ray node) against this machine's hardware."""
+    # Imported here: `eval --no-store` never loads SQLAlchemy.
+    from agent.verdicts import VerdictRecorder
     from db import Store
-
-    store = Store(db_url)
     from evaluator.platforms import get_platform
 
-    hw = get_platform(result.platform).hardware()
-    hardware_id = store.upsert_hardware(hw.fingerprint, result.platform, hw.description, hw.details)
-    return store.record_evaluation(task, source, result, hardware_id=hardware_id)  # type: ignore[arg-type]
+    with Store(db_url) as store:
+        recorder = VerdictRecorder(store, result.platform)
+        return recorder.record(task, source, result, get_platform(result.platform).hardware()).evaluation_id
 
 
 def _fmt_ms(value: float | None) -> str:

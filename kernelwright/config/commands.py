@@ -69,6 +69,9 @@ class BenchCommand(BaseModel):
     level: int | None = None
     split: Split = Split.all
     platform: str = "cpu"
+    port_from: str | None = Field(default=None, description="also run the port track: the tasks with a kernel on "
+                                  "this platform (suite examples, imported HPCTransEval CUDA), each search starting "
+                                  "from that kernel, beside a run from scratch over the same tasks")
     provider: ProviderConfig = Field(default_factory=ProviderConfig)
     search: SearchConfig = Field(default_factory=lambda: SearchConfig(trajectories=1, turns=1),
                                  description="trajectories = samples per task (pass@k)")

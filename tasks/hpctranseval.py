@@ -120,7 +120,8 @@ def _shape(value: object, what: str) -> list[int]:
 
 
 def task_source(split: str, record: dict[str, object]) -> str:
-    """The task file of one pair; `Unsupported` when the task format cannot express it."""
+    """The task file of one pair; `Unsupported` when the task format cannot express it. Of the record only the
+    shapes (integers) reach the text; the operator's name does once it is a key of `REFERENCES`."""
     missing = [name for name in FIELDS if name not in record]
     if missing:
         raise Unsupported(Refusal.malformed, f"the record lacks {', '.join(missing)}")
@@ -181,17 +182,18 @@ def discover_pairs(root: Path) -> tuple[list[Candidate], list[TaskOutcome]]:
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             rows.append(TaskOutcome(path=rel, outcome=Outcome.skipped, reason=f"not an HPCTransEval split: {exc}"))
             continue
+        split = re.sub(r"[^A-Za-z0-9_]", "_", path.stem)  # goes into the written task's text and its id
         seen: dict[str, int] = {}
         for index, record in enumerate(records):
             op = record.get("op_name") if isinstance(record, dict) else None
             name = re.sub(r"[^A-Za-z0-9_]", "_", op) if isinstance(op, str) and op else f"record_{index}"
             seen[name] = seen.get(name, 0) + 1
-            tail = f"{path.stem}/{name}" + (f"_{seen[name]}" if seen[name] > 1 else "")
+            tail = f"{split}/{name}" + (f"_{seen[name]}" if seen[name] > 1 else "")
             where = f"{rel}#{index} ({op or '?'})"
             try:
                 if not isinstance(record, dict):
                     raise Unsupported(Refusal.malformed, "the record is not a JSON object")
-                source = task_source(path.stem, record)
+                source = task_source(split, record)
             except Unsupported as exc:
                 rows.append(TaskOutcome(path=where, outcome=Outcome.unsupported, refusal=exc.refusal,
                                         reason=f"{exc.refusal.value}: {exc}"))

@@ -54,3 +54,28 @@ def test_expressible_pairs_import_with_their_kernels_and_the_rest_are_refused_by
         kernel = source_kernels(task)["cuda"]
         assert "__global__" in kernel.read_text() and kernel.name == f"{task_id}.cuda.cu"
         assert file_start(kernel, None).platform == "cuda"
+
+
+def test_import_table_names_each_refusal(checkout: Path) -> None:
+    from rich.console import Console
+
+    from kernelwright.commands.tasks import _outcome_table
+
+    console = Console(width=400, record=True)
+    console.print(_outcome_table(import_tasks(checkout, ImportFormat.hpctranseval)))
+    lines = console.export_text().splitlines()
+    row = next(line for line in lines if "(argsort)" in line)
+    assert row.split()[0] == "unsupported" and "no_reference: no PyTorch reference is known for 'argsort'" in row
+    assert sum(line.split()[0] == "imported" for line in lines if line.strip()) == 4
+
+
+def test_port_track_starts_from_an_imported_pairs_kernel_or_a_suite_example(checkout: Path) -> None:
+    from agent.bench.porting import port_track
+
+    import_tasks(checkout, ImportFormat.hpctranseval)
+    pair = resolve_task("hpctranseval/HPCTransEval/IndependentOperator/abs")
+    relu, gelu = resolve_task("activation/relu"), resolve_task("activation/gelu")  # gelu has no CUDA example
+    track = port_track([pair, relu, gelu], "cuda")
+    assert [t.id for t in track.tasks] == [pair.id, relu.id] and track.left_out == [gelu.id]
+    assert "__global__" in track.starts[pair.id].source and track.starts[pair.id].platform == "cuda"
+    assert track.starts[relu.id].file is not None and track.starts[relu.id].file.endswith("relu.cuda.py")

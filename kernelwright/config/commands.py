@@ -128,6 +128,8 @@ def bench_file(stored: dict[str, Any]) -> dict[str, Any]:
     else:
         data = {"suite": stored.get("suite"), "tasks": stored.get("patterns", [])}
         data |= {key: stored[key] for key in ("category", "level") if stored.get(key) is not None}
+    if stored.get("port_from"):  # a port track's run reruns as one (and its run from scratch beside it)
+        data["port_from"] = stored["port_from"]
     return data | _sections(stored, ("split", "platform", "provider", "search", "eval", "concurrency"))
 
 

@@ -1,4 +1,5 @@
-"""`kernelwright bench`: run a model or agent config over a task suite, as one stored, resumable run."""
+"""`kernelwright bench`: run a model or agent config over a task suite, as one stored, resumable run (with
+`--port-from`, two: the port track and a run from scratch over the same tasks, set side by side)."""
 
 from __future__ import annotations
 
@@ -131,7 +132,8 @@ def bench_cmd(
     = False,
     db_url: opt.DbUrl = None,
 ) -> None:
-    """Run every selected task (K samples x T turns each) and its baselines; prints the run's leaderboard row."""
+    """Run every selected task (K samples x T turns each) and its baselines; prints the run's leaderboard row.
+    With --port-from, the tasks with a kernel on that platform start from it, then run again from scratch."""
     if resume is not None and config_file is not None:
         raise _fail("--resume RUN_ID continues a stored run: give no --config with it", as_json)
     cluster_cfg = ClusterConfig(address=ray_address, workers=workers)

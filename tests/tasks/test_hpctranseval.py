@@ -39,6 +39,7 @@ def test_expressible_pairs_import_with_their_kernels_and_the_rest_are_refused_by
         "benchmark/IndependentOperator.json#7 (sin)": Refusal.no_kernel,
         "benchmark/ComputationGraph.json#0 (topology_expansion)": Refusal.no_reference,
         "benchmark/ComputationGraph.json#1 (relu)": Refusal.malformed,
+        "benchmark/ComputationGraph.json#2 (tanh)": Refusal.multiple_outputs,
     }
     assert all(row.reason.startswith(row.refusal.value) for row in report.refused if row.refusal)
     assert [row.path for row in report.skipped] == ["benchmark/notes.json"]

@@ -63,7 +63,7 @@ COMMANDS: dict[str, LazyCommand] = {
                         "The settings in force (secrets masked), versions, platforms, and where the store and "
                         "caches are."),
     "tasks": LazyCommand("kernelwright.commands.tasks", "app",
-                         "Browse the task suite; import KernelBench / MultiKernelBench checkouts."),
+                         "Browse the task suite; import KernelBench / MultiKernelBench / HPCTransEval checkouts."),
     "runs": LazyCommand("kernelwright.commands.runs", "app", "Browse stored runs."),
     "kernels": LazyCommand("kernelwright.commands.kernels", "app", "Stored kernels: their verdicts and shape sweeps."),
     "models": LazyCommand("kernelwright.commands.models", "app", "Base models to train from: list them, prepare one."),

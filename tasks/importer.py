@@ -1,4 +1,4 @@
-"""Import an external KernelBench or MultiKernelBench checkout as a named source, checking every task.
+"""Import an external KernelBench, MultiKernelBench or HPCTransEval checkout as a named source, checking every task.
 
 An import is a source with a name (default: the checkout's folder name plus its git commit, tasks/import_sources.py);
 ids carry it, so another source never overwrites a task, and importing the same source again replaces that source's
@@ -10,11 +10,17 @@ registry there maps each id to its snapshot, category, level, held-out flag and 
   `kernelbench/<source>/level1/19_ReLU`. Files in other `levelN/` folders and outside level folders are listed as
   skipped, with the reason.
 - MultiKernelBench keeps them in one folder per category (`activation/relu.py`): the id is
-  `multikernelbench/<source>/activation/relu`; the level comes from tasks/categories.py's rule.
+  `multikernelbench/<source>/activation/relu`; the level comes from tasks/categories.py's rule. Its reference files
+  are PyTorch whatever the platform, so they serve its Pallas (and CUDA, AscendC) tracks alike.
+- HPCTransEval keeps CUDA-to-CPU operator pairs in JSON files (tasks/hpctranseval.py): a pair whose operator has a
+  known PyTorch reference becomes `hpctranseval/<source>/IndependentOperator/abs`, its CUDA kernel kept beside the
+  task for porting; the others are listed as unsupported with their `Refusal`.
 
 With a checker (the CLI passes the evaluator's jailed probe), every task runs before it is registered: it is
 imported, or refused as degenerate, too large (out of memory or time even at its smallest derived size) or failed
-to load, each with its reason. Tasks without `SIZES` get derived sizes (tasks/derived_sizes.py) on the way.
+to load, each with its reason. Tasks without `SIZES` get derived sizes (tasks/derived_sizes.py) on the way. The
+registry and the report's models are in tasks/import_registry.py, the checkouts' folder layouts in
+tasks/import_layouts.py.
 """
 
 from __future__ import annotations
@@ -24,10 +30,7 @@ import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
-
-from pydantic import BaseModel, Field, ValidationError
 
 from tasks.categories import category_from_name, category_from_ops, level_by_rule, normalized_name
 from tasks.data_inputs import with_data_inputs
@@ -44,15 +47,29 @@ from tasks.derived_sizes import (
     steps_for,
     with_derived_sizes,
 )
-from tasks.env import home_dir
 from tasks.errors import TaskLoadError, TaskProblem
+from tasks.hpctranseval import KERNEL_SUFFIX, discover_pairs
+from tasks.import_layouts import Candidate, discover_files
+from tasks.import_registry import (
+    ImportedTask,
+    ImportFormat,
+    ImportRegistry,
+    ImportReport,
+    ImportSource,
+    Outcome,
+    TaskOutcome,
+    load_imported,
+    load_registry,
+    registry_file,
+    save_registry,
+    snapshot_dir,
+)
 from tasks.import_sources import check_source_name, default_source_name
-from tasks.loader import REQUIRED, defined_names, load_task, parse_task
+from tasks.loader import REQUIRED, defined_names, parse_task
 from tasks.model import Category, Task
 from tasks.parsing import parse
 from tasks.probe_result import ProbeResult
 
-KERNELBENCH_LEVELS = (1, 2, 3)
 MAX_SIZING_PROBES = 6  # probes one task may take to find its CPU size
 MEMORY_JUMP = 4  # halvings after a probe that ran out of memory or time (about 1/16 of the work)
 # Only the derived sizes are probed when the file as written is too large; batch and extents change how much data a
@@ -61,175 +78,12 @@ LAST_RESORT_NOTE = ("its cpu size scales the model's own dimensions (a last reso
                     "size, was never probed, so the checks it passed (degenerate outputs included) hold at the derived "
                     "sizes only")
 
+# What callers of the import read from this module (the registry and its models live in tasks/import_registry.py).
+__all__ = ["Checker", "ImportFormat", "ImportRegistry", "ImportReport", "ImportSource", "ImportedTask", "Outcome",
+           "TaskOutcome", "import_tasks", "load_imported", "load_registry", "registry_file"]
+
 # Runs one task in the jail; the int is the worker slot (each slot gets a core of its own).
 Checker = Callable[[Task, int], ProbeResult]
-
-
-class ImportFormat(str, Enum):
-    """The folder layouts `tasks import` understands."""
-
-    kernelbench = "kernelbench"
-    multikernelbench = "multikernelbench"
-
-
-class Outcome(str, Enum):
-    """What became of one file of the checkout."""
-
-    imported = "imported"
-    degenerate = "degenerate"
-    too_large = "too_large"
-    failed_to_load = "failed_to_load"
-    skipped = "skipped"  # not a task (or a level Kernelwright does not run): never probed
-
-
-class ImportedTask(BaseModel):
-    """One registered external task."""
-
-    id: str
-    path: str = Field(description="the snapshot that runs (under the Kernelwright home)")
-    origin: str = Field(default="", description="the file in the checkout it was imported from")
-    source: str = Field(default="", description="the import source's name (empty for imports before sources)")
-    category: Category
-    level: int = Field(ge=1, le=3)
-    held_out: bool = False
-    format: ImportFormat
-    checked: bool = Field(default=False, description="probed in the jail at import")
-    derived_sizes: dict[str, dict[str, int]] = Field(
-        default_factory=dict, description="the scaled constants of each size, when derived (gpu: as written)")
-    notes: list[str] = Field(default_factory=list, description="what the import says of it beyond the file's own "
-                             "notes (a cpu size that scaled the model's own dimensions)")
-
-
-class ImportSource(BaseModel):
-    """One imported checkout."""
-
-    name: str
-    root: str
-    format: ImportFormat
-    commit: str | None = None
-
-
-class ImportRegistry(BaseModel):
-    """The persisted registry: imported id -> entry, source name -> source."""
-
-    tasks: dict[str, ImportedTask] = Field(default_factory=dict)
-    sources: dict[str, ImportSource] = Field(default_factory=dict)
-
-
-class TaskOutcome(BaseModel):
-    """One row of the import's table: a file, what became of it and why."""
-
-    path: str = Field(description="relative to the checkout's root")
-    outcome: Outcome
-    id: str | None = None
-    reason: str = ""
-    category: Category | None = None
-    level: int | None = None
-    size: str = Field(default="", description="how its cpu size was set: as written, or the derived scale")
-    note: str = Field(default="", description="what the file asks for that Kernelwright does not apply (its "
-                      "notes), and whether its cpu size had to scale the model's own dimensions")
-
-
-class ImportReport(BaseModel):
-    """What one `tasks import` run registered and what it left out."""
-
-    source: ImportSource
-    imported: list[ImportedTask] = Field(default_factory=list)
-    outcomes: list[TaskOutcome] = Field(default_factory=list)
-
-    @property
-    def skipped(self) -> list[TaskOutcome]:
-        """Files that were not tasks of this format (or of a level Kernelwright runs)."""
-        return [o for o in self.outcomes if o.outcome is Outcome.skipped]
-
-    @property
-    def refused(self) -> list[TaskOutcome]:
-        """Task files that were checked and refused."""
-        return [o for o in self.outcomes if o.outcome not in (Outcome.imported, Outcome.skipped)]
-
-
-def registry_file() -> Path:
-    """Where the imported-task registry is stored."""
-    return home_dir() / "imported_tasks.json"
-
-
-def snapshot_dir(source: str) -> Path:
-    """Where the snapshot of one source's task files is kept."""
-    return home_dir() / "sources" / source
-
-
-def load_registry() -> ImportRegistry:
-    """The registry of imported tasks (empty when nothing was imported yet)."""
-    path = registry_file()
-    if not path.is_file():
-        return ImportRegistry()
-    try:
-        return ImportRegistry.model_validate_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValidationError) as exc:
-        problem = f"unreadable imported-task registry ({exc}); delete it and import again"
-        raise TaskLoadError(str(path), problem) from exc
-
-
-def _save_registry(registry: ImportRegistry) -> None:
-    path = registry_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(registry.model_dump_json(indent=1), encoding="utf-8")
-    tmp.replace(path)  # atomic, so a crash never leaves half a registry
-
-
-@dataclass
-class _Candidate:
-    """A file that may be a task: where it is, the id it would get, and what its folder says."""
-
-    path: Path
-    rel: str
-    tail: str  # the id after `<format>/<source>/`
-    level: int | None  # KernelBench: from the folder
-    folder_category: Category | None  # MultiKernelBench: from the folder
-    data_inputs: bool  # MultiKernelBench: a task without get_inputs may take its inputs from a data file
-
-
-def _discover(root: Path, fmt: ImportFormat) -> tuple[list[_Candidate], list[TaskOutcome]]:
-    """Task-looking files of the checkout, and every other `.py` file with why it is skipped."""
-    found: list[_Candidate] = []
-    skipped: list[TaskOutcome] = []
-    tails: dict[str, str] = {}
-    for path in sorted(root.rglob("*.py")):
-        rel = path.relative_to(root)
-        if any(part.startswith((".", "_")) for part in rel.parts):
-            continue  # hidden folders, __init__.py, __pycache__: never tasks
-        parent = path.parent.name
-        level: int | None = None
-        category: Category | None = None
-        if fmt is ImportFormat.kernelbench:
-            number = parent.removeprefix("level")
-            if not (parent.startswith("level") and number.isdigit()):
-                skipped.append(TaskOutcome(path=rel.as_posix(), outcome=Outcome.skipped,
-                                           reason="not in a level1/level2/level3 folder: not a task"))
-                continue
-            if int(number) not in KERNELBENCH_LEVELS:
-                why = (" (whole HuggingFace models that download their weights when built; the jail has no network)"
-                       if number == "4" else "")
-                skipped.append(TaskOutcome(path=rel.as_posix(), outcome=Outcome.skipped, reason=f"{parent} is not a "
-                                           f"level Kernelwright runs (levels 1-3){why}"))
-                continue
-            level = int(number)
-        elif path.parent == root:
-            skipped.append(TaskOutcome(path=rel.as_posix(), outcome=Outcome.skipped,
-                                       reason="not in a category folder: not a task"))
-            continue
-        else:
-            category = Category(parent) if parent in Category.__members__ else None
-        tail = f"{parent}/{path.stem}"
-        if tail in tails:
-            skipped.append(TaskOutcome(path=rel.as_posix(), outcome=Outcome.skipped,
-                                       reason=f"same id as {tails[tail]}, imported instead"))
-            continue
-        tails[tail] = rel.as_posix()
-        found.append(_Candidate(path=path, rel=rel.as_posix(), tail=tail, level=level, folder_category=category,
-                                data_inputs=fmt is ImportFormat.multikernelbench))
-    return found, skipped
 
 
 @dataclass
@@ -303,12 +157,12 @@ def _sized_and_probed(row: TaskOutcome, task: Task, source: str, origin: str, ch
                                            f"{MAX_SIZING_PROBES} probes (last: {label})"}))
 
 
-def _check_one(cand: _Candidate, task_id: str, check: Checker | None, slot: int) -> _Checked:
+def _check_one(cand: Candidate, task_id: str, check: Checker | None, slot: int) -> _Checked:
     """Load one candidate (generating data-file inputs where needed) and, with a checker, size and probe it."""
     row = TaskOutcome(path=cand.rel, outcome=Outcome.imported, id=task_id)
     origin = str(cand.path)
     try:
-        source = cand.path.read_text(encoding="utf-8")
+        source = cand.path.read_text(encoding="utf-8") if cand.source is None else cand.source
         tree = parse(source, origin)
     except (OSError, UnicodeDecodeError, SyntaxError) as exc:
         return _Checked(row.model_copy(update={"outcome": Outcome.failed_to_load, "id": None,
@@ -334,24 +188,24 @@ def _check_one(cand: _Candidate, task_id: str, check: Checker | None, slot: int)
     return checked
 
 
-def _classify(cand: _Candidate, checked: _Checked, fmt: ImportFormat, lineage: dict[str, int]) -> None:
+def _classify(cand: Candidate, checked: _Checked, fmt: ImportFormat, lineage: dict[str, int]) -> None:
     """Set the category and level of a task's row, imported or refused (tasks/categories.py's rules)."""
     row = checked.outcome
-    stem = cand.path.stem
+    stem = cand.tail.rsplit("/", 1)[-1]  # the task's own name (a record's operator, not its JSON file)
     if fmt is ImportFormat.kernelbench:
         row.level = cand.level or 1
     if row.category is None:
         # MultiKernelBench levels come from the category, so its tasks are categorized as level 1 operators.
         by_ops = category_from_ops(checked.ops, row.level or 1) if checked.ops is not None else None
         row.category = cand.folder_category or by_ops or category_from_name(stem, row.level or 1)
-    if fmt is ImportFormat.multikernelbench:
+    if fmt is not ImportFormat.kernelbench:
         if checked.declares_level:
             row.level = checked.level
         else:
             row.level = lineage.get(normalized_name(stem)) or level_by_rule(row.category)
 
 
-def _workers_run(candidates: list[_Candidate], ids: list[str], check: Checker | None, workers: int,
+def _workers_run(candidates: list[Candidate], ids: list[str], check: Checker | None, workers: int,
                  progress: Callable[[int, int, TaskOutcome], None] | None) -> list[_Checked]:
     """Check every candidate, `workers` at a time, each worker on its own slot; results in candidate order."""
     results: list[_Checked | None] = [None] * len(candidates)
@@ -387,7 +241,8 @@ def import_tasks(root: str | Path, fmt: ImportFormat, held_out: bool = False, so
     """
     base = Path(root).resolve()
     if not base.is_dir():
-        raise TaskLoadError(str(root), "not a folder (give the root of a KernelBench or MultiKernelBench checkout)")
+        raise TaskLoadError(str(root), "not a folder (give the root of a KernelBench, MultiKernelBench or "
+                            "HPCTransEval checkout)")
     name, commit = default_source_name(base)
     try:
         name = check_source_name(source) if source else name
@@ -398,7 +253,7 @@ def import_tasks(root: str | Path, fmt: ImportFormat, held_out: bool = False, so
     if known is not None and Path(known.root) != base:
         raise TaskLoadError(str(root), f"the source {name!r} was imported from {known.root}; another source never "
                             "replaces it: name this one with --source")
-    candidates, skipped = _discover(base, fmt)
+    candidates, skipped = discover_pairs(base) if fmt is ImportFormat.hpctranseval else discover_files(base, fmt)
     if not candidates:
         raise TaskLoadError(str(base), f"no {fmt.value} task files found (skipped {len(skipped)})")
     ids = [f"{fmt.value}/{name}/{c.tail}" for c in candidates]
@@ -419,12 +274,17 @@ def import_tasks(root: str | Path, fmt: ImportFormat, held_out: bool = False, so
             target = staging / f"{cand.tail}.py"
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(result.source, encoding="utf-8")
+            kernels = {}
+            for platform, text in cand.kernels.items():  # kept beside the task: the starting point of a port
+                kernel = target.with_name(f"{target.stem}.{platform}{KERNEL_SUFFIX}")
+                kernel.write_text(text, encoding="utf-8")
+                kernels[platform] = str(snapshot / kernel.relative_to(staging))
             report.imported.append(ImportedTask(
                 id=row.id or "", path=str(snapshot / f"{cand.tail}.py"), origin=str(cand.path), source=name,
                 format=fmt,
                 category=row.category or Category.uncategorized, level=row.level or 1, held_out=held_out,
                 checked=check is not None, derived_sizes=result.derived or {},
-                notes=[result.size_note] if result.size_note else []))
+                notes=[result.size_note] if result.size_note else [], kernels=kernels))
         report.outcomes.append(row)
     report.outcomes += skipped
     registry.tasks = {k: v for k, v in registry.tasks.items() if v.source != name}
@@ -433,13 +293,5 @@ def import_tasks(root: str | Path, fmt: ImportFormat, held_out: bool = False, so
     shutil.rmtree(snapshot, ignore_errors=True)  # the source's old snapshot goes with its old entries
     staging.mkdir(parents=True, exist_ok=True)
     staging.rename(snapshot)
-    _save_registry(registry)
+    save_registry(registry)
     return report
-
-
-def load_imported(entry: ImportedTask) -> Task:
-    """The `Task` of a registered entry (parsed, not run), with the registry's id, category, level, held-out flag and
-    the import's notes after the file's own."""
-    task = load_task(entry.path, task_id=entry.id)
-    return task.model_copy(update={"category": entry.category, "level": entry.level, "held_out": entry.held_out,
-                                   "notes": [*task.notes, *entry.notes]})

@@ -6,7 +6,7 @@ from enum import Enum
 from pathlib import Path
 
 from tasks.errors import TaskLoadError
-from tasks.importer import load_imported, load_registry
+from tasks.import_registry import imported_kernels, load_imported, load_registry
 from tasks.loader import SUITE_DIR, load_task
 from tasks.model import Task
 
@@ -70,3 +70,9 @@ def example_solutions(task: Task) -> dict[str, Path]:
     path = Path(task.path)
     folder = path.parent / "solutions"
     return {p.name[len(path.stem) + 1 : -3]: p for p in sorted(folder.glob(f"{path.stem}.*.py"))}
+
+
+def source_kernels(task: Task) -> dict[str, Path]:
+    """`{platform: path}` of the kernels a task has to port from: a suite task's example solutions, or the kernels an
+    imported task's checkout shipped with it (HPCTransEval's CUDA)."""
+    return {**imported_kernels(task.id), **example_solutions(task)}

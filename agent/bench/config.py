@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from agent.providers import ProviderConfig
 from agent.search import SearchConfig
+from agent.starting import StartingKernel
 from evaluator import EvalOptions
 from tasks.model import Task
 from tasks.registry import TaskSource, all_tasks, example_solutions
@@ -47,6 +48,8 @@ class BenchTask(BaseModel):
     id: str
     origin: str
     source_hash: str
+    start: StartingKernel | None = Field(default=None, description="the kernel its searches start from (the port "
+                                         "track: the task's kernel on the source platform)")
 
 
 class BenchConfig(BaseModel):
@@ -60,6 +63,8 @@ class BenchConfig(BaseModel):
     split: Split = Split.all
     tasks: list[BenchTask] = Field(description="the selected tasks as they were when the run started")
     platform: str = "cpu"
+    port_from: str | None = Field(default=None, description="the port track: every task starts from its kernel on "
+                                  "this platform (tasks without one are left out)")
     provider: ProviderConfig = Field(default_factory=ProviderConfig)
     search: SearchConfig = Field(default_factory=SearchConfig, description="trajectories = samples per task")
     eval: EvalOptions = Field(default_factory=EvalOptions)
@@ -94,10 +99,11 @@ def select_tasks(suite: Suite | None, patterns: list[str], split: Split, categor
 
 
 def describe_selection(suite: Suite | None, patterns: list[str], split: Split, category: str | None,
-                       level: int | None) -> str:
-    """`suite smoke, tasks pooling/*, level 1, split all`."""
+                       level: int | None, port_from: str | None = None) -> str:
+    """`suite smoke, tasks pooling/*, level 1, split all` (and `, ported from cuda` on the port track)."""
     parts = [f"suite {suite.value}"] if suite is not None else []
     parts += [f"tasks {' '.join(patterns)}"] if patterns else []
     parts += [f"category {category}"] if category else []
     parts += [f"level {level}"] if level is not None else []
-    return ", ".join([*(parts or ["suite builtin"]), f"split {split.value}"])
+    ported = [f"ported from {port_from}"] if port_from else []
+    return ", ".join([*(parts or ["suite builtin"]), f"split {split.value}", *ported])

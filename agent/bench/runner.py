@@ -86,7 +86,8 @@ class BenchRunner:
                                 platform=cfg.platform, search=cfg.search, eval=cfg.eval, on_event=self.on_event,
                                 hardware=hardware, peaks=peaks, recorder=recorder,
                                 limiter=asyncio.Semaphore(cfg.concurrency), own_exemplars=True)
-            self.searches = [TaskSearch(ctx, task, self.resuming) for task in self.tasks]
+            starts = {t.id: t.start for t in cfg.tasks}  # the port track's starting kernels (none from scratch)
+            self.searches = [TaskSearch(ctx, task, self.resuming, start=starts.get(task.id)) for task in self.tasks]
             done = sum(state.turns_done if not state.done else cfg.search.turns
                        for search in self.searches for state in search.prepare())
             pending = [(t, fp) for t in self.tasks for fp, hw_id in hardware_ids.items()

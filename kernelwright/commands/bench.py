@@ -1,4 +1,5 @@
-"""`kernelwright bench`: run a model or agent config over a task suite, as one stored, resumable run."""
+"""`kernelwright bench`: run a model or agent config over a task suite, as one stored, resumable run (with
+`--port-from`, two: the port track and a run from scratch over the same tasks, set side by side)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from typing import Annotated
 import typer
 
 from agent.bench.config import BenchConfig, BenchTask, Split, Suite, describe_selection, select_tasks
-from agent.bench.metrics import run_metrics
+from agent.bench.metrics import RunMetrics, run_metrics
+from agent.bench.porting import PortComparison, PortTrack, TrackNumbers, port_track
 from agent.bench.runner import BenchRunner
 from agent.cluster import Cluster, ClusterConfig
 from agent.driver import Driver, RunStopped, Unanswerable
 from agent.providers import ProviderError, get_provider
+from agent.starting import StartError
 from db import Store
 from evaluator.platforms import platform_error
 from evaluator.result import ToleranceMode
@@ -47,22 +50,43 @@ def _resume_tasks(store: Store, config: BenchConfig) -> list[Task]:
 
 KEYS = {**opt.RUN_KEYS, "suite": "suite", "tasks_glob": "tasks", "category": "category", "level": "level",
         "split": "split", "samples": "search.trajectories", "turns": "search.turns", "concurrency": "concurrency",
-        "compile_baseline": "eval.compile_baseline"}
+        "compile_baseline": "eval.compile_baseline", "port_from": "port_from"}
+
+
+def _config(command: BenchCommand, tasks: list[Task], port: PortTrack | None = None) -> BenchConfig:
+    """A bench run's stored configuration over `tasks`; with `port`, the port track's (each task's start)."""
+    port_from = command.port_from if port is not None else None
+    starts = port.starts if port is not None else {}
+    return BenchConfig(
+        selection=describe_selection(command.suite, command.tasks, command.split, command.category, command.level,
+                                     port_from),
+        suite=command.suite, patterns=command.tasks, category=command.category, level=command.level,
+        split=command.split, tasks=[BenchTask(id=t.id, origin=t.path or t.id, source_hash=t.source_hash,
+                                              start=starts.get(t.id)) for t in tasks],
+        platform=command.platform, port_from=port_from, provider=command.provider, search=command.search,
+        eval=command.eval, concurrency=command.concurrency)
+
+
+def _selected(command: BenchCommand) -> list[Task]:
+    tasks = select_tasks(command.suite, command.tasks, command.split, command.category, command.level)
+    if not tasks:
+        raise TaskLoadError("bench", "no task matches the selection (see `kernelwright tasks list`)")
+    return tasks
 
 
 def new_config(command: BenchCommand) -> tuple[BenchConfig, list[Task]]:
     """The stored configuration of a new bench run, with the tasks its selection covers now."""
-    tasks = select_tasks(command.suite, command.tasks, command.split, command.category, command.level)
-    if not tasks:
-        raise TaskLoadError("bench", "no task matches the selection (see `kernelwright tasks list`)")
-    config = BenchConfig(
-        selection=describe_selection(command.suite, command.tasks, command.split, command.category, command.level),
-        suite=command.suite, patterns=command.tasks, category=command.category, level=command.level,
-        split=command.split, tasks=[BenchTask(id=t.id, origin=t.path or t.id, source_hash=t.source_hash)
-                                    for t in tasks],
-        platform=command.platform, provider=command.provider, search=command.search, eval=command.eval,
-        concurrency=command.concurrency)
-    return config, tasks
+    tasks = _selected(command)
+    return _config(command, tasks), tasks
+
+
+def port_configs(command: BenchCommand, source: str) -> tuple[BenchConfig, BenchConfig, PortTrack]:
+    """The port track's run and the from-scratch run beside it, over the selected tasks with a `source` kernel."""
+    track = port_track(_selected(command), source)
+    if not track.tasks:
+        raise TaskLoadError("bench", f"no selected task has a {source} kernel to port from (a suite example "
+                            f"solution for {source}, or an imported HPCTransEval pair)")
+    return _config(command, track.tasks, track), _config(command, track.tasks), track
 
 
 def bench_cmd(
@@ -75,6 +99,9 @@ def bench_cmd(
     level: Annotated[int | None, typer.Option(help="only this level")] = None,
     split: Annotated[Split, typer.Option(help="all, public (held-out excluded) or held-out")] = Split.all,
     platform: opt.Platform = "cpu",
+    port_from: Annotated[str | None, typer.Option("--port-from", help="the port track: the selected tasks with a "
+                                                  "kernel on this platform start from it (a second run over the "
+                                                  "same tasks writes from scratch, for comparison)")] = None,
     provider: opt.ProviderName = "openai",
     model: opt.Model = "gpt-4o-mini",
     base_url: opt.BaseUrl = None,
@@ -105,11 +132,14 @@ def bench_cmd(
     = False,
     db_url: opt.DbUrl = None,
 ) -> None:
-    """Run every selected task (K samples x T turns each) and its baselines; prints the run's leaderboard row."""
+    """Run every selected task (K samples x T turns each) and its baselines; prints the run's leaderboard row.
+    With --port-from, the tasks with a kernel on that platform start from it, then run again from scratch."""
     if resume is not None and config_file is not None:
         raise _fail("--resume RUN_ID continues a stored run: give no --config with it", as_json)
     cluster_cfg = ClusterConfig(address=ray_address, workers=workers)
     store = Store(db_url or Settings().db_url)
+    scratch: BenchConfig | None = None
+    track: PortTrack | None = None
     try:
         if resume is not None:
             run = store.get_run(resume)
@@ -127,13 +157,29 @@ def bench_cmd(
             if (problem := platform_error(command.platform)) is not None:
                 raise _fail(problem, as_json)
             cluster_cfg = command.cluster
-            config, tasks = new_config(command)
+            if command.port_from is not None:
+                if (problem := platform_error(command.port_from)) is not None:
+                    raise _fail(problem, as_json)
+                if command.port_from == command.platform:
+                    raise _fail(f"--port-from {command.port_from} is the target platform itself: a port goes to "
+                                "another (--platform)", as_json)
+                config, scratch, track = port_configs(command, command.port_from)
+                tasks = track.tasks
+            else:
+                config, tasks = new_config(command)
         llm = get_provider(config.provider)
-    except (TaskLoadError, ProviderError) as exc:
+    except (TaskLoadError, ProviderError, StartError) as exc:
         raise _fail(str(exc), as_json) from exc
     run_id = _run(store, BenchRunner(store, llm, Cluster(cluster_cfg, config.platform), config, tasks,
                                      resume_run_id=resume), as_json)
     metrics = run_metrics(store, run_id, config.split)
+    if scratch is not None and track is not None:
+        if not as_json:
+            err.print(f"from scratch: the same {len(tasks)} tasks without a starting kernel", highlight=False)
+        scratch_id = _run(store, BenchRunner(store, get_provider(scratch.provider),
+                                             Cluster(cluster_cfg, scratch.platform), scratch, tasks), as_json)
+        _print_comparison(metrics, run_metrics(store, scratch_id, scratch.split), track, as_json)
+        return
     if as_json:
         print(json.dumps(metrics.model_dump(mode="json", exclude={"tasks"})))
         return
@@ -141,6 +187,22 @@ def bench_cmd(
                       layout_width()))
     out.print(f"report: kernelwright report {run_id} --out report/{run_id}    "
               f"leaderboard: kernelwright leaderboard --platform {config.platform}", highlight=False)
+
+
+def _print_comparison(ported: RunMetrics, scratch: RunMetrics, track: PortTrack, as_json: bool) -> None:
+    """The port track's run and the from-scratch run: both leaderboard rows, then the two side by side."""
+    comparison = PortComparison(port_from=track.source, platform=ported.platform,
+                                ported=TrackNumbers.of(ported), from_scratch=TrackNumbers.of(scratch),
+                                left_out=track.left_out)
+    if as_json:
+        print(json.dumps({"comparison": comparison.model_dump(mode="json"),
+                          "ported": ported.model_dump(mode="json", exclude={"tasks"}),
+                          "from_scratch": scratch.model_dump(mode="json", exclude={"tasks"})}))
+        return
+    print_wide(render([ported, scratch], Format.table, title(ported.split.label, ported.platform, None), None,
+                      layout_width()))
+    for line in comparison.lines():
+        out.print(untrusted(line), highlight=False)
 
 
 def _run(store: Store, runner: BenchRunner, as_json: bool) -> str:

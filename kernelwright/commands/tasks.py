@@ -23,7 +23,8 @@ from tasks.model import Task
 from tasks.probe_result import ProbeResult
 from tasks.registry import TaskSource, all_tasks, example_solutions, resolve_task
 
-app = typer.Typer(help="Browse the task suite; import KernelBench / MultiKernelBench checkouts.", no_args_is_help=True)
+app = typer.Typer(help="Browse the task suite; import KernelBench / MultiKernelBench / HPCTransEval checkouts.",
+                  no_args_is_help=True)
 
 
 @app.command("list")
@@ -119,7 +120,7 @@ class _Checker:
 
 
 OUTCOME_STYLE = {Outcome.imported: "green", Outcome.degenerate: "magenta", Outcome.too_large: "yellow",
-                 Outcome.failed_to_load: "red", Outcome.skipped: "dim"}
+                 Outcome.failed_to_load: "red", Outcome.skipped: "dim", Outcome.unsupported: "cyan"}
 
 
 def _outcome_table(report: ImportReport) -> Table:
@@ -141,7 +142,7 @@ def _outcome_table(report: ImportReport) -> Table:
 
 @app.command("import")
 def tasks_import(
-    folder: Annotated[Path, typer.Argument(help="root of a KernelBench or MultiKernelBench checkout")],
+    folder: Annotated[Path, typer.Argument(help="root of a KernelBench, MultiKernelBench or HPCTransEval checkout")],
     fmt: Annotated[ImportFormat, typer.Option("--format", help="the checkout's layout")] = ImportFormat.kernelbench,
     held_out: Annotated[bool, typer.Option("--held-out", help="benchmark only: never train on these tasks")] = False,
     source: Annotated[str | None, typer.Option(help="the source's name, part of every id (default: the folder's "

@@ -69,6 +69,9 @@ class BenchCommand(BaseModel):
     level: int | None = None
     split: Split = Split.all
     platform: str = "cpu"
+    port_from: str | None = Field(default=None, description="also run the port track: the tasks with a kernel on "
+                                  "this platform (suite examples, imported HPCTransEval CUDA), each search starting "
+                                  "from that kernel, beside a run from scratch over the same tasks")
     provider: ProviderConfig = Field(default_factory=ProviderConfig)
     search: SearchConfig = Field(default_factory=lambda: SearchConfig(trajectories=1, turns=1),
                                  description="trajectories = samples per task (pass@k)")
@@ -125,6 +128,8 @@ def bench_file(stored: dict[str, Any]) -> dict[str, Any]:
     else:
         data = {"suite": stored.get("suite"), "tasks": stored.get("patterns", [])}
         data |= {key: stored[key] for key in ("category", "level") if stored.get(key) is not None}
+    if stored.get("port_from"):  # a port track's run reruns as one (and its run from scratch beside it)
+        data["port_from"] = stored["port_from"]
     return data | _sections(stored, ("split", "platform", "provider", "search", "eval", "concurrency"))
 
 

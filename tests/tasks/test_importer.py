@@ -260,3 +260,12 @@ def test_cli_import_piped_prints_a_line_per_task(home: Path, kernelbench: Path) 
     assert total >= 4 and lines[-1].startswith(f"[{total}/{total}] ")
     assert any(f"{KB}/level1/" in line and line.endswith(": imported") for line in lines), lines
     assert any("99_Broken" in line and ": failed_to_load (" in line for line in lines), lines
+
+
+def test_cli_import_hpctranseval_prints_imported_and_unsupported(home: Path, tmp_path: Path) -> None:
+    checkout = shutil.copytree(Path(__file__).parent / "hpctranseval_fixture", tmp_path / "HPCTransEval")
+    done = run_cli("tasks", "import", str(checkout), "--format", "hpctranseval", "--no-probe", home=home)
+    assert done.returncode == 0, done.stderr
+    assert "imported 4 tasks as source HPCTransEval" in done.stdout and "unsupported 7" in done.stdout
+    assert "no_reference" in done.stdout and "multiple_outputs" in done.stdout
+    assert "shape_mismatch" in done.stdout and "hpctranseval/HPCTransEval/IndependentOperator/abs" in done.stdout

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent.cluster import Cluster
+from agent.evaluators import EvaluatorPool as Cluster
 from agent.exemplars import exemplar_pool, sample_exemplars
 from agent.extract import extract_candidate
 from agent.prompts import PromptBuilder, PromptInputs, feedback_for, no_code_feedback

@@ -15,7 +15,7 @@ import asyncio
 import json
 from typing import Any
 
-from agent.cluster import Cluster
+from agent.evaluators import EvaluatorPool as Cluster
 from agent.extract import extract_candidate
 from db import Store
 from db.enums import TurnOutcome

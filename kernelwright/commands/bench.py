@@ -11,8 +11,8 @@ import typer
 from agent.bench.config import BenchConfig, BenchTask, Split, Suite, describe_selection, select_tasks
 from agent.bench.metrics import run_metrics
 from agent.bench.runner import BenchRunner
-from agent.cluster import Cluster, ClusterConfig
 from agent.driver import Driver, RunStopped, Unanswerable
+from agent.evaluators import ClusterConfig, EvaluatorPool
 from agent.providers import ProviderError, get_provider
 from db import Store
 from evaluator.platforms import platform_error
@@ -131,7 +131,7 @@ def bench_cmd(
         llm = get_provider(config.provider)
     except (TaskLoadError, ProviderError) as exc:
         raise _fail(str(exc), as_json) from exc
-    run_id = _run(store, BenchRunner(store, llm, Cluster(cluster_cfg, config.platform), config, tasks,
+    run_id = _run(store, BenchRunner(store, llm, EvaluatorPool(cluster_cfg, config.platform), config, tasks,
                                      resume_run_id=resume), as_json)
     metrics = run_metrics(store, run_id, config.split)
     if as_json:

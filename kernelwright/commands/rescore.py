@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.bench.rescore import Change, rescore_run, run_settings
-from agent.cluster import Cluster, ClusterConfig
+from agent.evaluators import ClusterConfig, EvaluatorPool
 from db import Store
 from kernelwright.commands import options as opt
 from kernelwright.console import err, out
@@ -43,7 +43,7 @@ def rescore_cmd(
         platform, _ = run_settings(run.config or {})
     except LookupError as exc:
         raise _fail(str(exc), as_json) from exc
-    cluster = Cluster(ClusterConfig(address=ray_address, workers=workers), platform)
+    cluster = EvaluatorPool(ClusterConfig(address=ray_address, workers=workers), platform)
     cluster.start()
 
     def done(change: Change) -> None:

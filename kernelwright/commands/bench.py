@@ -71,8 +71,8 @@ def bench_cmd(
     suite: Annotated[Suite | None, typer.Option(help="named task set (default builtin when no --tasks)")] = None,
     tasks_glob: Annotated[list[str] | None, typer.Option("--tasks", help="task id glob, e.g. 'pooling/*' "
                                                          "(repeatable)")] = None,
-    category: Annotated[str | None, typer.Option(help="only this category")] = None,
-    level: Annotated[int | None, typer.Option(help="only this level")] = None,
+    category: opt.Category = None,
+    level: opt.Level = None,
     split: Annotated[Split, typer.Option(help="all, public (held-out excluded) or held-out")] = Split.all,
     platform: opt.Platform = "cpu",
     provider: opt.ProviderName = "openai",
@@ -101,7 +101,7 @@ def bench_cmd(
     timeout: opt.Timeout = 300.0,
     tolerance: opt.ToleranceOpt = ToleranceMode.task,
     seed: opt.Seed = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="no progress bars; print the run's metrics as JSON")]
+    as_json: Annotated[bool, opt.json_flag("no progress bars; print the run's metrics as JSON")]
     = False,
     db_url: opt.DbUrl = None,
 ) -> None:

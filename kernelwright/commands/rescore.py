@@ -31,7 +31,7 @@ def rescore_cmd(
                                         "current harness (e.g. to re-time them)")] = False,
     workers: opt.Workers = None,
     ray_address: opt.RayAddress = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    as_json: Annotated[bool, opt.json_flag("print the report as JSON")] = False,
     db_url: opt.DbUrl = None,
 ) -> None:
     """Re-evaluate the run's candidates judged by an older harness (all with --force); old verdicts are kept."""

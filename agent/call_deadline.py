@@ -1,7 +1,7 @@
 """The deadline of a call to an evaluator actor, and the verdict a caller gets when the actor misses it.
 
 An evaluation has its own deadline (`EvalOptions.timeout_s`), inside the actor; the call waits that long plus
-`CALL_MARGIN_S` for what happens outside it. An actor that has not answered by then is killed (`Cluster._call`),
+`CALL_MARGIN_S` for what happens outside it. An actor that has not answered by then is killed (`EvaluatorPool._call`),
 and the caller gets a timeout verdict in place of the answer: an RL rollout or a search never waits for ever.
 """
 
@@ -22,7 +22,7 @@ CALL_MARGIN_S = 120.0
 
 
 class Site(Protocol):
-    """Where an evaluator runs, as far as a timed-out call's verdict says (`agent.cluster.EvaluatorSite`)."""
+    """Where an evaluator runs, as far as a timed-out call's verdict says (`agent.evaluators.EvaluatorSite`)."""
 
     @property
     def hardware(self) -> HardwareInfo: ...

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext, redirect_stdout
 from typing import Any, Protocol, TypeVar
 
-from agent.cluster import Cluster
+from agent.evaluators import EvaluatorPool
 from agent.providers import Provider, ProviderError
 from evaluator.platforms import platform_class
 from tasks.model import Task
@@ -61,7 +61,7 @@ def unanswerable(job: RunJob[Any], platform: str) -> list[str]:
     return [reason for reason in reasons if reason is not None]
 
 
-def verification_note(cluster: Cluster) -> str | None:
+def verification_note(cluster: EvaluatorPool) -> str | None:
     """What this cluster cannot verify for its platform, to be said before the first turn; None if all."""
     platform = platform_class(cluster.platform)
     return platform.no_hardware_note if platform.needs_gpu and cluster.gpus == 0 else None
@@ -71,7 +71,7 @@ class Driver:
     """Runs jobs on a cluster. `starting` wraps the cluster's start (a spinner), `running` the run itself (a
     live view), `note` receives what the machine cannot verify."""
 
-    def __init__(self, cluster: Cluster, *,
+    def __init__(self, cluster: EvaluatorPool, *,
                  starting: Callable[[], AbstractContextManager[Any]] = nullcontext,
                  running: Callable[[], AbstractContextManager[Any]] = nullcontext,
                  note: Callable[[str], None] = lambda _text: None) -> None:

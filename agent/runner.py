@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from agent.cluster import Cluster
+from agent.evaluators import EvaluatorPool
 from agent.prompts import template_version
 from agent.providers import Provider, ProviderConfig
 from agent.search import SearchConfig
@@ -58,7 +58,7 @@ class Optimizer:
     `labels` are extra keys stored in the run's config (the service records who submitted it there).
     """
 
-    def __init__(self, store: Store, provider: Provider, cluster: Cluster, config: OptimizeConfig,
+    def __init__(self, store: Store, provider: Provider, cluster: EvaluatorPool, config: OptimizeConfig,
                  task: Task, on_event: EventSink | None = None, resume_run_id: str | None = None,
                  labels: dict[str, object] | None = None) -> None:
         self.store, self.provider, self.cluster, self.config = store, provider, cluster, config

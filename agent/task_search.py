@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent.cluster import Cluster
+from agent.evaluators import EvaluatorPool
 from agent.exemplars import exemplar_pool, sample_exemplars
 from agent.prompts import PromptBuilder, PromptInputs, feedback_for, no_code_feedback
 from agent.prompts.builder import same_category_example
@@ -74,7 +74,7 @@ class SearchContext:
 
     store: Store
     provider: Provider
-    cluster: Cluster
+    cluster: EvaluatorPool
     run_id: str
     platform: str
     search: SearchConfig

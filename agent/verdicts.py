@@ -25,8 +25,8 @@ from evaluator.hashing import normalized_hash
 from evaluator.platforms.base import HardwareInfo
 from tasks.model import Task
 
-if TYPE_CHECKING:  # agent.cluster imports Ray, which `kernelwright eval` recording a local verdict never needs
-    from agent.cluster import Judged
+if TYPE_CHECKING:  # agent.evaluators imports Ray, which `kernelwright eval` recording a local verdict never needs
+    from agent.evaluators.pool import Judged
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Verdict:
 
 
 class Evaluates(Protocol):
-    """What judges a candidate and says where: `agent.cluster.Cluster`, or a stand-in with the same call."""
+    """What judges a candidate and says where: `agent.evaluators.EvaluatorPool`, or a stand-in with the same call."""
 
     async def evaluate(self, task: Task, source: str, options: EvalOptions) -> Judged:
         """The verdict on `source` for `task` under `options`, and the evaluator's site."""

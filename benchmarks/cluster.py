@@ -1,4 +1,4 @@
-"""Cluster benchmark: evaluations per minute and driver overhead per turn against the number of raylets.
+"""EvaluatorPool benchmark: evaluations per minute and driver overhead per turn against the number of raylets.
 
     python benchmarks/cluster.py [--nodes 1 2] [--tasks 3] [--samples 2] [--turns 2] [--delay 2.0]
 
@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.bench.config import BenchConfig, BenchTask  # noqa: E402
 from agent.bench.runner import BenchRunner  # noqa: E402
-from agent.cluster import Cluster, ClusterConfig  # noqa: E402
+from agent.evaluators import ClusterConfig, EvaluatorPool  # noqa: E402
 from agent.providers import ProviderConfig  # noqa: E402
 from agent.providers.base import ChatMessage, Completion, CompletionContext  # noqa: E402
 from agent.providers.examples import ExamplesProvider  # noqa: E402
@@ -114,7 +114,7 @@ def run_bench(nodes: int, tasks: int, samples: int, turns: int, delay: float, re
             eval=EvalOptions(threads=1, correctness_trials=1, compile_baseline=False),
             concurrency=len(chosen) * samples)
         try:
-            cluster = Cluster(ClusterConfig(address=start_raylets(nodes, temp_dir)), "cpu")
+            cluster = EvaluatorPool(ClusterConfig(address=start_raylets(nodes, temp_dir)), "cpu")
             cluster.start()  # actors up and warm before the clock starts
             # What the driver burns while connected and idle (Ray's own threads), to tell it from per-turn work.
             idle = time.process_time()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.cluster import Cluster, ClusterConfig  # noqa: E402
+from agent.evaluators import ClusterConfig, EvaluatorPool  # noqa: E402
 from agent.extract import extract_candidate  # noqa: E402
 from agent.prompts import PromptBuilder, PromptInputs  # noqa: E402
 from agent.prompts.builder import same_category_example  # noqa: E402
@@ -77,7 +77,7 @@ def evals_per_minute(workers: int, count: int) -> tuple[float, int]:
     """Evaluations per minute with `workers` actors over `count` suite examples (rebuilt); and how many passed."""
     tasks = [t for t in suite_tasks() if "cpu" in example_solutions(t)][:: max(1, 30 // count)][:count]
     jobs = [(resolve_task(t.id), _unique(example_solutions(t)["cpu"].read_text(), uuid.uuid4().hex)) for t in tasks]
-    cluster = Cluster(ClusterConfig(workers=workers, temp_dir=tempfile.mkdtemp(prefix="kwb", dir="/tmp")), "cpu")
+    cluster = EvaluatorPool(ClusterConfig(workers=workers, temp_dir=tempfile.mkdtemp(prefix="kwb", dir="/tmp")), "cpu")
     cluster.start()
     try:
         async def run_all() -> list[EvalResult]:

@@ -150,7 +150,7 @@ class CorrectnessStats(BaseModel):
 
 
 class TimingStop(str, Enum):
-    """Why timing stopped where it did (evaluator/judge/timing.py)."""
+    """Why timing stopped where it did (evaluator/judge/timing_decision.py)."""
 
     decided = "decided"  # the interval said faster, slower or indistinguishable at a planned look
     narrow = "narrow"  # the interval was as narrow as asked (`target_width`)

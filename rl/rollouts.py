@@ -15,7 +15,7 @@ import asyncio
 import json
 from typing import Any
 
-from agent.cluster import Cluster
+from agent.evaluators import EvaluatorPool
 from agent.verdicts import VerdictRecorder, Verdicts
 from db import Store
 from evaluator import EvalOptions, EvalResult
@@ -26,7 +26,7 @@ from tasks.model import Task
 class RolloutJudge:
     """Judges a batch of completions and records each as a turn of the training run."""
 
-    def __init__(self, store: Store, cluster: Cluster, run_id: str, tasks: dict[str, Task], options: EvalOptions,
+    def __init__(self, store: Store, cluster: EvaluatorPool, run_id: str, tasks: dict[str, Task], options: EvalOptions,
                  model_label: str, tokenizer: Any = None) -> None:
         self.store, self.run_id, self.tasks = store, run_id, tasks
         self.model_label, self.tokenizer = model_label, tokenizer

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pydantic import BaseModel
 
 from agent.bench.metrics import rescore_map
-from agent.cluster import Cluster
+from agent.evaluators import EvaluatorPool
 from agent.verdicts import VerdictRecorder
 from db import Store
 from db.enums import RunKind, RunStatus
@@ -72,7 +72,7 @@ def verdict_changed(old: EvalResult, new: EvalResult) -> str:
     return ""
 
 
-async def rescore_run(store: Store, cluster: Cluster, run_id: str, force: bool = False,
+async def rescore_run(store: Store, cluster: EvaluatorPool, run_id: str, force: bool = False,
                       on_done: Callable[[Change], None] | None = None) -> RescoreReport:
     """Re-evaluate every candidate the run judged under an older harness (all of them with `force`)."""
     run = store.get_run(run_id)

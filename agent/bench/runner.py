@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 from agent.bench.config import BenchConfig
-from agent.cluster import Cluster, EvaluatorSite
+from agent.evaluators import EvaluatorPool, EvaluatorSite
 from agent.prompts import template_version
 from agent.providers import Provider
 from agent.task_search import (
@@ -36,7 +36,7 @@ from tasks.model import Task
 class BenchRunner:
     """Runs (or resumes) one bench run. Call `run()` once; `run_id` is set as soon as the run exists."""
 
-    def __init__(self, store: Store, provider: Provider, cluster: Cluster, config: BenchConfig, tasks: list[Task],
+    def __init__(self, store: Store, provider: Provider, cluster: EvaluatorPool, config: BenchConfig, tasks: list[Task],
                  on_event: EventSink | None = None, resume_run_id: str | None = None) -> None:
         self.store, self.provider, self.cluster, self.config, self.tasks = store, provider, cluster, config, tasks
         self.on_event = on_event or (lambda _event: None)

@@ -30,7 +30,7 @@ from evaluator.build.cache import cache_root, content_key, file_lock, touch
 from evaluator.build.errors import BuildError, UnsafeSourceError, trim_compiler_log
 from evaluator.build.job import BuildJob, BuildStep, CommandRunner, execute
 from evaluator.runner.protocol import BuildRequest
-from evaluator.static_checks import native_code_finding
+from evaluator.static_checks.native_code import native_code_finding
 
 LITE_HEADER = """\
 #pragma once

@@ -29,7 +29,7 @@ from evaluator.build.cpp import LITE_HEADER, MAX_ERRORS_FLAG, BuiltModule, CppBu
 from evaluator.build.errors import BuildError, UnsafeSourceError
 from evaluator.build.job import BuildJob, BuildStep, CommandRunner, execute
 from evaluator.runner.protocol import BuildRequest
-from evaluator.static_checks import native_code_finding
+from evaluator.static_checks.native_code import native_code_finding
 
 # The architecture compile checks target without a device: the H100 (override with KERNELWRIGHT_CUDA_ARCH).
 DEFAULT_ARCH = "9.0"

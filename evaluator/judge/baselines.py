@@ -16,7 +16,8 @@ from evaluator.compare import compare
 from evaluator.judge.references import ReferenceFailed, ReferenceSession
 from evaluator.judge.rounds import CLOCK, RoundFailed, timed_round
 from evaluator.judge.runner_process import RunnerConfig, RunnerFailed, RunnerGone, RunnerProcess, RunnerTimeout
-from evaluator.judge.timing import TimingConfig, TimingOutcome, measure
+from evaluator.judge.timing import measure
+from evaluator.judge.timing_decision import TimingConfig, TimingOutcome
 from evaluator.judge.timing_lock import TimingLock
 from evaluator.request import EvalOptions
 from evaluator.runner.protocol import Role, Setup

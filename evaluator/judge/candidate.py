@@ -22,7 +22,8 @@ from evaluator.judge.outcomes import Ended, Ending, from_exit, from_failure, tas
 from evaluator.judge.references import ReferenceFailed, ReferenceSession, ReferenceTimedOut
 from evaluator.judge.rounds import DeferredWork, InputsChanged, RoundDeadline, RoundFailed
 from evaluator.judge.runner_process import RunnerConfig, RunnerFailed, RunnerGone, RunnerProcess, RunnerTimeout
-from evaluator.judge.timing import TimingConfig, TimingOutcome, measure
+from evaluator.judge.timing import measure
+from evaluator.judge.timing_decision import TimingConfig, TimingOutcome
 from evaluator.judge.timing_lock import LockTimeout, TimingLock
 from evaluator.platforms.base import Peaks, Platform
 from evaluator.request import EvalOptions

@@ -24,17 +24,7 @@ Every round holds the machine's timing lock (judge/timing_lock.py) and has a dea
 multiple of what its calls took before: a round that stalls is killed at that deadline, so it delays other
 evaluations by at most that much.
 
-Bucket ratios (of the n-call rounds) give a median and a distribution-free interval (evaluator/stats.py), widened
-by a margin for what differs between two processes (`process_margin`). The interval is looked at only at planned
-numbers of buckets (8, 12, 16, 24, ... by default), and the 5% error rate is split between those looks (alpha
-spending, `stats.looks`): each look's interval has its own, higher confidence, so stopping at whichever look first
-decides keeps the promise that the interval reported misses the true ratio at most 5% of the time. Timing stops at
-the first look where the interval decides (clearly slower; clearly faster, no wider than `wide` of the median; or
-indistinguishable from 1 within `wide`; `early_stop`), is narrow (`target_width` of the median), or once the budget
-is spent (checked at looks only, so a loaded machine may take up to the next look past it; an interval that decides
-nothing yet gets up to twice the budget, since stopping it would make every bucket so far an `unstable` verdict).
-Then the decision: faster (interval above 1), slower (below 1), indistinguishable (contains 1, narrow) or unstable
-(contains 1 and wide).
+What the bucket ratios say, and when they have said enough, is judge/timing_decision.py.
 """
 
 from __future__ import annotations
@@ -43,8 +33,6 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 import torch
@@ -60,9 +48,10 @@ from evaluator.judge.rounds import (
     timed_round,
 )
 from evaluator.judge.runner_process import RunnerProcess
+from evaluator.judge.timing_decision import TimingConfig, TimingOutcome, calls_per_round, stop_at_look, timing_outcome
 from evaluator.judge.timing_lock import TimingLock
 from evaluator.result import TimingStop
-from evaluator.stats import Looks, looks, median, median_with_ci
+from evaluator.stats import looks, median_with_ci
 from tasks.model import Tolerance
 
 SAMPLE_SIZE = 256
@@ -75,70 +64,6 @@ _RANDOM = random.SystemRandom()
 # identical code by 7% (identity medians 0.93 fixed against 1.00 shifted, 6 pairs). Every bucket draws its own
 # place, except the second, which takes the first's: new values at an address used before (row 4).
 SHIFT_STEP, SHIFT_PLACES = 64, 64
-class Comparison(str, Enum):
-    """What the interval says about the candidate against the baseline."""
-
-    faster = "faster"
-    slower = "slower"
-    indistinguishable = "indistinguishable"
-    unstable = "unstable"
-
-
-@dataclass
-class TimingConfig:
-    min_buckets: int = 8
-    max_buckets: int = 400
-    target_width: float = 0.15  # stop when (hi - lo) <= target_width * median
-    early_stop: bool = True  # stop at the first look whose interval decides (see the module docstring)
-    alpha: float = 0.05  # the error rate of the interval reported, split between the looks
-    budget_s: float = 10.0  # judge wall time for the whole measurement (checked at looks)
-    undecided_budget: float = 2.0  # how many budgets an interval that decides nothing yet may take
-    min_round_ms: float = 2.0
-    max_round_ms: float = 250.0  # n is capped so the slower side's round stays under this
-    max_overhead: float = 0.03  # n is raised until a round's fixed cost is at most this share of the faster side's
-    max_calls: int = 5000
-    warmup_calls: int = 3
-    full_check_every: int = 4  # buckets between whole-output checks of the candidate
-    # Wider than this fraction of the median, an interval that contains 1.0 decides nothing: unstable.
-    wide: float = 0.5
-    # What differs between two processes running the same code (physical pages, cache placement) shifts a whole
-    # measurement, not single buckets, so no bucket statistic sees it: identical models in two runners on this
-    # 2-core machine gave medians with a 3.5% standard deviation from run to run (20 runs). The interval is widened
-    # by this much on each side.
-    process_margin: float = 0.04
-    # A repeated call costing less than this share of a call on new inputs is answered from a cache.
-    repeat_ratio: float = 0.8
-    # The candidate's CPU time while the baseline's rounds run, as a share of their time: above it, work was left
-    # running (an idle runner waiting for its next command uses none).
-    max_busy: float = 0.1
-
-
-@dataclass
-class TimingOutcome:
-    speedup: float
-    ci: tuple[float, float]
-    baseline_ms: float
-    candidate_ms: float
-    baseline_min_ms: float
-    candidate_min_ms: float
-    ratios: list[float]
-    calls_per_round: int
-    buckets: int
-    decision: Comparison
-    seconds: float
-    confidence: float  # the reported interval's level (the look it stopped at)
-    stop: TimingStop
-    stale_message: str | None = None
-    cached_message: str | None = None  # set when the speedup comes from lone calls (see `Measurement.repeats`)
-    busy_message: str | None = None
-    alone_ms: float | None = None  # the candidate's call on new inputs, less a round's fixed cost
-    repeated_ms: float | None = None  # the candidate's call repeated on the same inputs
-    busy_fraction: float | None = None  # the candidate's CPU time while the baseline ran, over that time
-    per_call: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
-
-    @property
-    def stable(self) -> bool:
-        return self.decision is not Comparison.unstable
 
 
 def sample_positions(shapes: list[torch.Size], size: int = SAMPLE_SIZE) -> list[list[int]]:
@@ -163,23 +88,6 @@ def check_sample(got: list[torch.Tensor], expected: list[torch.Tensor], toleranc
         if bad:
             return bad.message
     return None
-
-
-def calls_per_round(baseline_s: float, candidate_s: float, overhead_s: float, config: TimingConfig) -> int:
-    """Calls per round: enough that a round lasts `min_round_ms` and its fixed cost is at most `max_overhead` of
-    the faster side's round, but no more than `max_round_ms` on the slower side."""
-    fast, slow = min(baseline_s, candidate_s), max(baseline_s, candidate_s)
-    wanted = max(config.min_round_ms / 1e3 / fast, max(overhead_s, 0.0) / (config.max_overhead * fast))
-    cap = max(1.0, config.max_round_ms / 1e3 / slow)
-    return int(max(1, min(config.max_calls, cap, math.ceil(wanted))))
-
-
-def decide(speedup: float, lo: float, hi: float, wide: float) -> Comparison:
-    if lo > 1.0:
-        return Comparison.faster
-    if hi < 1.0:
-        return Comparison.slower
-    return Comparison.unstable if (hi - lo) > wide * speedup else Comparison.indistinguishable
 
 
 class Measurement:
@@ -237,27 +145,6 @@ class Measurement:
             self.busy += after - before
             self.baseline_time += seconds
         return seconds, values
-
-    def stop_at_look(self, ratios: list[float], plan: Looks, look: int, spent_s: float) -> TimingStop | None:
-        """Why timing stops at look `look` (its interval at that look's confidence), or None to go on to the next."""
-        if look == len(plan.counts) - 1:
-            return TimingStop.last_look
-        speedup, lo, hi = median_with_ci(ratios, plan.confidence(look))
-        if (hi - lo) <= self.config.target_width * speedup:
-            return TimingStop.narrow
-        lo, hi = lo * (1 - self.config.process_margin), hi * (1 + self.config.process_margin)
-        decision = decide(speedup, lo, hi, self.config.wide)
-        # Clearly slower stops at once; faster only once its interval is no wider than `wide` (a wider one would make
-        # the speedup a reward's lower end, see rl/rewards.py); indistinguishable is narrow by definition.
-        decided = decision is Comparison.slower or decision is Comparison.indistinguishable or \
-            (decision is Comparison.faster and hi - lo <= self.config.wide * speedup)
-        if self.config.early_stop and decided:
-            return TimingStop.decided
-        # An interval that decides nothing yet is given up to twice the budget: stopping it would waste every bucket
-        # spent so far on an `unstable` verdict (a loaded machine, one late wake-up at the first look).
-        if spent_s >= self.config.budget_s * (1 if decided else self.config.undecided_budget):
-            return TimingStop.budget
-        return None
 
     def calibrate(self, warm: list[Any]) -> int:
         """Warm both sides up, learn the outputs' shapes, and pick n from one-call and sixteen-call rounds."""
@@ -318,23 +205,24 @@ class Measurement:
             seconds, values = self._pair(args, n, bucket)
             stale = stale or self.check(values, whole=bucket % self.config.full_check_every == 1)
             if stale:
-                return _outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start,
-                                plan.confidence(look), TimingStop.stale,
-                                stale_message=f"timing bucket {bucket}: {stale}")
+                return timing_outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start,
+                                      plan.confidence(look), TimingStop.stale,
+                                      stale_message=f"timing bucket {bucket}: {stale}")
             for name in self.sides:
                 per_call[name].append((n, seconds[name]))
                 mins[name] = min(mins[name], seconds[name] / n)
             ratios.append(seconds["baseline"] / max(seconds["candidate"], 1e-12))
             if bucket == plan.counts[look]:
-                stop = self.stop_at_look(ratios, plan, look, spent_s=self.clock() - start)
+                stop = stop_at_look(ratios, plan, look, self.clock() - start, self.config)
                 look += stop is None
         confidence = plan.confidence(look)
         if self.tolerance is not None:
             stale = self.check(values, whole=True)
             if stale:
-                return _outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start, confidence,
-                                TimingStop.stale, stale_message=f"timing bucket {bucket}: {stale}")
-        outcome = _outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start, confidence, stop)
+                return timing_outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start,
+                                      confidence, TimingStop.stale, stale_message=f"timing bucket {bucket}: {stale}")
+        outcome = timing_outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start, confidence,
+                                 stop)
         cached = self.repeats(single, per_call, n)
         if cached is not None:
             # Scored on the lone calls instead: caching cannot help there, and an honest kernel that a process's
@@ -342,12 +230,12 @@ class Measurement:
             # rather than a false accusation.
             stale, bucket = self.more_lone_calls(single, bucket, start, confidence)
             if stale:
-                return _outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start, confidence,
-                                TimingStop.stale, stale_message=f"timing bucket {bucket}: {stale}")
+                return timing_outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start,
+                                      confidence, TimingStop.stale, stale_message=f"timing bucket {bucket}: {stale}")
             lone = [b / max(c, 1e-12) for b, c in zip(single["baseline"], single["candidate"])]
-            outcome = _outcome(lone, {name: [(1, t) for t in single[name]] for name in self.sides},
-                               {name: min(single[name]) for name in self.sides}, 1, bucket, self.config,
-                               self.clock() - start, confidence, stop)
+            outcome = timing_outcome(lone, {name: [(1, t) for t in single[name]] for name in self.sides},
+                                     {name: min(single[name]) for name in self.sides}, 1, bucket, self.config,
+                                     self.clock() - start, confidence, stop)
             outcome.cached_message = cached
         outcome.alone_ms, outcome.repeated_ms = self.alone_ms, self.repeated_ms
         if self.baseline_time > 0:
@@ -428,25 +316,3 @@ def measure(baseline: RunnerProcess, candidate: RunnerProcess, inputs_for: Calla
     """Time `candidate` against `baseline` (see the module docstring and `Measurement`)."""
     return Measurement(baseline, candidate, inputs_for, config, deadline, clock, tolerance, candidate_cpu, lock,
                        per_call_s).run()
-
-
-def _outcome(ratios: list[float], per_call: dict[str, list[tuple[int, float]]], mins: dict[str, float], n: int,
-             buckets: int, config: TimingConfig, seconds: float, confidence: float, stop: TimingStop,
-             stale_message: str | None = None) -> TimingOutcome:
-    if ratios:
-        speedup, lo, hi = median_with_ci(ratios, confidence)
-        lo, hi = lo * (1 - config.process_margin), hi * (1 + config.process_margin)
-        decision = decide(speedup, lo, hi, config.wide)
-    else:
-        speedup, lo, hi, decision = 0.0, 0.0, 0.0, Comparison.unstable
-
-    def per_call_ms(name: str) -> float:
-        values = [t / c for c, t in per_call[name]]
-        return median(values) * 1e3 if values else 0.0
-
-    return TimingOutcome(
-        speedup=speedup, ci=(lo, hi), baseline_ms=per_call_ms("baseline"), candidate_ms=per_call_ms("candidate"),
-        baseline_min_ms=mins["baseline"] * 1e3 if math.isfinite(mins["baseline"]) else 0.0,
-        candidate_min_ms=mins["candidate"] * 1e3 if math.isfinite(mins["candidate"]) else 0.0,
-        ratios=ratios, calls_per_round=n, buckets=buckets, decision=decision, seconds=seconds,
-        confidence=confidence, stop=stop, stale_message=stale_message, per_call=per_call)

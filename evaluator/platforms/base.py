@@ -84,8 +84,9 @@ class Platform(ABC):
     """For a `needs_gpu` platform, what a run on a machine without a GPU cannot verify (said before the first
     turn); None when it verifies everything there."""
     allowed_array_modules: ClassVar[frozenset[str]] = frozenset()
-    """Array libraries (`evaluator.static_checks.ARRAY_MODULES`) a kernel-track candidate may import: the
-    platform's own kernel language (JAX for a Pallas platform); every other one computes outside the kernel."""
+    """Array libraries (`evaluator.static_checks.python_rules.ARRAY_MODULES`) a kernel-track candidate may
+    import: the platform's own kernel language (JAX for a Pallas platform); every other one computes outside the
+    kernel."""
     exports_native_builds: ClassVar[bool] = True
     """An exported package compiles the kernel's `load_inline` sources ahead of time (False: the kernel ships as
     Python and compiles where it runs, as Triton's JIT does)."""

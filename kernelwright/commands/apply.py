@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from kernelwright.commands import options as opt
 from kernelwright.console import fail, out
 from kernelwright.views.safe_text import untrusted
 
@@ -27,7 +28,7 @@ def apply_cmd(
     python: Annotated[Path | None, typer.Option("--python", help="the interpreter the package is installed in "
                                                 "(default: this one)")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="seconds before it is stopped")] = 1800.0,
-    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    as_json: Annotated[bool, opt.json_flag("print the result as JSON")] = False,
 ) -> None:
     """Swap an installed package's op into a model: check its outputs, time it end to end beside the kernel alone."""
     if not package.isidentifier():

@@ -13,8 +13,8 @@ from agent.bench.config import BenchConfig, BenchTask, Split, Suite, describe_se
 from agent.bench.metrics import RunMetrics, run_metrics
 from agent.bench.porting import PortComparison, PortTrack, TrackNumbers, port_track
 from agent.bench.runner import BenchRunner
-from agent.cluster import Cluster, ClusterConfig
 from agent.driver import Driver, RunStopped, Unanswerable
+from agent.evaluators import ClusterConfig, EvaluatorPool
 from agent.providers import ProviderError, get_provider
 from agent.starting import StartError
 from db import Store
@@ -95,8 +95,8 @@ def bench_cmd(
     suite: Annotated[Suite | None, typer.Option(help="named task set (default builtin when no --tasks)")] = None,
     tasks_glob: Annotated[list[str] | None, typer.Option("--tasks", help="task id glob, e.g. 'pooling/*' "
                                                          "(repeatable)")] = None,
-    category: Annotated[str | None, typer.Option(help="only this category")] = None,
-    level: Annotated[int | None, typer.Option(help="only this level")] = None,
+    category: opt.Category = None,
+    level: opt.Level = None,
     split: Annotated[Split, typer.Option(help="all, public (held-out excluded) or held-out")] = Split.all,
     platform: opt.Platform = "cpu",
     port_from: Annotated[str | None, typer.Option("--port-from", help="the port track: the selected tasks with a "
@@ -128,7 +128,7 @@ def bench_cmd(
     timeout: opt.Timeout = 300.0,
     tolerance: opt.ToleranceOpt = ToleranceMode.task,
     seed: opt.Seed = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="no progress bars; print the run's metrics as JSON")]
+    as_json: Annotated[bool, opt.json_flag("no progress bars; print the run's metrics as JSON")]
     = False,
     db_url: opt.DbUrl = None,
 ) -> None:
@@ -170,14 +170,14 @@ def bench_cmd(
         llm = get_provider(config.provider)
     except (TaskLoadError, ProviderError, StartError) as exc:
         raise _fail(str(exc), as_json) from exc
-    run_id = _run(store, BenchRunner(store, llm, Cluster(cluster_cfg, config.platform), config, tasks,
+    run_id = _run(store, BenchRunner(store, llm, EvaluatorPool(cluster_cfg, config.platform), config, tasks,
                                      resume_run_id=resume), as_json)
     metrics = run_metrics(store, run_id, config.split)
     if scratch is not None and track is not None:
         if not as_json:
             err.print(f"from scratch: the same {len(tasks)} tasks without a starting kernel", highlight=False)
         scratch_id = _run(store, BenchRunner(store, get_provider(scratch.provider),
-                                             Cluster(cluster_cfg, scratch.platform), scratch, tasks), as_json)
+                                             EvaluatorPool(cluster_cfg, scratch.platform), scratch, tasks), as_json)
         _print_comparison(metrics, run_metrics(store, scratch_id, scratch.split), track, as_json)
         return
     if as_json:

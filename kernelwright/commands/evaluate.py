@@ -149,17 +149,16 @@ def _print_result(result: EvalResult) -> None:
 def eval_cmd(
     task: Annotated[str, typer.Argument(help="a task file or a suite id such as activation/relu")],
     solution: Annotated[str, typer.Argument(help="a solution file defining ModelNew, or `example`")],
-    platform: Annotated[str, typer.Option(help="target platform")] = "cpu",
-    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")] = False,
+    platform: opt.Platform = "cpu",
+    as_json: Annotated[bool, opt.json_flag("print one JSON object on stdout")] = False,
     no_store: Annotated[bool, typer.Option("--no-store", help="do not record the evaluation")] = False,
-    allow_torch: Annotated[bool, typer.Option("--allow-torch", help="the track where calling PyTorch is allowed")]
-    = False,
-    threads: Annotated[int | None, typer.Option(help="threads for both sides (default: half the cores)")] = None,
-    trials: Annotated[int, typer.Option(help="correctness trials")] = 3,
-    timeout: Annotated[float, typer.Option(help="wall-clock limit in seconds")] = 300.0,
+    allow_torch: opt.AllowTorch = False,
+    threads: opt.Threads = None,
+    trials: opt.Trials = 3,
+    timeout: opt.Timeout = 300.0,
     size: Annotated[str | None, typer.Option(help="problem size: cpu, gpu or small (default: the platform's; "
                                              "see README 'Platforms')")] = None,
-    db_url: Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")] = None,
+    db_url: opt.DbUrl = None,
     tolerance: opt.ToleranceOpt = ToleranceMode.task,
     early_stop: Annotated[bool, typer.Option(help="stop timing at the first planned look whose interval decides "
                                              "(the error rate split between the looks); off: until the "

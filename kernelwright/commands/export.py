@@ -28,7 +28,7 @@ def export_cmd(
     out_dir: Annotated[Path, typer.Option("--out", help="an empty or new folder for the package")],
     name: Annotated[str | None, typer.Option("--name", help="Python package name (default: kw_<task>)")] = None,
     shapes: Annotated[int, typer.Option("--shapes", help="sweep points for a kernel never swept")] = 8,
-    as_json: Annotated[bool, typer.Option("--json", help="print what was written as JSON")] = False,
+    as_json: Annotated[bool, opt.json_flag("print what was written as JSON")] = False,
     db_url: opt.DbUrl = None,
 ) -> None:
     """Write a pip-installable package registering the kernel as a torch custom op, with dispatch and fallback."""

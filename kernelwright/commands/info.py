@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import platformdirs
-import typer
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
+from kernelwright.commands import options as opt
 from kernelwright.console import out, print_pairs
 from kernelwright.settings import Settings, env_variables
 
@@ -69,7 +69,7 @@ def _where(settings: Settings) -> dict[str, str]:
 
 
 def info_cmd(
-    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    as_json: Annotated[bool, opt.json_flag("print one JSON object")] = False,
 ) -> None:
     """The settings in force (secrets masked), versions, platforms, and where the store and caches are."""
     from evaluator.platforms import available_platforms, platform_problems

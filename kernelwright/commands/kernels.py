@@ -30,7 +30,7 @@ def list_cmd(
     platform: Annotated[str | None, typer.Option("--platform", help="only this platform's kernels")] = None,
     failed: Annotated[bool, typer.Option("--all", help="kernels judged incorrect (or worse) too")] = False,
     limit: Annotated[int, typer.Option("--limit", help="newest kernels shown at most")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="print the list as JSON")] = False,
+    as_json: Annotated[bool, opt.json_flag("print the list as JSON")] = False,
     db_url: opt.DbUrl = None,
 ) -> None:
     """Stored kernels, newest first: task, platform, newest verdict with speedup and 95% interval, sweep, export."""

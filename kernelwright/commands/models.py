@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from agent.models import BASES, base_path, is_prepared, models_dir, prepare
+from kernelwright.commands import options as opt
 from kernelwright.console import err, out, print_wide
 from kernelwright.console import fail as _fail
 from kernelwright.views.safe_text import untrusted
@@ -17,7 +18,7 @@ app = typer.Typer(help="Base models to train from: list them, prepare one.", no_
 
 
 @app.command("list")
-def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="print the list as JSON")] = False) -> None:
+def list_cmd(as_json: Annotated[bool, opt.json_flag("print the list as JSON")] = False) -> None:
     """The known base models, whether each is prepared, and where."""
     rows = [{"name": spec.name, "prepared": is_prepared(spec.name), "path": str(base_path(spec.name)),
              "package": spec.package, "description": spec.description} for spec in BASES.values()]

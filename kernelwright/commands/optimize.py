@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from pydantic import BaseModel
 
-from agent.cluster import Cluster, ClusterConfig
 from agent.driver import Driver, RunStopped, Unanswerable
+from agent.evaluators import ClusterConfig, EvaluatorPool
 from agent.export.collect import collect_kernels
 from agent.export.header import kernel_file_header
 from agent.export.package import export_package
@@ -238,7 +238,7 @@ def run_search(ctx: typer.Context, store: Store, keys: dict[str, str], config_fi
     except (TaskLoadError, ProviderError, StartError) as exc:
         raise _fail(str(exc), as_json) from exc
     resume = resumed.run_id if resumed is not None else None
-    cluster = Cluster(cluster_cfg, config.platform)
+    cluster = EvaluatorPool(cluster_cfg, config.platform)
     optimizer = Optimizer(store, llm, cluster, config, task, resume_run_id=resume)
     view = None if as_json else OptimizeLive(err, f"{task.id} · {config.platform}", config.search.trajectories,
                                              config.search.turns)

@@ -1,9 +1,9 @@
-"""Command-line options that `optimize` and `bench` share, declared once, and the run-config keys they set."""
+"""Command-line options that several commands share, declared once, and the run-config keys they set."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -39,6 +39,15 @@ ToleranceOpt = Annotated[ToleranceMode, typer.Option(help="task: each task's own
                                                    "kernelbench: KernelBench's atol=rtol=1e-2, for scores set beside "
                                                    "its published numbers (every result says which)")]
 DbUrl = Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")]
+# Filters of the task set (`bench`, `tasks list`).
+Category = Annotated[str | None, typer.Option(help="only this category")]
+Level = Annotated[int | None, typer.Option(help="only this level (1-3)")]
+
+
+def json_flag(text: str) -> Any:
+    """`--json`, its help `text` saying what the command prints as JSON (`Annotated[bool, json_flag(...)]`)."""
+    return typer.Option("--json", help=text)
+
 
 # `optimize` and `port` (one task's search).
 Trajectories = Annotated[int, typer.Option(help="parallel trajectories")]
@@ -50,7 +59,7 @@ ExportDir = Annotated[Path | None, typer.Option("--export", help="export the ans
                                                 "this folder at the end (sweeps it first)")]
 FromPlatform = Annotated[str | None, typer.Option("--from-platform", help="the platform a starting-kernel file was "
                                                   "written for (default: the one its name says, relu.cuda.py: cuda)")]
-AsJson = Annotated[bool, typer.Option("--json", help="no live view; print the summary as JSON")]
+AsJson = Annotated[bool, json_flag("no live view; print the summary as JSON")]
 
 # Where the shared options land in a run configuration (`configs/*.yaml` use the same keys).
 RUN_KEYS = {

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.bench.rescore import Change, rescore_run, run_settings
-from agent.cluster import Cluster, ClusterConfig
+from agent.evaluators import ClusterConfig, EvaluatorPool
 from db import Store
 from kernelwright.commands import options as opt
 from kernelwright.console import err, out
@@ -31,7 +31,7 @@ def rescore_cmd(
                                         "current harness (e.g. to re-time them)")] = False,
     workers: opt.Workers = None,
     ray_address: opt.RayAddress = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    as_json: Annotated[bool, opt.json_flag("print the report as JSON")] = False,
     db_url: opt.DbUrl = None,
 ) -> None:
     """Re-evaluate the run's candidates judged by an older harness (all with --force); old verdicts are kept."""
@@ -43,7 +43,7 @@ def rescore_cmd(
         platform, _ = run_settings(run.config or {})
     except LookupError as exc:
         raise _fail(str(exc), as_json) from exc
-    cluster = Cluster(ClusterConfig(address=ray_address, workers=workers), platform)
+    cluster = EvaluatorPool(ClusterConfig(address=ray_address, workers=workers), platform)
     cluster.start()
 
     def done(change: Change) -> None:

@@ -14,6 +14,7 @@ from agent.summary import summarize_run
 from db import Store
 from db.enums import RunKind, RunStatus, TurnOutcome
 from db.rows import RunRow
+from kernelwright.commands import options as opt
 from kernelwright.config.commands import bench_file, grpo_file, optimize_file
 from kernelwright.config.files import to_yaml
 from kernelwright.console import TableFormat, layout_width, out, print_rows, print_wide
@@ -46,7 +47,7 @@ def runs_list(
     limit: Annotated[int, typer.Option(help="newest N runs")] = 20,
     fmt: Annotated[TableFormat, typer.Option("--format", help="table, json or csv (every column, nothing cut)")]
     = TableFormat.table,
-    db_url: Annotated[str | None, typer.Option(help="store URL")] = None,
+    db_url: opt.DbUrl = None,
 ) -> None:
     """The newest runs with their task, platform, provider and best verified speedup."""
     store = _store(db_url)
@@ -139,8 +140,8 @@ def runs_show(
     replies: Annotated[bool, typer.Option("--replies", help="print the model's raw reply of every turn")] = False,
     config: Annotated[bool, typer.Option("--config", help="print only the run's configuration, as YAML that "
                                          "reruns it (`kernelwright optimize|bench --config FILE`)")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="print the run as JSON")] = False,
-    db_url: Annotated[str | None, typer.Option(help="store URL")] = None,
+    as_json: Annotated[bool, opt.json_flag("print the run as JSON")] = False,
+    db_url: opt.DbUrl = None,
 ) -> None:
     """One run: its summary, then every trajectory's turns with their verdicts and candidates."""
     store = _store(db_url)

@@ -28,7 +28,7 @@ def sweep_cmd(
     shapes: Annotated[int, typer.Option("--shapes", help="sweep points at most (the task as written first)")] = 8,
     threads: opt.Threads = None,
     timeout: opt.Timeout = 300.0,
-    as_json: Annotated[bool, typer.Option("--json", help="print the stored sweep as JSON")] = False,
+    as_json: Annotated[bool, opt.json_flag("print the stored sweep as JSON")] = False,
     db_url: opt.DbUrl = None,
 ) -> None:
     """Judge a stored kernel at each point of its task's shape sweep; the verdicts are stored per point."""

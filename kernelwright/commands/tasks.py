@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from kernelwright.commands import options as opt
 from kernelwright.console import UNBOUNDED, err, layout_width, out, print_pairs, print_wide
 from kernelwright.console import fail as _fail
 from kernelwright.views.safe_text import clean, first_line, one_line, untrusted
@@ -29,8 +30,8 @@ app = typer.Typer(help="Browse the task suite; import KernelBench / MultiKernelB
 
 @app.command("list")
 def tasks_list(
-    category: Annotated[str | None, typer.Option(help="only this category")] = None,
-    level: Annotated[int | None, typer.Option(help="only this level (1-3)")] = None,
+    category: opt.Category = None,
+    level: opt.Level = None,
     source: Annotated[TaskSource, typer.Option(help="built-in suite, imported tasks, or all")] = TaskSource.all,
 ) -> None:
     """List tasks (suite and imported), with counts per category and level."""

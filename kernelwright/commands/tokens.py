@@ -12,7 +12,7 @@ from rich.table import Table
 
 from db import Store
 from db.rows import ApiTokenRow
-from kernelwright.commands.options import DbUrl
+from kernelwright.commands import options as opt
 from kernelwright.console import err, out
 from kernelwright.settings import Settings
 
@@ -49,7 +49,7 @@ def tokens_create(
     name: Annotated[str, typer.Argument(help="a unique name: who or what uses the token")],
     rate_per_minute: Annotated[int | None, typer.Option(min=1, help="requests per minute for this token "
                                                         "(default: the server's limit)")] = None,
-    db_url: DbUrl = None,
+    db_url: opt.DbUrl = None,
 ) -> None:
     """Create a token and print its secret, alone on stdout (`TOKEN=$(kernelwright tokens create NAME)`)."""
     with _store(db_url) as store:
@@ -65,8 +65,8 @@ def tokens_create(
 
 @app.command("list")
 def tokens_list(
-    as_json: Annotated[bool, typer.Option("--json", help="print a JSON list")] = False,
-    db_url: DbUrl = None,
+    as_json: Annotated[bool, opt.json_flag("print a JSON list")] = False,
+    db_url: opt.DbUrl = None,
 ) -> None:
     """Every token, newest first, revoked ones included (secrets are never shown again)."""
     with _store(db_url) as store:
@@ -88,7 +88,7 @@ def tokens_list(
 @app.command("revoke")
 def tokens_revoke(
     name: Annotated[str, typer.Argument(help="the token's name (see `tokens list`)")],
-    db_url: DbUrl = None,
+    db_url: opt.DbUrl = None,
 ) -> None:
     """Revoke a token: requests carrying it are refused from now on."""
     with _store(db_url) as store:

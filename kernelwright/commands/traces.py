@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from db import Store
+from kernelwright.commands import options as opt
 from kernelwright.console import fail as _fail
 from kernelwright.console import out
 from kernelwright.settings import Settings
@@ -51,8 +52,8 @@ def export_cmd(
              "kernels verified faster than eager, lower it to keep slower ones too (0: every timed correct kernel); "
              "the output says how many it left out")] = 1.0,
     platform: Annotated[str | None, typer.Option(help="only evaluations on this platform")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the export report as JSON")] = False,
-    db_url: Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")] = None,
+    as_json: Annotated[bool, opt.json_flag("print the export report as JSON")] = False,
+    db_url: opt.DbUrl = None,
 ) -> None:
     """Write a dataset: correct kernels verified faster (see --min-speedup), fastest per task, shortest
     reasoning, deduplicated, no held-out."""

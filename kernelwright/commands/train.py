@@ -15,6 +15,7 @@ from rich.console import Console
 
 from agent.models import ModelNotFound, resolve_model
 from db import Store
+from kernelwright.commands import options as opt
 from kernelwright.config.commands import GrpoCommand, SftCommand
 from kernelwright.config.options import ConfigPath, command_config
 from kernelwright.console import err, error, out
@@ -83,23 +84,28 @@ GRPO_KEYS = {"model": "model", "out_dir": "output_dir", "task": "tasks", "data":
              "beta": "beta", "exemplars": "exemplars", "threads": "eval.threads", "trials": "eval.correctness_trials",
              "workers": "cluster.workers", "ray_address": "cluster.address", "seed": "seed"}
 
+# What `sft` and `grpo` share.
+StartModel = Annotated[Path | None, typer.Option(help="a base model's name (`kernelwright models list`) or a model "
+                                                 "folder (weights + tokenizer) to start from")]
+TrainedModelOut = Annotated[Path | None, typer.Option("--out", help="where the trained model is saved")]
+LearningRate = Annotated[float, typer.Option(help="learning rate")]
+
 
 @app.command("sft")
 def sft_cmd(
     ctx: typer.Context,
     config_file: ConfigPath = None,
-    model: Annotated[Path | None, typer.Option(help="a base model's name (`kernelwright models list`) or a model "
-                                               "folder (weights + tokenizer) to start from")] = None,
+    model: StartModel = None,
     data: Annotated[Path | None, typer.Option(help="an SFT export (JSONL or a `datasets` folder)")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="where the trained model is saved")] = None,
+    out_dir: TrainedModelOut = None,
     lora: Annotated[bool, typer.Option("--lora", help="train a LoRA adapter (PEFT), merged in when saved")] = False,
     lora_r: Annotated[int, typer.Option(help="LoRA rank")] = 16,
     steps: Annotated[int, typer.Option(help="optimizer steps (-1: --epochs epochs)")] = -1,
     epochs: Annotated[float, typer.Option(help="epochs when --steps is -1")] = 1.0,
     batch_size: Annotated[int, typer.Option(help="examples per step")] = 1,
-    lr: Annotated[float, typer.Option(help="learning rate")] = 2e-5,
+    lr: LearningRate = 2e-5,
     max_length: Annotated[int, typer.Option(help="tokens per example (longer ones are truncated)")] = 4096,
-    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    as_json: Annotated[bool, opt.json_flag("print the report as JSON")] = False,
 ) -> None:
     """Supervised fine-tuning with TRL's SFTTrainer (+ PEFT LoRA with --lora)."""
     try:
@@ -129,12 +135,11 @@ def _grpo_tasks(refs: list[str], data: Path | None) -> list[Task]:
 def grpo_cmd(
     ctx: typer.Context,
     config_file: ConfigPath = None,
-    model: Annotated[Path | None, typer.Option(help="a base model's name (`kernelwright models list`) or a model "
-                                               "folder (weights + tokenizer) to start from")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="where the trained model is saved")] = None,
+    model: StartModel = None,
+    out_dir: TrainedModelOut = None,
     task: Annotated[list[str] | None, typer.Option(help="a task (suite id or file) to train on; repeatable")] = None,
     data: Annotated[Path | None, typer.Option(help="a GRPO export (its task ids are added to --task)")] = None,
-    platform: Annotated[str, typer.Option(help="target platform")] = "cpu",
+    platform: opt.Platform = "cpu",
     steps: Annotated[int, typer.Option(help="optimizer steps (one prompt group each)")] = 10,
     generations: Annotated[int, typer.Option(help="completions per prompt (with --turns > 1: trajectories per "
                                              "task)")] = 4,
@@ -143,17 +148,17 @@ def grpo_cmd(
     gamma: Annotated[float, typer.Option(help="discount of later turns' rewards: R_t = r_t + gamma R_{t+1}")]
     = 0.4,
     max_completion_length: Annotated[int, typer.Option(help="max tokens per completion")] = 1024,
-    lr: Annotated[float, typer.Option(help="learning rate")] = 1e-6,
-    temperature: Annotated[float, typer.Option(help="sampling temperature")] = 1.0,
+    lr: LearningRate = 1e-6,
+    temperature: opt.Temperature = 1.0,
     beta: Annotated[float, typer.Option(help="KL weight against the starting model")] = 0.0,
     exemplars: Annotated[int, typer.Option(help="earlier candidates shown per prompt")] = 2,
-    threads: Annotated[int | None, typer.Option(help="threads per evaluation (default: half the cores)")] = None,
-    trials: Annotated[int, typer.Option(help="correctness trials per evaluation")] = 3,
-    workers: Annotated[int | None, typer.Option(help="evaluator actors on CPU")] = None,
-    ray_address: Annotated[str | None, typer.Option(help="join an existing Ray cluster")] = None,
+    threads: opt.Threads = None,
+    trials: opt.Trials = 3,
+    workers: opt.Workers = None,
+    ray_address: opt.RayAddress = None,
     seed: Annotated[int, typer.Option(help="seed")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
-    db_url: Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")] = None,
+    as_json: Annotated[bool, opt.json_flag("print the report as JSON")] = False,
+    db_url: opt.DbUrl = None,
 ) -> None:
     """GRPO with TRL: the agents' prompts, the evaluator (on Ray) as reward, every rollout stored."""
     try:
@@ -189,12 +194,12 @@ def openai_cmd(
     data: Annotated[Path, typer.Option(help="an export made with --format openai")],
     suffix: Annotated[str | None, typer.Option(help="suffix of the fine-tuned model's name")] = None,
     epochs: Annotated[int | None, typer.Option(help="training epochs (default: OpenAI's choice)")] = None,
-    base_url: Annotated[str | None, typer.Option(help="API endpoint (default: $OPENAI_BASE_URL or OpenAI)")] = None,
-    api_key_env: Annotated[str, typer.Option(help="environment variable holding the API key")] = "OPENAI_API_KEY",
+    base_url: opt.BaseUrl = None,
+    api_key_env: opt.ApiKeyEnv = "OPENAI_API_KEY",
     wait: Annotated[bool, typer.Option("--wait", help="poll the job until it succeeds, fails or is cancelled")]
     = False,
     poll: Annotated[float, typer.Option(help="seconds between polls with --wait")] = 30.0,
-    as_json: Annotated[bool, typer.Option("--json", help="print the final job state as JSON")] = False,
+    as_json: Annotated[bool, opt.json_flag("print the final job state as JSON")] = False,
 ) -> None:
     """Upload the SFT data and create an OpenAI fine-tuning job."""
     import openai

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from agent.bench.config import Split, Suite
-from agent.cluster import ClusterConfig
+from agent.evaluators import ClusterConfig
 from agent.providers import ProviderConfig
 from agent.search import SearchConfig
 from agent.starting import is_kernel_id

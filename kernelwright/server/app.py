@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from agent.cluster import ClusterConfig
+from agent.evaluators import ClusterConfig
 from db import Store
 from db.engine import default_db_url, normalize_url
 from kernelwright.server import api, apidocs, pages

@@ -18,8 +18,8 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from agent.cluster import Cluster, ClusterConfig
 from agent.driver import Driver, Unanswerable
+from agent.evaluators import ClusterConfig, EvaluatorPool
 from agent.providers import ProviderError, get_provider
 from agent.runner import OptimizeConfig, Optimizer, load_config_task
 from db import Store
@@ -54,7 +54,7 @@ class JobManager:
 
     def __init__(self, store: Store, cluster_config: ClusterConfig, platform: str, max_running: int) -> None:
         self.store = store
-        self.cluster = Cluster(cluster_config, platform)
+        self.cluster = EvaluatorPool(cluster_config, platform)
         self.driver = Driver(self.cluster)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="kernelwright-jobs", daemon=True)

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agent.cluster import Cluster
+from agent.evaluators import EvaluatorPool
 from db import Store
 from db.enums import RunKind, RunStatus
 from evaluator import EvalOptions
@@ -84,7 +84,7 @@ def train_grpo(options: GrpoOptions, tasks: list[Task], store: Store) -> GrpoRep
         store.upsert_task(task)
     run_id = store.create_run(RunKind.train, {"grpo": options.model_dump(mode="json"),
                                               "tasks": [t.id for t in tasks]})
-    cluster = Cluster(options.cluster, options.platform)
+    cluster = EvaluatorPool(options.cluster, options.platform)
     try:
         cluster.start()
         result = _train(options, tasks, store, cluster, run_id)
@@ -97,7 +97,7 @@ def train_grpo(options: GrpoOptions, tasks: list[Task], store: Store) -> GrpoRep
     return result
 
 
-def _train(options: GrpoOptions, tasks: list[Task], store: Store, cluster: Cluster, run_id: str) -> GrpoReport:
+def _train(options: GrpoOptions, tasks: list[Task], store: Store, cluster: EvaluatorPool, run_id: str) -> GrpoReport:
     from datasets import IterableDataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer
@@ -136,7 +136,7 @@ def _train(options: GrpoOptions, tasks: list[Task], store: Store, cluster: Clust
                       rewards=rewards.totals)
 
 
-def _train_multiturn(options: GrpoOptions, tasks: list[Task], store: Store, cluster: Cluster, run_id: str,
+def _train_multiturn(options: GrpoOptions, tasks: list[Task], store: Store, cluster: EvaluatorPool, run_id: str,
                      hardware: HardwareInfo | None, peaks: Peaks | None) -> GrpoReport:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from agent.cluster import ClusterConfig
+from agent.evaluators import ClusterConfig
 from agent.models import MODEL_OR_PATH
 from evaluator import EvalOptions
 from rl.rewards import RewardConfig

@@ -25,14 +25,15 @@ SCRIPT = """
 import asyncio, json, time
 import ray
 import agent.call_deadline as call_deadline
-import agent.cluster as cluster_module
-from agent.cluster import Cluster, ClusterConfig, Evaluator, EvaluatorSite
+import agent.evaluators.pool as pool_module
+from agent.evaluators.local_ray import OBJECT_STORE_BYTES
+from agent.evaluators import ClusterConfig, Evaluator, EvaluatorPool, EvaluatorSite
 from evaluator.request import EvalOptions
 from evaluator.result import EvalResult, Reason, Stage, Status
 from tasks.registry import resolve_task
 
 ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
-         object_store_memory=cluster_module.OBJECT_STORE_BYTES)
+         object_store_memory=OBJECT_STORE_BYTES)
 
 
 class Stalling(Evaluator):
@@ -49,9 +50,9 @@ class Stalling(Evaluator):
         time.sleep(3600)
 
 
-cluster_module.Evaluator = Stalling
+pool_module.Evaluator = Stalling
 call_deadline.CALL_MARGIN_S = 2.0
-pool = Cluster(ClusterConfig(workers=1), "cpu")
+pool = EvaluatorPool(ClusterConfig(workers=1), "cpu")
 pool.start()
 task = resolve_task("activation/relu")
 options = EvalOptions(timeout_s=1)

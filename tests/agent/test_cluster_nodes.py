@@ -162,11 +162,11 @@ def test_bench_uses_both_nodes_and_survives_losing_one(two_raylets: TwoRaylets, 
 # Run as the driver in a process of its own: Ray reads RAY_AUTH_MODE/RAY_AUTH_TOKEN when it is imported.
 JOIN_SCRIPT = """
 import asyncio, json, subprocess, sys
-from agent.cluster import Cluster, ClusterConfig
+from agent.evaluators import ClusterConfig, EvaluatorPool
 from evaluator import EvalOptions
 from tasks.registry import example_solutions, resolve_task
 
-cluster = Cluster(ClusterConfig(address=sys.argv[1]), "cpu")
+cluster = EvaluatorPool(ClusterConfig(address=sys.argv[1]), "cpu")
 cluster.start()
 before = cluster.nodes()
 print("JOIN", flush=True)

@@ -23,11 +23,12 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import json, time
 import ray
-import agent.cluster as cluster_module
-from agent.cluster import Cluster, ClusterConfig, ClusterError
+import agent.evaluators.pool as pool_module
+from agent.evaluators.local_ray import OBJECT_STORE_BYTES
+from agent.evaluators import ClusterConfig, ClusterError, EvaluatorPool
 
 ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
-         object_store_memory=cluster_module.OBJECT_STORE_BYTES)
+         object_store_memory=OBJECT_STORE_BYTES)
 
 @ray.remote(num_cpus=2)
 class Hog:
@@ -36,8 +37,8 @@ class Hog:
 
 hog = Hog.remote()
 ray.get(hog.ready.remote())
-cluster_module.PLACEMENT_TIMEOUT_S = 3.0
-full = Cluster(ClusterConfig(workers=1), "cpu")
+pool_module.PLACEMENT_TIMEOUT_S = 3.0
+full = EvaluatorPool(ClusterConfig(workers=1), "cpu")
 started = time.monotonic()
 try:
     full.start()
@@ -48,8 +49,8 @@ waited = time.monotonic() - started
 left = len(full.members)
 ray.kill(hog)
 # Both CPUs free again: a pool that needs both starts, so the failed pool left nothing pending to take one.
-cluster_module.PLACEMENT_TIMEOUT_S = 60.0
-both = Cluster(ClusterConfig(workers=2), "cpu")
+pool_module.PLACEMENT_TIMEOUT_S = 60.0
+both = EvaluatorPool(ClusterConfig(workers=2), "cpu")
 both.start()
 print(json.dumps({"error": error, "waited": waited, "left": left, "size": both.size,
                   "sites": len(both.sites())}))
@@ -81,20 +82,21 @@ def test_a_full_node_fails_the_start_and_names_its_free_cpus(ray_env: dict[str, 
 RUN_SCRIPT = """
 import asyncio, json
 import ray
-import agent.cluster as cluster_module
-from agent.cluster import Cluster, ClusterConfig
+import agent.evaluators.pool as pool_module
+from agent.evaluators.local_ray import OBJECT_STORE_BYTES
+from agent.evaluators import ClusterConfig, EvaluatorPool
 
 ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
-         object_store_memory=cluster_module.OBJECT_STORE_BYTES)
+         object_store_memory=OBJECT_STORE_BYTES)
 
 @ray.remote(num_cpus=1)
 class Hog:
     def ready(self):
         return True
 
-pool = Cluster(ClusterConfig(workers=2), "cpu")
+pool = EvaluatorPool(ClusterConfig(workers=2), "cpu")
 pool.start()  # room for both: the default timeout (two actors may take over 4 s to come up on a loaded machine)
-cluster_module.PLACEMENT_TIMEOUT_S = 4.0  # what the top-up after the loss below is held to
+pool_module.PLACEMENT_TIMEOUT_S = 4.0  # what the top-up after the loss below is held to
 
 async def main():
     lost = pool.members[0]
@@ -106,7 +108,7 @@ async def main():
     calls = asyncio.gather(*(pool._call(lambda h: h.ready.remote()) for _ in range(4)))
     results = await asyncio.wait_for(calls, 60)
     stuck = len(pool._pending)
-    await asyncio.sleep(cluster_module.PLACEMENT_TIMEOUT_S + 2)
+    await asyncio.sleep(pool_module.PLACEMENT_TIMEOUT_S + 2)
     await pool._call(lambda h: h.ready.remote())
     dropped = len(pool.members)
     ray.kill(hog)

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from agent.cluster import Cluster, ClusterConfig
 from agent.driver import Driver, Unanswerable, verification_note
+from agent.evaluators import ClusterConfig, EvaluatorPool
 from agent.providers import ProviderConfig, get_provider
 from agent.search import SearchConfig, TrajectoryState
 from evaluator.result import EvalResult, Reason, Stage, Status
@@ -32,15 +32,15 @@ class Job:
 
 def test_examples_provider_without_an_example_fails_before_anything_starts() -> None:
     with pytest.raises(Unanswerable, match="no shipped example for activation/elu on cpu"):
-        Driver(Cluster(ClusterConfig(), "cpu")).check(Job("examples", "activation/elu"))
+        Driver(EvaluatorPool(ClusterConfig(), "cpu")).check(Job("examples", "activation/elu"))
     # A task with a shipped example passes the check (nothing else is started by it).
-    Driver(Cluster(ClusterConfig(), "cpu")).check(Job("examples", "activation/relu"))
+    Driver(EvaluatorPool(ClusterConfig(), "cpu")).check(Job("examples", "activation/relu"))
     # A bench mixing both is not refused: the task without one gets no turns (see TaskSearch).
-    Driver(Cluster(ClusterConfig(), "cpu")).check(Job("examples", "activation/relu", "activation/elu"))
+    Driver(EvaluatorPool(ClusterConfig(), "cpu")).check(Job("examples", "activation/relu", "activation/elu"))
 
 
 def test_a_machine_without_a_gpu_says_what_it_cannot_verify() -> None:
-    cuda, triton, cpu = (Cluster(ClusterConfig(), p) for p in ("cuda", "triton", "cpu"))
+    cuda, triton, cpu = (EvaluatorPool(ClusterConfig(), p) for p in ("cuda", "triton", "cpu"))
     assert "only compiled" in (verification_note(cuda) or "")
     assert "never timed" in (verification_note(triton) or "")
     assert verification_note(cpu) is None

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from agent.cluster import EvaluatorSite, Judged
+from agent.evaluators import EvaluatorSite, Judged
 from agent.providers import ProviderConfig, get_provider
 from agent.search import SearchConfig
 from agent.task_search import Event, SearchContext, TaskSearch

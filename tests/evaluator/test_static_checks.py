@@ -16,7 +16,8 @@ from evaluator.build.job import run_plain
 from evaluator.platforms import get_platform
 from evaluator.result import Reason
 from evaluator.runner.protocol import BuildRequest
-from evaluator.static_checks import check_source, native_code_finding
+from evaluator.static_checks import check_source
+from evaluator.static_checks.native_code import native_code_finding
 
 ROOT = Path(__file__).resolve().parents[2]
 RELU_SOLUTION = ROOT / "tasks" / "suite" / "activation" / "solutions" / "relu.cpu.py"

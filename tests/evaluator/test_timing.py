@@ -17,7 +17,8 @@ import torch
 
 from evaluator.judge import timing
 from evaluator.judge.rounds import DeferredWork, InputsChanged, RoundDeadline, RoundFailed
-from evaluator.judge.timing import Comparison, TimingConfig, calls_per_round, decide, measure
+from evaluator.judge.timing import measure
+from evaluator.judge.timing_decision import Comparison, TimingConfig, calls_per_round, decide
 from evaluator.judge.timing_lock import LockTimeout, TimingLock
 from evaluator.result import TimingStop
 from evaluator.runner.protocol import Arg, Load, Reply, Round, TensorSpec

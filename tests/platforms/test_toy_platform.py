@@ -14,8 +14,9 @@ import pytest
 from toy_platform import ToyPlatform
 
 import evaluator.platforms as platforms
-from agent.cluster import Cluster, ClusterConfig, NodeInfo, plan_evaluators
 from agent.driver import verification_note
+from agent.evaluators import ClusterConfig, EvaluatorPool
+from agent.evaluators.placement import NodeInfo, plan_evaluators
 from agent.prompts.builder import PromptBuilder, PromptInputs
 from evaluator.platforms import get_platform, register
 from evaluator.result import Reason
@@ -83,7 +84,7 @@ def test_placement_follows_needs_gpu(toy: str) -> None:
 
 
 def test_no_hardware_wording_is_the_toy_platforms(toy: str) -> None:
-    cluster = Cluster(ClusterConfig(), toy)
+    cluster = EvaluatorPool(ClusterConfig(), toy)
     assert verification_note(cluster) == ToyPlatform.no_hardware_note
     cluster.gpus = 1
     assert verification_note(cluster) is None

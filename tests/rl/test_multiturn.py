@@ -246,7 +246,7 @@ class FakeCluster:
         self.sources: list[str] = []
 
     async def evaluate(self, task: Task, source: str, options: EvalOptions) -> Any:
-        from agent.cluster import EvaluatorSite, Judged
+        from agent.evaluators import EvaluatorSite, Judged
         from evaluator.platforms.base import HardwareInfo
 
         self.sources.append(source)

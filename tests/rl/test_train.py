@@ -27,7 +27,7 @@ import torch  # noqa: E402
 torch.set_num_threads(1)
 from tiny_lm import build_tiny_model  # noqa: E402
 
-from agent.cluster import ClusterConfig  # noqa: E402
+from agent.evaluators import ClusterConfig  # noqa: E402
 from db import Store  # noqa: E402
 from db.enums import RunKind, TurnOutcome  # noqa: E402
 from evaluator import EvalOptions, Status  # noqa: E402

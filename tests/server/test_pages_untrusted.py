@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from agent.bench.config import BenchConfig, BenchTask, Split
-from agent.cluster import ClusterConfig
+from agent.evaluators import ClusterConfig
 from agent.providers import ProviderConfig
 from agent.search import SearchConfig
 from db import Store

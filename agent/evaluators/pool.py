@@ -1,10 +1,4 @@
-"""Ray: evaluator actors placed on the cluster's nodes, started locally or on an existing cluster.
-
-Placement follows the nodes, not the driver: on GPU platforms one actor per GPU (`num_gpus=1`) on every GPU node;
-otherwise, on every node, one actor per two of its CPUs (the evaluator's timing lock is per machine, so more
-actors would only queue for it while timing uses half the cores). Each actor is pinned to its node with
-node-affinity scheduling, so every node is used and none gets more than it has. `--workers N` overrides the count
-(spread over the nodes in turn).
+"""The pool of evaluator actors the driver calls, from its asyncio loop.
 
 Every evaluation or baseline call has a deadline (agent/call_deadline.py): an actor that has not answered by then is
 killed, with the evaluation in it, and the caller gets a timeout verdict instead of waiting for ever.
@@ -16,38 +10,29 @@ is free: another pool or Ray job on the same nodes can hold the CPUs an evaluato
 most `PLACEMENT_TIMEOUT_S` for its actors to be placed and then fails, naming each node's free CPUs. Actors added
 during a run take calls only once they are up; one still unplaced after `PLACEMENT_TIMEOUT_S` is dropped (the next
 top-up asks again), so no call waits on an actor that has no room.
-
-A local start binds every Ray port to 127.0.0.1 and turns on Ray's token authentication with a secret that lives
-only in this process's environment (never written to ~/.ray), unless the user chose `RAY_AUTH_MODE` themselves.
-The driver alone talks to the store: actors return `EvalResult`s and never open a database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import os
-import secrets
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import ray
-from pydantic import BaseModel, Field
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from agent.call_deadline import CallTimedOut, call_timeout_s, timed_out_baselines, timed_out_evaluation
-from evaluator import BaselineResult, EvalOptions, EvalResult, evaluate, measure_baselines
-from evaluator.platforms import get_platform, platform_class
+from agent.evaluators.actor import Evaluator, EvaluatorSite
+from agent.evaluators.config import ClusterConfig, ClusterError
+from agent.evaluators.local_ray import init_ray
+from agent.evaluators.placement import live_nodes, plan_evaluators
+from evaluator import BaselineResult, EvalOptions, EvalResult
 from evaluator.platforms.base import HardwareInfo, Peaks
 from tasks.model import Task
 
-# Small object store: only sources and results travel through it.
-OBJECT_STORE_BYTES = 256 * 1024 * 1024
-LOOPBACK = "127.0.0.1"
 # How often the pool looks for nodes that joined, and how long a run waits with no evaluator at all.
 REFRESH_S = 15.0
 NO_EVALUATOR_TIMEOUT_S = 300.0
@@ -61,46 +46,6 @@ LOST_ERRORS: tuple[type[BaseException], ...] = (
     ray.exceptions.RayActorError, ray.exceptions.ActorUnschedulableError, ray.exceptions.NodeDiedError,
     ray.exceptions.WorkerCrashedError, ray.exceptions.ObjectLostError,
 )
-_AUTH_ENV = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
-
-
-class ClusterConfig(BaseModel):
-    """Where evaluators run."""
-
-    address: str | None = Field(default=None, description="an existing Ray cluster; None starts one locally")
-    workers: int | None = Field(default=None, ge=1, description="evaluator actors in all (default: per node, one "
-                                "per two CPUs, at least one; GPU platforms get one per GPU)")
-    temp_dir: str | None = Field(default=None, description="Ray's session folder for a local start")
-
-
-class ClusterError(RuntimeError):
-    """The cluster cannot run evaluations (no node with room for an evaluator, every evaluator keeps dying)."""
-
-
-class NodeInfo(BaseModel):
-    """A live Ray node as the pool sees it."""
-
-    node_id: str
-    address: str
-    cpus: float
-    gpus: int
-
-
-class Placement(BaseModel):
-    """One evaluator actor to create: its node and what it asks of it."""
-
-    node_id: str
-    num_cpus: float
-    num_gpus: int = 0
-
-
-class EvaluatorSite(BaseModel):
-    """Where an evaluation ran: the Ray node and the hardware measured there."""
-
-    node_id: str
-    node_address: str
-    hardware: HardwareInfo
-    peaks: Peaks | None = None
 
 
 @dataclass(frozen=True)
@@ -119,102 +64,6 @@ class Measured:
     site: EvaluatorSite
 
 
-class Evaluator:
-    """A Ray actor that runs `evaluator.evaluate` (each evaluation in its own sandboxed child process)."""
-
-    def __init__(self, platform: str) -> None:
-        self.platform = get_platform(platform)
-
-    def ready(self) -> bool:
-        """Answers as soon as the actor is placed and constructed (before any warm-up)."""
-        return True
-
-    def site(self) -> EvaluatorSite:
-        """This actor's node and hardware (warms the platform first: headers, peaks)."""
-        self.platform.prepare()
-        context = ray.get_runtime_context()
-        return EvaluatorSite(node_id=context.get_node_id(), node_address=ray.util.get_node_ip_address(),
-                             hardware=self.platform.hardware(), peaks=self.platform.peaks())
-
-    def evaluate(self, task: Task, source: str, options: EvalOptions) -> EvalResult:
-        return evaluate(task, source, self.platform.name, options)
-
-    def baselines(self, task: Task, options: EvalOptions) -> BaselineResult:
-        return measure_baselines(task, self.platform.name, options)
-
-
-def node_slots(cpus: float) -> int:
-    """Evaluator actors for a CPU node with `cpus` CPUs: one per two (timing uses half), at least one."""
-    return max(1, int(cpus) // 2)
-
-
-def live_nodes() -> list[NodeInfo]:
-    """The cluster's live nodes with CPUs (a head started with `--num-cpus 0` runs no evaluator)."""
-    nodes = []
-    for node in ray.nodes():
-        resources = node.get("Resources", {})
-        if node.get("Alive") and resources.get("CPU", 0) > 0:
-            nodes.append(NodeInfo(node_id=node["NodeID"], address=node.get("NodeManagerAddress", ""),
-                                  cpus=float(resources["CPU"]), gpus=int(resources.get("GPU", 0))))
-    return sorted(nodes, key=lambda n: n.node_id)
-
-
-def plan_evaluators(nodes: list[NodeInfo], platform: str, workers: int | None) -> list[Placement]:
-    """The evaluator actors `nodes` should hold: one per GPU on GPU nodes for a GPU platform (when the cluster
-    has GPUs), else per node `node_slots`; `workers` sets the total instead, spread over the nodes in turn. No
-    node is asked for more CPUs or GPUs than it has."""
-    gpu_nodes = [n for n in nodes if n.gpus > 0]
-    if platform_class(platform).needs_gpu and gpu_nodes:
-        plan = [Placement(node_id=n.node_id, num_cpus=min(1.0, n.cpus / n.gpus), num_gpus=1)
-                for n in gpu_nodes for _ in range(n.gpus)]
-        return plan[:workers] if workers else plan
-    if not nodes:
-        return []
-    counts = {n.node_id: node_slots(n.cpus) for n in nodes}
-    if workers is not None:
-        counts = dict.fromkeys(counts, 0)
-        for i in range(workers):
-            counts[nodes[i % len(nodes)].node_id] += 1
-    cpus = {n.node_id: n.cpus for n in nodes}
-    # An override beyond a node's CPUs shares them (fractional CPUs) rather than leaving actors unplaceable.
-    return [Placement(node_id=node_id, num_cpus=min(1.0, cpus[node_id] / count))
-            for node_id, count in counts.items() for _ in range(count)]
-
-
-def _forwarded_env() -> dict[str, str]:
-    # Workers of a locally started Ray see these; API keys stay in the driver.
-    return {k: v for k, v in os.environ.items() if k.startswith("KERNELWRIGHT_") and k != "KERNELWRIGHT_DB_URL"}
-
-
-class _QuietTokenNotice(logging.Filter):
-    """Drops Ray's notice that it enabled token authentication: here that is our choice, documented."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "Token authentication is enabled" not in record.getMessage()
-
-
-@contextmanager
-def _local_start() -> Iterator[None]:
-    """Around a local `ray.init`: every Ray port on 127.0.0.1 and, unless the user set Ray's auth variables,
-    token authentication with a secret kept in this process's environment (inherited by the Ray processes it
-    starts, never written to disk)."""
-    if not any(os.environ.get(name) for name in _AUTH_ENV):
-        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
-    # Ray resolves a 127.0.0.1 node address to the machine's public one on Linux; the switch it uses on macOS and
-    # Windows keeps loopback, and with it the GCS, raylet and worker servers listen on 127.0.0.1 only.
-    constants = ray._private.ray_constants
-    logger = logging.getLogger("ray._private.authentication.authentication_token_setup")
-    quiet = _QuietTokenNotice()
-    previous = constants.ENABLE_RAY_CLUSTER
-    constants.ENABLE_RAY_CLUSTER = False
-    logger.addFilter(quiet)
-    try:
-        yield
-    finally:
-        constants.ENABLE_RAY_CLUSTER = previous
-        logger.removeFilter(quiet)
-
-
 @dataclass
 class _Member:
     """One evaluator actor of the pool."""
@@ -226,7 +75,7 @@ class _Member:
     num_gpus: int = 0
 
 
-class Cluster:
+class EvaluatorPool:
     """Ray connection plus a pool of evaluator actors, used from the driver's asyncio loop."""
 
     def __init__(self, config: ClusterConfig, platform: str) -> None:
@@ -244,17 +93,7 @@ class Cluster:
     def start(self) -> None:
         """Connect to (or start) Ray, create the evaluator actors on the live nodes and wait until they are up."""
         if not ray.is_initialized():
-            kwargs: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, configure_logging=False,
-                                          runtime_env={"env_vars": _forwarded_env()})
-            if self.config.address is None:
-                kwargs.update(object_store_memory=OBJECT_STORE_BYTES, _node_ip_address=LOOPBACK)
-                if self.config.temp_dir:
-                    kwargs["_temp_dir"] = self.config.temp_dir
-                with _local_start():
-                    ray.init(**kwargs)
-                self._check_loopback()
-            else:
-                ray.init(address=self.config.address, **kwargs)
+            init_ray(self.config.address, self.config.temp_dir)
             self.started_ray = True
         self.gpus = int(ray.cluster_resources().get("GPU", 0))
         self._top_up()
@@ -276,14 +115,6 @@ class Cluster:
         message = _unplaced_message([asked[ref] for ref in pending], len(self.members))
         self.shutdown()
         raise ClusterError(message)
-
-    @staticmethod
-    def _check_loopback() -> None:
-        addresses = {n.address for n in live_nodes()}
-        if addresses != {LOOPBACK}:
-            ray.shutdown()
-            raise ClusterError(f"the local Ray started on {', '.join(sorted(addresses))}, not {LOOPBACK} only; "
-                               "this Ray version does not keep a local start on loopback (see docs/deploy.md)")
 
     @property
     def size(self) -> int:

@@ -1,26 +1,14 @@
-"""Stage 1: static checks on a candidate's source, before any of it runs.
-
-Each rule names the docs/reward-hacks.md row it stops and why. A rule that fires returns a `Finding`
-with its reason code; the pipeline stops there with status `rejected` (or `build_error` for a
-syntax error).
+"""Static rules on a candidate's Python: imports, calls and attributes, monkey-patching, compute outside the kernel,
+use of the reference and fallbacks to it. Each rule takes the parsed module and returns the first `Finding`.
 """
 
 from __future__ import annotations
 
 import ast
-import re
-from dataclasses import dataclass
 
-from evaluator.platforms.base import Platform, dotted_name
+from evaluator.platforms.base import dotted_name
 from evaluator.result import Reason
-from tasks.parsing import parse
-
-
-@dataclass(frozen=True)
-class Finding:
-    reason: Reason
-    message: str
-
+from evaluator.static_checks.finding import Finding
 
 # Row 12: these modules let code walk frames and the heap to find the reference output.
 INTROSPECTION_MODULES = {"inspect", "gc", "traceback", "tracemalloc", "dis"}
@@ -75,46 +63,14 @@ COMPILE_TIME_PYTHON = {"constexpr_function"}
 # Row 1: catching these around a kernel call is how a fallback to PyTorch hides a broken kernel.
 BROAD_EXCEPTIONS = {"Exception", "BaseException", "RuntimeError", "TypeError", "ValueError",
                     "NotImplementedError", "ImportError", "OSError", "AttributeError"}
-# Rows 2 and 15: native code that spawns, connects, reads secrets or escapes its directory.
-UNSAFE_NATIVE = [
-    # Bare names, not only calls: `auto f = &fork; f();` spawns too. `x.clone()` and `at::clone` copy a tensor.
-    (r"(?<![.>\w])(?<!at::)(?<!torch::)(fork|vfork|clone|execv\w*|execl\w*|posix_spawn\w*|popen|system)\b",
-     "spawns processes"),
-    (r"\b(socket|connect|bind|listen|accept|getaddrinfo)\s*\(", "opens network sockets"),
-    (r"#\s*include\s*<(sys/socket\.h|netinet/|arpa/|netdb\.h|sys/ptrace\.h|dlfcn\.h|spawn\.h)",
-     "includes system networking/process headers"),
-    (r"\b(std::thread|pthread_create|std::async|std::jthread|at::launch|intraop_launch\w*|\w*ThreadPool)\b",
-     "starts background threads"),
-    (r"\b(fopen|freopen|ofstream|fstream|creat|open|openat|unlink|mkdir)\s*[(<]",
-     "touches the file system"),
-    (r"\b(getenv|secure_getenv|environ)\b", "reads the environment"),
-    (r"\b(dlopen|dlsym|syscall|ptrace|mprotect|kill|raise)\s*\(", "uses raw system calls"),
-    (r"\b(asm|__asm__)\b", "contains inline assembly"),
-    # The thread count is pinned equal for baseline and candidate; a kernel may not raise its own.
-    (r"\b(omp_set_num_threads|num_threads|set_num_threads)\s*\(", "changes the pinned thread count"),
-    # The C API and pybind11's `module_::import`, `exec`, `attr` reach every Python object the static rules
-    # keep the Python side away from (`os`, `sys.modules`, the harness).
-    (r"\bPy[A-Z][A-Za-z]*_\w+|\b(import|exec|eval|eval_file|globals|locals|getattr|setattr|delattr|hasattr|attr)"
-     r"\s*[(<]", "calls into the Python interpreter"),
-    # Row 1: these reach PyTorch's kernels around the dispatcher, so the dispatch recorder can't see the
-    # compute (`at::cpu::relu`, `at::native::`, a guard that excludes the Python dispatch key).
-    (r"\bat::(native|cpu|_ops|meta|compositeexplicitautograd\w*|compositeimplicitautograd\w*)::|\bredispatch\b"
-     r"|#\s*include\s*[<\"]ATen/(native/|ops/|core/dispatch/|(CPU|Native|Meta|Composite\w*)Functions)",
-     "calls PyTorch's operator kernels directly, around the dispatcher"),
-    (r"\b\w*(DispatchKey|DispatchMode|ThreadLocalState)\w*|\bc10::impl::", "changes PyTorch's dispatch state"),
-    # Row 6: a kernel registered for an aten operator replaces what the reference computes.
-    (r"\b(TORCH_LIBRARY\w*|RegisterOperators|Dispatcher)\b", "registers operator kernels"),
-    # Row 15: `#include </proc/PID/environ>` prints a file (an API key) into the compile log.
-    (r"#\s*(include|include_next|import)\s*([<\"]\s*/|[<\"][^>\"\n]*\.\.|[^<\"\s])|#\s*embed\b",
-     "includes a file by path (kernels include only library headers)"),
-]
 
 
 def _module_root(name: str | None) -> str:
     return (name or "").split(".")[0]
 
 
-def _strings(tree: ast.Module) -> list[str]:
+def strings_in(tree: ast.Module) -> list[str]:
+    """Every string constant in the module (where native sources hide)."""
     return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
 
 
@@ -128,36 +84,13 @@ def _is_broad(handler: ast.ExceptHandler) -> bool:
     return bool(_names_in(handler.type) & BROAD_EXCEPTIONS)
 
 
-def _model_new(tree: ast.Module) -> ast.ClassDef | ast.Assign | None:
+def model_new_node(tree: ast.Module) -> ast.ClassDef | ast.Assign | None:
+    """The top-level `ModelNew` class or assignment, or None."""
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == "ModelNew":
             return node
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "ModelNew" for t in node.targets):
             return node
-    return None
-
-
-def check_source(source: str, platform: Platform, allow_torch: bool = False) -> Finding | None:
-    """Run every static rule; the first that fires is returned, or None when the source is clean."""
-    try:
-        tree = parse(source)
-    except SyntaxError as exc:
-        return Finding(Reason.syntax_error, f"syntax error at line {exc.lineno}: {exc.msg}")
-    model_new = _model_new(tree)
-    if model_new is None:
-        return Finding(Reason.no_model_new, "the candidate must define `class ModelNew(nn.Module)`")
-    strings = _strings(tree)
-    # Row 1: a candidate on the kernel track must build a kernel for its platform.
-    if not allow_torch and not platform.has_kernel(tree, strings):
-        return Finding(Reason.no_kernel, f"no custom kernel: a `{platform.name}` candidate must build one with "
-                       f"{platform.kernel_language} (calling PyTorch is only allowed with --allow-torch)")
-    for rule in (_imports, _calls_and_attrs, _timer_patches, _native_code):
-        found = rule(tree, strings)
-        if found:
-            return found
-    if not allow_torch:
-        return (_array_compute(tree, ARRAY_MODULES - platform.allowed_array_modules)
-                or _reference_use(tree, model_new) or _except_fallback(tree, model_new))
     return None
 
 
@@ -192,7 +125,8 @@ def _is_self(node: ast.expr) -> bool:
     return isinstance(node, ast.Name) and node.id == "self"
 
 
-def _imports(tree: ast.Module, _strings: list[str]) -> Finding | None:
+def imports(tree: ast.Module, _strings: list[str]) -> Finding | None:
+    """Rows 11, 12 and 15: imports of banned, introspection or private modules, and of names the attribute rules ban."""
     for node in ast.walk(tree):
         roots: list[str] = []
         parts: list[str] = []
@@ -221,7 +155,9 @@ def _imports(tree: ast.Module, _strings: list[str]) -> Finding | None:
     return None
 
 
-def _calls_and_attrs(tree: ast.Module, _strings: list[str]) -> Finding | None:
+def calls_and_attrs(tree: ast.Module, _strings: list[str]) -> Finding | None:
+    """Rows 6, 11, 12 and 15: banned calls, `getattr` by computed or banned name, torch's global settings, banned
+    attributes and names."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in BANNED_CALLS:
             return Finding(Reason.banned_call, f"line {node.lineno}: calling `{node.func.id}()` is not allowed in a "
@@ -279,7 +215,8 @@ def _attribute_targets(node: ast.AST) -> list[ast.expr]:
     return flat
 
 
-def _timer_patches(tree: ast.Module, _strings: list[str]) -> Finding | None:
+def timer_patches(tree: ast.Module, _strings: list[str]) -> Finding | None:
+    """Rows 6 and 11: assignments to attributes of anything but `self` (timers, torch, other objects)."""
     for node in ast.walk(tree):
         for target in _attribute_targets(node):
             if not isinstance(target, ast.Attribute):
@@ -303,7 +240,7 @@ def _timer_patches(tree: ast.Module, _strings: list[str]) -> Finding | None:
     return None
 
 
-def _array_compute(tree: ast.Module, banned: set[str]) -> Finding | None:
+def array_compute(tree: ast.Module, banned: set[str]) -> Finding | None:
     """Row 1: an import of an array library in `banned` (those the platform doesn't allow) or a tensor's way out
     to NumPy."""
     for node in ast.walk(tree):
@@ -321,71 +258,8 @@ def _array_compute(tree: ast.Module, banned: set[str]) -> Finding | None:
     return None
 
 
-# Row 2: streams of the kernel's own, or switching torch's current stream, take work off the timed stream.
-NATIVE_SIDE_STREAM = re.compile(r"\bcuda(StreamCreate\w*|StreamBeginCapture\w*|LaunchHostFunc|StreamAddCallback)\b"
-                                r"|\bgetStreamFromPool\b|\bsetCurrentCUDAStream\b")
-
-
-# The judge screens sources it is asked to build; a pattern can backtrack over a whole line, so lines are bounded
-# to keep the screen linear in the source's size (no real kernel has a line this long).
-MAX_LINE = 4096
-
-
-def _without_comments(text: str) -> str:
-    """`text` with line continuations joined (as the preprocessor does) and comments removed, in one pass."""
-    text = text.replace("\\\n", "")
-    out: list[str] = []
-    i = 0
-    while True:
-        line, block = text.find("//", i), text.find("/*", i)
-        starts = [p for p in (line, block) if p != -1]
-        if not starts:
-            out.append(text[i:])
-            return "".join(out)
-        start = min(starts)
-        out.append(text[i:start])
-        if start == line:
-            end = text.find("\n", start)
-            i = len(text) if end == -1 else end
-        else:
-            end = text.find("*/", start + 2)
-            i = len(text) if end == -1 else end + 2
-            out.append(" ")
-
-
-def native_code_finding(text: str) -> Finding | None:
-    """The first unsafe-native-code rule that fires on one C++ or CUDA source, or None.
-
-    Also run by the builder on the exact source it compiles, which Python string tricks can't hide.
-    """
-    code = _without_comments(text)
-    if any(len(line) > MAX_LINE for line in code.split("\n")):
-        return Finding(Reason.unsafe_native_code, f"the kernel source has a line of more than {MAX_LINE} characters; "
-                       "kernels are written for people to read")
-    stream = NATIVE_SIDE_STREAM.search(code)
-    if stream:
-        return Finding(Reason.side_stream, f"the kernel source launches work on a CUDA stream of its own "
-                       f"(`{stream.group(0)}`); launch on c10::cuda::getCurrentCUDAStream(), the stream the harness "
-                       "times")
-    for pattern, what in UNSAFE_NATIVE:
-        match = re.search(pattern, code)
-        if match:
-            return Finding(Reason.unsafe_native_code, f"the kernel source {what} (`{match.group(0).strip()}`); "
-                           "kernels compute, they do not touch the system")
-    return None
-
-
-def _native_code(_tree: ast.Module, strings: list[str]) -> Finding | None:
-    for text in strings:
-        if "\n" not in text and len(text) < 40:
-            continue  # short one-line strings are names and flags, not C++ sources
-        found = native_code_finding(text)
-        if found:
-            return found
-    return None
-
-
-def _reference_use(tree: ast.Module, model_new: ast.ClassDef | ast.Assign) -> Finding | None:
+def reference_use(tree: ast.Module, model_new: ast.ClassDef | ast.Assign) -> Finding | None:
+    """Row 1: `ModelNew` that is, inherits from or calls the reference `Model`."""
     # Row 1: inheriting from or calling the reference is running PyTorch with extra steps.
     if isinstance(model_new, ast.Assign):
         if "Model" in _names_in(model_new.value):
@@ -398,7 +272,8 @@ def _reference_use(tree: ast.Module, model_new: ast.ClassDef | ast.Assign) -> Fi
     return None
 
 
-def _except_fallback(tree: ast.Module, _model_new: object) -> Finding | None:
+def except_fallback(tree: ast.Module, _model_new: object) -> Finding | None:
+    """Row 1: a broad `except`, behind which a failing kernel falls back to PyTorch."""
     # Row 1: `try: kernel() except: torch_op()` turns a broken kernel into a PyTorch result.
     for node in ast.walk(tree):
         if isinstance(node, ast.Try):

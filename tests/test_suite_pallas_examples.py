@@ -17,6 +17,7 @@ from evaluator.api import evaluate
 from evaluator.platforms.pallas import jax_cuda_available
 from evaluator.request import EvalOptions
 from evaluator.result import EvalResult, Reason, Status, Verification
+from tasks.loader import load_task_source
 from tasks.model import Task
 from tasks.registry import example_solutions, resolve_task, suite_tasks
 
@@ -100,4 +101,39 @@ def test_a_wrong_pallas_kernel_is_incorrect() -> None:
 @pytest.mark.slow
 def test_a_jitted_pallas_kernel_counts_as_launched_on_every_call() -> None:
     result = evaluate(resolve_task("activation/relu"), JITTED_RELU, "pallas", INTERPRETED)
+    assert result.status is Status.correct, _explain(result)
+
+
+# The reference runs only the task's PyTorch Model: its output says whether JAX was started in its runner.
+REFERENCE_SEES_JAX = '''
+import sys
+
+import torch
+import torch.nn as nn
+
+CATEGORY = "activation"
+
+
+class Model(nn.Module):
+    def forward(self, x):
+        return torch.relu(x) + float("jax" in sys.modules)
+
+
+def get_inputs():
+    return [torch.randn(4, 256)]
+
+
+def get_init_inputs():
+    return []
+'''
+
+
+@pytest.mark.slow
+def test_only_the_candidate_runner_starts_jax() -> None:
+    """JAX is the candidate's kernel runtime: the reference runner never runs a kernel, so it must not pay JAX's
+    start-up (seconds of import and memory). With JAX loaded there, the reference answers relu(x) + 1 and the
+    honest relu kernel is judged incorrect."""
+    task = load_task_source(REFERENCE_SEES_JAX, "reference_sees_jax.py", task_id="test/reference_sees_jax")
+    relu = example_solutions(resolve_task("activation/relu"))["pallas"].read_text(encoding="utf-8")
+    result = evaluate(task, relu, "pallas", INTERPRETED)
     assert result.status is Status.correct, _explain(result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,11 +44,27 @@ class PromptInputs(BaseModel):
     start: StartingKernel | None = None  # the kernel the search starts from (to port, or to improve)
 
 
+_BACKTICK_RUN = re.compile(r"`{3,}")
+
+
+def fence(text: str, lang: str = "") -> str:
+    """`text` as one fenced block whose fence is longer than any backtick run inside it.
+
+    Code shown in a prompt (a task, a stored candidate, a compiler log) is untrusted text: with a plain ``` fence, a
+    ``` line inside it would close the block and what follows would read as the prompt's own words.
+    """
+    longest = max((len(run) for run in _BACKTICK_RUN.findall(text)), default=2)
+    marker = "`" * max(3, longest + 1)
+    return f"{marker}{lang}\n{text.rstrip()}\n{marker}"
+
+
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
-                              autoescape=False)  # prompts are plain text, not HTML
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+                             autoescape=False)  # prompts are plain text, not HTML
+    env.filters["fence"] = fence
+    return env
 
 
 @lru_cache(maxsize=1)

@@ -225,6 +225,15 @@ class Measurement:
                                  stop)
         cached = self.repeats(single, per_call, n)
         if cached is not None:
+            # A second look before the accusation: one late wake-up in every lone call so far (a loaded machine's
+            # scheduler) looks just like a cache. A cache's lone calls never get cheaper with more of them; an honest
+            # kernel's fastest one soon shows its real cost.
+            stale, bucket = self.lone_calls(single, bucket, len(single["candidate"]), start)
+            if stale:
+                return _outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start, confidence,
+                                TimingStop.stale, stale_message=f"timing bucket {bucket}: {stale}")
+            cached = self.repeats(single, per_call, n)
+        if cached is not None:
             # Scored on the lone calls instead: caching cannot help there, and an honest kernel that a process's
             # quirk made look cached gets a conservative speedup (a round's fixed cost is in both sides' times)
             # rather than a false accusation.
@@ -258,6 +267,18 @@ class Measurement:
             lone = [b / max(c, 1e-12) for b, c in zip(single["baseline"], single["candidate"])]
             speedup, lo, hi = median_with_ci(lone, confidence)
             if hi - lo <= self.config.target_width * speedup:
+                break
+            stale, bucket = self.lone_calls(single, bucket, 1, start)
+            if stale:
+                return stale, bucket
+        return None, bucket
+
+    def lone_calls(self, single: dict[str, list[float]], bucket: int, count: int, start: float) -> \
+            tuple[str | None, int]:
+        """Up to `count` more buckets of one call each on new inputs (within the bucket and time budgets), added to
+        `single`. Returns (what was stale, if anything; the last bucket)."""
+        for _ in range(count):
+            if bucket >= self.config.max_buckets or self.clock() - start >= self.config.budget_s:
                 break
             bucket += 1
             seconds, values = self._pair(self.inputs_for(bucket), 1, bucket)

@@ -163,6 +163,14 @@ class Platform(ABC):
         """Runner side, before any untrusted code runs: start the device's runtime (the harness's own work)."""
         return None
 
+    def warm_kernel_runtime(self) -> None:
+        """Candidate runner only, before its code runs: start a kernel language's own runtime (the harness's work).
+
+        Kept apart from `warm_device` because the reference and compiled runners never run a kernel: starting a
+        runtime there (JAX's) would only cost their start-up time and memory.
+        """
+        return None
+
     def guard_builds(self, building: Callable[[], AbstractContextManager[None]]) -> None:
         """Runner side: run compilers that start inside the candidate's calls (lazy JITs) under `building()`.
 

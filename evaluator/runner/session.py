@@ -119,6 +119,8 @@ class Runner:
         self.device = self.platform.device
         self.guard = SandboxGuard([SCRATCH], self.platform.driver_libraries)
         self.platform.warm_device()
+        if msg.role is Role.candidate:
+            self.platform.warm_kernel_runtime()
         if msg.role is not Role.compiled:
             # Task and candidate code alike are untrusted; inductor (the compiled role) spawns its compilers.
             install(self.guard)

@@ -230,8 +230,8 @@ class Measurement:
             # kernel's fastest one soon shows its real cost.
             stale, bucket = self.lone_calls(single, bucket, len(single["candidate"]), start)
             if stale:
-                return _outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start, confidence,
-                                TimingStop.stale, stale_message=f"timing bucket {bucket}: {stale}")
+                return timing_outcome(ratios, per_call, mins, n, bucket, self.config, self.clock() - start,
+                                      confidence, TimingStop.stale, stale_message=f"timing bucket {bucket}: {stale}")
             cached = self.repeats(single, per_call, n)
         if cached is not None:
             # Scored on the lone calls instead: caching cannot help there, and an honest kernel that a process's

@@ -48,6 +48,7 @@ class EventKind(str, Enum):
     turn_done = "turn_done"
     trajectory_done = "trajectory_done"
     baseline_done = "baseline_done"
+    search_started = "search_started"
     search_done = "search_done"
 
 
@@ -65,7 +66,7 @@ class Event(BaseModel):
     improved: bool = False
     message: str = ""
     baselines: int = 0  # run_started of a bench run: how many tasks still need their baselines measured
-    progress: SearchProgress | None = None  # turn_done, search_done: the task's calls spent of its budget
+    progress: SearchProgress | None = None  # the task's calls spent of its budget (turn, worker and search events)
 
 
 # After Ctrl-C the run's task is cancelled again this often until it ends (see `_interruptible`).
@@ -215,7 +216,10 @@ class TaskSearch:
         self.strategy.close(status)
 
     async def run(self) -> None:
-        """Spend the rest of the budget with the strategy, then say the task's search is done."""
+        """Spend the rest of the budget with the strategy; says where the search starts (a resumed one: what the
+        replay counted) and that it is done."""
+        self.ctx.on_event(Event(kind=EventKind.search_started, run_id=self.ctx.run_id, task_id=self.task.id,
+                                progress=self.progress()))
         await self.strategy.run()
         progress = self.progress()
         self.ctx.on_event(Event(kind=EventKind.search_done, run_id=self.ctx.run_id, task_id=self.task.id,
@@ -326,7 +330,7 @@ class TaskSearch:
         return self.builder.build(inputs)
 
     def _event(self, kind: EventKind, state: TrajectoryState, turn: int | None = None, **fields: object) -> None:
-        if kind is EventKind.turn_done:
+        if kind in (EventKind.turn_done, EventKind.trajectory_done):
             fields["progress"] = self.progress()
         self.ctx.on_event(Event(kind=kind, run_id=self.ctx.run_id, task_id=self.task.id, trajectory=state.index,
                                 turn=turn, **fields))

@@ -64,9 +64,12 @@ class SearchStrategy(ABC):
         return f"{self.config.trajectories} trajectories x {self.config.turns} turns"
 
     def progress(self) -> SearchProgress:
-        """Calls spent of the budget; a worker that stopped early counts its whole share."""
-        done = sum(self.config.turns if s.done else min(s.turns_done, self.config.turns) for s in self.search.states)
-        return SearchProgress(turns_done=done, budget=self.config.budget)
+        """Calls made of the budget; once every worker has stopped, the whole budget (what was left is not
+        going to be spent)."""
+        states, budget = self.search.states, self.config.budget
+        if states and all(s.done for s in states):
+            return SearchProgress(turns_done=budget, budget=budget)
+        return SearchProgress(turns_done=min(budget, sum(s.turns_done for s in states)), budget=budget)
 
     def close(self, status: RunStatus) -> None:
         """Workers that stopped on their own are already closed; the rest share the run's fate."""
@@ -74,14 +77,14 @@ class SearchStrategy(ABC):
             if not state.done:
                 self.ctx.store.finish_trajectory(state.db_id, status, state.stop_reason)
 
-    def workers(self) -> list[tuple[TrajectoryState, TrajectoryRow | None]]:
-        """One state per worker, each with its stored trajectory row when the run is resumed (None: a new one,
-        created now)."""
+    def workers(self, count: int | None = None) -> list[tuple[TrajectoryState, TrajectoryRow | None]]:
+        """One state per worker (`count`, default `trajectories`), each with its stored trajectory row when the
+        run is resumed (None: a new one, created now)."""
         ctx = self.ctx
         existing = ({t.index: t for t in ctx.store.trajectories_for_run(ctx.run_id) if t.task_id == self.task.id}
                     if self.search.resuming else {})
         found: list[tuple[TrajectoryState, TrajectoryRow | None]] = []
-        for index in range(self.config.trajectories):
+        for index in range(self.config.trajectories if count is None else count):
             row = existing.get(index)
             db_id = row.id if row is not None else ctx.store.add_trajectory(ctx.run_id, self.task.id, index)
             found.append((TrajectoryState(index=index, db_id=db_id), row))

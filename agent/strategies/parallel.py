@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from agent.prompts import feedback_for, no_code_feedback
 from agent.search import TrajectoryState
 from agent.strategies import register
-from agent.strategies.base import SearchStrategy
+from agent.strategies.base import SearchProgress, SearchStrategy
 from db.enums import RunStatus, TurnOutcome
 
 
@@ -38,6 +38,12 @@ class ParallelStrategy(SearchStrategy):
 
     async def run(self) -> None:
         await asyncio.gather(*(self._trajectory(s) for s in self.search.states if not s.done))
+
+    def progress(self) -> SearchProgress:
+        """Turns made of the budget; a trajectory that stopped early counts all its turns."""
+        turns = self.config.turns
+        done = sum(turns if s.done else min(s.turns_done, turns) for s in self.search.states)
+        return SearchProgress(turns_done=done, budget=self.config.budget)
 
     def _replay(self, state: TrajectoryState) -> None:
         """Rebuild a stored trajectory's counters and feedback; a turn cut off before its verdict is re-judged

@@ -7,8 +7,10 @@ task's shipped CPU example solution as the root, and a tree of its variants (eac
 a `VARIANT` constant), where a variant of a kernel is mostly a little faster or slower than it and sometimes
 wrong or does not build (a fixed, seeded landscape: the verdicts are drawn once, not measured). The model reads
 its prompt: with probability `FOLLOW` it answers with a variant of a kernel the prompt shows (a parent the
-strategy chose, or a contrastive exemplar), else with a fresh kernel near the root. The evaluators look the
-verdict up, so a run costs only the search's own work: prompts, the store, the cache.
+strategy chose, or a contrastive exemplar), else with a fresh kernel near the root (never the root itself: the
+shipped solution is not what a model writes first). The default strategy's prompts show no parent, only the
+verdict on the last attempt and the exemplars, so it can follow only exemplars: that is what it shows a real
+model too. The evaluators look the verdict up, so a run costs only the search's own work: prompts, the store.
 
 Every strategy gets the same budget of model calls (trajectories x turns per task; the default's early stopping
 is switched off so it spends them all too). Prints, per strategy, over the seeds: the best speedup found, the
@@ -46,6 +48,8 @@ from tasks.registry import example_solutions, resolve_task  # noqa: E402
 
 FOLLOW = 0.8  # how often the replay answers with a variant of a kernel its prompt shows
 DEPTH = 7  # the variant tree's depth: 2^DEPTH - 1 kernels
+FAIL = 0.4  # the share of variants that do not build (half) or compute the wrong thing (half)
+FRESH = range(2, 16)  # a fresh answer: one of the kernels two or three variants from the shipped solution
 HARDWARE = HardwareInfo(fingerprint="replay", description="a replayed verdict pool")
 _VARIANT = re.compile(r"VARIANT = (\d+)")
 
@@ -66,9 +70,9 @@ class Pool:
             if k > 1:
                 speed[k] = speed[k // 2] * rng.uniform(0.75, 1.35)
             roll = rng.random()
-            if k > 1 and roll < 0.15:
+            if k > 1 and roll < FAIL / 2:
                 verdicts[k] = _failure(Status.build_error, Reason.compile_error, Stage.build)
-            elif k > 1 and roll < 0.3:
+            elif k > 1 and roll < FAIL:
                 verdicts[k] = _failure(Status.incorrect, Reason.output_mismatch, Stage.correctness)
             else:
                 verdicts[k] = _correct(speed[k])
@@ -123,7 +127,7 @@ class ReplayModel(Provider):
         if shown and self.rng.random() < FOLLOW:
             k = 2 * self.rng.choice(shown) + self.rng.randint(0, 1)
         else:
-            k = self.rng.randint(1, 3)
+            k = self.rng.choice(FRESH)
         return Completion(text=f"```python\n{self.pool.source(k)}```\n", model="replay")
 
 

@@ -236,9 +236,6 @@ class TaskSearch:
         """One model call of worker `state`, judged and recorded; the prompt shows `state.feedback` and the
         `parents` the strategy chose. Afterwards `state.last_result` is the verdict (None: no code, no reply)
         and, when there is one, `state.parent_candidate_id` the judged candidate."""
-        await self._turn(state, parents)
-
-    async def _turn(self, state: TrajectoryState, parents: Sequence[ParentKernel]) -> None:
         ctx, turn = self.ctx, state.turns_done
         if state.pending_turn_id is not None:
             # Resume: this turn's reply is stored; only its verdict is missing.

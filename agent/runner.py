@@ -120,9 +120,9 @@ class Optimizer:
                                 platform=cfg.platform, search=cfg.search, eval=cfg.eval, on_event=self.on_event)
             ctx.hardware, ctx.peaks = await self.cluster.hardware()
             self.search = TaskSearch(ctx, self.task, self.resuming, start=cfg.start)
-            states = self.search.prepare()
+            self.search.prepare()
             self.on_event(Event(kind=EventKind.run_started, run_id=self.run_id, task_id=self.task.id,
-                                message=f"{len(states)} trajectories x {cfg.search.turns} turns"))
+                                turn=self.search.progress().turns_done, message=self.search.strategy.describe()))
             await self.search.run()
         finally:
             await self.provider.close()

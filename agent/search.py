@@ -1,8 +1,9 @@
-"""The search's rules: how many trajectories and turns, when a trajectory stops, what counts as the answer."""
+"""The search's rules: which strategy, how many trajectories and turns, when a trajectory stops, what counts as the
+answer."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from evaluator.result import EvalResult, Status
 
@@ -12,14 +13,32 @@ NOT_FAILED = {Status.correct.value, Status.unstable.value, Status.build_ok_unver
 
 
 class SearchConfig(BaseModel):
-    """N parallel trajectories x T refinement turns, with early stopping."""
+    """A strategy (`agent.strategies`) over N workers x T turns: the default's N parallel trajectories of T
+    refinement turns with early stopping; every strategy spends at most N x T model calls per task."""
 
-    trajectories: int = Field(default=2, ge=1)
-    turns: int = Field(default=4, ge=1)
+    strategy: str = Field(default="parallel", description="how candidates are chosen and refined: parallel "
+                          "(N trajectories x T turns), evolution (islands of a program database) or tree "
+                          "(best-first over attempts)")
+    trajectories: int = Field(default=2, ge=1, description="parallel workers: trajectories, islands or tree workers")
+    turns: int = Field(default=4, ge=1, description="model calls per worker")
     max_failures: int = Field(default=3, ge=1, description="stop after this many failed turns in a row")
     patience: int = Field(default=2, ge=1, description="stop after this many turns without a new best")
     exemplars: int = Field(default=2, ge=0, description="earlier candidates shown per prompt")
     seed: int = 0
+
+    @field_validator("strategy")
+    @classmethod
+    def _known_strategy(cls, name: str) -> str:
+        # Imported here: the registry's strategies import the search that imports this module.
+        from agent.strategies import strategy_class
+
+        strategy_class(name)
+        return name
+
+    @property
+    def budget(self) -> int:
+        """Model calls per task, the same for every strategy."""
+        return self.trajectories * self.turns
 
 
 class TrajectoryState(BaseModel):
@@ -35,10 +54,12 @@ class TrajectoryState(BaseModel):
     parent_candidate_id: int | None = None
     pending_turn_id: int | None = Field(default=None, description="a stored turn still waiting for its verdict")
     stop_reason: str | None = None
+    last_result: EvalResult | None = Field(default=None, description="the verdict of the turn observed last")
 
     def observe(self, result: EvalResult | None, config: SearchConfig) -> bool:
         """Account for one finished turn (`None`: no code or no reply); returns whether it set a new best."""
         self.turns_done += 1
+        self.last_result = result
         ok = result is not None and result.status.value in NOT_FAILED
         self.failures = 0 if ok else self.failures + 1
         improved = (result is not None and result.is_correct and result.speedup is not None

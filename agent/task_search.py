@@ -1,10 +1,12 @@
-"""One task's search inside a run: N trajectories x T turns over an LLM and Ray evaluators, all stored.
+"""One task's search inside a run: a strategy's model calls over an LLM and Ray evaluators, all stored.
 
-Shared by `optimize` (one task per run) and `bench` (many tasks per run). Each turn: build the prompt (task,
-same-category example, hardware, contrastive exemplars from the store, last verdict), ask the model, extract the
-candidate, serve the verdict from the evaluation cache or from an evaluator actor, record it, and turn it into the
-next prompt's feedback. A resumed run replays its stored turns to rebuild each trajectory's state and never
-re-runs a stored evaluation (cache key: task version, candidate hash, platform, harness version, allow_torch).
+Shared by `optimize` (one task per run) and `bench` (many tasks per run). The strategy (`agent.strategies`,
+`search.strategy`) decides which prompt each call gets: which worker, which feedback, which parent kernels. Each
+turn: build the prompt (task, same-category example, hardware, contrastive exemplars from the store, the feedback
+and parents the strategy chose), ask the model, extract the candidate, serve the verdict from the evaluation cache
+or from an evaluator actor, record it, and turn it into feedback. A resumed run replays its stored turns (the
+strategy's way) and never re-runs a stored evaluation (cache key: task version, candidate hash, platform, harness
+version, allow_torch).
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ import json
 import random
 import signal
 import threading
-from collections.abc import Callable, Coroutine
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -24,11 +25,12 @@ from pydantic import BaseModel
 
 from agent.evaluators import EvaluatorPool
 from agent.exemplars import exemplar_pool, sample_exemplars
-from agent.prompts import PromptBuilder, PromptInputs, feedback_for, no_code_feedback
+from agent.prompts import ParentKernel, PromptBuilder, PromptInputs, feedback_for, no_code_feedback
 from agent.prompts.builder import same_category_example
 from agent.providers import ChatMessage, CompletionContext, Provider, ProviderError
 from agent.search import SearchConfig, TrajectoryState
 from agent.starting import StartingKernel
+from agent.strategies import SearchProgress, SearchStrategy, strategy_class
 from agent.verdicts import VerdictRecorder, Verdicts
 from db import Store
 from db.enums import RunStatus, TurnOutcome
@@ -44,6 +46,8 @@ class EventKind(str, Enum):
     turn_done = "turn_done"
     trajectory_done = "trajectory_done"
     baseline_done = "baseline_done"
+    search_started = "search_started"
+    search_done = "search_done"
 
 
 class Event(BaseModel):
@@ -60,6 +64,7 @@ class Event(BaseModel):
     improved: bool = False
     message: str = ""
     baselines: int = 0  # run_started of a bench run: how many tasks still need their baselines measured
+    progress: SearchProgress | None = None  # the task's calls spent of its budget (turn, worker and search events)
 
 
 # After Ctrl-C the run's task is cancelled again this often until it ends (see `_interruptible`).
@@ -179,7 +184,8 @@ def run_and_close(main: Callable[[], Coroutine[Any, Any, None]], close: Callable
 
 
 class TaskSearch:
-    """The trajectories of one task in a run. `prepare()` (creates or replays them), then `await run()`.
+    """One task's search in a run, by its strategy: `prepare()` (creates or replays its workers), then
+    `await run()`.
 
     `start`: a kernel every prompt shows as the starting point (a port from another platform, or one to improve).
     """
@@ -189,70 +195,42 @@ class TaskSearch:
         self.builder = PromptBuilder()
         self.example = same_category_example(task, ctx.platform)
         self.states: list[TrajectoryState] = []
+        self.strategy: SearchStrategy = strategy_class(ctx.search.strategy)(self)
 
     def prepare(self) -> list[TrajectoryState]:
-        """Create this task's trajectories, or rebuild stored ones by replaying their turns."""
-        ctx = self.ctx
-        existing = ({t.index: t for t in ctx.store.trajectories_for_run(ctx.run_id) if t.task_id == self.task.id}
-                    if self.resuming else {})
-        for index in range(ctx.search.trajectories):
-            row = existing.get(index)
-            if row is None:
-                db_id = ctx.store.add_trajectory(ctx.run_id, self.task.id, index)
-                self.states.append(TrajectoryState(index=index, db_id=db_id))
-                continue
-            state = TrajectoryState(index=index, db_id=row.id)
-            self._replay(state)
-            if row.status is RunStatus.finished:
-                state.stop_reason = row.stop_reason or state.stop_reason or "finished"
-            elif state.done:
-                # Killed between its last verdict and closing it: the replay shows it had stopped.
-                ctx.store.finish_trajectory(row.id, RunStatus.finished, state.stop_reason)
-            self.states.append(state)
+        """Create this task's workers, or rebuild stored ones (a resumed run) the strategy's way."""
+        self.states = self.strategy.prepare()
         return self.states
 
+    def progress(self) -> SearchProgress:
+        """Model calls spent of this task's budget."""
+        return self.strategy.progress()
+
     def close(self, status: RunStatus) -> None:
-        """Trajectories that stopped on their own are already closed; the rest share the run's fate."""
-        for state in self.states:
-            if not state.done:
-                self.ctx.store.finish_trajectory(state.db_id, status, state.stop_reason)
+        """Workers that stopped on their own are already closed; the rest share the run's fate."""
+        self.strategy.close(status)
 
     async def run(self) -> None:
-        """Run every unfinished trajectory to its stop."""
-        await asyncio.gather(*(self._trajectory(s) for s in self.states if not s.done))
+        """Spend the rest of the budget with the strategy; says where the search starts (a resumed one: what the
+        replay counted) and that it is done."""
+        self.ctx.on_event(Event(kind=EventKind.search_started, run_id=self.ctx.run_id, task_id=self.task.id,
+                                progress=self.progress()))
+        await self.strategy.run()
+        progress = self.progress()
+        self.ctx.on_event(Event(kind=EventKind.search_done, run_id=self.ctx.run_id, task_id=self.task.id,
+                                turn=progress.turns_done, progress=progress))
 
-    # --- trajectories ---------------------------------------------------------------------------------
+    # --- one turn, for the strategies -----------------------------------------------------------------
 
-    def _replay(self, state: TrajectoryState) -> None:
-        """Rebuild a stored trajectory's counters and feedback; a turn cut off before its verdict is re-judged
-        when the trajectory continues (from the cache if its evaluation was stored)."""
-        store, search = self.ctx.store, self.ctx.search
-        for turn in store.turns_for_trajectory(state.db_id):
-            if turn.outcome is None:
-                state.pending_turn_id = turn.id
-                continue
-            result = None
-            if turn.evaluation_id is not None:
-                row = store.get_evaluation(turn.evaluation_id)
-                result = row.result if row is not None else None
-            state.observe(result, search)
-            if result is not None:
-                state.feedback = feedback_for(result, self.task)
-                state.parent_candidate_id = turn.candidate_id
-            elif turn.outcome is TurnOutcome.no_code:
-                state.feedback = no_code_feedback()
-
-    async def _trajectory(self, state: TrajectoryState) -> None:
-        # A provider that cannot answer this task (no shipped example to replay) is not asked turn after turn.
-        state.stop_reason = state.stop_reason or self.ctx.provider.cannot_answer(self.task, self.ctx.platform)
-        limiter: AbstractAsyncContextManager[object] = self.ctx.limiter or nullcontext()
-        async with limiter:
-            while not state.done:
-                await self._turn(state)
+    def finish(self, state: TrajectoryState) -> None:
+        """Close a worker that stopped on its own, with its stop reason."""
         self.ctx.store.finish_trajectory(state.db_id, RunStatus.finished, state.stop_reason)
         self._event(EventKind.trajectory_done, state, state.turns_done, message=state.stop_reason or "")
 
-    async def _turn(self, state: TrajectoryState) -> None:
+    async def turn(self, state: TrajectoryState, parents: Sequence[ParentKernel] = ()) -> None:
+        """One model call of worker `state`, judged and recorded; the prompt shows `state.feedback` and the
+        `parents` the strategy chose. Afterwards `state.last_result` is the verdict (None: no code, no reply)
+        and, when there is one, `state.parent_candidate_id` the judged candidate."""
         ctx, turn = self.ctx, state.turns_done
         if state.pending_turn_id is not None:
             # Resume: this turn's reply is stored; only its verdict is missing.
@@ -260,7 +238,7 @@ class TaskSearch:
             stored = next(t for t in ctx.store.turns_for_trajectory(state.db_id) if t.id == pending)
             await self._judge(state, turn, pending, stored.reply)
             return
-        messages = self._messages(state, turn)
+        messages = self._messages(state, turn, parents)
         self._event(EventKind.phase, state, turn, phase="asking the model")
         context = CompletionContext(task=self.task, platform=ctx.platform, trajectory=state.index, turn=turn)
         prompt = json.dumps([m.model_dump() for m in messages])
@@ -300,7 +278,7 @@ class TaskSearch:
 
     # --- prompts and events ---------------------------------------------------------------------------
 
-    def _messages(self, state: TrajectoryState, turn: int) -> list[ChatMessage]:
+    def _messages(self, state: TrajectoryState, turn: int, parents: Sequence[ParentKernel]) -> list[ChatMessage]:
         ctx = self.ctx
         rng = random.Random(ctx.search.seed * 1_000_003 + state.index * 1009 + turn)
         pool = exemplar_pool(ctx.store, self.task.source_hash, ctx.platform, ctx.eval,
@@ -310,9 +288,11 @@ class TaskSearch:
         inputs = PromptInputs(task=self.task, platform=ctx.platform, hardware=ctx.hardware, peaks=ctx.peaks,
                               threads=opts.threads or default_threads(), allow_torch=opts.allow_torch,
                               example=self.example, exemplars=exemplars, feedback=state.feedback,
-                              start=self.start)
+                              start=self.start, parents=list(parents))
         return self.builder.build(inputs)
 
     def _event(self, kind: EventKind, state: TrajectoryState, turn: int | None = None, **fields: object) -> None:
+        if kind in (EventKind.turn_done, EventKind.trajectory_done):
+            fields["progress"] = self.progress()
         self.ctx.on_event(Event(kind=kind, run_id=self.ctx.run_id, task_id=self.task.id, trajectory=state.index,
                                 turn=turn, **fields))

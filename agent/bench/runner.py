@@ -88,13 +88,14 @@ class BenchRunner:
                                 limiter=asyncio.Semaphore(cfg.concurrency), own_exemplars=True)
             starts = {t.id: t.start for t in cfg.tasks}  # the port track's starting kernels (none from scratch)
             self.searches = [TaskSearch(ctx, task, self.resuming, start=starts.get(task.id)) for task in self.tasks]
-            done = sum(state.turns_done if not state.done else cfg.search.turns
-                       for search in self.searches for state in search.prepare())
+            for search in self.searches:
+                search.prepare()
+            done = sum(search.progress().turns_done for search in self.searches)
             pending = [(t, fp) for t in self.tasks for fp, hw_id in hardware_ids.items()
                        if self._needs_baselines(t, hw_id)]
             self.on_event(Event(kind=EventKind.run_started, run_id=self.run_id, turn=done, baselines=len(pending),
-                                message=f"{len(self.tasks)} tasks x {cfg.samples} samples x {cfg.search.turns} "
-                                f"turns; {len(pending)} baselines to measure"))
+                                message=f"{len(self.tasks)} tasks, each {self.searches[0].strategy.describe()} "
+                                f"({cfg.search.strategy}); {len(pending)} baselines to measure"))
             await asyncio.gather(*(s.run() for s in self.searches),
                                  *(self._baselines(ctx, t, fp) for t, fp in pending))
         finally:

@@ -29,6 +29,13 @@ class WorkedExample(BaseModel):
     solution: str
 
 
+class ParentKernel(BaseModel):
+    """An earlier candidate a search strategy asks the model to build on, with its verdict in words."""
+
+    source: str
+    verdict: str
+
+
 class PromptInputs(BaseModel):
     """Everything one prompt is built from."""
 
@@ -42,6 +49,7 @@ class PromptInputs(BaseModel):
     exemplars: list[Exemplar] = []
     feedback: str | None = None
     start: StartingKernel | None = None  # the kernel the search starts from (to port, or to improve)
+    parents: list[ParentKernel] = []  # kernels the strategy chose to refine (one) or to cross over (two)
 
 
 _BACKTICK_RUN = re.compile(r"`{3,}")
@@ -112,5 +120,5 @@ class PromptBuilder:
         user = render("user.md.j2", task=inputs.task, platform=platform, platform_notes=notes.strip(),
                       hardware=inputs.hardware, peaks=inputs.peaks, threads=inputs.threads,
                       example=inputs.example, exemplars=inputs.exemplars, feedback=inputs.feedback,
-                      start=inputs.start, start_language=start_language)
+                      start=inputs.start, start_language=start_language, parents=inputs.parents)
         return [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]

@@ -113,6 +113,7 @@ def bench_cmd(
     price_out: opt.PriceOut = 0.0,
     samples: Annotated[int, typer.Option(help="independent samples (trajectories) per task, for pass@k")] = 1,
     turns: Annotated[int, typer.Option(help="refinement turns per sample")] = 1,
+    strategy: opt.Strategy = "parallel",
     patience: opt.Patience = 2,
     max_failures: opt.MaxFailures = 3,
     concurrency: Annotated[int, typer.Option(help="samples in flight at once, over all tasks")] = 8,

@@ -165,6 +165,7 @@ def optimize_cmd(
     price_out: opt.PriceOut = 0.0,
     trajectories: opt.Trajectories = 2,
     turns: opt.Turns = 4,
+    strategy: opt.Strategy = "parallel",
     patience: opt.Patience = 2,
     max_failures: opt.MaxFailures = 3,
     out_file: opt.OutFile = None,

@@ -38,6 +38,9 @@ Seed = Annotated[int, typer.Option(help="seed for exemplar sampling")]
 ToleranceOpt = Annotated[ToleranceMode, typer.Option(help="task: each task's own tolerance (strict, 1e-4); "
                                                    "kernelbench: KernelBench's atol=rtol=1e-2, for scores set beside "
                                                    "its published numbers (every result says which)")]
+Strategy = Annotated[str, typer.Option(help="search strategy: parallel (N trajectories x T turns), evolution "
+                                       "(islands of a program database) or tree (best-first over attempts); every "
+                                       "one spends the same N x T model calls per task")]
 DbUrl = Annotated[str | None, typer.Option(help="store URL (default: $KERNELWRIGHT_DB_URL or SQLite)")]
 # Filters of the task set (`bench`, `tasks list`).
 Category = Annotated[str | None, typer.Option(help="only this category")]
@@ -50,7 +53,7 @@ def json_flag(text: str) -> Any:
 
 
 # `optimize` and `port` (one task's search).
-Trajectories = Annotated[int, typer.Option(help="parallel trajectories")]
+Trajectories = Annotated[int, typer.Option(help="parallel trajectories (islands, tree workers)")]
 Turns = Annotated[int, typer.Option(help="refinement turns per trajectory")]
 OutFile = Annotated[Path | None, typer.Option("--out", help="write the best verified kernel here (a port: the "
                                              "fastest correct one, verified faster or not)")]
@@ -67,7 +70,8 @@ RUN_KEYS = {
     "base_url": "provider.base_url", "api_key_env": "provider.api_key_env",
     "temperature": "provider.temperature", "max_tokens": "provider.max_tokens", "stream": "provider.stream",
     "price_in": "provider.price_in_per_mtok", "price_out": "provider.price_out_per_mtok",
-    "patience": "search.patience", "max_failures": "search.max_failures", "seed": "search.seed",
+    "strategy": "search.strategy", "patience": "search.patience", "max_failures": "search.max_failures",
+    "seed": "search.seed",
     "allow_torch": "eval.allow_torch", "threads": "eval.threads", "trials": "eval.correctness_trials",
     "timeout": "eval.timeout_s", "tolerance": "eval.tolerance", "workers": "cluster.workers",
     "ray_address": "cluster.address",

@@ -1,4 +1,5 @@
-"""The live view of a bench run: a progress bar over all turns with an ETA, baselines, and the tally so far."""
+"""The live view of a bench run: a progress bar over every task's budget of model calls with an ETA, baselines, and
+the tally so far. The bar reads each task's generic progress (calls spent of its budget, whatever the strategy)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class BenchProgress:
         self.total = tasks * samples * turns
         self.sample_total = tasks * samples
         self.samples_done: dict[str, int] = {}  # per task, in this process (a resumed run starts again at 0)
+        self.spent: dict[str, int] = {}  # per task, the calls spent of its budget (the latest progress said)
         self.correct: set[str] = set()
         # Per sample (task, trajectory): its best verdict so far (the fastest correct, else the latest).
         self.verdicts: dict[tuple[str, int], tuple[EvalResult | None, str]] = {}
@@ -36,22 +38,20 @@ class BenchProgress:
         self.progress.__exit__(None, None, None)
 
     def __call__(self, event: Event) -> None:
+        if event.progress is not None and event.task_id is not None:
+            self.spent[event.task_id] = event.progress.turns_done
+            self.progress.update(self.turn_bar, completed=sum(self.spent.values()))
         if event.kind is EventKind.run_started:
             self.progress.update(self.turn_bar, completed=event.turn or 0)
             self.progress.update(self.base_bar, total=event.baselines)
             self._line(f"run {event.run_id}: {event.message}")
         elif event.kind is EventKind.turn_done:
-            self.progress.advance(self.turn_bar)
             if event.result is not None and event.result.is_correct and event.task_id:
                 self.correct.add(event.task_id)
             self._remember(event)
             self.progress.update(self.turn_bar, description=f"turns ({len(self.correct)} tasks correct)")
         elif event.kind is EventKind.trajectory_done:
-            # A trajectory that stops early skips its remaining turns; `event.turn` is the turns it did in all
-            # (those before a resume were counted at the start).
-            done = event.turn or 0
-            if self.turns > done:
-                self.progress.advance(self.turn_bar, self.turns - done)
+            done = event.turn or 0  # the turns it did in all, those before a resume too
             verdict = self.verdicts.get((event.task_id or "", event.trajectory or 0), (None, "no turn"))[1]
             task = event.task_id or ""
             self.samples_done[task] = self.samples_done.get(task, 0) + 1

@@ -1,4 +1,5 @@
-"""The live view of an optimize run: one row per trajectory, the best so far, then the final summary."""
+"""The live view of an optimize run: one row per worker (a trajectory, an island, a tree worker), the calls spent of
+the budget, the best so far, then the final summary."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ class OptimizeLive:
         self.rows: dict[int, dict[str, str]] = {i: {"turn": "-", "doing": "waiting", "last": "-", "best": "-"}
                                                 for i in range(trajectories)}
         self.best: tuple[float, str] | None = None
+        self.spent = f"0/{trajectories * turns}"  # model calls of the budget, from the search's progress
         self.live = Live(self._render(), console=console, refresh_per_second=4, transient=False) \
             if console.is_terminal else None
 
@@ -56,6 +58,8 @@ class OptimizeLive:
             self.live.__exit__(None, None, None)
 
     def __call__(self, event: Event) -> None:
+        if event.progress is not None:
+            self.spent = f"{event.progress.turns_done}/{event.progress.budget}"
         if event.kind is EventKind.run_started:
             self.title = f"{self.title}  run {event.run_id}"
             if self.live is None:
@@ -82,10 +86,12 @@ class OptimizeLive:
             if is_verified_speedup(result) and (self.best is None or result.speedup > self.best[0]):
                 self.best = (result.speedup, f"trajectory {event.trajectory}, turn {(event.turn or 0) + 1}")
         if self.live is None:
-            self.console.print(untrusted(f"trajectory {event.trajectory} turn {(event.turn or 0) + 1}: {verdict}"))
+            self.console.print(untrusted(f"[{self.spent} calls] trajectory {event.trajectory} turn "
+                                         f"{(event.turn or 0) + 1}: {verdict}"))
 
     def _render(self) -> Group:
-        table = Table(title=untrusted(self.title), title_justify="left", expand=False)
+        table = Table(title=untrusted(f"{self.title}  ·  {self.spent} model calls"), title_justify="left",
+                      expand=False)
         for col in ("trajectory", "turn", "doing", "last verdict", "best"):
             table.add_column(col)
         for index, row in sorted(self.rows.items()):

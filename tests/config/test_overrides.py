@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 from typer.testing import CliRunner
 
-from kernelwright.config.commands import OptimizeCommand
+from kernelwright.commands import bench, optimize
+from kernelwright.commands import options as opt
+from kernelwright.config.commands import BenchCommand, OptimizeCommand
 from kernelwright.config.files import ConfigError
 from kernelwright.config.options import ConfigPath, command_config
 
@@ -57,3 +59,34 @@ def test_a_bad_option_value_is_blamed_on_the_option(tmp_path: Path) -> None:
     result = CliRunner().invoke(_app([]), ["--config", str(path), "--trials", "0"])
     assert result.exit_code == 2
     assert "--trials: eval.correctness_trials: Input should be greater than or equal to 1" in result.output
+
+
+
+def _strategy_app(model: type[OptimizeCommand] | type[BenchCommand], keys: dict[str, str],
+                  seen: list[OptimizeCommand | BenchCommand]) -> typer.Typer:
+    app = typer.Typer()
+
+    @app.command()
+    def run(ctx: typer.Context, config_file: ConfigPath = None, strategy: opt.Strategy = "parallel") -> None:
+        try:
+            seen.append(command_config(ctx, model, keys, config_file))
+        except ConfigError as exc:
+            typer.echo(str(exc))
+            raise typer.Exit(2) from exc
+
+    return app
+
+
+def test_the_strategy_comes_from_the_file_or_from_strategy_on_optimize_and_bench(tmp_path: Path) -> None:
+    cases = ((OptimizeCommand, optimize.KEYS, "task: activation/relu\n"), (BenchCommand, bench.KEYS, ""))
+    for model, keys, head in cases:
+        path = tmp_path / "run.yaml"
+        path.write_text(f"{head}search:\n  strategy: tree\n")
+        seen: list[OptimizeCommand | BenchCommand] = []
+        for args in (["--config", str(path)], ["--config", str(path), "--strategy", "evolution"]):
+            result = CliRunner().invoke(_strategy_app(model, keys, seen), args)
+            assert result.exit_code == 0, result.output
+        assert [c.search.strategy for c in seen] == ["tree", "evolution"]  # the file's, then the option's
+        bad = CliRunner().invoke(_strategy_app(model, keys, []), ["--config", str(path), "--strategy", "beam"])
+        assert bad.exit_code == 2
+        assert "--strategy: search.strategy:" in bad.output and "unknown search strategy 'beam'" in bad.output

@@ -43,7 +43,7 @@ def test_unknown_key_names_file_line_and_what_is_allowed(tmp_path: Path) -> None
         validate_config(OptimizeCommand, read_config(path).data, read_config(path))
     message = str(caught.value)
     assert f"{path}:4: search.turn: unknown key (did you mean 'turns'?)" in message
-    assert "allowed here: exemplars, max_failures, patience, seed, trajectories, turns" in message
+    assert "allowed here: exemplars, max_failures, patience, seed, strategy, trajectories, turns" in message
 
 
 def test_wrong_type_names_file_line_and_value(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from untrusted_text import recording_console, written
 
+from agent.strategies import SearchProgress
 from agent.task_search import Event, EventKind
 from kernelwright.views.bench_progress import BenchProgress
 
@@ -24,3 +25,17 @@ def test_piped_bench_prints_a_line_per_sample_and_per_task() -> None:
     assert lines[1] == "[2/4 samples] activation/relu sample 1: no turn; stopped: used all 4 turns"
     assert lines[2] == "activation/relu: all 2 samples done (1 tasks done, 0 with a correct kernel)"
     assert lines[3].startswith("[3/4 samples] pooling/max_pool2d sample 0") and len(lines) == 4
+
+
+def test_the_bar_reads_each_tasks_progress_whatever_the_strategy() -> None:
+    console = recording_console(terminal=False)
+    with BenchProgress(console, tasks=2, samples=2, turns=4) as view:
+        # A resumed task starts where its replay left it; then a call, then the search ends with budget left.
+        view(Event(kind=EventKind.search_started, run_id="b1", task_id="a", progress=SearchProgress(turns_done=3,
+                                                                                                  budget=8)))
+        view(Event(kind=EventKind.turn_done, run_id="b1", task_id="a", trajectory=0, turn=3,
+                   progress=SearchProgress(turns_done=4, budget=8)))
+        view(Event(kind=EventKind.search_done, run_id="b1", task_id="b", progress=SearchProgress(turns_done=8,
+                                                                                               budget=8)))
+        bar = view.progress.tasks[0]
+    assert (bar.completed, bar.total) == (12, 16)

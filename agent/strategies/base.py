@@ -1,0 +1,91 @@
+"""The seam every search strategy implements, and what they share: the task's workers (stored trajectories) and
+how a resumed run finds them again.
+
+A strategy spends one task's budget of model calls (`SearchConfig.budget`: N workers x T turns). Its workers are
+the run's stored trajectories, each holding the turns it made, so the store, the summaries, the exports and the
+service read every strategy's runs alike. Each call goes through `TaskSearch.turn`, which builds the prompt (with
+the parent kernels the strategy chose), asks the model, judges the reply and records it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import BaseModel
+
+from agent.search import SearchConfig, TrajectoryState
+from db.enums import RunStatus
+from db.rows import TrajectoryRow
+
+if TYPE_CHECKING:
+    from agent.task_search import SearchContext, TaskSearch
+    from tasks.model import Task
+
+
+class SearchProgress(BaseModel):
+    """How far one task's search is: model calls spent (a stopped worker counts its whole share) of its budget."""
+
+    turns_done: int
+    budget: int
+
+
+class SearchStrategy(ABC):
+    """How one task's model calls are chosen and refined. `prepare()` creates the workers or rebuilds them from a
+    resumed run's stored turns; `run()` spends what is left of the budget; `close()` settles unfinished workers."""
+
+    name: ClassVar[str]
+
+    def __init__(self, search: TaskSearch) -> None:
+        self.search = search
+
+    @property
+    def ctx(self) -> SearchContext:
+        return self.search.ctx
+
+    @property
+    def task(self) -> Task:
+        return self.search.task
+
+    @property
+    def config(self) -> SearchConfig:
+        return self.search.ctx.search
+
+    @abstractmethod
+    def prepare(self) -> list[TrajectoryState]:
+        """Create the workers, or rebuild stored ones (a resumed run) by replaying their turns."""
+
+    @abstractmethod
+    async def run(self) -> None:
+        """Spend the rest of the budget; each worker is closed (`TaskSearch.finish`) when it stops."""
+
+    def describe(self) -> str:
+        """The search's shape in a few words, for a run's first line."""
+        return f"{self.config.trajectories} trajectories x {self.config.turns} turns"
+
+    def progress(self) -> SearchProgress:
+        """Calls made of the budget; once every worker has stopped, the whole budget (what was left is not
+        going to be spent)."""
+        states, budget = self.search.states, self.config.budget
+        if states and all(s.done for s in states):
+            return SearchProgress(turns_done=budget, budget=budget)
+        return SearchProgress(turns_done=min(budget, sum(s.turns_done for s in states)), budget=budget)
+
+    def close(self, status: RunStatus) -> None:
+        """Workers that stopped on their own are already closed; the rest share the run's fate."""
+        for state in self.search.states:
+            if not state.done:
+                self.ctx.store.finish_trajectory(state.db_id, status, state.stop_reason)
+
+    def workers(self, count: int | None = None) -> list[tuple[TrajectoryState, TrajectoryRow | None]]:
+        """One state per worker (`count`, default `trajectories`), each with its stored trajectory row when the
+        run is resumed (None: a new one, created now)."""
+        ctx = self.ctx
+        existing = ({t.index: t for t in ctx.store.trajectories_for_run(ctx.run_id) if t.task_id == self.task.id}
+                    if self.search.resuming else {})
+        found: list[tuple[TrajectoryState, TrajectoryRow | None]] = []
+        for index in range(self.config.trajectories if count is None else count):
+            row = existing.get(index)
+            db_id = row.id if row is not None else ctx.store.add_trajectory(ctx.run_id, self.task.id, index)
+            found.append((TrajectoryState(index=index, db_id=db_id), row))
+        return found

@@ -59,6 +59,9 @@ class FakeOpenAI:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as real servers (uvicorn, vLLM, llama.cpp) do: a client must cope with reused connections.
+            protocol_version = "HTTP/1.1"
+
             def log_message(self, *args: Any) -> None:
                 return None
 
@@ -108,7 +111,9 @@ class FakeOpenAI:
             def _stream(self, body: dict[str, Any], reply: Reply, usage: dict[str, int]) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")  # no length: the stream ends with the connection
                 self.end_headers()
+                self.close_connection = True
                 base = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0,
                         "model": body["model"]}
                 pieces = [reply.text[i:i + 40] for i in range(0, len(reply.text), 40)] or [""]

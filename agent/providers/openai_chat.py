@@ -69,8 +69,22 @@ class OpenAIProvider(Provider):
                     "on this machine need no key); a suite task can also run offline with --provider examples",
                     config.api_key_env, self.base_url)
             key = "unused-by-local-servers"  # vLLM/Ollama on localhost accept any key
-        # max_retries=0: the client's own retries would hide 429s from our accounting and backoff.
-        self.client = AsyncOpenAI(api_key=key, base_url=self.base_url, timeout=config.timeout_s, max_retries=0)
+        self._key = key
+        self._clients: dict[asyncio.AbstractEventLoop, AsyncOpenAI] = {}
+
+    @property
+    def client(self) -> AsyncOpenAI:
+        """This event loop's client. A client's pooled keep-alive connections belong to the loop that opened them:
+        the endpoint check and the run are two `asyncio.run`s, and reusing the check's connection in the run
+        crashed the first completion ("Event loop is closed") against every keep-alive server."""
+        loop = asyncio.get_running_loop()
+        for other in [other for other in self._clients if other is not loop and other.is_closed()]:
+            del self._clients[other]  # its connections died with their loop
+        if loop not in self._clients:
+            # max_retries=0: the client's own retries would hide 429s from our accounting and backoff.
+            self._clients[loop] = AsyncOpenAI(api_key=self._key, base_url=self.base_url,
+                                              timeout=self.config.timeout_s, max_retries=0)
+        return self._clients[loop]
 
     async def check(self) -> None:
         """The endpoint answers `/models` (a 404 there still proves it is up)."""
@@ -148,4 +162,7 @@ class OpenAIProvider(Provider):
         return "".join(text), "".join(thoughts) or None, tokens, model
 
     async def close(self) -> None:
-        await self.client.close()
+        loop = asyncio.get_running_loop()
+        client = self._clients.pop(loop, None)
+        if client is not None:
+            await client.close()

@@ -54,6 +54,19 @@ def test_completion_with_usage_cost_and_reasoning(stream: bool, context: Complet
     assert bool(request.get("stream")) is stream
 
 
+def test_the_endpoint_check_and_the_run_may_use_different_event_loops(context: CompletionContext) -> None:
+    # The CLI checks the endpoint under one asyncio.run and runs the search under another. A keep-alive server (as
+    # uvicorn, vLLM and llama.cpp's are) left the check's connection open for reuse, and the first completion
+    # crashed with "Event loop is closed" (seen against llama-cpp-python's server).
+    with FakeOpenAI([Reply(text="first"), Reply(text="second")]) as server:
+        provider = _provider(server.base_url)
+        asyncio.run(provider.check())
+        first = asyncio.run(provider.complete(MESSAGES, context))
+        second = asyncio.run(provider.complete(MESSAGES, context))
+        asyncio.run(provider.close())
+    assert (first.text, second.text) == ("first", "second")
+
+
 def test_429_and_5xx_are_retried_with_backoff(context: CompletionContext) -> None:
     script = [Reply(status=429, retry_after=0.05), Reply(status=503), Reply(text="finally")]
     with FakeOpenAI(script) as server:

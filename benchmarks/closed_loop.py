@@ -48,6 +48,7 @@ HELD_OUT_TASKS = ["broadcast/where_select"]  # held-out: never trained on
 # Stages a kernel reaches only after it built.
 BUILT_STAGES = {Stage.correctness, Stage.timing, Stage.sanity, Stage.done}
 CORRECT = {Status.correct, Status.unstable}
+TRACES = "traces (examples bench + export)"
 
 
 class Shares(BaseModel):
@@ -210,11 +211,17 @@ def run(args: argparse.Namespace) -> LoopResult:
         print(f"[{phase}] {time.perf_counter() - start:.0f} s", flush=True)
         return answer
 
-    timed("traces (examples bench + export)", bench_args(args.train_tasks, "examples", db, args))
     data = work / "sft.jsonl"
-    export = timed("traces (examples bench + export)", ["traces", "export", "--format", "sft", "--out", str(data),
-                                                        "--min-speedup", str(args.min_speedup), "--db-url", db])
-    records = int(export["records"])  # type: ignore[call-overload]
+    records = 0
+    # A kernel about as fast as eager may time as `unstable` (correct, untimed: never exported) on a loaded
+    # machine; a few tries of the examples bench, as the store keeps every verdict.
+    for _ in range(args.trace_tries):
+        timed(TRACES, bench_args(args.train_tasks, "examples", db, args))
+        export = timed(TRACES, ["traces", "export", "--format", "sft", "--out", str(data), "--min-speedup",
+                                str(args.min_speedup), "--db-url", db])
+        records = int(export["records"])  # type: ignore[call-overload]
+        if records:
+            break
     if records == 0:
         raise RuntimeError(f"the examples bench left no kernel to export (none correct and timed above "
                            f"--min-speedup {args.min_speedup} on this machine)")
@@ -259,6 +266,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     # 1x, so the export's default (verified faster) would leave nothing to train on.
     p.add_argument("--min-speedup", type=float, default=0.0, help="the SFT export's speedup floor (its "
                    "interval's lower bound)")
+    p.add_argument("--trace-tries", type=int, default=3, help="examples benches at most, until one exports")
     p.add_argument("--sft-steps", type=int, default=8)
     p.add_argument("--sft-lr", type=float, default=2e-4)
     p.add_argument("--lora", action="store_true", help="train a LoRA adapter instead of every weight")

@@ -160,15 +160,16 @@ def plot(result: LoopResult, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (bars, curve) = plt.subplots(1, 2, figsize=(11, 4))
-    metrics = ("build", "correct", "faster")
+    metrics = ("no_code", "build", "correct", "faster")
     width = 0.8 / max(1, len(result.shares))
     for i, s in enumerate(result.shares):
         xs = [m + i * width for m in range(len(metrics))]
         bars.bar(xs, [100 * getattr(s, m) for m in metrics], width, label=f"{s.model}, {s.split}")
-    bars.set_xticks([m + width * (len(result.shares) - 1) / 2 for m in range(len(metrics))], list(metrics))
+    bars.set_xticks([m + width * (len(result.shares) - 1) / 2 for m in range(len(metrics))],
+                    [m.replace("_", " ") for m in metrics])
     bars.set_ylabel("% of turns")
     bars.set_ylim(0, 100)
-    bars.set_title(f"{result.samples} samples per task, {result.max_tokens} max tokens")
+    bars.set_title(f"{result.samples} sample(s) per task, {result.max_tokens} max tokens")
     bars.legend(fontsize=8)
     if result.grpo:
         steps = [g.step for g in result.grpo]
@@ -277,12 +278,19 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--work", help="folder for the store, export and checkpoints (default: a new temporary one)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results",
                    help="where closed_loop.json and closed_loop.png are written")
+    p.add_argument("--replot", type=Path, help="only redraw the plot (beside it) and print the tables of a "
+                   "closed_loop.json written before")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the loop, print its tables, write the JSON and the plot."""
+    """Run the loop, print its tables, write the JSON and the plot (or only redraw a stored run's, --replot)."""
     args = parse(argv)
+    if args.replot is not None:
+        result = LoopResult.model_validate_json(args.replot.read_text())
+        plot(result, args.replot.with_suffix(".png"))
+        print(markdown(result))
+        return
     result = run(args)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "closed_loop.json").write_text(result.model_dump_json(indent=2) + "\n")

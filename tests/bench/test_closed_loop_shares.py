@@ -68,3 +68,20 @@ def test_grpo_rewards_are_grouped_per_step(loop: ModuleType) -> None:
     steps = loop.grpo_steps([-1.0, -1.0, 0.5, -0.5], 2)
     assert [(s.step, s.rewards, s.mean, s.std) for s in steps] == [(1, [-1.0, -1.0], -1.0, 0.0),
                                                                   (2, [0.5, -0.5], 0.0, 0.5)]
+
+
+def test_replot_prints_the_tables_and_draws_the_plot(loop: ModuleType, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    shares = [loop.Shares(model=m, split=s, tasks=1, turns=2, no_code=0.5, build=0.5, correct=0.5, faster=0.0)
+              for m in ("base", "SFT") for s in ("train", "held-out")]
+    result = loop.LoopResult(model="smollm2-135m", samples=2, max_tokens=8, train_tasks=["a"], held_out_tasks=["b"],
+                             sft_records=1, sft_steps=1, sft_final_loss=1.0, shares=shares,
+                             grpo=loop.grpo_steps([-1.0, 0.5], 2), phase_s={"train sft": 12.0}, command="c")
+    stored = tmp_path / "closed_loop.json"
+    stored.write_text(result.model_dump_json())
+    loop.main(["--replot", str(stored)])
+    printed = capsys.readouterr().out
+    for row in ("| base, train | 1 | 2 | 50% | 50% | 50% | 0% |", "| SFT, held-out | 1 | 2 |",
+                "| 1 | -1.00, 0.50 | -0.250 | 0.750 |", "| train sft | 12 s |"):
+        assert row in printed
+    assert (tmp_path / "closed_loop.png").read_bytes().startswith(b"\x89PNG")

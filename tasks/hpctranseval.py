@@ -27,7 +27,9 @@ from tasks.import_registry import Outcome, Refusal, TaskOutcome
 SOURCE_PLATFORM = "cuda"  # every HPCTransEval pair's kernel is CUDA C (its `cuda_code`)
 KERNEL_SUFFIX = ".cu"
 FIELDS = ("op_name", "cuda_code", "input_shape", "output_shape")
-_PARAMS = re.compile(r"__global__\s+void\s+(?:__launch_bounds__\(\d+\)\s+)?\w+\s*\(([^)]*)\)")
+# Bounded, as the kernel text is the record's: an unclosed parameter list costs a scan of at most this much.
+_PARAMS = re.compile(r"__global__\s+void\s+(?:__launch_bounds__\(\d+\)\s+)?\w+\s*\(([^)]{0,4096})\)")
+MAX_KERNEL_CHARS = 1_000_000  # TVM's largest kernels in the benchmark are a few kB
 
 
 class Shape(str, Enum):
@@ -121,13 +123,16 @@ def _shape(value: object, what: str) -> list[int]:
 
 def task_source(split: str, record: dict[str, object]) -> str:
     """The task file of one pair; `Unsupported` when the task format cannot express it. Of the record only the
-    shapes (integers) reach the text; the operator's name does once it is a key of `REFERENCES`."""
+    shapes (positive integers) reach the text; the operator's name does once it is a key of `REFERENCES`, and the
+    split's name as the caller cleaned it (letters, digits, `_`)."""
     missing = [name for name in FIELDS if name not in record]
     if missing:
         raise Unsupported(Refusal.malformed, f"the record lacks {', '.join(missing)}")
     op, kernel = record["op_name"], record["cuda_code"]
     if not isinstance(op, str) or not isinstance(kernel, str):
         raise Unsupported(Refusal.malformed, "op_name and cuda_code must be text")
+    if len(kernel) > MAX_KERNEL_CHARS:
+        raise Unsupported(Refusal.malformed, f"cuda_code is {len(kernel):,} characters (at most {MAX_KERNEL_CHARS:,})")
     ins, outs = record["input_shape"], record["output_shape"]
     if not isinstance(ins, list) or not isinstance(outs, list):
         raise Unsupported(Refusal.malformed, "input_shape and output_shape must be lists of shapes")
@@ -147,9 +152,7 @@ def task_source(split: str, record: dict[str, object]) -> str:
     if len(ins) != ref.inputs:
         raise Unsupported(Refusal.malformed, f"{op} takes {ref.inputs} input(s), the record gives {len(ins)}")
     shapes = [_shape(s, f"input {i}") for i, s in enumerate(ins)]
-    declared = outs[0]
-    if not isinstance(declared, list):
-        raise Unsupported(Refusal.malformed, f"output shape {declared!r} is not a list")
+    declared = _shape(outs[0], "the output")
     expected = {Shape.same: shapes[0], Shape.scalar: [], Shape.declared: declared}[ref.shape]
     if ref.shape is Shape.declared and math.prod(_shape(declared, "the output")) != math.prod(shapes[0]):
         raise Unsupported(Refusal.shape_mismatch, f"cannot reshape {shapes[0]} to {declared}")
@@ -175,6 +178,8 @@ def discover_pairs(root: Path) -> tuple[list[Candidate], list[TaskOutcome]]:
     folder = root / "benchmark" if (root / "benchmark").is_dir() else root
     found: list[Candidate] = []
     rows: list[TaskOutcome] = []
+    # Across files too: two files whose cleaned names agree (`a-b.json`, `a_b.json`) must not share task ids.
+    seen: dict[str, int] = {}
     for path in sorted(folder.glob("*.json")):
         rel = path.relative_to(root).as_posix()
         try:
@@ -183,12 +188,12 @@ def discover_pairs(root: Path) -> tuple[list[Candidate], list[TaskOutcome]]:
             rows.append(TaskOutcome(path=rel, outcome=Outcome.skipped, reason=f"not an HPCTransEval split: {exc}"))
             continue
         split = re.sub(r"[^A-Za-z0-9_]", "_", path.stem)  # goes into the written task's text and its id
-        seen: dict[str, int] = {}
         for index, record in enumerate(records):
             op = record.get("op_name") if isinstance(record, dict) else None
             name = re.sub(r"[^A-Za-z0-9_]", "_", op) if isinstance(op, str) and op else f"record_{index}"
-            seen[name] = seen.get(name, 0) + 1
-            tail = f"{split}/{name}" + (f"_{seen[name]}" if seen[name] > 1 else "")
+            base = f"{split}/{name}"
+            seen[base] = seen.get(base, 0) + 1
+            tail = base + (f"_{seen[base]}" if seen[base] > 1 else "")
             where = f"{rel}#{index} ({op or '?'})"
             try:
                 if not isinstance(record, dict):

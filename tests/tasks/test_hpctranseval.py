@@ -5,6 +5,7 @@ unsupported with a typed refusal."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 import torch
 
 from agent.starting import file_start
+from tasks.hpctranseval import Unsupported, discover_pairs, task_source
 from tasks.import_registry import Refusal
 from tasks.importer import ImportFormat, Outcome, import_tasks
 from tasks.module import exec_module_from_source
@@ -80,3 +82,25 @@ def test_port_track_starts_from_an_imported_pairs_kernel_or_a_suite_example(chec
     assert [t.id for t in track.tasks] == [pair.id, relu.id] and track.left_out == [gelu.id]
     assert "__global__" in track.starts[pair.id].source and track.starts[pair.id].platform == "cuda"
     assert track.starts[relu.id].file is not None and track.starts[relu.id].file.endswith("relu.cuda.py")
+
+
+def _abs_record(**changes: object) -> dict[str, object]:
+    record = json.loads((FIXTURE / "benchmark" / "IndependentOperator.json").read_text())[0]
+    assert record["op_name"] == "abs"
+    return {**record, **changes}
+
+
+def test_a_hostile_record_is_refused_not_written(tmp_path: Path) -> None:
+    # Floats and booleans compare equal to the integers they stand for ([4.0, True] == [4, 1]), so an output shape
+    # is checked for what it is, not only compared; and the kernel text is bounded before a regex scans it.
+    assert "OUT_SHAPE" in task_source("IndependentOperator", _abs_record())
+    for changes in ({"output_shape": [[4.0, 8.0]]}, {"output_shape": [[4, True]]},
+                    {"cuda_code": "__global__ void k(float* x" + " " * 2_000_000}):
+        with pytest.raises(Unsupported) as refused:
+            task_source("IndependentOperator", _abs_record(**changes))
+        assert refused.value.refusal is Refusal.malformed, changes
+    # Two split files whose cleaned names agree must not give their pairs one task id.
+    for name in ("a-b.json", "a_b.json"):
+        (tmp_path / name).write_text(json.dumps([_abs_record()]))
+    found, _rows = discover_pairs(tmp_path)
+    assert sorted(c.tail for c in found) == ["a_b/abs", "a_b/abs_2"]

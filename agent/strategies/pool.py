@@ -60,7 +60,8 @@ def verdict_words(result: EvalResult) -> str:
     """A parent's verdict in a few words for the prompt: `correct, 1.42x` or `incorrect (mismatch): ...`."""
     if result.is_correct and result.speedup is not None:
         return f"correct, {result.speedup:.2f}x vs PyTorch eager"
-    message = result.message[:200]
+    # One line: the message can carry the candidate's own text (an exception), and it sits in a heading.
+    message = " ".join(result.message.split())[:200]
     return f"{result.status.value} ({result.reason.value})" + (f": {message}" if message else "")
 
 

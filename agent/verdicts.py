@@ -113,13 +113,14 @@ class Verdicts:
         key = (task.source_hash, normalized_hash(source))
         job = self._inflight.get(key)
         if job is not None:
-            shared = await job
+            # Shielded: a waiter that is cancelled (its trajectory stopped) must not cancel the others' evaluation.
+            shared = await asyncio.shield(job)
             return Verdict(shared.result, shared.candidate_id, shared.evaluation_id, TurnOutcome.cached)
         job = asyncio.create_task(self._evaluate(task, source, parent_id, turn_id))
         self._inflight[key] = job
         # Once stored, the store answers (and re-runs what it must not serve, e.g. an unstable timing).
         job.add_done_callback(lambda _job: self._inflight.pop(key, None))
-        return await job
+        return await asyncio.shield(job)
 
     async def judge_reply(self, task: Task, reply: str, *, turn_id: int | None = None, parent_id: int | None = None,
                           on_evaluating: Callable[[], None] | None = None) -> Verdict | None:

@@ -82,7 +82,8 @@ class EvaluationQueries(QueryBase):
         admits (same harness version, jail and tolerance as the request's).
 
         This is the evaluation cache. Results that ended in `Reason.harness_error` or `unstable_timing` are
-        skipped: they say nothing final about the candidate, so they must be re-run rather than served.
+        skipped: they say nothing final about the candidate, so they must be re-run rather than served; so are
+        compile-only verdicts (`build_ok_unverified`), made where the platform's hardware was missing.
         """
         query = (
             select(EvaluationModel, CandidateModel.normalized_hash)
@@ -95,6 +96,7 @@ class EvaluationQueries(QueryBase):
                 key.where(EvaluationModel),
                 EvaluationModel.allow_torch == allow_torch,
                 EvaluationModel.reason.not_in([Reason.harness_error, Reason.unstable_timing]),
+                EvaluationModel.status != Status.build_ok_unverified,
             )
             .order_by(EvaluationModel.created_at.desc(), EvaluationModel.id.desc())
             .limit(1)

@@ -127,6 +127,34 @@ def test_identical_requests_in_flight_share_one_evaluation(store: Store, task: T
     assert first.evaluation_id == second.evaluation_id  # type: ignore[attr-defined]
 
 
+def test_a_cancelled_requester_does_not_cancel_the_evaluation_others_await(store: Store, task: Task) -> None:
+    judge, evaluator = verdicts(store)
+
+    async def first_gives_up() -> object:
+        evaluator.release.clear()
+        first = asyncio.create_task(judge.judge(task, KERNEL))
+        await asyncio.sleep(0)
+        second = asyncio.create_task(judge.judge(task, KERNEL_AGAIN))
+        await asyncio.sleep(0)
+        first.cancel()  # its trajectory stopped; the kernel is still wanted by the second
+        await asyncio.sleep(0)
+        evaluator.release.set()
+        return await second
+
+    second = asyncio.run(first_gives_up())
+    assert evaluator.calls == 1 and second.result.speedup == 2.0  # type: ignore[attr-defined]
+
+
+def test_a_compile_only_verdict_is_never_reused(store: Store, task: Task) -> None:
+    # Made where the platform's hardware was missing: a machine that has it must judge the kernel itself.
+    unverified = verdict_for(task, KERNEL, STRICT).model_copy(update={"status": Status.build_ok_unverified,
+                                                                      "speedup": None, "speedup_ci": None})
+    store.record_evaluation(task, KERNEL, unverified)
+    judge, evaluator = verdicts(store)
+    verdict = asyncio.run(judge.judge(task, KERNEL))
+    assert evaluator.calls == 1 and verdict.outcome is TurnOutcome.evaluated
+
+
 def test_a_verdict_is_recorded_with_its_candidate_hardware_node_and_turn(store: Store, task: Task) -> None:
     judge, _ = verdicts(store)
     parent = store.record_evaluation(task, KERNEL_AGAIN.replace("relu", "clamp_min(0)"),

@@ -94,7 +94,7 @@ class BenchRunner:
             pending = [(t, fp) for t in self.tasks for fp, hw_id in hardware_ids.items()
                        if self._needs_baselines(t, hw_id)]
             self.on_event(Event(kind=EventKind.run_started, run_id=self.run_id, turn=done, baselines=len(pending),
-                                message=f"{len(self.tasks)} tasks, each {self.searches[0].strategy.describe()} "
+                                message=f"{len(self.tasks)} tasks, each {self._described()} "
                                 f"({cfg.search.strategy}); {len(pending)} baselines to measure"))
             await asyncio.gather(*(s.run() for s in self.searches),
                                  *(self._baselines(ctx, t, fp) for t, fp in pending))
@@ -102,6 +102,10 @@ class BenchRunner:
             await self.provider.close()
 
     # --- baselines ------------------------------------------------------------------------------------
+
+    def _described(self) -> str:
+        """What each task's search does, in words (a run with no tasks has none to ask)."""
+        return self.searches[0].strategy.describe() if self.searches else "no search"
 
     def _needs_baselines(self, task: Task, hardware_id: int) -> bool:
         kinds = [BaselineKind.eager, *([BaselineKind.compile] if self.config.eval.compile_baseline else [])]

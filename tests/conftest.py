@@ -39,7 +39,7 @@ INTEGRATION_FILES = (
     "test_suite_solutions.py", "test_cli.py", "evaluator/test_gpu_platforms.py", "evaluator/test_runtime_guards.py",
     "evaluator/test_probe.py",
     "evaluator/test_jail_from_inside.py", "evaluator/test_no_jail.py", "evaluator/test_large_data.py",
-    "tasks/test_importer.py", "rl/test_cli_training.py", "rl/test_train.py",
+    "tasks/test_importer.py", "tasks/test_import_checked.py", "rl/test_cli_training.py", "rl/test_train.py",
 )
 NOT_UNIT_MARKERS = ("slow", "gpu", "postgres", "browser", "integration")
 

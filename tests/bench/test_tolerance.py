@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from agent.bench.config import Split
@@ -104,6 +105,7 @@ def test_leaderboard_rows_name_their_tolerance_and_the_kernelbench_format() -> N
     assert any(line.startswith("| r2 | m | cuda | task (strict") for line in lines)
 
 
+@pytest.mark.integration  # the CLI in a subprocess and a jailed evaluation
 def test_eval_tolerance_kernelbench_end_to_end(tmp_path: Path) -> None:
     task, solution = tmp_path / "double.py", tmp_path / "nearly.py"
     task.write_text(TASK)

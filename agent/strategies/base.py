@@ -10,6 +10,7 @@ the parent kernels the strategy chose), asks the model, judges the reply and rec
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel
@@ -76,6 +77,20 @@ class SearchStrategy(ABC):
         for state in self.search.states:
             if not state.done:
                 self.ctx.store.finish_trajectory(state.db_id, status, state.stop_reason)
+
+    def resumed_workers(self, replay: Callable[[TrajectoryState], None]) -> list[TrajectoryState]:
+        """Every worker's state (`workers`); a stored one is rebuilt by `replay` from its turns, and one killed
+        between its last verdict and its closing is closed now, as its replay shows it had stopped."""
+        states: list[TrajectoryState] = []
+        for state, row in self.workers():
+            if row is not None:
+                replay(state)
+                if row.status is RunStatus.finished:
+                    state.stop_reason = row.stop_reason or state.stop_reason or "finished"
+                elif state.done:
+                    self.ctx.store.finish_trajectory(row.id, RunStatus.finished, state.stop_reason)
+            states.append(state)
+        return states
 
     def workers(self, count: int | None = None) -> list[tuple[TrajectoryState, TrajectoryRow | None]]:
         """One state per worker (`count`, default `trajectories`), each with its stored trajectory row when the

@@ -14,7 +14,7 @@ from agent.prompts import feedback_for, no_code_feedback
 from agent.search import TrajectoryState
 from agent.strategies import register
 from agent.strategies.base import SearchProgress, SearchStrategy
-from db.enums import RunStatus, TurnOutcome
+from db.enums import TurnOutcome
 
 
 @register
@@ -24,17 +24,7 @@ class ParallelStrategy(SearchStrategy):
     name = "parallel"
 
     def prepare(self) -> list[TrajectoryState]:
-        states: list[TrajectoryState] = []
-        for state, row in self.workers():
-            if row is not None:
-                self._replay(state)
-                if row.status is RunStatus.finished:
-                    state.stop_reason = row.stop_reason or state.stop_reason or "finished"
-                elif state.done:
-                    # Killed between its last verdict and closing it: the replay shows it had stopped.
-                    self.ctx.store.finish_trajectory(row.id, RunStatus.finished, state.stop_reason)
-            states.append(state)
-        return states
+        return self.resumed_workers(self._replay)
 
     async def run(self) -> None:
         await asyncio.gather(*(self._trajectory(s) for s in self.search.states if not s.done))

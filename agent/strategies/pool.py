@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 from agent.prompts import ParentKernel
 from agent.search import TrajectoryState
 from agent.strategies.base import SearchStrategy
-from db.enums import RunStatus
 from evaluator.result import EvalResult, Status
 
 if TYPE_CHECKING:
@@ -84,15 +83,7 @@ class PoolStrategy(SearchStrategy):
         """Hook after each call of a worker (the evolutionary strategy migrates here)."""
 
     def prepare(self) -> list[TrajectoryState]:
-        states: list[TrajectoryState] = []
-        for state, row in self.workers():
-            if row is not None:
-                self._replay(state)
-                if row.status is RunStatus.finished:
-                    state.stop_reason = row.stop_reason or "finished"
-                elif state.done:
-                    self.ctx.store.finish_trajectory(row.id, RunStatus.finished, state.stop_reason)
-            states.append(state)
+        states = self.resumed_workers(self._replay)
         for member in self.members.values():
             parent = self.members.get(member.parent_id) if member.parent_id is not None else None
             if parent is not None:

@@ -69,6 +69,23 @@ def shared_build_cache() -> Path:
     return path
 
 
+BASE_MODEL = "smollm2-135m"
+
+
+@pytest.fixture(scope="module")
+def base_home() -> Iterator[Path]:
+    """A Kernelwright home with the packaged base model prepared, shared by the tests that load the real model
+    (prepared once per test cache and reused after)."""
+    from agent.models import is_prepared, prepare  # the training extra's imports, only for the tests that ask
+
+    path = Path(os.environ["KERNELWRIGHT_CACHE_DIR"]) / "test-home"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KERNELWRIGHT_HOME", str(path))
+        prepare(BASE_MODEL)
+        assert is_prepared(BASE_MODEL)
+        yield path
+
+
 @pytest.fixture
 def ray_env() -> Iterator[dict[str, str]]:
     """Environment for CLI runs: Ray without auth in a short private temp dir (unix socket paths are short).

@@ -12,14 +12,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("transformers")
 
-from agent.models import is_prepared, prepare  # noqa: E402
 from agent.providers import ChatMessage, CompletionContext, ProviderConfig, get_provider  # noqa: E402
 from tasks.registry import resolve_task  # noqa: E402
 
@@ -28,19 +26,8 @@ BASE = "smollm2-135m"
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
-@pytest.fixture(scope="module")
-def home() -> Iterator[Path]:
-    """A Kernelwright home with the base prepared (reused from an earlier session when it is there)."""
-    path = Path(os.environ["KERNELWRIGHT_CACHE_DIR"]) / "test-home"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("KERNELWRIGHT_HOME", str(path))
-        prepare(BASE)
-        assert is_prepared(BASE)
-        yield path
-
-
-def test_the_prepared_base_answers_a_chat_prompt(home: Path) -> None:
-    folder = home / "models" / BASE
+def test_the_prepared_base_answers_a_chat_prompt(base_home: Path) -> None:
+    folder = base_home / "models" / BASE
     assert {"config.json", "model.safetensors", "tokenizer.json", "chat_template.jinja"} <= {
         p.name for p in folder.iterdir()}
     provider = get_provider(ProviderConfig(name=f"local:{BASE}", temperature=0.0, max_tokens=8))
@@ -54,12 +41,12 @@ def test_the_prepared_base_answers_a_chat_prompt(home: Path) -> None:
 
 
 @pytest.mark.integration
-def test_the_sft_preset_trains_the_base_from_any_folder(home: Path, tmp_path: Path) -> None:
+def test_the_sft_preset_trains_the_base_from_any_folder(base_home: Path, tmp_path: Path) -> None:
     data = tmp_path / "sft.jsonl"
     messages = [{"role": "user", "content": "Write a ReLU kernel."},
                 {"role": "assistant", "content": "```python\nimport torch\n```"}]
     data.write_text(json.dumps({"messages": messages}) + "\n")
-    env = dict(os.environ, KERNELWRIGHT_HOME=str(home), HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
+    env = dict(os.environ, KERNELWRIGHT_HOME=str(base_home), HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
     proc = subprocess.run([sys.executable, "-m", "kernelwright.cli", "train", "sft", "--config",
                            str(CONFIGS / "train-sft.yaml"), "--data", "sft.jsonl", "--out", "ckpt", "--steps", "1",
                            "--json"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)

@@ -9,14 +9,11 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("trl")
-
-from agent.models import is_prepared, prepare  # noqa: E402
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,23 +21,12 @@ BASE = "smollm2-135m"
 PHASES = ["traces (examples bench + export)", "base model bench", "train sft", "tuned model bench", "train grpo"]
 
 
-@pytest.fixture(scope="module")
-def home() -> Iterator[Path]:
-    """A Kernelwright home with the base prepared (the same one tests/agent/test_models_real.py keeps)."""
-    path = Path(os.environ["KERNELWRIGHT_CACHE_DIR"]) / "test-home"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("KERNELWRIGHT_HOME", str(path))
-        prepare(BASE)
-        assert is_prepared(BASE)
-        yield path
-
-
 # Five CLI runs, each loading the model or starting Ray, and two training steps over ~3,000-token prompts: minutes
 # on an idle machine, many more on a loaded one; the suite's 600 s default would stop it half way.
 @pytest.mark.timeout(2400)
-def test_the_shortened_loop_runs_every_phase(home: Path, tmp_path: Path) -> None:
+def test_the_shortened_loop_runs_every_phase(base_home: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    env = dict(os.environ, KERNELWRIGHT_HOME=str(home))
+    env = dict(os.environ, KERNELWRIGHT_HOME=str(base_home))
     # pooling/max_pool2d: its example kernel is many times faster than eager, so even a loaded machine exports it.
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "closed_loop.py"), "--model", BASE,
                            "--train-tasks", "pooling/max_pool2d", "--held-out-tasks", "activation/softsign",

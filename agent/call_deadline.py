@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Generic, Protocol, TypeVar
 
-from evaluator import BaselineResult, EvalOptions, EvalResult
-from evaluator.baseline_result import BaselineStatus
-from evaluator.hashing import normalized_hash
-from evaluator.platforms.base import HardwareInfo
-from evaluator.result import Reason, Stage, Status
-from tasks.model import Task
+from kernelwright.evaluator import BaselineResult, EvalOptions, EvalResult
+from kernelwright.evaluator.baseline_result import BaselineStatus
+from kernelwright.evaluator.hashing import normalized_hash
+from kernelwright.evaluator.platforms.base import HardwareInfo
+from kernelwright.evaluator.result import Reason, Stage, Status
+from kernelwright.tasks.model import Task
 
 # What an evaluation does outside its own deadline (static checks, the platform's warm-up with a first build of
 # its precompiled header, the judge's start) and Ray's transport.

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext, redirect_stdout
 from typing import Any, Protocol, TypeVar
 
-from agent.evaluators import EvaluatorPool
-from agent.providers import Provider, ProviderError
-from evaluator.platforms import platform_class
-from tasks.model import Task
+from kernelwright.agent.evaluators import EvaluatorPool
+from kernelwright.agent.providers import Provider, ProviderError
+from kernelwright.evaluator.platforms import platform_class
+from kernelwright.tasks.model import Task
 
 R = TypeVar("R", covariant=True)
 

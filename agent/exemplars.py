@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from db import Store
-from db.provenance import VerdictKey
-from evaluator.request import EvalOptions
+from kernelwright.db import Store
+from kernelwright.db.provenance import VerdictKey
+from kernelwright.evaluator.request import EvalOptions
 
 # Bucket edges on speedup: below 0.9x, around 1x, then wider bands as kernels get faster.
 BUCKET_EDGES = (0.9, 1.1, 1.5, 2.0, 3.0, 5.0, 10.0)

@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel
 from pydantic.config import JsonDict
 
-from tasks.env import home_dir
+from kernelwright.tasks.env import home_dir
 
 
 class BaseSpec(BaseModel):

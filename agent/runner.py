@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from agent.evaluators import EvaluatorPool
-from agent.prompts import template_version
-from agent.providers import Provider, ProviderConfig
-from agent.search import SearchConfig
-from agent.starting import StartingKernel
-from agent.summary import RunSummary, summarize_run
-from agent.task_search import (
+from kernelwright.agent.evaluators import EvaluatorPool
+from kernelwright.agent.prompts import template_version
+from kernelwright.agent.providers import Provider, ProviderConfig
+from kernelwright.agent.search import SearchConfig
+from kernelwright.agent.starting import StartingKernel
+from kernelwright.agent.summary import RunSummary, summarize_run
+from kernelwright.agent.task_search import (
     Event,
     EventKind,
     EventSink,
@@ -23,12 +23,12 @@ from agent.task_search import (
     run_and_close,
     run_and_close_async,
 )
-from db import Store
-from db.enums import RunKind, RunStatus
-from evaluator import EvalOptions, checked_task
-from evaluator.result import HARNESS_VERSION
-from tasks.loader import load_task_source
-from tasks.model import Task
+from kernelwright.db import Store
+from kernelwright.db.enums import RunKind, RunStatus
+from kernelwright.evaluator import EvalOptions, checked_task
+from kernelwright.evaluator.result import HARNESS_VERSION
+from kernelwright.tasks.loader import load_task_source
+from kernelwright.tasks.model import Task
 
 
 class OptimizeConfig(BaseModel):

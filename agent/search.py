@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, field_validator
 
-from evaluator.result import EvalResult, Status
+from kernelwright.evaluator.result import EvalResult, Status
 
 # Verdicts that are not a failure of the candidate: correct (timed or not) and correct-but-unsteady timing.
 # `build_ok_unverified` (a CUDA build checked on a machine without a GPU) is the best such a machine can say.
@@ -30,7 +30,7 @@ class SearchConfig(BaseModel):
     @classmethod
     def _known_strategy(cls, name: str) -> str:
         # Imported here: the registry's strategies import the search that imports this module.
-        from agent.strategies import strategy_class
+        from kernelwright.agent.strategies import strategy_class
 
         strategy_class(name)
         return name

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from db import Store
-from evaluator.platforms import available_platforms, platform_error
-from tasks.hashing import sha256_text
+from kernelwright.db import Store
+from kernelwright.evaluator.platforms import available_platforms, platform_error
+from kernelwright.tasks.hashing import sha256_text
 
 
 class StartError(ValueError):

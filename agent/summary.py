@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from agent.search import is_verified_speedup
-from db import Store
-from db.enums import RunStatus, TurnOutcome
-from evaluator.result import EvalResult, Status
+from kernelwright.agent.search import is_verified_speedup
+from kernelwright.db import Store
+from kernelwright.db.enums import RunStatus, TurnOutcome
+from kernelwright.evaluator.result import EvalResult, Status
 
 
 class Kernel(BaseModel):

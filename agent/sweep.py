@@ -11,16 +11,16 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from agent.export.envelope import Envelope, PointVerdict, envelope_of
-from db.rows import SweepPointRow
-from db.store import Store
-from evaluator.api import evaluate, probe, resolve_size
-from evaluator.platforms import get_platform
-from evaluator.request import EvalOptions
-from evaluator.result import EvalResult, Reason, Stage, Status
-from tasks.loader import load_task_source
-from tasks.model import Task
-from tasks.sweep import SweepPoint, sweep_note, sweep_points, task_at_point
+from kernelwright.agent.export.envelope import Envelope, PointVerdict, envelope_of
+from kernelwright.db.rows import SweepPointRow
+from kernelwright.db.store import Store
+from kernelwright.evaluator.api import evaluate, probe, resolve_size
+from kernelwright.evaluator.platforms import get_platform
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.tasks.loader import load_task_source
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.sweep import SweepPoint, sweep_note, sweep_points, task_at_point
 
 
 class SweepError(Exception):

@@ -23,21 +23,21 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent.evaluators import EvaluatorPool
-from agent.exemplars import exemplar_pool, sample_exemplars
-from agent.prompts import ParentKernel, PromptBuilder, PromptInputs, feedback_for, no_code_feedback
-from agent.prompts.builder import same_category_example
-from agent.providers import ChatMessage, CompletionContext, Provider, ProviderError
-from agent.search import SearchConfig, TrajectoryState
-from agent.starting import StartingKernel
-from agent.strategies import SearchProgress, SearchStrategy, strategy_class
-from agent.verdicts import VerdictRecorder, Verdicts
-from db import Store
-from db.enums import RunStatus, TurnOutcome
-from evaluator import EvalOptions, EvalResult
-from evaluator.api import default_threads
-from evaluator.platforms.base import HardwareInfo, Peaks
-from tasks.model import Task
+from kernelwright.agent.evaluators import EvaluatorPool
+from kernelwright.agent.exemplars import exemplar_pool, sample_exemplars
+from kernelwright.agent.prompts import ParentKernel, PromptBuilder, PromptInputs, feedback_for, no_code_feedback
+from kernelwright.agent.prompts.builder import same_category_example
+from kernelwright.agent.providers import ChatMessage, CompletionContext, Provider, ProviderError
+from kernelwright.agent.search import SearchConfig, TrajectoryState
+from kernelwright.agent.starting import StartingKernel
+from kernelwright.agent.strategies import SearchProgress, SearchStrategy, strategy_class
+from kernelwright.agent.verdicts import VerdictRecorder, Verdicts
+from kernelwright.db import Store
+from kernelwright.db.enums import RunStatus, TurnOutcome
+from kernelwright.evaluator import EvalOptions, EvalResult
+from kernelwright.evaluator.api import default_threads
+from kernelwright.evaluator.platforms.base import HardwareInfo, Peaks
+from kernelwright.tasks.model import Task
 
 
 class EventKind(str, Enum):

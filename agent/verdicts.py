@@ -16,17 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from agent.extract import extract_candidate
-from db import Store
-from db.enums import TurnOutcome
-from db.provenance import VerdictKey
-from evaluator import EvalOptions, EvalResult
-from evaluator.hashing import normalized_hash
-from evaluator.platforms.base import HardwareInfo
-from tasks.model import Task
+from kernelwright.agent.extract import extract_candidate
+from kernelwright.db import Store
+from kernelwright.db.enums import TurnOutcome
+from kernelwright.db.provenance import VerdictKey
+from kernelwright.evaluator import EvalOptions, EvalResult
+from kernelwright.evaluator.hashing import normalized_hash
+from kernelwright.evaluator.platforms.base import HardwareInfo
+from kernelwright.tasks.model import Task
 
 if TYPE_CHECKING:  # agent.evaluators imports Ray, which `kernelwright eval` recording a local verdict never needs
-    from agent.evaluators.pool import Judged
+    from kernelwright.agent.evaluators.pool import Judged
 
 
 @dataclass(frozen=True)

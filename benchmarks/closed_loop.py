@@ -38,9 +38,9 @@ from pydantic import BaseModel, Field
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from db import Store  # noqa: E402
-from db.enums import TurnOutcome  # noqa: E402
-from evaluator.result import Stage, Status  # noqa: E402
+from kernelwright.db import Store  # noqa: E402
+from kernelwright.db.enums import TurnOutcome  # noqa: E402
+from kernelwright.evaluator.result import Stage, Status  # noqa: E402
 
 # Public tasks of the smoke suite whose example kernels fit in --max-tokens (610 and 746 tokens).
 TRAIN_TASKS = ["broadcast/add_outer", "index/gather_dim1"]

@@ -39,16 +39,16 @@ from pathlib import Path
 os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.bench.config import BenchConfig, BenchTask  # noqa: E402
-from agent.bench.runner import BenchRunner  # noqa: E402
-from agent.evaluators import ClusterConfig, EvaluatorPool  # noqa: E402
-from agent.providers import ProviderConfig  # noqa: E402
-from agent.providers.base import ChatMessage, Completion, CompletionContext  # noqa: E402
-from agent.providers.examples import ExamplesProvider  # noqa: E402
-from agent.search import SearchConfig  # noqa: E402
-from db import Store  # noqa: E402
-from evaluator import EvalOptions  # noqa: E402
-from tasks.registry import example_solutions, resolve_task, suite_tasks  # noqa: E402
+from kernelwright.agent.bench.config import BenchConfig, BenchTask  # noqa: E402
+from kernelwright.agent.bench.runner import BenchRunner  # noqa: E402
+from kernelwright.agent.evaluators import ClusterConfig, EvaluatorPool  # noqa: E402
+from kernelwright.agent.providers import ProviderConfig  # noqa: E402
+from kernelwright.agent.providers.base import ChatMessage, Completion, CompletionContext  # noqa: E402
+from kernelwright.agent.providers.examples import ExamplesProvider  # noqa: E402
+from kernelwright.agent.search import SearchConfig  # noqa: E402
+from kernelwright.db import Store  # noqa: E402
+from kernelwright.evaluator import EvalOptions  # noqa: E402
+from kernelwright.tasks.registry import example_solutions, resolve_task, suite_tasks  # noqa: E402
 
 RAY = str(Path(sys.executable).parent / "ray")
 IDLE_S = 5.0

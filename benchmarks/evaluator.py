@@ -31,17 +31,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evaluator import EvalOptions, Status, evaluate  # noqa: E402
-from evaluator.api import checked_task  # noqa: E402
-from evaluator.build.cpp import CppBuilder  # noqa: E402
-from evaluator.jail.bwrap import JailSpec, jail_command, seccomp_fd  # noqa: E402
-from evaluator.jail.limits import Limits  # noqa: E402
-from evaluator.jail.view import package_roots  # noqa: E402
-from evaluator.judge.builds import BuildService  # noqa: E402
-from evaluator.judge.runner_process import RunnerConfig, RunnerProcess  # noqa: E402
-from evaluator.runner.protocol import BuildRequest  # noqa: E402
-from tasks.loader import load_task  # noqa: E402
-from tasks.registry import example_solutions, resolve_task  # noqa: E402
+from kernelwright.evaluator import EvalOptions, Status, evaluate  # noqa: E402
+from kernelwright.evaluator.api import checked_task  # noqa: E402
+from kernelwright.evaluator.build.cpp import CppBuilder  # noqa: E402
+from kernelwright.evaluator.jail.bwrap import JailSpec, jail_command, seccomp_fd  # noqa: E402
+from kernelwright.evaluator.jail.limits import Limits  # noqa: E402
+from kernelwright.evaluator.jail.view import package_roots  # noqa: E402
+from kernelwright.evaluator.judge.builds import BuildService  # noqa: E402
+from kernelwright.evaluator.judge.runner_process import RunnerConfig, RunnerProcess  # noqa: E402
+from kernelwright.evaluator.runner.protocol import BuildRequest  # noqa: E402
+from kernelwright.tasks.loader import load_task  # noqa: E402
+from kernelwright.tasks.registry import example_solutions, resolve_task  # noqa: E402
 
 CASES = Path(__file__).resolve().parent / "cases"
 KERNEL = r"""

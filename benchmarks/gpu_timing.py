@@ -26,16 +26,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from evaluator.api import evaluate  # noqa: E402
-from evaluator.platforms import get_platform  # noqa: E402
-from evaluator.platforms.gpu import cuda_available  # noqa: E402
-from evaluator.request import EvalOptions  # noqa: E402
-from evaluator.result import EvalResult  # noqa: E402
-from tasks.inputs import build_model, init_inputs, input_groups  # noqa: E402
-from tasks.loader import task_at_size  # noqa: E402
-from tasks.model import Task  # noqa: E402
-from tasks.module import exec_module_from_source  # noqa: E402
-from tasks.registry import example_solutions, resolve_task, suite_tasks  # noqa: E402
+from kernelwright.evaluator.api import evaluate  # noqa: E402
+from kernelwright.evaluator.platforms import get_platform  # noqa: E402
+from kernelwright.evaluator.platforms.gpu import cuda_available  # noqa: E402
+from kernelwright.evaluator.request import EvalOptions  # noqa: E402
+from kernelwright.evaluator.result import EvalResult  # noqa: E402
+from kernelwright.tasks.inputs import build_model, init_inputs, input_groups  # noqa: E402
+from kernelwright.tasks.loader import task_at_size  # noqa: E402
+from kernelwright.tasks.model import Task  # noqa: E402
+from kernelwright.tasks.module import exec_module_from_source  # noqa: E402
+from kernelwright.tasks.registry import example_solutions, resolve_task, suite_tasks  # noqa: E402
 
 
 def do_bench_speedup(task: Task, source: str) -> tuple[float, float]:

@@ -24,15 +24,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.evaluators import ClusterConfig, EvaluatorPool  # noqa: E402
-from agent.extract import extract_candidate  # noqa: E402
-from agent.prompts import PromptBuilder, PromptInputs  # noqa: E402
-from agent.prompts.builder import same_category_example  # noqa: E402
-from db import Store  # noqa: E402
-from db.enums import RunKind, TurnOutcome  # noqa: E402
-from evaluator import EvalOptions  # noqa: E402
-from evaluator.result import EvalResult, Reason, Stage, Status  # noqa: E402
-from tasks.registry import example_solutions, resolve_task, suite_tasks  # noqa: E402
+from kernelwright.agent.evaluators import ClusterConfig, EvaluatorPool  # noqa: E402
+from kernelwright.agent.extract import extract_candidate  # noqa: E402
+from kernelwright.agent.prompts import PromptBuilder, PromptInputs  # noqa: E402
+from kernelwright.agent.prompts.builder import same_category_example  # noqa: E402
+from kernelwright.db import Store  # noqa: E402
+from kernelwright.db.enums import RunKind, TurnOutcome  # noqa: E402
+from kernelwright.evaluator import EvalOptions  # noqa: E402
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status  # noqa: E402
+from kernelwright.tasks.registry import example_solutions, resolve_task, suite_tasks  # noqa: E402
 
 
 def turn_overhead(turns: int) -> list[float]:

@@ -33,18 +33,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.evaluators import ClusterConfig, EvaluatorPool, EvaluatorSite, Judged  # noqa: E402
-from agent.providers import ChatMessage, Completion, CompletionContext, Provider, ProviderConfig  # noqa: E402
-from agent.search import SearchConfig  # noqa: E402
-from agent.strategies import strategy_names  # noqa: E402
-from agent.task_search import Event, EventKind, SearchContext, TaskSearch  # noqa: E402
-from db import Store  # noqa: E402
-from db.enums import RunKind  # noqa: E402
-from evaluator import EvalOptions, EvalResult  # noqa: E402
-from evaluator.platforms.base import HardwareInfo, Peaks  # noqa: E402
-from evaluator.result import Reason, Stage, Status  # noqa: E402
-from tasks.model import Task  # noqa: E402
-from tasks.registry import example_solutions, resolve_task  # noqa: E402
+from kernelwright.agent.evaluators import ClusterConfig, EvaluatorPool, EvaluatorSite, Judged  # noqa: E402
+from kernelwright.agent.providers import ChatMessage, Completion, CompletionContext, Provider, ProviderConfig  # noqa: E402
+from kernelwright.agent.search import SearchConfig  # noqa: E402
+from kernelwright.agent.strategies import strategy_names  # noqa: E402
+from kernelwright.agent.task_search import Event, EventKind, SearchContext, TaskSearch  # noqa: E402
+from kernelwright.db import Store  # noqa: E402
+from kernelwright.db.enums import RunKind  # noqa: E402
+from kernelwright.evaluator import EvalOptions, EvalResult  # noqa: E402
+from kernelwright.evaluator.platforms.base import HardwareInfo, Peaks  # noqa: E402
+from kernelwright.evaluator.result import Reason, Stage, Status  # noqa: E402
+from kernelwright.tasks.model import Task  # noqa: E402
+from kernelwright.tasks.registry import example_solutions, resolve_task  # noqa: E402
 
 FOLLOW = 0.8  # how often the replay answers with a variant of a kernel its prompt shows
 DEPTH = 7  # the variant tree's depth: 2^DEPTH - 1 kernels

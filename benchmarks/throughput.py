@@ -29,11 +29,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evaluator import EvalOptions, EvalResult, Status, evaluate  # noqa: E402
-from evaluator.api import checked_task  # noqa: E402
-from tasks.loader import load_task  # noqa: E402
-from tasks.model import Task  # noqa: E402
-from tasks.registry import example_solutions, resolve_task  # noqa: E402
+from kernelwright.evaluator import EvalOptions, EvalResult, Status, evaluate  # noqa: E402
+from kernelwright.evaluator.api import checked_task  # noqa: E402
+from kernelwright.tasks.loader import load_task  # noqa: E402
+from kernelwright.tasks.model import Task  # noqa: E402
+from kernelwright.tasks.registry import example_solutions, resolve_task  # noqa: E402
 
 CASES = Path(__file__).resolve().parent / "cases"
 FUSED = (CASES / "relu_2x1.cpu.py").read_text()

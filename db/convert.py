@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.models import BaselineTimingModel, EvaluationModel
-from db.rows import BaselineRow, EvaluationRow
-from evaluator.result import EvalResult
+from kernelwright.db.models import BaselineTimingModel, EvaluationModel
+from kernelwright.db.rows import BaselineRow, EvaluationRow
+from kernelwright.evaluator.result import EvalResult
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")

@@ -28,9 +28,9 @@ from sqlalchemy import (
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
-from evaluator.baseline_result import BaselineStatus
-from evaluator.result import Reason, Stage, Status, ToleranceMode
+from kernelwright.db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
+from kernelwright.evaluator.baseline_result import BaselineStatus
+from kernelwright.evaluator.result import Reason, Stage, Status, ToleranceMode
 
 # Explicit constraint names make migrations reproducible and let Alembic compare constraints by name on
 # every backend (SQLite would otherwise leave them unnamed).

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_
 
-from db.models import BaselineTimingModel, EvaluationModel
-from evaluator.baseline_result import BaselineResult
-from evaluator.request import EvalOptions
-from evaluator.result import HARNESS_VERSION, EvalResult, ToleranceMode, provenance_label
+from kernelwright.db.models import BaselineTimingModel, EvaluationModel
+from kernelwright.evaluator.baseline_result import BaselineResult
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.result import HARNESS_VERSION, EvalResult, ToleranceMode, provenance_label
 
 
 @dataclass(frozen=True)

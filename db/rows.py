@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
-from evaluator.baseline_result import BaselineStatus
-from evaluator.result import EvalResult, ToleranceMode
+from kernelwright.db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
+from kernelwright.evaluator.baseline_result import BaselineStatus
+from kernelwright.evaluator.result import EvalResult, ToleranceMode
 
 
 @dataclass(frozen=True)

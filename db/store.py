@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import sessionmaker
 
-from db.engine import (
+from kernelwright.db.engine import (
     SQLITE_BEGIN_OPTION,
     current_revision,
     default_db_url,
@@ -24,15 +24,15 @@ from db.engine import (
     schema_mismatch,
     upgrade_schema,
 )
-from db.queries.baselines import BaselineQueries
-from db.queries.candidates import CandidateQueries
-from db.queries.evaluations import EvaluationQueries
-from db.queries.exports import ExportQueries
-from db.queries.hardware import HardwareQueries
-from db.queries.runs import RunQueries
-from db.queries.sweeps import SweepQueries
-from db.queries.tasks import TaskQueries
-from db.queries.tokens import TokenQueries
+from kernelwright.db.queries.baselines import BaselineQueries
+from kernelwright.db.queries.candidates import CandidateQueries
+from kernelwright.db.queries.evaluations import EvaluationQueries
+from kernelwright.db.queries.exports import ExportQueries
+from kernelwright.db.queries.hardware import HardwareQueries
+from kernelwright.db.queries.runs import RunQueries
+from kernelwright.db.queries.sweeps import SweepQueries
+from kernelwright.db.queries.tasks import TaskQueries
+from kernelwright.db.queries.tokens import TokenQueries
 
 
 class Store(TaskQueries, HardwareQueries, CandidateQueries, EvaluationQueries, RunQueries, BaselineQueries,

@@ -8,18 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 _EXPORTS = {
-    "evaluate": "evaluator.api",
-    "measure_baselines": "evaluator.api",
-    "probe": "evaluator.api",
-    "checked_task": "evaluator.api",
-    "BaselineResult": "evaluator.baseline_result",
-    "BaselineStatus": "evaluator.baseline_result",
-    "EvalOptions": "evaluator.request",
-    "HARNESS_VERSION": "evaluator.result",
-    "EvalResult": "evaluator.result",
-    "Reason": "evaluator.result",
-    "Stage": "evaluator.result",
-    "Status": "evaluator.result",
+    "evaluate": "kernelwright.evaluator.api",
+    "measure_baselines": "kernelwright.evaluator.api",
+    "probe": "kernelwright.evaluator.api",
+    "checked_task": "kernelwright.evaluator.api",
+    "BaselineResult": "kernelwright.evaluator.baseline_result",
+    "BaselineStatus": "kernelwright.evaluator.baseline_result",
+    "EvalOptions": "kernelwright.evaluator.request",
+    "HARNESS_VERSION": "kernelwright.evaluator.result",
+    "EvalResult": "kernelwright.evaluator.result",
+    "Reason": "kernelwright.evaluator.result",
+    "Stage": "kernelwright.evaluator.result",
+    "Status": "kernelwright.evaluator.result",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -30,4 +30,4 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'evaluator' has no attribute {name!r}")
+    raise AttributeError(f"module 'kernelwright.evaluator' has no attribute {name!r}")

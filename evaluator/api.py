@@ -13,19 +13,19 @@ from pathlib import Path
 
 import torch
 
-from evaluator.baseline_result import BaselineResult, BaselineStatus
-from evaluator.build.cache import cache_root
-from evaluator.compare import tolerance_for
-from evaluator.hashing import normalized_hash
-from evaluator.jail.bwrap import jail_problem
-from evaluator.judge.judge import get_judge
-from evaluator.platforms import get_platform
-from evaluator.platforms.base import Platform
-from evaluator.request import EvalOptions
-from evaluator.result import EvalResult, Reason, Stage, Status, Verification
-from evaluator.static_checks import check_source
-from tasks.errors import TaskLoadError, TaskProblem
-from tasks.loader import (
+from kernelwright.evaluator.baseline_result import BaselineResult, BaselineStatus
+from kernelwright.evaluator.build.cache import cache_root
+from kernelwright.evaluator.compare import tolerance_for
+from kernelwright.evaluator.hashing import normalized_hash
+from kernelwright.evaluator.jail.bwrap import jail_problem
+from kernelwright.evaluator.judge.judge import get_judge
+from kernelwright.evaluator.platforms import get_platform
+from kernelwright.evaluator.platforms.base import Platform
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status, Verification
+from kernelwright.evaluator.static_checks import check_source
+from kernelwright.tasks.errors import TaskLoadError, TaskProblem
+from kernelwright.tasks.loader import (
     PROBE_TIMEOUT_S,
     cached_probe,
     cached_refusal,
@@ -33,9 +33,9 @@ from tasks.loader import (
     remember_refusal,
     task_at_size,
 )
-from tasks.model import Task
-from tasks.probe_result import ProbeResult
-from tasks.sizes import DEFAULT_SIZE
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.probe_result import ProbeResult
+from kernelwright.tasks.sizes import DEFAULT_SIZE
 
 NO_JAIL_HINT = ("untrusted code runs only in the jail; fix the above, or pass --unsafe-no-jail to run your own "
                 "trusted code without it on this machine")

@@ -9,7 +9,7 @@ from enum import Enum
 
 from pydantic import BaseModel, Field
 
-from evaluator.result import HARNESS_VERSION, ToleranceMode
+from kernelwright.evaluator.result import HARNESS_VERSION, ToleranceMode
 
 
 class BaselineStatus(str, Enum):

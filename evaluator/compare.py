@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from evaluator.result import Reason, ToleranceMode
-from tasks.model import Tolerance
+from kernelwright.evaluator.result import Reason, ToleranceMode
+from kernelwright.tasks.model import Tolerance
 
 # KernelBench's check, for scores set beside its published numbers: allclose at 1e-2 and nothing else.
 KERNELBENCH_TOLERANCE = Tolerance(atol=1e-2, rtol=1e-2, max_relative_l2=None)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import ast
 
-from tasks.hashing import sha256_text
-from tasks.parsing import parse
+from kernelwright.tasks.hashing import sha256_text
+from kernelwright.tasks.parsing import parse
 
 __all__ = ["normalized_hash", "normalized_source", "sha256_text"]
 

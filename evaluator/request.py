@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from evaluator.result import ToleranceMode
+from kernelwright.evaluator.result import ToleranceMode
 
 
 class EvalOptions(BaseModel):

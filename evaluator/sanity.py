@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from evaluator.platforms.base import Peaks
+from kernelwright.evaluator.platforms.base import Peaks
 
 PEAK_MARGIN = 3.0
 

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, Field
 
-from db.rows import JudgedTurnRow
-from evaluator.result import Status
+from kernelwright.db.rows import JudgedTurnRow
+from kernelwright.evaluator.result import Status
 
 
 class CurationConfig(BaseModel):

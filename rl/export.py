@@ -19,10 +19,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from db import Store
-from db.rows import JudgedTurnRow
-from evaluator.result import ToleranceMode
-from rl.curation import CurationConfig, CurationReport, curate_sft, without_held_out
+from kernelwright.db import Store
+from kernelwright.db.rows import JudgedTurnRow
+from kernelwright.evaluator.result import ToleranceMode
+from kernelwright.rl.curation import CurationConfig, CurationReport, curate_sft, without_held_out
 
 
 class ExportFormat(str, Enum):

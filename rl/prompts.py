@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import random
 
-from agent.exemplars import exemplar_pool, sample_exemplars
-from agent.prompts import PromptBuilder, PromptInputs
-from agent.prompts.builder import same_category_example
-from agent.providers.base import ChatMessage
-from db import Store
-from evaluator import EvalOptions
-from evaluator.api import default_threads
-from evaluator.platforms.base import HardwareInfo, Peaks
-from tasks.model import Task
+from kernelwright.agent.exemplars import exemplar_pool, sample_exemplars
+from kernelwright.agent.prompts import PromptBuilder, PromptInputs
+from kernelwright.agent.prompts.builder import same_category_example
+from kernelwright.agent.providers.base import ChatMessage
+from kernelwright.db import Store
+from kernelwright.evaluator import EvalOptions
+from kernelwright.evaluator.api import default_threads
+from kernelwright.evaluator.platforms.base import HardwareInfo, Peaks
+from kernelwright.tasks.model import Task
 
 
 class TrainingPrompts:

@@ -35,8 +35,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field, field_validator
 
-from agent.extract import defines_model_new, fenced_blocks
-from evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.agent.extract import defines_model_new, fenced_blocks
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status
 
 log = logging.getLogger("kernelwright.train")
 

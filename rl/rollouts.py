@@ -15,12 +15,12 @@ import asyncio
 import json
 from typing import Any
 
-from agent.evaluators import EvaluatorPool
-from agent.verdicts import VerdictRecorder, Verdicts
-from db import Store
-from evaluator import EvalOptions, EvalResult
-from rl.rewards import completion_text
-from tasks.model import Task
+from kernelwright.agent.evaluators import EvaluatorPool
+from kernelwright.agent.verdicts import VerdictRecorder, Verdicts
+from kernelwright.db import Store
+from kernelwright.evaluator import EvalOptions, EvalResult
+from kernelwright.rl.rewards import completion_text
+from kernelwright.tasks.model import Task
 
 
 class RolloutJudge:

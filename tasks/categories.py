@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from tasks.model import Category
+from kernelwright.tasks.model import Category
 
 PRIORITY = (Category.attention, Category.convolution, Category.matmul, Category.normalization, Category.pooling,
             Category.loss, Category.resize, Category.index, Category.optimizer, Category.reduce,

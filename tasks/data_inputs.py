@@ -23,8 +23,8 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from tasks.errors import TaskLoadError, TaskProblem
-from tasks.parsing import parse
+from kernelwright.tasks.errors import TaskLoadError, TaskProblem
+from kernelwright.tasks.parsing import parse
 
 MAX_DATA_BYTES = 4 * 2**20  # a spec file, not data: generated tensors come from the shapes
 MAX_ELEMENTS = 2**31

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import torch
 
-from tasks.model import Tolerance
+from kernelwright.tasks.model import Tolerance
 
 CHUNK = 2**20  # elements: 8 MiB of float64 per working copy
 

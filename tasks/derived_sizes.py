@@ -38,8 +38,8 @@ from enum import Enum
 
 from pydantic import BaseModel, Field
 
-from tasks.parsing import parse
-from tasks.sizes import rewrite_constants
+from kernelwright.tasks.parsing import parse
+from kernelwright.tasks.sizes import rewrite_constants
 
 MIN_SCALED = 16  # smaller non-batch integers are indices, counts or knobs rather than extents
 FLOOR = 8  # a non-batch extent is never halved below this

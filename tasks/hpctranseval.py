@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from tasks.import_layouts import Candidate
-from tasks.import_registry import Outcome, Refusal, TaskOutcome
+from kernelwright.tasks.import_layouts import Candidate
+from kernelwright.tasks.import_registry import Outcome, Refusal, TaskOutcome
 
 SOURCE_PLATFORM = "cuda"  # every HPCTransEval pair's kernel is CUDA C (its `cuda_code`)
 KERNEL_SUFFIX = ".cu"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tasks.import_registry import ImportFormat, Outcome, TaskOutcome
-from tasks.model import Category
+from kernelwright.tasks.import_registry import ImportFormat, Outcome, TaskOutcome
+from kernelwright.tasks.model import Category
 
 KERNELBENCH_LEVELS = (1, 2, 3)
 

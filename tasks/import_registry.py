@@ -8,10 +8,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from tasks.env import home_dir
-from tasks.errors import TaskLoadError
-from tasks.loader import load_task
-from tasks.model import Category, Task
+from kernelwright.tasks.env import home_dir
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.loader import load_task
+from kernelwright.tasks.model import Category, Task
 
 
 class ImportFormat(str, Enum):

@@ -32,9 +32,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from tasks.categories import category_from_name, category_from_ops, level_by_rule, normalized_name
-from tasks.data_inputs import with_data_inputs
-from tasks.derived_sizes import (
+from kernelwright.tasks.categories import category_from_name, category_from_ops, level_by_rule, normalized_name
+from kernelwright.tasks.data_inputs import with_data_inputs
+from kernelwright.tasks.derived_sizes import (
     CPU_BUDGET_MS,
     SMALL_EXTRA_STEPS,
     Kind,
@@ -47,10 +47,10 @@ from tasks.derived_sizes import (
     steps_for,
     with_derived_sizes,
 )
-from tasks.errors import TaskLoadError, TaskProblem
-from tasks.hpctranseval import KERNEL_SUFFIX, discover_pairs
-from tasks.import_layouts import Candidate, discover_files
-from tasks.import_registry import (
+from kernelwright.tasks.errors import TaskLoadError, TaskProblem
+from kernelwright.tasks.hpctranseval import KERNEL_SUFFIX, discover_pairs
+from kernelwright.tasks.import_layouts import Candidate, discover_files
+from kernelwright.tasks.import_registry import (
     ImportedTask,
     ImportFormat,
     ImportRegistry,
@@ -64,11 +64,11 @@ from tasks.import_registry import (
     save_registry,
     snapshot_dir,
 )
-from tasks.import_sources import check_source_name, default_source_name
-from tasks.loader import REQUIRED, defined_names, parse_task
-from tasks.model import Category, Task
-from tasks.parsing import parse
-from tasks.probe_result import ProbeResult
+from kernelwright.tasks.import_sources import check_source_name, default_source_name
+from kernelwright.tasks.loader import REQUIRED, defined_names, parse_task
+from kernelwright.tasks.model import Category, Task
+from kernelwright.tasks.parsing import parse
+from kernelwright.tasks.probe_result import ProbeResult
 
 MAX_SIZING_PROBES = 6  # probes one task may take to find its CPU size
 MEMORY_JUMP = 4  # halvings after a probe that ran out of memory or time (about 1/16 of the work)

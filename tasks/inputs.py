@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from tasks.errors import TaskLoadError
+from kernelwright.tasks.errors import TaskLoadError
 
 
 def _check_args(value: object, what: str, origin: str) -> list[Any]:

@@ -16,14 +16,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tasks.env import cache_dir, probe_timeout_s
-from tasks.errors import TaskLoadError
-from tasks.hashing import sha256_text
-from tasks.model import Category, Task, Tolerance, ToleranceFrom
-from tasks.parsing import parse
-from tasks.probe_result import ProbeResult
-from tasks.sizes import DEFAULT_SIZE, declared_sizes, sized_source
-from tasks.task_config import read_task_config
+from kernelwright.tasks.env import cache_dir, probe_timeout_s
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.hashing import sha256_text
+from kernelwright.tasks.model import Category, Task, Tolerance, ToleranceFrom
+from kernelwright.tasks.parsing import parse
+from kernelwright.tasks.probe_result import ProbeResult
+from kernelwright.tasks.sizes import DEFAULT_SIZE, declared_sizes, sized_source
+from kernelwright.tasks.task_config import read_task_config
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 REQUIRED = ("Model", "get_inputs", "get_init_inputs")

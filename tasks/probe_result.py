@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from tasks.errors import TaskProblem
+from kernelwright.tasks.errors import TaskProblem
 
 
 class ProbeResult(BaseModel):

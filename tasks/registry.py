@@ -5,10 +5,10 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
-from tasks.errors import TaskLoadError
-from tasks.import_registry import imported_kernels, load_imported, load_registry
-from tasks.loader import SUITE_DIR, load_task
-from tasks.model import Task
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.import_registry import imported_kernels, load_imported, load_registry
+from kernelwright.tasks.loader import SUITE_DIR, load_task
+from kernelwright.tasks.model import Task
 
 
 class TaskSource(str, Enum):

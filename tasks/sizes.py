@@ -11,8 +11,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from tasks.errors import TaskLoadError
-from tasks.parsing import parse
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.parsing import parse
 
 DEFAULT_SIZE = "cpu"
 KNOWN_SIZES = ("cpu", "gpu", "small")

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from tasks.derived_sizes import Kind, Scalable, scalable_constants
-from tasks.errors import TaskLoadError
-from tasks.loader import parse_task
-from tasks.model import Task
-from tasks.parsing import parse
-from tasks.sizes import literal_assignment, rewrite_constants, size_knobs
+from kernelwright.tasks.derived_sizes import Kind, Scalable, scalable_constants
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.loader import parse_task
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.parsing import parse
+from kernelwright.tasks.sizes import literal_assignment, rewrite_constants, size_knobs
 
 TASK_POINT = "task"
 _KIND_WORDS = {Kind.batch: "batch", Kind.spatial: "extent", Kind.other: "model dimension"}

@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tasks.errors import TaskLoadError
-from tasks.sizes import literal_assignment
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.sizes import literal_assignment
 
 NAME = "TASK_CONFIG"
 APPLIED_KEYS = ("atol", "rtol")

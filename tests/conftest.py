@@ -76,7 +76,10 @@ BASE_MODEL = "smollm2-135m"
 def base_home() -> Iterator[Path]:
     """A Kernelwright home with the packaged base model prepared, shared by the tests that load the real model
     (prepared once per test cache and reused after)."""
-    from agent.models import is_prepared, prepare  # the training extra's imports, only for the tests that ask
+    from kernelwright.agent.models import (  # the training extra's imports, only for the tests that ask
+        is_prepared,
+        prepare,
+    )
 
     path = Path(os.environ["KERNELWRIGHT_CACHE_DIR"]) / "test-home"
     with pytest.MonkeyPatch.context() as patch:

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import make_url
 from typer.testing import CliRunner, Result
 
-from db import Store
-from db.engine import head_revision
 from kernelwright.cli import app
+from kernelwright.db import Store
+from kernelwright.db.engine import head_revision
 
 PASSWORD = "pw-s3cret-never-printed"
 

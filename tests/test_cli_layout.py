@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from db import Store
-from evaluator.result import Status
 from kernelwright.cli import app
-from tasks.registry import resolve_task
+from kernelwright.db import Store
+from kernelwright.evaluator.result import Status
+from kernelwright.tasks.registry import resolve_task
 
 sys.path.insert(0, str(Path(__file__).parent / "rl"))
 from trace_fill import TraceFiller, kernel, make_task  # noqa: E402

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from agent.summary import summarize_run
-from db import Store
-from evaluator.result import Status
+from kernelwright.agent.summary import summarize_run
 from kernelwright.cli import app
 from kernelwright.commands.optimize import next_commands
+from kernelwright.db import Store
+from kernelwright.evaluator.result import Status
 
 sys.path.insert(0, str(Path(__file__).parent / "rl"))
 from trace_fill import TraceFiller, kernel, make_task  # noqa: E402

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from evaluator.api import probe
-from tasks.errors import TaskLoadError
-from tasks.inputs import build_model, init_inputs, input_groups, outputs_as_list
-from tasks.loader import task_at_size
-from tasks.model import Category, Task
-from tasks.module import exec_module_from_source
-from tasks.probe_result import ProbeResult
-from tasks.registry import example_solutions, suite_tasks
+from kernelwright.evaluator.api import probe
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.inputs import build_model, init_inputs, input_groups, outputs_as_list
+from kernelwright.tasks.loader import task_at_size
+from kernelwright.tasks.model import Category, Task
+from kernelwright.tasks.module import exec_module_from_source
+from kernelwright.tasks.probe_result import ProbeResult
+from kernelwright.tasks.registry import example_solutions, suite_tasks
 
 TASKS = suite_tasks()
 IDS = [t.id for t in TASKS]

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from evaluator.api import evaluate
-from evaluator.build.cuda import find_nvcc
-from evaluator.platforms.gpu import cuda_available
-from evaluator.request import EvalOptions
-from evaluator.result import EvalResult, Status, Verification
-from tasks.model import Task
-from tasks.registry import example_solutions, suite_tasks
+from kernelwright.evaluator.api import evaluate
+from kernelwright.evaluator.build.cuda import find_nvcc
+from kernelwright.evaluator.platforms.gpu import cuda_available
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.result import EvalResult, Status, Verification
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.registry import example_solutions, suite_tasks
 
 GPU_PLATFORMS = ("triton", "cuda")
 

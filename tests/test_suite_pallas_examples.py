@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from evaluator.api import evaluate
-from evaluator.platforms.pallas import jax_cuda_available
-from evaluator.request import EvalOptions
-from evaluator.result import EvalResult, Reason, Status, Verification
-from tasks.loader import load_task_source
-from tasks.model import Task
-from tasks.registry import example_solutions, resolve_task, suite_tasks
+from kernelwright.evaluator.api import evaluate
+from kernelwright.evaluator.platforms.pallas import jax_cuda_available
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.result import EvalResult, Reason, Status, Verification
+from kernelwright.tasks.loader import load_task_source
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.registry import example_solutions, resolve_task, suite_tasks
 
 pytest.importorskip("jax", reason="the pallas platform needs jax: pip install 'kernelwright[pallas]'")
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from evaluator.api import evaluate
-from evaluator.request import EvalOptions
-from evaluator.result import Status
-from tasks.loader import SUITE_DIR
-from tasks.registry import resolve_task
+from kernelwright.evaluator.api import evaluate
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.result import Status
+from kernelwright.tasks.loader import SUITE_DIR
+from kernelwright.tasks.registry import resolve_task
 
 SOLUTIONS = sorted(SUITE_DIR.glob("*/solutions/*.cpu.py"))
 # Correctness is the kernel's property; timing on a shared CI machine is not (upsample_nearest2x's 25 MB

@@ -7,12 +7,12 @@ from enum import Enum
 
 from pydantic import BaseModel, Field
 
-from agent.providers import ProviderConfig
-from agent.search import SearchConfig
-from agent.starting import StartingKernel
-from evaluator import EvalOptions
-from tasks.model import Task
-from tasks.registry import TaskSource, all_tasks, example_solutions
+from kernelwright.agent.providers import ProviderConfig
+from kernelwright.agent.search import SearchConfig
+from kernelwright.agent.starting import StartingKernel
+from kernelwright.evaluator import EvalOptions
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.registry import TaskSource, all_tasks, example_solutions
 
 
 class Split(str, Enum):

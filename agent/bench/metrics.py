@@ -28,13 +28,13 @@ from collections.abc import Iterable
 import numpy as np
 from pydantic import BaseModel, Field
 
-from agent.bench.config import BenchConfig, Split
-from db import Store
-from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
-from db.provenance import VerdictKey
-from db.rows import EvaluationRow
-from evaluator import BaselineStatus
-from evaluator.result import EvalResult, Status, ToleranceMode
+from kernelwright.agent.bench.config import BenchConfig, Split
+from kernelwright.db import Store
+from kernelwright.db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
+from kernelwright.db.provenance import VerdictKey
+from kernelwright.db.rows import EvaluationRow
+from kernelwright.evaluator import BaselineStatus
+from kernelwright.evaluator.result import EvalResult, Status, ToleranceMode
 
 FAST_P = (0.0, 0.5, 1.0, 1.5, 2.0)
 

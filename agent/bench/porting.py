@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from agent.bench.metrics import RunMetrics
-from agent.starting import StartingKernel, file_start
-from tasks.model import Task
-from tasks.registry import source_kernels
+from kernelwright.agent.bench.metrics import RunMetrics
+from kernelwright.agent.starting import StartingKernel, file_start
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.registry import source_kernels
 
 
 class PortTrack(BaseModel):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from agent.bench.config import Split
-from agent.bench.metrics import RunMetrics, run_metrics
-from db import Store
-from db.enums import RunKind, RunStatus
+from kernelwright.agent.bench.config import Split
+from kernelwright.agent.bench.metrics import RunMetrics, run_metrics
+from kernelwright.db import Store
+from kernelwright.db.enums import RunKind, RunStatus
 
 
 def rank_key(run: RunMetrics, category: str | None) -> tuple[float, float, float]:

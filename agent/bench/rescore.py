@@ -11,15 +11,15 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from agent.bench.metrics import rescore_map
-from agent.evaluators import EvaluatorPool
-from agent.verdicts import VerdictRecorder
-from db import Store
-from db.enums import RunKind, RunStatus
-from db.provenance import VerdictKey
-from evaluator import EvalOptions, EvalResult
-from evaluator.result import HARNESS_VERSION, Status
-from tasks.loader import load_task_source
+from kernelwright.agent.bench.metrics import rescore_map
+from kernelwright.agent.evaluators import EvaluatorPool
+from kernelwright.agent.verdicts import VerdictRecorder
+from kernelwright.db import Store
+from kernelwright.db.enums import RunKind, RunStatus
+from kernelwright.db.provenance import VerdictKey
+from kernelwright.evaluator import EvalOptions, EvalResult
+from kernelwright.evaluator.result import HARNESS_VERSION, Status
+from kernelwright.tasks.loader import load_task_source
 
 
 class Change(BaseModel):

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from agent.bench.config import BenchConfig
-from agent.evaluators import EvaluatorPool, EvaluatorSite
-from agent.prompts import template_version
-from agent.providers import Provider
-from agent.task_search import (
+from kernelwright.agent.bench.config import BenchConfig
+from kernelwright.agent.evaluators import EvaluatorPool, EvaluatorSite
+from kernelwright.agent.prompts import template_version
+from kernelwright.agent.providers import Provider
+from kernelwright.agent.task_search import (
     Event,
     EventKind,
     EventSink,
@@ -24,13 +24,13 @@ from agent.task_search import (
     run_and_close,
     run_and_close_async,
 )
-from agent.verdicts import VerdictRecorder
-from db import Store
-from db.enums import BaselineKind, RunKind, RunStatus
-from db.provenance import VerdictKey
-from evaluator import BaselineResult, BaselineStatus
-from evaluator.result import HARNESS_VERSION
-from tasks.model import Task
+from kernelwright.agent.verdicts import VerdictRecorder
+from kernelwright.db import Store
+from kernelwright.db.enums import BaselineKind, RunKind, RunStatus
+from kernelwright.db.provenance import VerdictKey
+from kernelwright.evaluator import BaselineResult, BaselineStatus
+from kernelwright.evaluator.result import HARNESS_VERSION
+from kernelwright.tasks.model import Task
 
 
 class BenchRunner:

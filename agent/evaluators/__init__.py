@@ -8,8 +8,8 @@
 The driver alone talks to the store: actors return `EvalResult`s and never open a database.
 """
 
-from agent.evaluators.actor import Evaluator, EvaluatorSite
-from agent.evaluators.config import ClusterConfig, ClusterError
-from agent.evaluators.pool import EvaluatorPool, Judged, Measured
+from kernelwright.agent.evaluators.actor import Evaluator, EvaluatorSite
+from kernelwright.agent.evaluators.config import ClusterConfig, ClusterError
+from kernelwright.agent.evaluators.pool import EvaluatorPool, Judged, Measured
 
 __all__ = ["ClusterConfig", "ClusterError", "Evaluator", "EvaluatorPool", "EvaluatorSite", "Judged", "Measured"]

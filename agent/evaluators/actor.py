@@ -5,10 +5,10 @@ from __future__ import annotations
 import ray
 from pydantic import BaseModel
 
-from evaluator import BaselineResult, EvalOptions, EvalResult, evaluate, measure_baselines
-from evaluator.platforms import get_platform
-from evaluator.platforms.base import HardwareInfo, Peaks
-from tasks.model import Task
+from kernelwright.evaluator import BaselineResult, EvalOptions, EvalResult, evaluate, measure_baselines
+from kernelwright.evaluator.platforms import get_platform
+from kernelwright.evaluator.platforms.base import HardwareInfo, Peaks
+from kernelwright.tasks.model import Task
 
 
 class EvaluatorSite(BaseModel):

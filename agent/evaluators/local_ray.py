@@ -15,8 +15,8 @@ from typing import Any
 
 import ray
 
-from agent.evaluators.config import ClusterError
-from agent.evaluators.placement import live_nodes
+from kernelwright.agent.evaluators.config import ClusterError
+from kernelwright.agent.evaluators.placement import live_nodes
 
 # Small object store: only sources and results travel through it.
 OBJECT_STORE_BYTES = 256 * 1024 * 1024

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ray
 from pydantic import BaseModel
 
-from evaluator.platforms import platform_class
+from kernelwright.evaluator.platforms import platform_class
 
 
 class NodeInfo(BaseModel):

@@ -24,14 +24,14 @@ from typing import Any
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from agent.call_deadline import CallTimedOut, call_timeout_s, timed_out_baselines, timed_out_evaluation
-from agent.evaluators.actor import Evaluator, EvaluatorSite
-from agent.evaluators.config import ClusterConfig, ClusterError
-from agent.evaluators.local_ray import init_ray
-from agent.evaluators.placement import live_nodes, plan_evaluators
-from evaluator import BaselineResult, EvalOptions, EvalResult
-from evaluator.platforms.base import HardwareInfo, Peaks
-from tasks.model import Task
+from kernelwright.agent.call_deadline import CallTimedOut, call_timeout_s, timed_out_baselines, timed_out_evaluation
+from kernelwright.agent.evaluators.actor import Evaluator, EvaluatorSite
+from kernelwright.agent.evaluators.config import ClusterConfig, ClusterError
+from kernelwright.agent.evaluators.local_ray import init_ray
+from kernelwright.agent.evaluators.placement import live_nodes, plan_evaluators
+from kernelwright.evaluator import BaselineResult, EvalOptions, EvalResult
+from kernelwright.evaluator.platforms.base import HardwareInfo, Peaks
+from kernelwright.tasks.model import Task
 
 # How often the pool looks for nodes that joined, and how long a run waits with no evaluator at all.
 REFRESH_S = 15.0

@@ -12,8 +12,8 @@ from enum import Enum
 
 from pydantic import BaseModel
 
-from db.store import Store
-from evaluator.result import Status
+from kernelwright.db.store import Store
+from kernelwright.evaluator.result import Status
 
 CORRECT = (Status.correct, Status.unstable)  # unstable: correct, its timing unsettled
 

@@ -8,15 +8,15 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.export.kernels import ExportedKernel
-from agent.export.package import export_package
-from agent.export.sources import ExportError
-from agent.summary import summarize_run
-from agent.sweep import load_kernel, run_sweep, stored_envelope
-from db.store import Store
-from evaluator.request import EvalOptions
-from evaluator.result import EvalResult
-from tasks.sweep import SweepPoint
+from kernelwright.agent.export.kernels import ExportedKernel
+from kernelwright.agent.export.package import export_package
+from kernelwright.agent.export.sources import ExportError
+from kernelwright.agent.summary import summarize_run
+from kernelwright.agent.sweep import load_kernel, run_sweep, stored_envelope
+from kernelwright.db.store import Store
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.result import EvalResult
+from kernelwright.tasks.sweep import SweepPoint
 
 
 def kernel_ids(store: Store, refs: list[str]) -> list[tuple[int, str | None]]:

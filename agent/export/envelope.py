@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from evaluator.result import Status
+from kernelwright.evaluator.result import Status
 
 Shapes = list[list[int] | None]
 

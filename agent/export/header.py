@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
-from agent.export.envelope import Envelope
-from agent.export.readme import envelope_lines
-from agent.summary import Kernel
+from kernelwright.agent.export.envelope import Envelope
+from kernelwright.agent.export.readme import envelope_lines
+from kernelwright.agent.summary import Kernel
 
 
 def kernel_file_header(kernel: Kernel, run_id: str, envelope: Envelope | None) -> str:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from agent.export.envelope import Envelope
-from agent.sweep import KernelToSweep
+from kernelwright.agent.export.envelope import Envelope
+from kernelwright.agent.sweep import KernelToSweep
 
 
 class ExportedKernel(BaseModel):

@@ -14,15 +14,15 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from agent.export.kernels import ExportedKernel, ExportedPackage
-from agent.export.package_setup import compiler_features
-from agent.export.readme import package_readme
-from agent.export.sources import ExportError, NativeBuild, binding_source, native_builds
-from evaluator.build.cpp import HOST_TUNED_FLAGS, measured_flags
-from evaluator.build.errors import UnsafeSourceError
-from evaluator.platforms import platform_class
-from evaluator.result import HARNESS_VERSION
-from tasks.sizes import rewrite_constants
+from kernelwright.agent.export.kernels import ExportedKernel, ExportedPackage
+from kernelwright.agent.export.package_setup import compiler_features
+from kernelwright.agent.export.readme import package_readme
+from kernelwright.agent.export.sources import ExportError, NativeBuild, binding_source, native_builds
+from kernelwright.evaluator.build.cpp import HOST_TUNED_FLAGS, measured_flags
+from kernelwright.evaluator.build.errors import UnsafeSourceError
+from kernelwright.evaluator.platforms import platform_class
+from kernelwright.evaluator.result import HARNESS_VERSION
+from kernelwright.tasks.sizes import rewrite_constants
 
 # Copied verbatim into every package (they read its export.json at import, so Kernelwright never imports them).
 RUNTIME_FILE = Path(__file__).with_name("package_runtime.py")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.export.envelope import Envelope
-from agent.export.kernels import ExportedKernel
-from evaluator.result import HARNESS_VERSION
-from tasks.model import Task
+from kernelwright.agent.export.envelope import Envelope
+from kernelwright.agent.export.kernels import ExportedKernel
+from kernelwright.evaluator.result import HARNESS_VERSION
+from kernelwright.tasks.model import Task
 
 
 def _interval(ci: tuple[float, float] | None) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tasks.parsing import parse
+from kernelwright.tasks.parsing import parse
 
 # A kernel's text is an attacker's: `"x" * 3_000_000_000` or doubling concatenations must not make the exporter
 # (or the service serving a package) build gigabytes. No constant it reads may exceed the evaluator's source cap.

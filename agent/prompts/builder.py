@@ -10,13 +10,13 @@ from pathlib import Path
 import jinja2
 from pydantic import BaseModel
 
-from agent.exemplars import Exemplar
-from agent.providers.base import ChatMessage
-from agent.starting import StartingKernel
-from evaluator.platforms import platform_class
-from evaluator.platforms.base import HardwareInfo, Peaks
-from tasks.model import Task
-from tasks.registry import example_solutions, suite_tasks
+from kernelwright.agent.exemplars import Exemplar
+from kernelwright.agent.providers.base import ChatMessage
+from kernelwright.agent.starting import StartingKernel
+from kernelwright.evaluator.platforms import platform_class
+from kernelwright.evaluator.platforms.base import HardwareInfo, Peaks
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.registry import example_solutions, suite_tasks
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from agent.prompts.builder import render
-from evaluator.result import EvalResult, Status
-from tasks.model import Task
+from kernelwright.agent.prompts.builder import render
+from kernelwright.evaluator.result import EvalResult, Status
+from kernelwright.tasks.model import Task
 
 MAX_LOG_LINES = 30
 MAX_LOG_CHARS = 3000

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from agent.providers.base import (
+from kernelwright.agent.providers.base import (
     ChatMessage,
     Completion,
     CompletionContext,
@@ -12,9 +12,9 @@ from agent.providers.base import (
     ProviderConfig,
     ProviderError,
 )
-from agent.providers.examples import ExamplesProvider
-from agent.providers.local import LocalProvider
-from agent.providers.openai_chat import OpenAIProvider
+from kernelwright.agent.providers.examples import ExamplesProvider
+from kernelwright.agent.providers.local import LocalProvider
+from kernelwright.agent.providers.openai_chat import OpenAIProvider
 
 PROVIDERS: dict[str, type[Provider]] = {"openai": OpenAIProvider, "examples": ExamplesProvider,
                                         "local": LocalProvider}

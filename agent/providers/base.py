@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 
 from pydantic import BaseModel, Field, model_validator
 
-from tasks.model import Task
+from kernelwright.tasks.model import Task
 
 
 class ProviderError(RuntimeError):

@@ -10,11 +10,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from agent.providers.base import ChatMessage, Completion, CompletionContext, Provider
-from tasks.hashing import sha256_text
-from tasks.loader import load_task
-from tasks.model import Task
-from tasks.registry import example_solutions, suite_paths
+from kernelwright.agent.providers.base import ChatMessage, Completion, CompletionContext, Provider
+from kernelwright.tasks.hashing import sha256_text
+from kernelwright.tasks.loader import load_task
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.registry import example_solutions, suite_paths
 
 
 @lru_cache(maxsize=1)

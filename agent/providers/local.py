@@ -13,8 +13,15 @@ import asyncio
 import time
 from typing import Any
 
-from agent.models import BASES, ModelNotFound, base_path, gguf_file, is_base_name, prepare, resolve_model
-from agent.providers.base import ChatMessage, Completion, CompletionContext, Provider, ProviderConfig, ProviderError
+from kernelwright.agent.models import BASES, ModelNotFound, base_path, gguf_file, is_base_name, prepare, resolve_model
+from kernelwright.agent.providers.base import (
+    ChatMessage,
+    Completion,
+    CompletionContext,
+    Provider,
+    ProviderConfig,
+    ProviderError,
+)
 
 INSTALL_HINT = "install the train extra: pip install -c constraints.txt -e '.[train]'"
 

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import openai
 from openai import AsyncOpenAI
 
-from agent.providers.base import (
+from kernelwright.agent.providers.base import (
     ChatMessage,
     Completion,
     CompletionContext,

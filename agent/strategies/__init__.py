@@ -9,11 +9,11 @@ from __future__ import annotations
 import importlib
 from typing import TypeVar
 
-from agent.strategies.base import SearchProgress, SearchStrategy
+from kernelwright.agent.strategies.base import SearchProgress, SearchStrategy
 
 S = TypeVar("S", bound=type[SearchStrategy])
 
-BUILTIN_MODULES = ("agent.strategies.parallel", "agent.strategies.evolution", "agent.strategies.tree")
+BUILTIN_MODULES = tuple(f"{__name__}.{name}" for name in ("parallel", "evolution", "tree"))
 _REGISTRY: dict[str, type[SearchStrategy]] = {}
 
 

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel
 
-from agent.search import SearchConfig, TrajectoryState
-from db.enums import RunStatus
-from db.rows import TrajectoryRow
+from kernelwright.agent.search import SearchConfig, TrajectoryState
+from kernelwright.db.enums import RunStatus
+from kernelwright.db.rows import TrajectoryRow
 
 if TYPE_CHECKING:
-    from agent.task_search import SearchContext, TaskSearch
-    from tasks.model import Task
+    from kernelwright.agent.task_search import SearchContext, TaskSearch
+    from kernelwright.tasks.model import Task
 
 
 class SearchProgress(BaseModel):

@@ -17,13 +17,13 @@ import math
 import random
 from typing import TYPE_CHECKING
 
-from agent.prompts import feedback_for
-from agent.search import TrajectoryState
-from agent.strategies import register
-from agent.strategies.pool import Choice, Member, PoolStrategy
+from kernelwright.agent.prompts import feedback_for
+from kernelwright.agent.search import TrajectoryState
+from kernelwright.agent.strategies import register
+from kernelwright.agent.strategies.pool import Choice, Member, PoolStrategy
 
 if TYPE_CHECKING:
-    from agent.task_search import TaskSearch
+    from kernelwright.agent.task_search import TaskSearch
 
 CROSSOVER = 0.5  # chance of combining two correct parents, when the island has two
 EXPLOIT = 0.3  # chance of taking the island's best instead of a draw by bucket

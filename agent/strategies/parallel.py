@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 from contextlib import AbstractAsyncContextManager, nullcontext
 
-from agent.prompts import feedback_for, no_code_feedback
-from agent.search import TrajectoryState
-from agent.strategies import register
-from agent.strategies.base import SearchProgress, SearchStrategy
-from db.enums import TurnOutcome
+from kernelwright.agent.prompts import feedback_for, no_code_feedback
+from kernelwright.agent.search import TrajectoryState
+from kernelwright.agent.strategies import register
+from kernelwright.agent.strategies.base import SearchProgress, SearchStrategy
+from kernelwright.db.enums import TurnOutcome
 
 
 @register

@@ -18,13 +18,13 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from agent.prompts import ParentKernel
-from agent.search import TrajectoryState
-from agent.strategies.base import SearchStrategy
-from evaluator.result import EvalResult, Status
+from kernelwright.agent.prompts import ParentKernel
+from kernelwright.agent.search import TrajectoryState
+from kernelwright.agent.strategies.base import SearchStrategy
+from kernelwright.evaluator.result import EvalResult, Status
 
 if TYPE_CHECKING:
-    from agent.task_search import TaskSearch
+    from kernelwright.agent.task_search import TaskSearch
 
 COMPILED_ONLY = "compiled only: no GPU here to run, check or time the kernel"
 

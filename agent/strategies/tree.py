@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import random
 
-from agent.prompts import feedback_for
-from agent.search import TrajectoryState
-from agent.strategies import register
-from agent.strategies.pool import Choice, Member, PoolStrategy
-from evaluator.result import Stage
+from kernelwright.agent.prompts import feedback_for
+from kernelwright.agent.search import TrajectoryState
+from kernelwright.agent.strategies import register
+from kernelwright.agent.strategies.pool import Choice, Member, PoolStrategy
+from kernelwright.evaluator.result import Stage
 
 DECAY = 0.8  # a correct node's priority shrinks by this factor for each child it already has
 STAGES = list(Stage)

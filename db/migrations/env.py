@@ -10,8 +10,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from db.engine import make_engine
-from db.models import Base
+from kernelwright.db.engine import make_engine
+from kernelwright.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from db.convert import baseline_row, json_safe
-from db.enums import BaselineKind
-from db.errors import NotFoundError
-from db.models import BaselineTimingModel, TaskModel
-from db.provenance import VerdictKey
-from db.queries.base import QueryBase
-from db.rows import BaselineRow
-from evaluator.baseline_result import BaselineStatus
+from kernelwright.db.convert import baseline_row, json_safe
+from kernelwright.db.enums import BaselineKind
+from kernelwright.db.errors import NotFoundError
+from kernelwright.db.models import BaselineTimingModel, TaskModel
+from kernelwright.db.provenance import VerdictKey
+from kernelwright.db.queries.base import QueryBase
+from kernelwright.db.rows import BaselineRow
+from kernelwright.evaluator.baseline_result import BaselineStatus
 
 
 class BaselineQueries(QueryBase):

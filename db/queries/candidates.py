@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.convert import insert_unique, to_row
-from db.errors import NotFoundError
-from db.models import CandidateModel, TaskModel
-from db.queries.base import QueryBase
-from db.rows import CandidateRow
-from evaluator.hashing import normalized_hash
+from kernelwright.db.convert import insert_unique, to_row
+from kernelwright.db.errors import NotFoundError
+from kernelwright.db.models import CandidateModel, TaskModel
+from kernelwright.db.queries.base import QueryBase
+from kernelwright.db.rows import CandidateRow
+from kernelwright.evaluator.hashing import normalized_hash
 
 
 def add_candidate_in(

@@ -6,16 +6,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from db.convert import eval_result, evaluation_columns, evaluation_row, json_safe, to_row
-from db.enums import BaselineKind
-from db.models import CandidateModel, EvaluationModel, TaskModel, TrajectoryModel, TurnModel
-from db.provenance import VerdictKey
-from db.queries.base import QueryBase
-from db.queries.candidates import add_candidate_in
-from db.queries.tasks import upsert_task_in
-from db.rows import CandidateRow, EvaluationRow
-from evaluator.result import EvalResult, Reason, Status
-from tasks.model import Task
+from kernelwright.db.convert import eval_result, evaluation_columns, evaluation_row, json_safe, to_row
+from kernelwright.db.enums import BaselineKind
+from kernelwright.db.models import CandidateModel, EvaluationModel, TaskModel, TrajectoryModel, TurnModel
+from kernelwright.db.provenance import VerdictKey
+from kernelwright.db.queries.base import QueryBase
+from kernelwright.db.queries.candidates import add_candidate_in
+from kernelwright.db.queries.tasks import upsert_task_in
+from kernelwright.db.rows import CandidateRow, EvaluationRow
+from kernelwright.evaluator.result import EvalResult, Reason, Status
+from kernelwright.tasks.model import Task
 
 
 class EvaluationQueries(QueryBase):

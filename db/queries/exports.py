@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from db.convert import json_safe, to_row
-from db.models import DatasetExportModel
-from db.queries.base import QueryBase
-from db.rows import DatasetExportRow
+from kernelwright.db.convert import json_safe, to_row
+from kernelwright.db.models import DatasetExportModel
+from kernelwright.db.queries.base import QueryBase
+from kernelwright.db.rows import DatasetExportRow
 
 
 class ExportQueries(QueryBase):

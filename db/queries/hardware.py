@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from db.convert import insert_unique, json_safe, to_row
-from db.models import HardwareModel
-from db.queries.base import QueryBase
-from db.rows import HardwareRow
+from kernelwright.db.convert import insert_unique, json_safe, to_row
+from kernelwright.db.models import HardwareModel
+from kernelwright.db.queries.base import QueryBase
+from kernelwright.db.rows import HardwareRow
 
 
 class HardwareQueries(QueryBase):

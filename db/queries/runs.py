@@ -7,12 +7,20 @@ from typing import Any
 
 from sqlalchemy import select
 
-from db.convert import eval_result, json_safe, to_row
-from db.enums import RunKind, RunStatus, TurnOutcome
-from db.errors import NotFoundError
-from db.models import CandidateModel, EvaluationModel, RunModel, TaskModel, TrajectoryModel, TurnModel, utcnow
-from db.queries.base import QueryBase
-from db.rows import JudgedTurnRow, RunRow, TrajectoryRow, TurnRow
+from kernelwright.db.convert import eval_result, json_safe, to_row
+from kernelwright.db.enums import RunKind, RunStatus, TurnOutcome
+from kernelwright.db.errors import NotFoundError
+from kernelwright.db.models import (
+    CandidateModel,
+    EvaluationModel,
+    RunModel,
+    TaskModel,
+    TrajectoryModel,
+    TurnModel,
+    utcnow,
+)
+from kernelwright.db.queries.base import QueryBase
+from kernelwright.db.rows import JudgedTurnRow, RunRow, TrajectoryRow, TurnRow
 
 
 class RunQueries(QueryBase):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from db.convert import json_safe, to_row
-from db.models import SweepPointModel
-from db.queries.base import QueryBase
-from db.rows import SweepPointRow
-from evaluator.result import EvalResult
+from kernelwright.db.convert import json_safe, to_row
+from kernelwright.db.models import SweepPointModel
+from kernelwright.db.queries.base import QueryBase
+from kernelwright.db.rows import SweepPointRow
+from kernelwright.evaluator.result import EvalResult
 
 
 class SweepQueries(QueryBase):

@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.convert import insert_unique, json_safe, to_row
-from db.errors import NotFoundError
-from db.models import TaskModel
-from db.queries.base import QueryBase
-from db.rows import TaskRow
-from tasks.model import Task
+from kernelwright.db.convert import insert_unique, json_safe, to_row
+from kernelwright.db.errors import NotFoundError
+from kernelwright.db.models import TaskModel
+from kernelwright.db.queries.base import QueryBase
+from kernelwright.db.rows import TaskRow
+from kernelwright.tasks.model import Task
 
 
 def upsert_task_in(session: Session, task: Task) -> TaskModel:

@@ -11,10 +11,10 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from db.convert import to_row
-from db.models import ApiTokenModel, utcnow
-from db.queries.base import QueryBase
-from db.rows import ApiTokenRow
+from kernelwright.db.convert import to_row
+from kernelwright.db.models import ApiTokenModel, utcnow
+from kernelwright.db.queries.base import QueryBase
+from kernelwright.db.rows import ApiTokenRow
 
 # Every API token secret starts with this, so a leaked one is recognizable (secret scanners, logs).
 API_TOKEN_MARK = "kw_"

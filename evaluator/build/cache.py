@@ -24,8 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tasks.env import build_cache_mb, cache_dir
-from tasks.hashing import sha256_text
+from kernelwright.tasks.env import build_cache_mb, cache_dir
+from kernelwright.tasks.hashing import sha256_text
 
 # Entries used this recently are never removed by someone else's eviction (see the module docstring).
 GRACE_S = 60.0

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from evaluator.build.cache import cache_root, content_key, file_lock, touch
-from evaluator.build.errors import BuildError, UnsafeSourceError, trim_compiler_log
-from evaluator.build.job import BuildJob, BuildStep, CommandRunner, execute
-from evaluator.runner.protocol import BuildRequest
-from evaluator.static_checks.native_code import native_code_finding
+from kernelwright.evaluator.build.cache import cache_root, content_key, file_lock, touch
+from kernelwright.evaluator.build.errors import BuildError, UnsafeSourceError, trim_compiler_log
+from kernelwright.evaluator.build.job import BuildJob, BuildStep, CommandRunner, execute
+from kernelwright.evaluator.runner.protocol import BuildRequest
+from kernelwright.evaluator.static_checks.native_code import native_code_finding
 
 LITE_HEADER = """\
 #pragma once

@@ -24,12 +24,12 @@ from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 
-from evaluator.build.cache import cache_root, content_key, file_lock, touch
-from evaluator.build.cpp import LITE_HEADER, MAX_ERRORS_FLAG, BuiltModule, CppBuilder
-from evaluator.build.errors import BuildError, UnsafeSourceError
-from evaluator.build.job import BuildJob, BuildStep, CommandRunner, execute
-from evaluator.runner.protocol import BuildRequest
-from evaluator.static_checks.native_code import native_code_finding
+from kernelwright.evaluator.build.cache import cache_root, content_key, file_lock, touch
+from kernelwright.evaluator.build.cpp import LITE_HEADER, MAX_ERRORS_FLAG, BuiltModule, CppBuilder
+from kernelwright.evaluator.build.errors import BuildError, UnsafeSourceError
+from kernelwright.evaluator.build.job import BuildJob, BuildStep, CommandRunner, execute
+from kernelwright.evaluator.runner.protocol import BuildRequest
+from kernelwright.evaluator.static_checks.native_code import native_code_finding
 
 # The architecture compile checks target without a device: the H100 (override with KERNELWRIGHT_CUDA_ARCH).
 DEFAULT_ARCH = "9.0"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evaluator.jail.capture import LEFT_OUT
+from kernelwright.evaluator.jail.capture import LEFT_OUT
 
 # What a build error's log holds at most: lines, and characters per line (one line of a nested template's error can
 # be megabytes: the type is printed whole).

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from evaluator.build.errors import BuildError, UnsafeSourceError, trim_compiler_log
-from evaluator.jail.capture import LOG_STOP_BYTES, BoundedLog, CappedFile, Sink, Stopped, pump
+from kernelwright.evaluator.build.errors import BuildError, UnsafeSourceError, trim_compiler_log
+from kernelwright.evaluator.jail.capture import LOG_STOP_BYTES, BoundedLog, CappedFile, Sink, Stopped, pump
 
 # A built module's size at most. A kernel's module is a few hundred KiB (a CUDA one with several architectures a few
 # MiB); a bigger one carries data (large initialised arrays), which no kernel needs and which fills the cache.

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from evaluator.build.errors import BuildError
+from kernelwright.evaluator.build.errors import BuildError
 
 
 @dataclass

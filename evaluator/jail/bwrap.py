@@ -21,8 +21,8 @@ import subprocess
 from dataclasses import dataclass, field
 from functools import cache
 
-from evaluator.jail.seccomp import SeccompUnavailable, policy_bpf
-from evaluator.jail.view import MountKind, jail_view, toolchain_bins
+from kernelwright.evaluator.jail.seccomp import SeccompUnavailable, policy_bpf
+from kernelwright.evaluator.jail.view import MountKind, jail_view, toolchain_bins
 
 JAIL_UID = 65534
 JAIL_USER = "nobody"

@@ -18,9 +18,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from evaluator.jail.bwrap import JailSpec, jail_command, jail_uid, seccomp_fd, writable_by_jail
-from evaluator.jail.capture import BoundedLog, Sink, Stopped, pump
-from evaluator.jail.limits import Cgroup, Limits, preexec
+from kernelwright.evaluator.jail.bwrap import JailSpec, jail_command, jail_uid, seccomp_fd, writable_by_jail
+from kernelwright.evaluator.jail.capture import BoundedLog, Sink, Stopped, pump
+from kernelwright.evaluator.jail.limits import Cgroup, Limits, preexec
 
 
 def _prctl() -> ctypes._CFuncPtr:  # type: ignore[name-defined]

@@ -52,17 +52,16 @@ def _bind(path: str, kind: MountKind = MountKind.ro) -> list[Mount]:
 
 
 def package_roots() -> list[str]:
-    """Folders whose `evaluator/` and `tasks/` packages the runner imports (the project, or site-packages)."""
-    here = Path(__file__).resolve().parents[1]  # evaluator/
-    import tasks
+    """The folder holding the `kernelwright` package (the project, or site-packages): the runner's PYTHONPATH.
 
-    roots = {str(here.parent), str(Path(tasks.__file__).resolve().parents[1])}
-    return sorted(roots)
+    It is the folder this module was imported from, as many levels up as its name has parts; in a checkout that is
+    through the link `kernelwright/evaluator`, to the project's root."""
+    return [str(Path(__file__).parents[len(__name__.split(".")) - 1])]
 
 
 @cache
 def python_mounts() -> tuple[Mount, ...]:
-    """The interpreter, its standard library and site-packages, and our two packages (never the whole project)."""
+    """The interpreter, its standard library and site-packages, and our two rooms (never the whole project)."""
     mounts: list[Mount] = []
     prefixes = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}
     for prefix in sorted(prefixes):
@@ -72,11 +71,14 @@ def python_mounts() -> tuple[Mount, ...]:
         if os.path.isdir(real) and not any(real.startswith(p + os.sep) for p in prefixes):
             mounts += _bind(real)
     covered = [m.dest for m in mounts]
+    # The namespace's own `__init__.py` and the two rooms a runner imports. In a checkout the rooms are links from
+    # `kernelwright/` to the project's top-level folders: the link is shown as a link and its folder beside it.
     for root in package_roots():
-        for package in ("evaluator", "tasks"):
-            path = os.path.join(root, package)
-            if not any(path.startswith(c + os.sep) for c in covered):
-                mounts += _bind(path)
+        for part in ("__init__.py", "evaluator", "tasks"):
+            path = os.path.join(root, "kernelwright", part)
+            for shown in dict.fromkeys((path, os.path.realpath(path))):
+                if not any(shown.startswith(c + os.sep) for c in covered):
+                    mounts += _bind(shown)
     # The venv's `python` is a link into the base install; both ends must resolve inside.
     exe = sys.executable
     if not any(exe.startswith(m.dest + os.sep) for m in mounts):

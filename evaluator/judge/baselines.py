@@ -11,18 +11,24 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from evaluator.baseline_result import BaselineResult, BaselineStatus, SideTiming
-from evaluator.compare import compare
-from evaluator.judge.references import ReferenceFailed, ReferenceSession
-from evaluator.judge.rounds import CLOCK, RoundFailed, timed_round
-from evaluator.judge.runner_process import RunnerConfig, RunnerFailed, RunnerGone, RunnerProcess, RunnerTimeout
-from evaluator.judge.timing import measure
-from evaluator.judge.timing_decision import TimingConfig, TimingOutcome
-from evaluator.judge.timing_lock import TimingLock
-from evaluator.request import EvalOptions
-from evaluator.runner.protocol import Role, Setup
-from evaluator.stats import median_with_ci
-from tasks.model import Task
+from kernelwright.evaluator.baseline_result import BaselineResult, BaselineStatus, SideTiming
+from kernelwright.evaluator.compare import compare
+from kernelwright.evaluator.judge.references import ReferenceFailed, ReferenceSession
+from kernelwright.evaluator.judge.rounds import CLOCK, RoundFailed, timed_round
+from kernelwright.evaluator.judge.runner_process import (
+    RunnerConfig,
+    RunnerFailed,
+    RunnerGone,
+    RunnerProcess,
+    RunnerTimeout,
+)
+from kernelwright.evaluator.judge.timing import measure
+from kernelwright.evaluator.judge.timing_decision import TimingConfig, TimingOutcome
+from kernelwright.evaluator.judge.timing_lock import TimingLock
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.runner.protocol import Role, Setup
+from kernelwright.evaluator.stats import median_with_ci
+from kernelwright.tasks.model import Task
 
 
 def _side(samples: list[tuple[int, float]], min_ms: float) -> SideTiming:

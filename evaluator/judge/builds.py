@@ -16,16 +16,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evaluator.build.cache import cache_limit_bytes, evict
-from evaluator.build.errors import BuildError, UnsafeSourceError
-from evaluator.jail.bwrap import JailSpec
-from evaluator.jail.capture import BoundedLog, Sink
-from evaluator.jail.limits import Limits
-from evaluator.jail.process import run
-from evaluator.judge.runner_process import ProtocolBreach
-from evaluator.platforms.base import KernelBuilder
-from evaluator.result import Reason, Status
-from evaluator.runner.protocol import BuildRequest, Built, Failure
+from kernelwright.evaluator.build.cache import cache_limit_bytes, evict
+from kernelwright.evaluator.build.errors import BuildError, UnsafeSourceError
+from kernelwright.evaluator.jail.bwrap import JailSpec
+from kernelwright.evaluator.jail.capture import BoundedLog, Sink
+from kernelwright.evaluator.jail.limits import Limits
+from kernelwright.evaluator.jail.process import run
+from kernelwright.evaluator.judge.runner_process import ProtocolBreach
+from kernelwright.evaluator.platforms.base import KernelBuilder
+from kernelwright.evaluator.result import Reason, Status
+from kernelwright.evaluator.runner.protocol import BuildRequest, Built, Failure
 
 # A runner may ask for this many builds per evaluation: enough for any real kernel, too few to mine the compiler.
 MAX_BUILDS = 16

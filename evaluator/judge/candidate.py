@@ -16,22 +16,28 @@ from typing import Any
 
 import torch
 
-from evaluator.compare import ErrorStats, Mismatch, compare
-from evaluator.judge.builds import BuildService
-from evaluator.judge.outcomes import Ended, Ending, from_exit, from_failure, task_failed, timed_out
-from evaluator.judge.references import ReferenceFailed, ReferenceSession, ReferenceTimedOut
-from evaluator.judge.rounds import DeferredWork, InputsChanged, RoundDeadline, RoundFailed
-from evaluator.judge.runner_process import RunnerConfig, RunnerFailed, RunnerGone, RunnerProcess, RunnerTimeout
-from evaluator.judge.timing import measure
-from evaluator.judge.timing_decision import TimingConfig, TimingOutcome
-from evaluator.judge.timing_lock import LockTimeout, TimingLock
-from evaluator.platforms.base import Peaks, Platform
-from evaluator.request import EvalOptions
-from evaluator.result import CorrectnessStats, EvalResult, Reason, Stage, Status, TimingStats, Verification
-from evaluator.runner import tensors
-from evaluator.runner.protocol import Call, Finish, Role, Setup, TensorSpec
-from evaluator.sanity import check_against_peaks
-from tasks.model import Task
+from kernelwright.evaluator.compare import ErrorStats, Mismatch, compare
+from kernelwright.evaluator.judge.builds import BuildService
+from kernelwright.evaluator.judge.outcomes import Ended, Ending, from_exit, from_failure, task_failed, timed_out
+from kernelwright.evaluator.judge.references import ReferenceFailed, ReferenceSession, ReferenceTimedOut
+from kernelwright.evaluator.judge.rounds import DeferredWork, InputsChanged, RoundDeadline, RoundFailed
+from kernelwright.evaluator.judge.runner_process import (
+    RunnerConfig,
+    RunnerFailed,
+    RunnerGone,
+    RunnerProcess,
+    RunnerTimeout,
+)
+from kernelwright.evaluator.judge.timing import measure
+from kernelwright.evaluator.judge.timing_decision import TimingConfig, TimingOutcome
+from kernelwright.evaluator.judge.timing_lock import LockTimeout, TimingLock
+from kernelwright.evaluator.platforms.base import Peaks, Platform
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.result import CorrectnessStats, EvalResult, Reason, Stage, Status, TimingStats, Verification
+from kernelwright.evaluator.runner import tensors
+from kernelwright.evaluator.runner.protocol import Call, Finish, Role, Setup, TensorSpec
+from kernelwright.evaluator.sanity import check_against_peaks
+from kernelwright.tasks.model import Task
 
 
 @dataclass

@@ -14,21 +14,21 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from evaluator.baseline_result import BaselineResult
-from evaluator.build.cache import cache_root
-from evaluator.jail.limits import Limits
-from evaluator.judge.baselines import BaselineMeasurement
-from evaluator.judge.builds import BuildService
-from evaluator.judge.candidate import CandidateContext, CandidateEvaluation
-from evaluator.judge.probe import probe_task
-from evaluator.judge.references import ReferenceSession, SessionKey, SessionPool
-from evaluator.judge.runner_process import RunnerConfig, RunnerProcess
-from evaluator.platforms.base import Peaks, Platform
-from evaluator.request import EvalOptions
-from evaluator.result import EvalResult, Verification
-from evaluator.runner.protocol import Role
-from tasks.model import Task
-from tasks.probe_result import ProbeResult
+from kernelwright.evaluator.baseline_result import BaselineResult
+from kernelwright.evaluator.build.cache import cache_root
+from kernelwright.evaluator.jail.limits import Limits
+from kernelwright.evaluator.judge.baselines import BaselineMeasurement
+from kernelwright.evaluator.judge.builds import BuildService
+from kernelwright.evaluator.judge.candidate import CandidateContext, CandidateEvaluation
+from kernelwright.evaluator.judge.probe import probe_task
+from kernelwright.evaluator.judge.references import ReferenceSession, SessionKey, SessionPool
+from kernelwright.evaluator.judge.runner_process import RunnerConfig, RunnerProcess
+from kernelwright.evaluator.platforms.base import Peaks, Platform
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.result import EvalResult, Verification
+from kernelwright.evaluator.runner.protocol import Role
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.probe_result import ProbeResult
 
 # A reference runner lives across evaluations: its CPU-time limit is a backstop, each request has a deadline.
 SESSION_CPU_SECONDS = 7 * 24 * 3600

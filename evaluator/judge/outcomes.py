@@ -11,9 +11,9 @@ from __future__ import annotations
 import signal
 from dataclasses import dataclass
 
-from evaluator.judge.runner_process import RunnerBreach, RunnerGone
-from evaluator.result import Reason, Stage, Status
-from evaluator.runner.protocol import Failure
+from kernelwright.evaluator.judge.runner_process import RunnerBreach, RunnerGone
+from kernelwright.evaluator.result import Reason, Stage, Status
+from kernelwright.evaluator.runner.protocol import Failure
 
 # What the judge knows about a signal that killed a runner, beyond its name.
 _SIGNAL_HINTS = {

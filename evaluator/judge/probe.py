@@ -13,15 +13,21 @@ from statistics import median
 
 import torch
 
-from evaluator.judge.rounds import timed_round
-from evaluator.judge.runner_process import RunnerConfig, RunnerFailed, RunnerGone, RunnerProcess, RunnerTimeout
-from evaluator.result import Reason
-from evaluator.runner import tensors
-from evaluator.runner.protocol import Call, MakeInputs, Role, Setup
-from tasks.degenerate import degenerate_reason
-from tasks.errors import TaskProblem
-from tasks.model import Task
-from tasks.probe_result import ProbeResult
+from kernelwright.evaluator.judge.rounds import timed_round
+from kernelwright.evaluator.judge.runner_process import (
+    RunnerConfig,
+    RunnerFailed,
+    RunnerGone,
+    RunnerProcess,
+    RunnerTimeout,
+)
+from kernelwright.evaluator.result import Reason
+from kernelwright.evaluator.runner import tensors
+from kernelwright.evaluator.runner.protocol import Call, MakeInputs, Role, Setup
+from kernelwright.tasks.degenerate import degenerate_reason
+from kernelwright.tasks.errors import TaskProblem
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.probe_result import ProbeResult
 
 EAGER_ROUNDS = 5
 

@@ -21,10 +21,16 @@ from typing import Any
 
 import torch
 
-from evaluator.judge.runner_process import RunnerConfig, RunnerFailed, RunnerGone, RunnerProcess, RunnerTimeout
-from evaluator.runner import tensors
-from evaluator.runner.protocol import Call, MakeInputs, Role, Setup
-from tasks.model import Task
+from kernelwright.evaluator.judge.runner_process import (
+    RunnerConfig,
+    RunnerFailed,
+    RunnerGone,
+    RunnerProcess,
+    RunnerTimeout,
+)
+from kernelwright.evaluator.runner import tensors
+from kernelwright.evaluator.runner.protocol import Call, MakeInputs, Role, Setup
+from kernelwright.tasks.model import Task
 
 START_TIMEOUT_S = 300.0
 

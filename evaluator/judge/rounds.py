@@ -15,10 +15,10 @@ from typing import Any
 
 import torch
 
-from evaluator.judge.runner_process import RunnerProcess
-from evaluator.runner import tensors
-from evaluator.runner.protocol import Load, Round, TensorSpec
-from evaluator.runner.tensors import WireError
+from kernelwright.evaluator.judge.runner_process import RunnerProcess
+from kernelwright.evaluator.runner import tensors
+from kernelwright.evaluator.runner.protocol import Load, Round, TensorSpec
+from kernelwright.evaluator.runner.tensors import WireError
 
 Clock = Callable[[], float]
 # The judge's clock: its own process, which never runs untrusted code.

@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evaluator.jail.bwrap import JailSpec
-from evaluator.jail.limits import Limits
-from evaluator.jail.process import JailedProcess, exit_status, spawn
-from evaluator.jail.view import package_roots
-from evaluator.judge.watchdog import GRACE_S, Watchdog
-from evaluator.runner import tensors
-from evaluator.runner.protocol import (
+from kernelwright.evaluator.jail.bwrap import JailSpec
+from kernelwright.evaluator.jail.limits import Limits
+from kernelwright.evaluator.jail.process import JailedProcess, exit_status, spawn
+from kernelwright.evaluator.jail.view import package_roots
+from kernelwright.evaluator.judge.watchdog import GRACE_S, Watchdog
+from kernelwright.evaluator.runner import tensors
+from kernelwright.evaluator.runner.protocol import (
     FDS_ENV,
     RUNNER_MESSAGE,
     BuildRequest,
@@ -161,8 +161,9 @@ class RunnerProcess:
         spec = JailSpec(read_only=read_only, read_write=config.read_write, devices=config.devices, env=env,
                         tmpfs_mb=config.scratch_mb)
         try:
-            self.child: JailedProcess = spawn([sys.executable, "-m", "evaluator.runner"], spec, config.limits,
-                                              jailed=config.jailed, pass_fds=(runner_end.fileno(), self.rx, self.tx),
+            command = [sys.executable, "-m", "kernelwright.evaluator.runner"]
+            self.child: JailedProcess = spawn(command, spec, config.limits, jailed=config.jailed,
+                                              pass_fds=(runner_end.fileno(), self.rx, self.tx),
                                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                               stderr=subprocess.STDOUT)
         except BaseException:

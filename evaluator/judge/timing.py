@@ -37,8 +37,8 @@ from typing import Any
 
 import torch
 
-from evaluator.compare import compare
-from evaluator.judge.rounds import (
+from kernelwright.evaluator.compare import compare
+from kernelwright.evaluator.judge.rounds import (
     CLOCK,
     ROUND_FACTOR,
     ROUND_FLOOR_S,
@@ -47,12 +47,18 @@ from evaluator.judge.rounds import (
     RoundFailed,
     timed_round,
 )
-from evaluator.judge.runner_process import RunnerProcess
-from evaluator.judge.timing_decision import TimingConfig, TimingOutcome, calls_per_round, stop_at_look, timing_outcome
-from evaluator.judge.timing_lock import TimingLock
-from evaluator.result import TimingStop
-from evaluator.stats import looks, median_with_ci
-from tasks.model import Tolerance
+from kernelwright.evaluator.judge.runner_process import RunnerProcess
+from kernelwright.evaluator.judge.timing_decision import (
+    TimingConfig,
+    TimingOutcome,
+    calls_per_round,
+    stop_at_look,
+    timing_outcome,
+)
+from kernelwright.evaluator.judge.timing_lock import TimingLock
+from kernelwright.evaluator.result import TimingStop
+from kernelwright.evaluator.stats import looks, median_with_ci
+from kernelwright.tasks.model import Tolerance
 
 SAMPLE_SIZE = 256
 # Positions and the order of the sides come from the OS's randomness, drawn after the clock stops: nothing a runner

@@ -19,8 +19,8 @@ import math
 from dataclasses import dataclass, field
 from enum import Enum
 
-from evaluator.result import TimingStop
-from evaluator.stats import Looks, median, median_with_ci
+from kernelwright.evaluator.result import TimingStop
+from kernelwright.evaluator.stats import Looks, median, median_with_ci
 
 
 class Comparison(str, Enum):

@@ -17,14 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 
-from evaluator.platforms.base import HardwareInfo, Peaks, Platform
+from kernelwright.evaluator.platforms.base import HardwareInfo, Peaks, Platform
 
 ENTRY_POINT_GROUP = "kernelwright.platforms"
 # The built-ins, loaded like installed entry points (pyproject.toml declares the same ones; either finds them).
-BUILTIN = (EntryPoint("cpu", "evaluator.platforms.cpu:CpuPlatform", ENTRY_POINT_GROUP),
-           EntryPoint("cuda", "evaluator.platforms.cuda:CudaPlatform", ENTRY_POINT_GROUP),
-           EntryPoint("triton", "evaluator.platforms.triton:TritonPlatform", ENTRY_POINT_GROUP),
-           EntryPoint("pallas", "evaluator.platforms.pallas:PallasPlatform", ENTRY_POINT_GROUP))
+BUILTIN = (EntryPoint("cpu", "kernelwright.evaluator.platforms.cpu:CpuPlatform", ENTRY_POINT_GROUP),
+           EntryPoint("cuda", "kernelwright.evaluator.platforms.cuda:CudaPlatform", ENTRY_POINT_GROUP),
+           EntryPoint("triton", "kernelwright.evaluator.platforms.triton:TritonPlatform", ENTRY_POINT_GROUP),
+           EntryPoint("pallas", "kernelwright.evaluator.platforms.pallas:PallasPlatform", ENTRY_POINT_GROUP))
 
 _REGISTRY: dict[str, type[Platform]] = {}
 # Entry points that failed to load, by platform name: the error `get_platform` raises for that name.

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
-from evaluator.result import Verification
-from tasks.model import Task
-from tasks.sizes import DEFAULT_SIZE
+from kernelwright.evaluator.result import Verification
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.sizes import DEFAULT_SIZE
 
 if TYPE_CHECKING:  # torch is imported where a device is needed, not by whoever reads a `Peaks`
     import torch

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import torch
 
-from evaluator.build.cache import cache_root, content_key
-from evaluator.build.cpp import CppBuilder
-from evaluator.platforms.base import HardwareInfo, Peaks, Platform
-from evaluator.platforms.peaks import PeakCache
+from kernelwright.evaluator.build.cache import cache_root, content_key
+from kernelwright.evaluator.build.cpp import CppBuilder
+from kernelwright.evaluator.platforms.base import HardwareInfo, Peaks, Platform
+from kernelwright.evaluator.platforms.peaks import PeakCache
 
 _KERNEL_BUILDERS = {"load_inline", "load"}
 

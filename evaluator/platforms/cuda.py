@@ -11,10 +11,10 @@ from functools import cached_property
 
 import torch
 
-from evaluator.build.cuda import DEFAULT_ARCH, CudaBuilder, find_nvcc, parse_arch
-from evaluator.platforms.gpu import GpuPlatform
-from evaluator.result import Verification
-from tasks.env import cuda_arch
+from kernelwright.evaluator.build.cuda import DEFAULT_ARCH, CudaBuilder, find_nvcc, parse_arch
+from kernelwright.evaluator.platforms.gpu import GpuPlatform
+from kernelwright.evaluator.result import Verification
+from kernelwright.tasks.env import cuda_arch
 
 _KERNEL_BUILDERS = {"load_inline", "load"}
 

@@ -16,17 +16,17 @@ import sys
 from abc import abstractmethod
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 
 import torch
 
-from evaluator.build.cache import cache_root, content_key
-from evaluator.platforms.base import HardwareInfo, Peaks, Platform
-from evaluator.platforms.cpu import cpu_model
-from evaluator.platforms.peaks import PeakCache
-from evaluator.result import Verification
-from tasks.model import Task
-from tasks.sizes import DEFAULT_SIZE
+from kernelwright.evaluator.build.cache import cache_root, content_key
+from kernelwright.evaluator.jail.view import package_roots
+from kernelwright.evaluator.platforms.base import HardwareInfo, Peaks, Platform
+from kernelwright.evaluator.platforms.cpu import cpu_model
+from kernelwright.evaluator.platforms.peaks import PeakCache
+from kernelwright.evaluator.result import Verification
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.sizes import DEFAULT_SIZE
 
 PEAKS_TIMEOUT_S = 300.0
 # What a jailed runner reads about the GPU besides its device nodes (/proc/driver/nvidia comes with the jail's own
@@ -171,8 +171,8 @@ class GpuPlatform(Platform):
 
 def _measure_in_subprocess() -> Peaks:
     """The device's peaks, measured in a process of its own (it must not hold this one's CUDA context)."""
-    proc = subprocess.run([sys.executable, "-m", "evaluator.platforms.gpu"], capture_output=True, text=True,
-                          timeout=PEAKS_TIMEOUT_S, cwd=str(Path(__file__).resolve().parents[2]))
+    proc = subprocess.run([sys.executable, "-m", "kernelwright.evaluator.platforms.gpu"], capture_output=True,
+                          text=True, timeout=PEAKS_TIMEOUT_S, cwd=package_roots()[0])
     if proc.returncode != 0:
         raise RuntimeError(f"measuring the GPU's peak rates failed: {proc.stderr.strip()[-2000:]}")
     return Peaks.model_validate_json(proc.stdout.strip().splitlines()[-1])

@@ -19,9 +19,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from evaluator.platforms.base import dotted_name
-from evaluator.platforms.gpu import GpuPlatform, cuda_available
-from evaluator.result import Verification
+from kernelwright.evaluator.platforms.base import dotted_name
+from kernelwright.evaluator.platforms.gpu import GpuPlatform, cuda_available
+from kernelwright.evaluator.result import Verification
 
 # JAX's CUDA backends: a GPU host runs Pallas natively only with one of these installed next to jax.
 _JAX_CUDA_PLUGINS = ("jax_cuda12_plugin", "jax_cuda13_plugin")

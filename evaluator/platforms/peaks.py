@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from evaluator.platforms.base import Peaks
+from kernelwright.evaluator.platforms.base import Peaks
 
 STALE_S = 7 * 24 * 3600
 # A measurement under a load average above this share of the cores is taken again, at most once per

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from evaluator.platforms.base import dotted_name
-from evaluator.platforms.gpu import GpuPlatform
-from evaluator.result import Verification
+from kernelwright.evaluator.platforms.base import dotted_name
+from kernelwright.evaluator.platforms.gpu import GpuPlatform
+from kernelwright.evaluator.result import Verification
 
 _DECORATORS = {"jit", "autotune"}
 

@@ -11,8 +11,8 @@ import os
 import socket
 import sys
 
-from evaluator.runner.protocol import JUDGE_MESSAGE, Channel, ChannelClosed, Ready, runner_fds
-from evaluator.runner.session import Runner
+from kernelwright.evaluator.runner.protocol import JUDGE_MESSAGE, Channel, ChannelClosed, Ready, runner_fds
+from kernelwright.evaluator.runner.session import Runner
 
 
 def main() -> None:

@@ -15,11 +15,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from evaluator.build.errors import BuildError, UnsafeSourceError
-from evaluator.build.loaded import BuildStats, CompileCheckedModule, KernelModule, import_extension
-from evaluator.result import Reason, Status
-from evaluator.runner.failures import RunnerFailure
-from evaluator.runner.protocol import JUDGE_MESSAGE, BuildRequest, Built, Channel, ChannelClosed
+from kernelwright.evaluator.build.errors import BuildError, UnsafeSourceError
+from kernelwright.evaluator.build.loaded import BuildStats, CompileCheckedModule, KernelModule, import_extension
+from kernelwright.evaluator.result import Reason, Status
+from kernelwright.evaluator.runner.failures import RunnerFailure
+from kernelwright.evaluator.runner.protocol import JUDGE_MESSAGE, BuildRequest, Built, Channel, ChannelClosed
 
 
 def plain(value: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
-from evaluator.result import Reason, Status
+from kernelwright.evaluator.result import Reason, Status
 
 
 class RunnerFailure(Exception):

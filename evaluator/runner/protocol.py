@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
 
-from evaluator.result import Reason, Stage, Status, Verification
+from kernelwright.evaluator.result import Reason, Stage, Status, Verification
 
 FDS_ENV = "KW_RUNNER_FDS"
 MAX_FRAME = 16 * 2**20

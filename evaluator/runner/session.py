@@ -16,15 +16,15 @@ from typing import Any, cast
 
 import torch
 
-from evaluator.build.errors import BuildError, UnsafeSourceError
-from evaluator.dispatch_guard import DispatchRecorder
-from evaluator.platforms import get_platform
-from evaluator.result import Reason, Status, Verification
-from evaluator.runner import tensors
-from evaluator.runner.builds import RemoteBuilder
-from evaluator.runner.failures import RunnerFailure, code_frame, is_oom
-from evaluator.runner.guard import SandboxGuard, install
-from evaluator.runner.protocol import (
+from kernelwright.evaluator.build.errors import BuildError, UnsafeSourceError
+from kernelwright.evaluator.dispatch_guard import DispatchRecorder
+from kernelwright.evaluator.platforms import get_platform
+from kernelwright.evaluator.result import Reason, Status, Verification
+from kernelwright.evaluator.runner import tensors
+from kernelwright.evaluator.runner.builds import RemoteBuilder
+from kernelwright.evaluator.runner.failures import RunnerFailure, code_frame, is_oom
+from kernelwright.evaluator.runner.guard import SandboxGuard, install
+from kernelwright.evaluator.runner.protocol import (
     MAX_OPS,
     Call,
     Channel,
@@ -39,10 +39,10 @@ from evaluator.runner.protocol import (
     TensorSpec,
     runner_fds,
 )
-from evaluator.runner.tripwires import Tripwires, check_output, poison
-from tasks.errors import TaskLoadError
-from tasks.inputs import build_model, init_inputs, input_groups, outputs_as_list
-from tasks.module import exec_module_from_source
+from kernelwright.evaluator.runner.tripwires import Tripwires, check_output, poison
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.inputs import build_model, init_inputs, input_groups, outputs_as_list
+from kernelwright.tasks.module import exec_module_from_source
 
 SCRATCH = Path(os.environ.get("TMPDIR", "/tmp"))
 
@@ -157,8 +157,8 @@ class Runner:
             self.platform.kernel_calls
         self.tripwires = Tripwires(self.platform, self.guard, msg.threads, msg.allow_torch, kernel_calls)
         groups = self.inputs_on_device(1)
-        from evaluator.compare import compare
-        from evaluator.runner import session, tripwires
+        from kernelwright.evaluator.compare import compare
+        from kernelwright.evaluator.runner import session, tripwires
 
         harness = [session, tripwires, sys.modules[compare.__module__], Runner, self.task_module,
                    self.task_module.Model]

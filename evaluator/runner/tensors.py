@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from evaluator.runner.protocol import DTYPES, Arg, TensorSpec
+from kernelwright.evaluator.runner.protocol import DTYPES, Arg, TensorSpec
 
 _DTYPE = {name: getattr(torch, name) for name in DTYPES}
 _NAME = {dtype: name for name, dtype in _DTYPE.items()}

@@ -18,13 +18,13 @@ from typing import Any
 
 import torch
 
-from evaluator.dispatch_guard import DispatchRecorder
-from evaluator.integrity import TorchIntegrity
-from evaluator.platforms.base import Platform
-from evaluator.result import Reason, Status
-from evaluator.runner.failures import RunnerFailure, code_frame, is_oom
-from evaluator.runner.guard import SandboxGuard
-from tasks.inputs import outputs_as_list
+from kernelwright.evaluator.dispatch_guard import DispatchRecorder
+from kernelwright.evaluator.integrity import TorchIntegrity
+from kernelwright.evaluator.platforms.base import Platform
+from kernelwright.evaluator.result import Reason, Status
+from kernelwright.evaluator.runner.failures import RunnerFailure, code_frame, is_oom
+from kernelwright.evaluator.runner.guard import SandboxGuard
+from kernelwright.tasks.inputs import outputs_as_list
 
 # Row 11: the clock and thread controls as they were before any candidate code loaded.
 _PERF_COUNTER = time.perf_counter
@@ -126,7 +126,7 @@ class Tripwires:
                 raise RunnerFailure(Status.rejected, Reason.sandbox_violation, str(exc)) from exc
             raise RunnerFailure(Status.runtime_error, Reason.runtime_exception, f"{where}: {code_frame(exc)}") from exc
         except Exception as exc:  # noqa: BLE001 - whatever the candidate raises is its verdict
-            from evaluator.build.errors import UnsafeSourceError  # a kernel built lazily, inside forward
+            from kernelwright.evaluator.build.errors import UnsafeSourceError  # a kernel built lazily, inside forward
 
             if isinstance(exc, UnsafeSourceError):
                 raise RunnerFailure(Status.rejected, Reason.unsafe_native_code, str(exc)) from exc

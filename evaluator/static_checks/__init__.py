@@ -7,11 +7,11 @@ syntax error).
 
 from __future__ import annotations
 
-from evaluator.platforms.base import Platform
-from evaluator.result import Reason
-from evaluator.static_checks.finding import Finding
-from evaluator.static_checks.native_code import native_code_strings
-from evaluator.static_checks.python_rules import (
+from kernelwright.evaluator.platforms.base import Platform
+from kernelwright.evaluator.result import Reason
+from kernelwright.evaluator.static_checks.finding import Finding
+from kernelwright.evaluator.static_checks.native_code import native_code_strings
+from kernelwright.evaluator.static_checks.python_rules import (
     ARRAY_MODULES,
     array_compute,
     calls_and_attrs,
@@ -22,7 +22,7 @@ from evaluator.static_checks.python_rules import (
     strings_in,
     timer_patches,
 )
-from tasks.parsing import parse
+from kernelwright.tasks.parsing import parse
 
 __all__ = ["Finding", "check_source"]
 

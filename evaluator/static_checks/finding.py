@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evaluator.result import Reason
+from kernelwright.evaluator.result import Reason
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import ast
 import re
 
-from evaluator.result import Reason
-from evaluator.static_checks.finding import Finding
+from kernelwright.evaluator.result import Reason
+from kernelwright.evaluator.static_checks.finding import Finding
 
 # Rows 2 and 15: native code that spawns, connects, reads secrets or escapes its directory.
 UNSAFE_NATIVE = [

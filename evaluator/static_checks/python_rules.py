@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import ast
 
-from evaluator.platforms.base import dotted_name
-from evaluator.result import Reason
-from evaluator.static_checks.finding import Finding
+from kernelwright.evaluator.platforms.base import dotted_name
+from kernelwright.evaluator.result import Reason
+from kernelwright.evaluator.static_checks.finding import Finding
 
 # Row 12: these modules let code walk frames and the heap to find the reference output.
 INTROSPECTION_MODULES = {"inspect", "gc", "traceback", "tracemalloc", "dis"}

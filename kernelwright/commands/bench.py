@@ -9,30 +9,30 @@ from typing import Annotated
 
 import typer
 
-from agent.bench.config import BenchConfig, BenchTask, Split, Suite, describe_selection, select_tasks
-from agent.bench.metrics import RunMetrics, run_metrics
-from agent.bench.porting import PortComparison, PortTrack, TrackNumbers, port_track
-from agent.bench.runner import BenchRunner
-from agent.driver import Driver, RunStopped, Unanswerable
-from agent.evaluators import ClusterConfig, EvaluatorPool
-from agent.providers import ProviderError, get_provider
-from agent.starting import StartError
-from db import Store
-from evaluator.platforms import platform_error
-from evaluator.result import ToleranceMode
+from kernelwright.agent.bench.config import BenchConfig, BenchTask, Split, Suite, describe_selection, select_tasks
+from kernelwright.agent.bench.metrics import RunMetrics, run_metrics
+from kernelwright.agent.bench.porting import PortComparison, PortTrack, TrackNumbers, port_track
+from kernelwright.agent.bench.runner import BenchRunner
+from kernelwright.agent.driver import Driver, RunStopped, Unanswerable
+from kernelwright.agent.evaluators import ClusterConfig, EvaluatorPool
+from kernelwright.agent.providers import ProviderError, get_provider
+from kernelwright.agent.starting import StartError
 from kernelwright.commands import options as opt
 from kernelwright.config.commands import BenchCommand
 from kernelwright.config.files import ConfigError
 from kernelwright.config.options import ConfigPath, command_config
 from kernelwright.console import err, error, layout_width, out, print_wide, warn
 from kernelwright.console import fail as _fail
+from kernelwright.db import Store
+from kernelwright.evaluator.platforms import platform_error
+from kernelwright.evaluator.result import ToleranceMode
 from kernelwright.settings import Settings
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.loader import load_task_source
+from kernelwright.tasks.model import Category, Task
 from kernelwright.views.bench_progress import BenchProgress
 from kernelwright.views.leaderboard import Format, render, title
 from kernelwright.views.safe_text import untrusted
-from tasks.errors import TaskLoadError
-from tasks.loader import load_task_source
-from tasks.model import Category, Task
 
 
 def _resume_tasks(store: Store, config: BenchConfig) -> list[Task]:

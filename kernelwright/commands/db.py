@@ -12,7 +12,9 @@ from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from db.engine import (
+from kernelwright.commands.options import DbUrl
+from kernelwright.console import err, fail, out
+from kernelwright.db.engine import (
     current_revision,
     default_db_url,
     head_revision,
@@ -21,8 +23,6 @@ from db.engine import (
     schema_mismatch,
     upgrade_schema,
 )
-from kernelwright.commands.options import DbUrl
-from kernelwright.console import err, fail, out
 from kernelwright.settings import Settings
 
 app = typer.Typer(help="The store's schema: which revision it is at, and upgrading it.", no_args_is_help=True)

@@ -11,17 +11,17 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from evaluator import EvalOptions, EvalResult, Status, checked_task, evaluate
-from evaluator.platforms import platform_error
-from evaluator.result import Reason, Stage, ToleranceMode, Verification
 from kernelwright.commands import options as opt
 from kernelwright.console import err, out, warn
 from kernelwright.console import fail as _fail
+from kernelwright.evaluator import EvalOptions, EvalResult, Status, checked_task, evaluate
+from kernelwright.evaluator.platforms import platform_error
+from kernelwright.evaluator.result import Reason, Stage, ToleranceMode, Verification
 from kernelwright.settings import Settings
+from kernelwright.tasks.errors import TaskLoadError, TaskProblem
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.registry import example_solutions, resolve_task
 from kernelwright.views.safe_text import clean, untrusted
-from tasks.errors import TaskLoadError, TaskProblem
-from tasks.model import Task
-from tasks.registry import example_solutions, resolve_task
 
 JSON_FIELDS = ("status", "reason", "message", "stage", "speedup", "speedup_ci", "baseline_ms", "candidate_ms",
                "platform", "hardware", "harness_version", "allow_torch", "task_id", "candidate_hash",
@@ -80,9 +80,9 @@ def _solution_source(solution: str, task_ref: str, platform: str, as_json: bool)
 def _store_result(db_url: str | None, task: Task, source: str, result: EvalResult) -> int:
     """Record a verdict judged in this process (on no Ray node) against this machine's hardware."""
     # Imported here: `eval --no-store` never loads SQLAlchemy.
-    from agent.verdicts import VerdictRecorder
-    from db import Store
-    from evaluator.platforms import get_platform
+    from kernelwright.agent.verdicts import VerdictRecorder
+    from kernelwright.db import Store
+    from kernelwright.evaluator.platforms import get_platform
 
     with Store(db_url) as store:
         recorder = VerdictRecorder(store, result.platform)

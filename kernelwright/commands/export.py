@@ -8,18 +8,18 @@ from typing import Annotated
 
 import typer
 
-from agent.export.collect import collect_kernels
-from agent.export.package import export_package
-from agent.export.sources import ExportError
-from agent.sweep import SweepError
-from db import Store
-from evaluator.result import EvalResult
+from kernelwright.agent.export.collect import collect_kernels
+from kernelwright.agent.export.package import export_package
+from kernelwright.agent.export.sources import ExportError
+from kernelwright.agent.sweep import SweepError
 from kernelwright.commands import options as opt
 from kernelwright.console import err, fail, out
+from kernelwright.db import Store
+from kernelwright.evaluator.result import EvalResult
 from kernelwright.settings import Settings
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.sweep import SweepPoint
 from kernelwright.views.safe_text import untrusted
-from tasks.errors import TaskLoadError
-from tasks.sweep import SweepPoint
 
 
 def export_cmd(

@@ -58,8 +58,8 @@ def settings_in_force(settings: Settings) -> dict[str, str]:
 
 
 def _where(settings: Settings) -> dict[str, str]:
-    from db.engine import default_db_url
-    from evaluator.build.cache import usage
+    from kernelwright.db.engine import default_db_url
+    from kernelwright.evaluator.build.cache import usage
 
     cache = settings.cache_dir or Path(platformdirs.user_cache_dir("kernelwright"))
     home = settings.home or Path(platformdirs.user_data_dir("kernelwright"))
@@ -72,7 +72,7 @@ def info_cmd(
     as_json: Annotated[bool, opt.json_flag("print one JSON object")] = False,
 ) -> None:
     """The settings in force (secrets masked), versions, platforms, and where the store and caches are."""
-    from evaluator.platforms import available_platforms, platform_problems
+    from kernelwright.evaluator.platforms import available_platforms, platform_problems
 
     settings = Settings()
     report = {

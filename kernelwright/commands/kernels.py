@@ -11,11 +11,11 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from agent.export.catalog import list_kernels
-from agent.sweep import SweepError, load_kernel, stored_envelope
-from db import Store
+from kernelwright.agent.export.catalog import list_kernels
+from kernelwright.agent.sweep import SweepError, load_kernel, stored_envelope
 from kernelwright.commands import options as opt
 from kernelwright.console import fail, out, print_wide
+from kernelwright.db import Store
 from kernelwright.settings import Settings
 from kernelwright.views.numbers import with_interval
 from kernelwright.views.safe_text import clean, one_line, untrusted

@@ -6,12 +6,12 @@ from typing import Annotated
 
 import typer
 
-from agent.bench.config import Split
-from agent.bench.ranking import ranked_runs
-from db import Store
+from kernelwright.agent.bench.config import Split
+from kernelwright.agent.bench.ranking import ranked_runs
 from kernelwright.commands import options as opt
 from kernelwright.console import fail as _fail
 from kernelwright.console import layout_width, print_wide
+from kernelwright.db import Store
 from kernelwright.settings import Settings
 from kernelwright.views.leaderboard import Format, render, title
 

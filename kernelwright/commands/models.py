@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from agent.models import BASES, base_path, is_prepared, models_dir, prepare
+from kernelwright.agent.models import BASES, base_path, is_prepared, models_dir, prepare
 from kernelwright.commands import options as opt
 from kernelwright.console import err, out, print_wide
 from kernelwright.console import fail as _fail

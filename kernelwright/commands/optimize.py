@@ -10,34 +10,34 @@ from typing import Annotated
 import typer
 from pydantic import BaseModel
 
-from agent.driver import Driver, RunStopped, Unanswerable
-from agent.evaluators import ClusterConfig, EvaluatorPool
-from agent.export.collect import collect_kernels
-from agent.export.header import kernel_file_header
-from agent.export.package import export_package
-from agent.export.sources import ExportError
-from agent.providers import ProviderError, get_provider
-from agent.runner import OptimizeConfig, Optimizer, load_config_task
-from agent.starting import StartError, StartingKernel, file_start, is_kernel_id, stored_start
-from agent.summary import RunSummary
-from agent.sweep import SweepError, run_sweep, stored_envelope
-from db import Store
-from evaluator.platforms import platform_error
-from evaluator.result import EvalResult
+from kernelwright.agent.driver import Driver, RunStopped, Unanswerable
+from kernelwright.agent.evaluators import ClusterConfig, EvaluatorPool
+from kernelwright.agent.export.collect import collect_kernels
+from kernelwright.agent.export.header import kernel_file_header
+from kernelwright.agent.export.package import export_package
+from kernelwright.agent.export.sources import ExportError
+from kernelwright.agent.providers import ProviderError, get_provider
+from kernelwright.agent.runner import OptimizeConfig, Optimizer, load_config_task
+from kernelwright.agent.starting import StartError, StartingKernel, file_start, is_kernel_id, stored_start
+from kernelwright.agent.summary import RunSummary
+from kernelwright.agent.sweep import SweepError, run_sweep, stored_envelope
 from kernelwright.commands import options as opt
 from kernelwright.config.commands import OptimizeCommand
 from kernelwright.config.files import ConfigError
 from kernelwright.config.options import ConfigPath, command_config
 from kernelwright.console import err, error, out, warn
 from kernelwright.console import fail as _fail
+from kernelwright.db import Store
+from kernelwright.evaluator.platforms import platform_error
+from kernelwright.evaluator.result import EvalResult
 from kernelwright.settings import Settings
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.loader import load_task_source
+from kernelwright.tasks.registry import resolve_task
+from kernelwright.tasks.sweep import SweepPoint
 from kernelwright.views.optimize_live import OptimizeLive
 from kernelwright.views.run_summary import summary_table
 from kernelwright.views.safe_text import untrusted
-from tasks.errors import TaskLoadError
-from tasks.loader import load_task_source
-from tasks.registry import resolve_task
-from tasks.sweep import SweepPoint
 
 KEYS = {**opt.RUN_KEYS, "op": "task", "trajectories": "search.trajectories", "turns": "search.turns",
         "out_file": "out", "sweep": "sweep", "export_dir": "export", "from_kernel": "from_kernel",

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from evaluator.result import ToleranceMode
+from kernelwright.evaluator.result import ToleranceMode
 
 # The registry's names, spelled here so that every command's options do not import the providers (and the OpenAI
 # client with them: half a second of every `eval`); tests/agent checks the two agree.

@@ -6,12 +6,12 @@ from typing import Annotated
 
 import typer
 
-from agent.starting import is_kernel_id
-from db import Store
+from kernelwright.agent.starting import is_kernel_id
 from kernelwright.commands import options as opt
 from kernelwright.commands.optimize import KEYS, run_search
 from kernelwright.config.options import ConfigPath
 from kernelwright.console import fail
+from kernelwright.db import Store
 from kernelwright.settings import Settings
 
 # optimize's keys, with the kernel as the starting point, `--to` as the platform and `--task` as the task.

@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
-from agent.bench.config import Split
-from agent.bench.metrics import run_metrics
-from db import Store
+from kernelwright.agent.bench.config import Split
+from kernelwright.agent.bench.metrics import run_metrics
 from kernelwright.commands import options as opt
 from kernelwright.console import fail as _fail
 from kernelwright.console import out
+from kernelwright.db import Store
 from kernelwright.settings import Settings
 
 

@@ -10,12 +10,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from agent.bench.rescore import Change, rescore_run, run_settings
-from agent.evaluators import ClusterConfig, EvaluatorPool
-from db import Store
+from kernelwright.agent.bench.rescore import Change, rescore_run, run_settings
+from kernelwright.agent.evaluators import ClusterConfig, EvaluatorPool
 from kernelwright.commands import options as opt
 from kernelwright.console import err, out
 from kernelwright.console import fail as _fail
+from kernelwright.db import Store
 from kernelwright.settings import Settings
 from kernelwright.views.numbers import times
 from kernelwright.views.safe_text import untrusted

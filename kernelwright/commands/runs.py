@@ -9,16 +9,16 @@ import typer
 from rich import box
 from rich.table import Table
 
-from agent.starting import StartingKernel
-from agent.summary import summarize_run
-from db import Store
-from db.enums import RunKind, RunStatus, TurnOutcome
-from db.rows import RunRow
+from kernelwright.agent.starting import StartingKernel
+from kernelwright.agent.summary import summarize_run
 from kernelwright.commands import options as opt
 from kernelwright.config.commands import bench_file, grpo_file, optimize_file
 from kernelwright.config.files import to_yaml
 from kernelwright.console import TableFormat, layout_width, out, print_rows, print_wide
 from kernelwright.console import fail as _fail
+from kernelwright.db import Store
+from kernelwright.db.enums import RunKind, RunStatus, TurnOutcome
+from kernelwright.db.rows import RunRow
 from kernelwright.settings import Settings
 from kernelwright.views.numbers import ratio, times
 from kernelwright.views.optimize_live import verdict_text

@@ -6,12 +6,12 @@ from typing import Annotated
 
 import typer
 
-from evaluator.platforms import platform_error
 from kernelwright.commands import options as opt
 from kernelwright.config.files import ConfigError
 from kernelwright.config.options import ConfigPath, command_config
 from kernelwright.console import err
 from kernelwright.console import fail as _fail
+from kernelwright.evaluator.platforms import platform_error
 from kernelwright.settings import ServeSettings, Settings
 
 KEYS = {"host": "host", "port": "port", "platform": "platform", "providers": "providers", "model": "model",

@@ -8,18 +8,18 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from agent.export.sources import ExportError
-from agent.sweep import SweepError, load_kernel, run_sweep, stored_envelope, sweep_plan
-from db import Store
-from evaluator.request import EvalOptions
-from evaluator.result import EvalResult
+from kernelwright.agent.export.sources import ExportError
+from kernelwright.agent.sweep import SweepError, load_kernel, run_sweep, stored_envelope, sweep_plan
 from kernelwright.commands import options as opt
 from kernelwright.console import fail, out, print_wide
+from kernelwright.db import Store
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.result import EvalResult
 from kernelwright.settings import Settings
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.sweep import SweepPoint
 from kernelwright.views.safe_text import clean, untrusted
 from kernelwright.views.sweep import sweep_rich_table
-from tasks.errors import TaskLoadError
-from tasks.sweep import SweepPoint
 
 
 def sweep_cmd(

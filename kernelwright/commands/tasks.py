@@ -16,13 +16,13 @@ from rich.text import Text
 from kernelwright.commands import options as opt
 from kernelwright.console import UNBOUNDED, err, layout_width, out, print_pairs, print_wide
 from kernelwright.console import fail as _fail
+from kernelwright.tasks.derived_sizes import scale_label
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.importer import ImportFormat, ImportReport, Outcome, TaskOutcome, import_tasks, load_registry
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.probe_result import ProbeResult
+from kernelwright.tasks.registry import TaskSource, all_tasks, example_solutions, resolve_task
 from kernelwright.views.safe_text import clean, first_line, one_line, untrusted
-from tasks.derived_sizes import scale_label
-from tasks.errors import TaskLoadError
-from tasks.importer import ImportFormat, ImportReport, Outcome, TaskOutcome, import_tasks, load_registry
-from tasks.model import Task
-from tasks.probe_result import ProbeResult
-from tasks.registry import TaskSource, all_tasks, example_solutions, resolve_task
 
 app = typer.Typer(help="Browse the task suite; import KernelBench / MultiKernelBench / HPCTransEval checkouts.",
                   no_args_is_help=True)
@@ -103,14 +103,14 @@ class _Checker:
     probes read back from an earlier import instead of run (`reprobe`: refusals are run again)."""
 
     def __init__(self, memory_mb: int, timeout_s: float, cores: list[int], reprobe: bool) -> None:
-        from evaluator import EvalOptions
+        from kernelwright.evaluator import EvalOptions
 
         self.options = EvalOptions(memory_mb=memory_mb)
         self.timeout_s, self.cores, self.reprobe = timeout_s, cores, reprobe
         self.probes = self.reused = 0
 
     def __call__(self, task: Task, slot: int) -> ProbeResult:
-        from evaluator import probe as probe_task
+        from kernelwright.evaluator import probe as probe_task
 
         result = probe_task(task, options=self.options, timeout_s=self.timeout_s,
                             core=self.cores[slot % len(self.cores)] if self.cores else None,
@@ -160,8 +160,8 @@ def tasks_import(
 ) -> None:
     """Import a checkout as a named source: probe each task in the jail, derive sizes, and list what became of
     every file."""
-    from evaluator import EvalOptions
-    from evaluator.api import jail_refusal
+    from kernelwright.evaluator import EvalOptions
+    from kernelwright.evaluator.api import jail_refusal
 
     check: _Checker | None = None
     count = 1
@@ -226,7 +226,7 @@ def _derived_rows(task: Task) -> list[tuple[str, str]]:
 @app.command("show")
 def tasks_show(task_id: Annotated[str, typer.Argument(help="suite id or task file")]) -> None:
     """Show one task: metadata, probe results and source."""
-    from evaluator import probe as probe_task
+    from kernelwright.evaluator import probe as probe_task
 
     try:
         task = resolve_task(task_id)

@@ -10,10 +10,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from db import Store
-from db.rows import ApiTokenRow
 from kernelwright.commands import options as opt
 from kernelwright.console import err, out
+from kernelwright.db import Store
+from kernelwright.db.rows import ApiTokenRow
 from kernelwright.settings import Settings
 
 app = typer.Typer(help="API tokens for `kernelwright serve`.", no_args_is_help=True)

@@ -9,13 +9,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from db import Store
 from kernelwright.commands import options as opt
 from kernelwright.console import fail as _fail
 from kernelwright.console import out
+from kernelwright.db import Store
+from kernelwright.rl.curation import CurationConfig
+from kernelwright.rl.export import ExportFormat, ExportOptions, ExportResult, export_dataset
 from kernelwright.settings import Settings
-from rl.curation import CurationConfig
-from rl.export import ExportFormat, ExportOptions, ExportResult, export_dataset
 
 app = typer.Typer(help="Training data from stored traces.", no_args_is_help=True)
 

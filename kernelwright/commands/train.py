@@ -13,20 +13,20 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from agent.models import ModelNotFound, resolve_model
-from db import Store
+from kernelwright.agent.models import ModelNotFound, resolve_model
 from kernelwright.commands import options as opt
 from kernelwright.config.commands import GrpoCommand, SftCommand
 from kernelwright.config.options import ConfigPath, command_config
 from kernelwright.console import err, error, out
 from kernelwright.console import fail as _fail
+from kernelwright.db import Store
+from kernelwright.rl.trainers.common import TrainingReport
+from kernelwright.rl.trainers.options import GrpoOptions
 from kernelwright.settings import Settings
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.registry import resolve_task
 from kernelwright.views.safe_text import untrusted
-from rl.trainers.common import TrainingReport
-from rl.trainers.options import GrpoOptions
-from tasks.errors import TaskLoadError
-from tasks.model import Task
-from tasks.registry import resolve_task
 
 app = typer.Typer(help="Fine-tune the kernel-writing model from stored traces.", no_args_is_help=True)
 
@@ -117,7 +117,7 @@ def sft_cmd(
         # Library output goes to the log; stdout is for the result (one JSON object with --json). Imported inside,
         # so that the libraries' log handlers bind to the log.
         with _library_output(options.output_dir, as_json):
-            from rl.trainers.sft import train_sft
+            from kernelwright.rl.trainers.sft import train_sft
 
             report = train_sft(options)
     except (ImportError, ValueError, OSError) as exc:
@@ -173,7 +173,7 @@ def grpo_cmd(
     store = Store(db_url or Settings().db_url)
     try:
         with _library_output(options.output_dir, as_json):  # as for sft
-            from rl.trainers.grpo import train_grpo
+            from kernelwright.rl.trainers.grpo import train_grpo
 
             report = train_grpo(options, tasks, store)
     except (ImportError, ValueError, OSError) as exc:
@@ -204,7 +204,7 @@ def openai_cmd(
     """Upload the SFT data and create an OpenAI fine-tuning job."""
     import openai
 
-    from rl.trainers.openai_ft import OpenAIFineTuneOptions, start_fine_tune, wait_for_job
+    from kernelwright.rl.trainers.openai_ft import OpenAIFineTuneOptions, start_fine_tune, wait_for_job
 
     options = OpenAIFineTuneOptions(model=model, data=data, suffix=suffix, epochs=epochs, base_url=base_url,
                                     api_key_env=api_key_env, poll_s=poll)

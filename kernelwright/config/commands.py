@@ -12,17 +12,17 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from agent.bench.config import Split, Suite
-from agent.evaluators import ClusterConfig
-from agent.providers import ProviderConfig
-from agent.search import SearchConfig
-from agent.starting import is_kernel_id
-from evaluator import EvalOptions
+from kernelwright.agent.bench.config import Split, Suite
+from kernelwright.agent.evaluators import ClusterConfig
+from kernelwright.agent.providers import ProviderConfig
+from kernelwright.agent.search import SearchConfig
+from kernelwright.agent.starting import is_kernel_id
 from kernelwright.config.files import FILE_OR_ID, without_retired
-from rl.trainers.options import GrpoOptions, SftOptions
-from tasks.errors import TaskLoadError
-from tasks.hashing import sha256_text
-from tasks.registry import resolve_task
+from kernelwright.evaluator import EvalOptions
+from kernelwright.rl.trainers.options import GrpoOptions, SftOptions
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.hashing import sha256_text
+from kernelwright.tasks.registry import resolve_task
 
 
 class OptimizeCommand(BaseModel):

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.config import JsonDict
 
-from agent.models import MODEL_OR_PATH, is_base_name
+from kernelwright.agent.models import MODEL_OR_PATH, is_base_name
 
 M = TypeVar("M", bound=BaseModel)
 Key = tuple[str | int, ...]

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException, Request, status
 
-from db import Store
-from db.rows import ApiTokenRow
+from kernelwright.db import Store
+from kernelwright.db.rows import ApiTokenRow
 
 # A verified token is trusted this long before the store is asked again, so reads do not hit the store for
 # auth on every request; a revoked token stops working within this time.

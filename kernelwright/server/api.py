@@ -9,16 +9,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 
-from agent.bench.config import Split
-from agent.export.collect import package_archive
-from agent.export.sources import ExportError
-from agent.providers import MissingApiKey, ProviderConfig, ProviderError
-from agent.runner import OptimizeConfig
-from agent.search import SearchConfig
-from agent.sweep import SweepError
-from db.models import RunKind
-from db.rows import ApiTokenRow
-from evaluator import EvalOptions, probe
+from kernelwright.agent.bench.config import Split
+from kernelwright.agent.export.collect import package_archive
+from kernelwright.agent.export.sources import ExportError
+from kernelwright.agent.providers import MissingApiKey, ProviderConfig, ProviderError
+from kernelwright.agent.runner import OptimizeConfig
+from kernelwright.agent.search import SearchConfig
+from kernelwright.agent.sweep import SweepError
+from kernelwright.db.models import RunKind
+from kernelwright.db.rows import ApiTokenRow
+from kernelwright.evaluator import EvalOptions, probe
 from kernelwright.server import queries
 from kernelwright.server.jobs import JobCapReached
 from kernelwright.server.redact import redact
@@ -37,11 +37,11 @@ from kernelwright.server.schemas import (
 )
 from kernelwright.server.state import PROBE_WAIT_S, ServiceState, service
 from kernelwright.server.wording import for_http, no_key_advice
-from tasks.errors import TaskLoadError
-from tasks.hashing import sha256_text
-from tasks.loader import parse_task
-from tasks.model import Task
-from tasks.registry import resolve_task
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.hashing import sha256_text
+from kernelwright.tasks.loader import parse_task
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.registry import resolve_task
 
 # Suite and imported ids only: never a path on the server.
 _TASK_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")

@@ -14,9 +14,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from agent.evaluators import ClusterConfig
-from db import Store
-from db.engine import default_db_url, normalize_url
+from kernelwright.agent.evaluators import ClusterConfig
+from kernelwright.db import Store
+from kernelwright.db.engine import default_db_url, normalize_url
 from kernelwright.server import api, apidocs, pages
 from kernelwright.server.access import Access
 from kernelwright.server.jobs import JobManager

@@ -18,14 +18,14 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from agent.driver import Driver, Unanswerable
-from agent.evaluators import ClusterConfig, EvaluatorPool
-from agent.providers import ProviderError, get_provider
-from agent.runner import OptimizeConfig, Optimizer, load_config_task
-from db import Store
-from db.models import RunKind, RunStatus
-from tasks.errors import TaskLoadError
-from tasks.model import Task
+from kernelwright.agent.driver import Driver, Unanswerable
+from kernelwright.agent.evaluators import ClusterConfig, EvaluatorPool
+from kernelwright.agent.providers import ProviderError, get_provider
+from kernelwright.agent.runner import OptimizeConfig, Optimizer, load_config_task
+from kernelwright.db import Store
+from kernelwright.db.models import RunKind, RunStatus
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.model import Task
 
 log = logging.getLogger("kernelwright.server")
 

@@ -26,19 +26,19 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from agent.bench.config import Split
-from db.enums import RunKind
-from db.rows import ApiTokenRow
+from kernelwright.agent.bench.config import Split
+from kernelwright.db.enums import RunKind
+from kernelwright.db.rows import ApiTokenRow
 from kernelwright.server import queries
 from kernelwright.server.schemas import JobStatus, KernelSummary, Leaderboard, TaskView
 from kernelwright.server.state import ServiceState, service
+from kernelwright.tasks.model import Category
 from kernelwright.views import numbers
 from kernelwright.views.bench_plots import BENCH_PLOTS
 from kernelwright.views.safe_text import clean
-from tasks.model import Category
 
 if TYPE_CHECKING:
-    from agent.bench.metrics import RunMetrics
+    from kernelwright.agent.bench.metrics import RunMetrics
 
 HERE = Path(__file__).parent
 TEMPLATES_DIR = HERE / "templates"
@@ -194,7 +194,7 @@ def run_page(run_id: str, request: Request, state: State, _reader: Reader) -> HT
     metrics, note = None, None
     if run.kind is RunKind.bench and view.trajectories:
         # The numbers `kernelwright report` gives (fast_p, geomean, pass@1), overall and per category.
-        from agent.bench.metrics import run_metrics
+        from kernelwright.agent.bench.metrics import run_metrics
 
         metrics = state.cache.get(("metrics", run.id), lambda: run_metrics(state.store, run.id))
         note = numbers.unverified_fast_1(metrics)
@@ -211,7 +211,7 @@ _PLOT_LOCK = threading.Lock()
 
 def _plot_png(state: ServiceState, run_id: str, name: str) -> bytes:
     # Imported here: matplotlib is slow to import and only plots need it.
-    from agent.bench.metrics import run_metrics
+    from kernelwright.agent.bench.metrics import run_metrics
     from kernelwright.views.report import plot_fast_p, plot_speedup_by_category, plot_speedup_vs_turn
 
     plotters: dict[str, Callable[[RunMetrics, Path], None]] = {

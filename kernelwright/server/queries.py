@@ -11,16 +11,16 @@ from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any, TypeVar
 
-from agent.bench.config import Split
-from agent.bench.ranking import ranked_runs
-from agent.export.readme import envelope_lines
-from agent.search import is_verified_speedup
-from agent.summary import summarize_run
-from agent.sweep import stored_envelope
-from db import Store
-from db.enums import RunKind, RunStatus, TurnOutcome
-from db.rows import EvaluationRow, RunRow, TaskRow
-from evaluator.result import EvalResult
+from kernelwright.agent.bench.config import Split
+from kernelwright.agent.bench.ranking import ranked_runs
+from kernelwright.agent.export.readme import envelope_lines
+from kernelwright.agent.search import is_verified_speedup
+from kernelwright.agent.summary import summarize_run
+from kernelwright.agent.sweep import stored_envelope
+from kernelwright.db import Store
+from kernelwright.db.enums import RunKind, RunStatus, TurnOutcome
+from kernelwright.db.rows import EvaluationRow, RunRow, TaskRow
+from kernelwright.evaluator.result import EvalResult
 from kernelwright.server.jobs import SERVICE_KEY, JobManager
 from kernelwright.server.redact import redact
 from kernelwright.server.schemas import (

@@ -7,7 +7,7 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.bench.metrics import GroupMetrics
+from kernelwright.agent.bench.metrics import GroupMetrics
 
 # An operator file is a few KB; the body limit (`max_body_bytes`) bounds the whole request anyway.
 MAX_SOURCE_CHARS = 200_000

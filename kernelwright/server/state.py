@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from db import Store
+from kernelwright.db import Store
 from kernelwright.server.access import Access
 from kernelwright.server.jobs import JobManager
 from kernelwright.server.queries import TTLCache

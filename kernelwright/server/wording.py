@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from agent.providers import MissingApiKey
+from kernelwright.agent.providers import MissingApiKey
 
 # Options a request sets, as their JSON fields (the OptimizeRequest schema).
 _FIELDS = {"provider": "provider", "model": "model", "platform": "platform", "trajectories": "trajectories",

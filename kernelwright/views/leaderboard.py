@@ -10,7 +10,7 @@ from enum import Enum
 from rich import box
 from rich.table import Table
 
-from agent.bench.metrics import GroupMetrics, RunMetrics
+from kernelwright.agent.bench.metrics import GroupMetrics, RunMetrics
 from kernelwright.views.numbers import times, with_interval
 from kernelwright.views.safe_text import one_line, untrusted
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from kernelwright.views.safe_text import one_line
 
 if TYPE_CHECKING:
-    from agent.bench.metrics import RunMetrics
+    from kernelwright.agent.bench.metrics import RunMetrics
 
 MAX_DECIMALS = 4
 

@@ -8,10 +8,10 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from agent.search import is_verified_speedup
-from agent.task_search import Event, EventKind
-from db.enums import TurnOutcome
-from evaluator.result import EvalResult
+from kernelwright.agent.search import is_verified_speedup
+from kernelwright.agent.task_search import Event, EventKind
+from kernelwright.db.enums import TurnOutcome
+from kernelwright.evaluator.result import EvalResult
 from kernelwright.views.numbers import with_interval
 from kernelwright.views.safe_text import untrusted
 

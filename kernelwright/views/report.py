@@ -12,7 +12,7 @@ matplotlib.use("Agg")  # files only: no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from agent.bench.metrics import FAST_P, GroupMetrics, RunMetrics, TaskOutcome  # noqa: E402
+from kernelwright.agent.bench.metrics import FAST_P, GroupMetrics, RunMetrics, TaskOutcome  # noqa: E402
 from kernelwright.views.bench_plots import plot_names  # noqa: E402
 from kernelwright.views.numbers import bounds, times, unverified_fast_1, with_interval  # noqa: E402
 from kernelwright.views.report_html import to_html  # noqa: E402

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from agent.summary import RunSummary
+from kernelwright.agent.summary import RunSummary
 from kernelwright.views.safe_text import untrusted
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from rich.table import Table
 
-from agent.export.envelope import Envelope
-from agent.export.readme import envelope_lines
+from kernelwright.agent.export.envelope import Envelope
+from kernelwright.agent.export.readme import envelope_lines
 from kernelwright.views.safe_text import one_line, untrusted
 
 

@@ -20,18 +20,18 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agent.evaluators import EvaluatorPool
-from db import Store
-from db.enums import RunKind, RunStatus
-from evaluator import EvalOptions
-from evaluator.platforms.base import HardwareInfo, Peaks
-from rl.prompts import TrainingPrompts
-from rl.rewards import TrlRewards
-from rl.rollouts import RolloutJudge
-from rl.trainers.common import TrainingReport, on_cpu, report, require_train_extra, step_timer
-from rl.trainers.multiturn import MultiTurnGrpo, StepReturns
-from rl.trainers.options import GrpoOptions
-from tasks.model import Task
+from kernelwright.agent.evaluators import EvaluatorPool
+from kernelwright.db import Store
+from kernelwright.db.enums import RunKind, RunStatus
+from kernelwright.evaluator import EvalOptions
+from kernelwright.evaluator.platforms.base import HardwareInfo, Peaks
+from kernelwright.rl.prompts import TrainingPrompts
+from kernelwright.rl.rewards import TrlRewards
+from kernelwright.rl.rollouts import RolloutJudge
+from kernelwright.rl.trainers.common import TrainingReport, on_cpu, report, require_train_extra, step_timer
+from kernelwright.rl.trainers.multiturn import MultiTurnGrpo, StepReturns
+from kernelwright.rl.trainers.options import GrpoOptions
+from kernelwright.tasks.model import Task
 
 
 class GrpoReport(TrainingReport):

@@ -28,11 +28,11 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from agent.prompts import feedback_for, no_code_feedback
-from evaluator.result import EvalResult
-from rl.rewards import Judged, flat_rewards_warning, weighted_reward
-from rl.trainers.options import GrpoOptions
-from tasks.model import Task
+from kernelwright.agent.prompts import feedback_for, no_code_feedback
+from kernelwright.evaluator.result import EvalResult
+from kernelwright.rl.rewards import Judged, flat_rewards_warning, weighted_reward
+from kernelwright.rl.trainers.options import GrpoOptions
+from kernelwright.tasks.model import Task
 
 log = logging.getLogger("kernelwright.train")
 

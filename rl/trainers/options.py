@@ -7,10 +7,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from agent.evaluators import ClusterConfig
-from agent.models import MODEL_OR_PATH
-from evaluator import EvalOptions
-from rl.rewards import RewardConfig
+from kernelwright.agent.evaluators import ClusterConfig
+from kernelwright.agent.models import MODEL_OR_PATH
+from kernelwright.evaluator import EvalOptions
+from kernelwright.rl.rewards import RewardConfig
 
 
 class SftOptions(BaseModel):

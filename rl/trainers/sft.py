@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rl.trainers.common import TrainingReport, on_cpu, report, require_train_extra, step_timer
-from rl.trainers.options import SftOptions
+from kernelwright.rl.trainers.common import TrainingReport, on_cpu, report, require_train_extra, step_timer
+from kernelwright.rl.trainers.options import SftOptions
 
 
 def load_messages(path: Path) -> Any:

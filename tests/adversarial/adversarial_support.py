@@ -13,13 +13,13 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from evaluator.api import checked_task, evaluate
-from evaluator.request import EvalOptions
-from evaluator.result import EvalResult, Reason, Status
-from tasks.loader import load_task
-from tasks.model import Task
-from tasks.probe_result import ProbeResult
-from tasks.registry import resolve_task
+from kernelwright.evaluator.api import checked_task, evaluate
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.result import EvalResult, Reason, Status
+from kernelwright.tasks.loader import load_task
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.probe_result import ProbeResult
+from kernelwright.tasks.registry import resolve_task
 
 HERE = Path(__file__).resolve().parent
 KERNELS = HERE / "kernels"
@@ -62,10 +62,10 @@ def run_unchecked(task: Task, source: str, options: EvalOptions, platform: str =
 
 _IN_A_FRESH_PROCESS = """
 import json, sys
-from evaluator.api import checked_task, evaluate, probe
-from evaluator.request import EvalOptions
-from tasks.loader import load_task
-from tasks.registry import resolve_task
+from kernelwright.evaluator.api import checked_task, evaluate, probe
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.tasks.loader import load_task
+from kernelwright.tasks.registry import resolve_task
 job = json.loads(sys.stdin.read())
 if job["kind"] == "probe":
     print(probe(load_task(job["task"])).model_dump_json())

@@ -32,15 +32,15 @@ from adversarial_support import (
     suite_task,
 )
 
-from agent.runner import OptimizeConfig, load_config_task
-from evaluator.api import evaluate, measure_baselines, probe
-from evaluator.build.cache import cache_root
-from evaluator.jail.bwrap import jail_problem
-from evaluator.platforms import get_platform
-from evaluator.result import Reason, Stage, Status
-from tasks.loader import _probe_cache, _probe_cache_file, load_task_source
-from tasks.model import Task
-from tasks.registry import example_solutions
+from kernelwright.agent.runner import OptimizeConfig, load_config_task
+from kernelwright.evaluator.api import evaluate, measure_baselines, probe
+from kernelwright.evaluator.build.cache import cache_root
+from kernelwright.evaluator.jail.bwrap import jail_problem
+from kernelwright.evaluator.platforms import get_platform
+from kernelwright.evaluator.result import Reason, Stage, Status
+from kernelwright.tasks.loader import _probe_cache, _probe_cache_file, load_task_source
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.registry import example_solutions
 
 SECRET = "sk-kernelwright-jail-" + uuid.uuid4().hex
 
@@ -184,7 +184,7 @@ def test_a_candidate_sees_only_its_own_modules(relu: Task) -> None:
 
 def _jail_has_its_own_pids() -> bool:
     """Whether jailed processes see their own pid namespace (so kill(-1) cannot reach this machine's processes)."""
-    from evaluator.jail.bwrap import JailSpec, jail_command, seccomp_fd
+    from kernelwright.evaluator.jail.bwrap import JailSpec, jail_command, seccomp_fd
 
     if jail_problem() is not None:
         return False

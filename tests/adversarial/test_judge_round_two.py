@@ -11,8 +11,8 @@ import time
 
 from adversarial_support import RELU_SOLUTION, fast_options, kernel_source, suite_task
 
-from evaluator.api import evaluate, timing_lock_path
-from evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.evaluator.api import evaluate, timing_lock_path
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status
 
 
 def _lock_held(path: str) -> bool:

@@ -25,11 +25,11 @@ from adversarial_support import (
     suite_task,
 )
 
-from evaluator.api import evaluate
-from evaluator.request import EvalOptions
-from evaluator.result import Reason, Stage, Status
-from tasks.errors import TaskLoadError
-from tasks.model import Task
+from kernelwright.evaluator.api import evaluate
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.result import Reason, Stage, Status
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.model import Task
 
 REJ, INC = Status.rejected, Status.incorrect
 

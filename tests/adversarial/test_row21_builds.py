@@ -21,12 +21,12 @@ from typing import Any
 import pytest
 from adversarial_support import RELU_SOLUTION, assert_verdict, fast_options, kernel_source, run_unchecked, suite_task
 
-import evaluator.build.cpp as cpp
-from evaluator.api import evaluate
-from evaluator.build.cpp import CppBuilder
-from evaluator.judge import builds
-from evaluator.platforms.cpu import CpuPlatform
-from evaluator.result import Reason, Stage, Status
+import kernelwright.evaluator.build.cpp as cpp
+from kernelwright.evaluator.api import evaluate
+from kernelwright.evaluator.build.cpp import CppBuilder
+from kernelwright.evaluator.judge import builds
+from kernelwright.evaluator.platforms.cpu import CpuPlatform
+from kernelwright.evaluator.result import Reason, Stage, Status
 
 TASK = "activation/relu"
 # What the judge's resident memory may grow by while it serves a build that prints ~285 MB (it grew by ~2.1 GB when

@@ -24,9 +24,9 @@ from adversarial_support import (
     suite_task,
 )
 
-from evaluator.api import evaluate
-from evaluator.result import Reason, Stage, Status
-from tasks.model import Task
+from kernelwright.evaluator.api import evaluate
+from kernelwright.evaluator.result import Reason, Stage, Status
+from kernelwright.tasks.model import Task
 
 SECRET = "sk-kernelwright-test-" + uuid.uuid4().hex
 

@@ -10,11 +10,11 @@ import time
 import pytest
 from adversarial_support import assert_verdict, fast_options, kernel_source, suite_task
 
-from evaluator.api import evaluate
-from evaluator.jail.limits import Limits
-from evaluator.judge.runner_process import RunnerConfig, RunnerProcess, RunnerTimeout
-from evaluator.result import Reason, Stage, Status
-from tasks.model import Task
+from kernelwright.evaluator.api import evaluate
+from kernelwright.evaluator.jail.limits import Limits
+from kernelwright.evaluator.judge.runner_process import RunnerConfig, RunnerProcess, RunnerTimeout
+from kernelwright.evaluator.result import Reason, Stage, Status
+from kernelwright.tasks.model import Task
 
 EXIT = "raw(SYS_exit_group, 137)"
 

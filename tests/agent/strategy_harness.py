@@ -9,17 +9,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.evaluators import ClusterConfig, EvaluatorPool, EvaluatorSite, Judged
-from agent.providers import ChatMessage, Completion, CompletionContext, Provider, ProviderConfig, ProviderError
-from agent.search import SearchConfig
-from agent.task_search import Event, SearchContext, TaskSearch
-from db import Store
-from db.enums import RunKind
-from evaluator import EvalOptions, EvalResult
-from evaluator.platforms.base import HardwareInfo, Peaks
-from evaluator.result import Reason, Stage, Status
-from tasks.loader import load_task_source
-from tasks.model import Task
+from kernelwright.agent.evaluators import ClusterConfig, EvaluatorPool, EvaluatorSite, Judged
+from kernelwright.agent.providers import (
+    ChatMessage,
+    Completion,
+    CompletionContext,
+    Provider,
+    ProviderConfig,
+    ProviderError,
+)
+from kernelwright.agent.search import SearchConfig
+from kernelwright.agent.task_search import Event, SearchContext, TaskSearch
+from kernelwright.db import Store
+from kernelwright.db.enums import RunKind
+from kernelwright.evaluator import EvalOptions, EvalResult
+from kernelwright.evaluator.platforms.base import HardwareInfo, Peaks
+from kernelwright.evaluator.result import Reason, Stage, Status
+from kernelwright.tasks.loader import load_task_source
+from kernelwright.tasks.model import Task
 
 TASK_FILE = Path(__file__).parent / "tasks" / "affine_relu.py"
 HARDWARE = HardwareInfo(fingerprint="table", description="a verdict table")

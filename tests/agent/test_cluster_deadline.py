@@ -24,13 +24,13 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import asyncio, json, time
 import ray
-import agent.call_deadline as call_deadline
-import agent.evaluators.pool as pool_module
-from agent.evaluators.local_ray import OBJECT_STORE_BYTES
-from agent.evaluators import ClusterConfig, Evaluator, EvaluatorPool, EvaluatorSite
-from evaluator.request import EvalOptions
-from evaluator.result import EvalResult, Reason, Stage, Status
-from tasks.registry import resolve_task
+import kernelwright.agent.call_deadline as call_deadline
+import kernelwright.agent.evaluators.pool as pool_module
+from kernelwright.agent.evaluators.local_ray import OBJECT_STORE_BYTES
+from kernelwright.agent.evaluators import ClusterConfig, Evaluator, EvaluatorPool, EvaluatorSite
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.tasks.registry import resolve_task
 
 ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
          object_store_memory=OBJECT_STORE_BYTES)

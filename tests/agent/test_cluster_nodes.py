@@ -162,9 +162,9 @@ def test_bench_uses_both_nodes_and_survives_losing_one(two_raylets: TwoRaylets, 
 # Run as the driver in a process of its own: Ray reads RAY_AUTH_MODE/RAY_AUTH_TOKEN when it is imported.
 JOIN_SCRIPT = """
 import asyncio, json, subprocess, sys
-from agent.evaluators import ClusterConfig, EvaluatorPool
-from evaluator import EvalOptions
-from tasks.registry import example_solutions, resolve_task
+from kernelwright.agent.evaluators import ClusterConfig, EvaluatorPool
+from kernelwright.evaluator import EvalOptions
+from kernelwright.tasks.registry import example_solutions, resolve_task
 
 cluster = EvaluatorPool(ClusterConfig(address=sys.argv[1]), "cpu")
 cluster.start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from agent.evaluators.placement import NodeInfo, Placement, node_slots, plan_evaluators
+from kernelwright.agent.evaluators.placement import NodeInfo, Placement, node_slots, plan_evaluators
 
 
 def _node(name: str, cpus: float, gpus: int = 0) -> NodeInfo:

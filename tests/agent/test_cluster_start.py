@@ -23,9 +23,9 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import json, time
 import ray
-import agent.evaluators.pool as pool_module
-from agent.evaluators.local_ray import OBJECT_STORE_BYTES
-from agent.evaluators import ClusterConfig, ClusterError, EvaluatorPool
+import kernelwright.agent.evaluators.pool as pool_module
+from kernelwright.agent.evaluators.local_ray import OBJECT_STORE_BYTES
+from kernelwright.agent.evaluators import ClusterConfig, ClusterError, EvaluatorPool
 
 ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
          object_store_memory=OBJECT_STORE_BYTES)
@@ -82,9 +82,9 @@ def test_a_full_node_fails_the_start_and_names_its_free_cpus(ray_env: dict[str, 
 RUN_SCRIPT = """
 import asyncio, json
 import ray
-import agent.evaluators.pool as pool_module
-from agent.evaluators.local_ray import OBJECT_STORE_BYTES
-from agent.evaluators import ClusterConfig, EvaluatorPool
+import kernelwright.agent.evaluators.pool as pool_module
+from kernelwright.agent.evaluators.local_ray import OBJECT_STORE_BYTES
+from kernelwright.agent.evaluators import ClusterConfig, EvaluatorPool
 
 ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
          object_store_memory=OBJECT_STORE_BYTES)

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from agent.driver import Driver, Unanswerable, verification_note
-from agent.evaluators import ClusterConfig, EvaluatorPool
-from agent.providers import ProviderConfig, get_provider
-from agent.search import SearchConfig, TrajectoryState
-from evaluator.result import EvalResult, Reason, Stage, Status
-from tasks.registry import resolve_task
+from kernelwright.agent.driver import Driver, Unanswerable, verification_note
+from kernelwright.agent.evaluators import ClusterConfig, EvaluatorPool
+from kernelwright.agent.providers import ProviderConfig, get_provider
+from kernelwright.agent.search import SearchConfig, TrajectoryState
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.tasks.registry import resolve_task
 
 
 class Job:

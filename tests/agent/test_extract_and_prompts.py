@@ -7,16 +7,23 @@ from collections import Counter
 
 import pytest
 
-from agent.exemplars import Exemplar, sample_exemplars, speedup_bucket
-from agent.extract import extract_candidate, fenced_blocks
-from agent.prompts import ParentKernel, PromptBuilder, PromptInputs, feedback_for, no_code_feedback, template_version
-from agent.prompts.builder import same_category_example
-from agent.prompts.feedback import trim_log
-from agent.search import SearchConfig, TrajectoryState, is_verified_speedup
-from agent.strategies.pool import verdict_words
-from evaluator.platforms.base import HardwareInfo, Peaks
-from evaluator.result import CorrectnessStats, EvalResult, Reason, Stage, Status
-from tasks.registry import resolve_task
+from kernelwright.agent.exemplars import Exemplar, sample_exemplars, speedup_bucket
+from kernelwright.agent.extract import extract_candidate, fenced_blocks
+from kernelwright.agent.prompts import (
+    ParentKernel,
+    PromptBuilder,
+    PromptInputs,
+    feedback_for,
+    no_code_feedback,
+    template_version,
+)
+from kernelwright.agent.prompts.builder import same_category_example
+from kernelwright.agent.prompts.feedback import trim_log
+from kernelwright.agent.search import SearchConfig, TrajectoryState, is_verified_speedup
+from kernelwright.agent.strategies.pool import verdict_words
+from kernelwright.evaluator.platforms.base import HardwareInfo, Peaks
+from kernelwright.evaluator.result import CorrectnessStats, EvalResult, Reason, Stage, Status
+from kernelwright.tasks.registry import resolve_task
 
 FIRST = "class ModelNew(nn.Module):\n    def forward(self, x):\n        return x  # first\n"
 LAST = "import torch\nclass ModelNew(nn.Module):\n    def forward(self, x):\n        return x  # last\n"

@@ -9,8 +9,8 @@ import signal
 
 import pytest
 
-from agent.task_search import RECANCEL_S, run_and_close
-from db.enums import RunStatus
+from kernelwright.agent.task_search import RECANCEL_S, run_and_close
+from kernelwright.db.enums import RunStatus
 
 
 def test_ctrl_c_stops_a_run_that_swallows_one_cancellation() -> None:

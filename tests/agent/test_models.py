@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agent.models import BASES, ModelNotFound, base_path, prepare, resolve_model
-from agent.providers import ProviderConfig, ProviderError, get_provider
-from agent.providers.local import LocalProvider
+from kernelwright.agent.models import BASES, ModelNotFound, base_path, prepare, resolve_model
+from kernelwright.agent.providers import ProviderConfig, ProviderError, get_provider
+from kernelwright.agent.providers.local import LocalProvider
 from kernelwright.cli import app
 
 BASE = "smollm2-135m"
@@ -94,7 +94,7 @@ def test_a_failed_conversion_leaves_no_folder_behind(home: Path, tmp_path: Path,
     pytest.importorskip("gguf")
     bogus = tmp_path / "broken.gguf"
     bogus.write_bytes(b"GGUF" + b"\0" * 64)
-    monkeypatch.setattr("agent.models.gguf_file", lambda spec: bogus)
+    monkeypatch.setattr("kernelwright.agent.models.gguf_file", lambda spec: bogus)
     with pytest.raises(Exception):  # noqa: B017, BLE001 - whatever the GGUF reader raises on a broken file
         prepare(BASE)
     assert list((home / "models").iterdir()) == []

@@ -18,8 +18,8 @@ import pytest
 
 pytest.importorskip("transformers")
 
-from agent.providers import ChatMessage, CompletionContext, ProviderConfig, get_provider  # noqa: E402
-from tasks.registry import resolve_task  # noqa: E402
+from kernelwright.agent.providers import ChatMessage, CompletionContext, ProviderConfig, get_provider  # noqa: E402
+from kernelwright.tasks.registry import resolve_task  # noqa: E402
 
 pytestmark = pytest.mark.slow
 BASE = "smollm2-135m"

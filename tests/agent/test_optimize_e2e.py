@@ -15,8 +15,8 @@ import pytest
 from fake_openai import FakeOpenAI, Reply
 from scripted_kernels import BROKEN, FAST, SLOW, WRONG, reply
 
-from db import Store
-from db.enums import RunStatus, TurnOutcome
+from kernelwright.db import Store
+from kernelwright.db.enums import RunStatus, TurnOutcome
 
 TASK = Path(__file__).parent / "tasks" / "affine_relu.py"
 pytestmark = pytest.mark.slow

@@ -8,18 +8,18 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agent.prompts import PromptBuilder, PromptInputs
-from agent.runner import OptimizeConfig
-from agent.starting import StartError, StartingKernel, file_start
-from db import Store
-from db.enums import RunKind
-from evaluator.platforms import platform_class
-from evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.agent.prompts import PromptBuilder, PromptInputs
+from kernelwright.agent.runner import OptimizeConfig
+from kernelwright.agent.starting import StartError, StartingKernel, file_start
 from kernelwright.cli import app
 from kernelwright.commands.optimize import new_config
 from kernelwright.commands.runs import started_from
 from kernelwright.config.commands import OptimizeCommand, optimize_file
-from tasks.registry import resolve_task
+from kernelwright.db import Store
+from kernelwright.db.enums import RunKind
+from kernelwright.evaluator.platforms import platform_class
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.tasks.registry import resolve_task
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "tasks" / "suite" / "activation" / "solutions"
 CUDA_RELU = SOLUTIONS / "relu.cuda.py"

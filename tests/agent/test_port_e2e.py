@@ -12,8 +12,8 @@ import pytest
 from fake_openai import FakeOpenAI, Reply
 from scripted_kernels import reply
 
-from db import Store
-from db.enums import RunStatus
+from kernelwright.db import Store
+from kernelwright.db.enums import RunStatus
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "tasks" / "suite" / "activation" / "solutions"
 pytestmark = pytest.mark.slow

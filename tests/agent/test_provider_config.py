@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.providers import ProviderConfig
+from kernelwright.agent.providers import ProviderConfig
 
 
 def _model(provider: str, model: str = "gpt-4o-mini") -> str:

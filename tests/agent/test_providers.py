@@ -8,10 +8,17 @@ import socket
 import pytest
 from fake_openai import FakeOpenAI, Reply
 
-from agent.providers import PROVIDERS, ChatMessage, CompletionContext, ProviderConfig, ProviderError, get_provider
-from agent.providers.examples import ExamplesProvider
+from kernelwright.agent.providers import (
+    PROVIDERS,
+    ChatMessage,
+    CompletionContext,
+    ProviderConfig,
+    ProviderError,
+    get_provider,
+)
+from kernelwright.agent.providers.examples import ExamplesProvider
 from kernelwright.commands.options import PROVIDER_NAMES
-from tasks.registry import resolve_task
+from kernelwright.tasks.registry import resolve_task
 
 MESSAGES = [ChatMessage(role="system", content="be fast"), ChatMessage(role="user", content="write relu")]
 

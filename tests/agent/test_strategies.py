@@ -10,17 +10,17 @@ import pytest
 from pydantic import ValidationError
 from strategy_harness import Run, ScriptedModel, TableCluster, correct, failed, kernel, reply, variants_in
 
-from agent.prompts import ParentKernel
-from agent.providers import ProviderError
-from agent.search import SearchConfig, TrajectoryState
-from agent.strategies import SearchStrategy, register, strategy_class, strategy_names
-from agent.strategies.evolution import EvolutionStrategy
-from agent.strategies.pool import Member, PoolStrategy
-from agent.strategies.tree import TreeStrategy, priority
-from agent.task_search import EventKind
-from db.enums import RunStatus
+from kernelwright.agent.prompts import ParentKernel
+from kernelwright.agent.providers import ProviderError
+from kernelwright.agent.search import SearchConfig, TrajectoryState
+from kernelwright.agent.strategies import SearchStrategy, register, strategy_class, strategy_names
+from kernelwright.agent.strategies.evolution import EvolutionStrategy
+from kernelwright.agent.strategies.pool import Member, PoolStrategy
+from kernelwright.agent.strategies.tree import TreeStrategy, priority
+from kernelwright.agent.task_search import EventKind
 from kernelwright.config.commands import OptimizeCommand
 from kernelwright.config.files import ConfigError, validate_config
+from kernelwright.db.enums import RunStatus
 
 
 @register
@@ -138,7 +138,7 @@ def test_a_resumed_default_run_replays_its_turns_and_spends_only_the_rest(tmp_pa
 
 
 def test_evolution_draws_parents_from_every_bucket_and_favours_speed() -> None:
-    from agent.strategies.evolution import select
+    from kernelwright.agent.strategies.evolution import select
 
     members = [_member(1, None), _member(2, 1.0), _member(3, 1.01), _member(4, 3.0)]
     rng = random.Random(0)

@@ -13,20 +13,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from agent.evaluators import EvaluatorSite, Judged
-from agent.providers import ProviderConfig, get_provider
-from agent.search import SearchConfig
-from agent.task_search import Event, SearchContext, TaskSearch
-from agent.verdicts import VerdictRecorder, Verdicts
-from db import Store
-from db.enums import RunKind, TurnOutcome
-from db.models import HardwareModel
-from evaluator import EvalOptions, EvalResult
-from evaluator.hashing import normalized_hash
-from evaluator.platforms.base import HardwareInfo
-from evaluator.result import Reason, Stage, Status, ToleranceMode
-from tasks.model import Task
-from tasks.registry import resolve_task
+from kernelwright.agent.evaluators import EvaluatorSite, Judged
+from kernelwright.agent.providers import ProviderConfig, get_provider
+from kernelwright.agent.search import SearchConfig
+from kernelwright.agent.task_search import Event, SearchContext, TaskSearch
+from kernelwright.agent.verdicts import VerdictRecorder, Verdicts
+from kernelwright.db import Store
+from kernelwright.db.enums import RunKind, TurnOutcome
+from kernelwright.db.models import HardwareModel
+from kernelwright.evaluator import EvalOptions, EvalResult
+from kernelwright.evaluator.hashing import normalized_hash
+from kernelwright.evaluator.platforms.base import HardwareInfo
+from kernelwright.evaluator.result import Reason, Stage, Status, ToleranceMode
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.registry import resolve_task
 
 KERNEL = "import torch\n\n\nclass ModelNew(torch.nn.Module):\n    def forward(self, x):\n        return x.relu()\n"
 # The same kernel to the normalizer (another comment and spacing): the same candidate.

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from db import Store
-from db.enums import BaselineKind, RunStatus
+from kernelwright.db import Store
+from kernelwright.db.enums import BaselineKind, RunStatus
 
 pytestmark = pytest.mark.slow
 

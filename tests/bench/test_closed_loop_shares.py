@@ -10,10 +10,10 @@ from types import ModuleType
 
 import pytest
 
-from db import Store
-from db.enums import RunKind, TurnOutcome
-from evaluator.result import EvalResult, Reason, Stage, Status
-from tasks.registry import resolve_task
+from kernelwright.db import Store
+from kernelwright.db.enums import RunKind, TurnOutcome
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.tasks.registry import resolve_task
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from agent.bench.config import Split, Suite, select_tasks
-from agent.bench.metrics import (
+from kernelwright.agent.bench.config import Split, Suite, select_tasks
+from kernelwright.agent.bench.metrics import (
     Sample,
     TaskOutcome,
     expected_best_of_k,

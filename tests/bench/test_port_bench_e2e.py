@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fake_openai import FakeOpenAI, Reply
 
-from db import Store
+from kernelwright.db import Store
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "tasks" / "suite" / "activation" / "solutions"
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

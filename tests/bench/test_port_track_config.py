@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from agent.bench.config import BenchConfig, BenchTask
+from kernelwright.agent.bench.config import BenchConfig, BenchTask
 from kernelwright.config.commands import BenchCommand, bench_file
 
 

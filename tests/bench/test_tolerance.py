@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from agent.bench.config import Split
-from agent.bench.metrics import RunMetrics, Sample, TaskOutcome, group_metrics
-from db.enums import RunStatus
-from evaluator.compare import KERNELBENCH_TOLERANCE, compare, tolerance_for
-from evaluator.result import (
+from kernelwright.agent.bench.config import Split
+from kernelwright.agent.bench.metrics import RunMetrics, Sample, TaskOutcome, group_metrics
+from kernelwright.db.enums import RunStatus
+from kernelwright.evaluator.compare import KERNELBENCH_TOLERANCE, compare, tolerance_for
+from kernelwright.evaluator.result import (
     HARNESS_VERSION,
     EvalResult,
     Reason,
@@ -24,8 +24,8 @@ from evaluator.result import (
     Status,
     ToleranceMode,
 )
+from kernelwright.tasks.model import Tolerance
 from kernelwright.views.leaderboard import COLUMNS, Format, render, row_cells
-from tasks.model import Tolerance
 
 TASK = '''import torch
 import torch.nn as nn

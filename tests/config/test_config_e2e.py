@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from db import Store
+from kernelwright.db import Store
 
 PRESET = Path(__file__).resolve().parents[2] / "configs" / "optimize-offline.yaml"
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from db import Store
+from kernelwright.db import Store
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

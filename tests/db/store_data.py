@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from db import Store
-from db.models import Base
-from evaluator.hashing import normalized_hash, sha256_text
-from evaluator.result import (
+from kernelwright.db import Store
+from kernelwright.db.models import Base
+from kernelwright.evaluator.hashing import normalized_hash, sha256_text
+from kernelwright.evaluator.result import (
     HARNESS_VERSION,
     CorrectnessStats,
     EvalResult,
@@ -18,7 +18,7 @@ from evaluator.result import (
     Status,
     TimingStats,
 )
-from tasks.model import Category, Task, Tolerance
+from kernelwright.tasks.model import Category, Task, Tolerance
 
 TASK_SOURCE = """\
 import torch

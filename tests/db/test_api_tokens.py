@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
-import db.queries.tokens
-from db import Store
-from db.engine import head_revision, make_engine, upgrade_schema
-from db.queries.tokens import API_TOKEN_TOUCH_INTERVAL
+import kernelwright.db.queries.tokens as token_queries
+from kernelwright.db import Store
+from kernelwright.db.engine import head_revision, make_engine, upgrade_schema
+from kernelwright.db.queries.tokens import API_TOKEN_TOUCH_INTERVAL
 
 
 def test_create_verify_list_revoke(store: Store) -> None:
@@ -73,7 +73,7 @@ def test_last_used_is_written_at_most_once_a_minute(store: Store, monkeypatch: p
     _, secret = store.create_api_token("alice")
     t0 = datetime(2030, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
     clock = [t0]
-    monkeypatch.setattr(db.queries.tokens, "utcnow", lambda: clock[0])
+    monkeypatch.setattr(token_queries, "utcnow", lambda: clock[0])
 
     def stored_last_used() -> datetime | None:
         return store.list_api_tokens()[0].last_used_at

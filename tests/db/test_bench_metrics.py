@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from store_data import KERNEL, KERNEL_OTHER, make_result, make_task
 
-from agent.bench.config import BenchConfig, BenchTask, Split
-from agent.bench.metrics import run_metrics
-from agent.providers import ProviderConfig
-from agent.search import SearchConfig
-from db import Store
-from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
-from evaluator import BaselineStatus
-from evaluator.result import HARNESS_VERSION, Reason, Stage, Status
+from kernelwright.agent.bench.config import BenchConfig, BenchTask, Split
+from kernelwright.agent.bench.metrics import run_metrics
+from kernelwright.agent.providers import ProviderConfig
+from kernelwright.agent.search import SearchConfig
+from kernelwright.db import Store
+from kernelwright.db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
+from kernelwright.evaluator import BaselineStatus
+from kernelwright.evaluator.result import HARNESS_VERSION, Reason, Stage, Status
 from kernelwright.views.bench_plots import BENCH_PLOTS, plot_names
 from kernelwright.views.leaderboard import Format, render
 from kernelwright.views.report import speedup_by_turn, write_report

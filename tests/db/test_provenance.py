@@ -14,17 +14,17 @@ from typing import Any, NoReturn
 import pytest
 from store_data import KERNEL, KERNEL_OTHER, make_result, make_task
 
-from agent.bench.runner import record_baselines
-from agent.exemplars import exemplar_pool
-from db import Store
-from db.enums import BaselineKind, RunKind
-from evaluator.baseline_result import BaselineResult, BaselineStatus, SideTiming
-from evaluator.hashing import normalized_hash
-from evaluator.request import EvalOptions
-from evaluator.result import HARNESS_VERSION, EvalResult, ToleranceMode
-from rl.prompts import TrainingPrompts
-from rl.rollouts import RolloutJudge
-from tasks.model import Task
+from kernelwright.agent.bench.runner import record_baselines
+from kernelwright.agent.exemplars import exemplar_pool
+from kernelwright.db import Store
+from kernelwright.db.enums import BaselineKind, RunKind
+from kernelwright.evaluator.baseline_result import BaselineResult, BaselineStatus, SideTiming
+from kernelwright.evaluator.hashing import normalized_hash
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.result import HARNESS_VERSION, EvalResult, ToleranceMode
+from kernelwright.rl.prompts import TrainingPrompts
+from kernelwright.rl.rollouts import RolloutJudge
+from kernelwright.tasks.model import Task
 
 KERNELBENCH = EvalOptions(tolerance=ToleranceMode.kernelbench)
 UNJAILED_KERNELBENCH = EvalOptions(tolerance=ToleranceMode.kernelbench, unsafe_no_jail=True)
@@ -101,7 +101,7 @@ def test_unjailed_baselines_are_recorded_as_unjailed(store: Store) -> None:
 
 
 def test_baselines_are_reused_only_as_they_were_measured(store: Store) -> None:
-    from db.provenance import VerdictKey
+    from kernelwright.db.provenance import VerdictKey
 
     task = make_task()
     store.upsert_task(task)
@@ -119,7 +119,7 @@ def test_baselines_are_reused_only_as_they_were_measured(store: Store) -> None:
 
 
 def test_the_key_admits_only_verdicts_made_the_same_way(store: Store) -> None:
-    from db.provenance import VerdictKey
+    from kernelwright.db.provenance import VerdictKey
 
     task = make_task()
     digest = normalized_hash(KERNEL)
@@ -141,7 +141,7 @@ def test_the_migration_converts_suffixed_versions_into_columns(db_url: str) -> N
     from alembic import command
     from sqlalchemy import text
 
-    from db.engine import alembic_config, make_engine
+    from kernelwright.db.engine import alembic_config, make_engine
 
     task = make_task()
     kernelbench = make_result(task, tolerance=ToleranceMode.kernelbench)

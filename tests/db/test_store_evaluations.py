@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 from store_data import KERNEL, KERNEL_OTHER, KERNEL_REFORMATTED, TASK_SOURCE, count, make_result, make_task
 
-import db.queries.evaluations
-from db import Store
-from db.enums import BaselineKind
-from db.models import CandidateModel, EvaluationModel, TaskModel
-from db.provenance import VerdictKey
-from evaluator.hashing import normalized_hash
-from evaluator.result import (
+import kernelwright.db.queries.evaluations as evaluation_queries
+from kernelwright.db import Store
+from kernelwright.db.enums import BaselineKind
+from kernelwright.db.models import CandidateModel, EvaluationModel, TaskModel
+from kernelwright.db.provenance import VerdictKey
+from kernelwright.evaluator.hashing import normalized_hash
+from kernelwright.evaluator.result import (
     CorrectnessStats,
     Reason,
     Stage,
@@ -101,7 +101,7 @@ def test_record_evaluation_is_atomic(store: Store, monkeypatch: pytest.MonkeyPat
         raise RuntimeError("disk full while inserting the evaluation")
 
     # Fails after the task upsert and the candidate insert were flushed in the same transaction.
-    monkeypatch.setattr(db.queries.evaluations, "evaluation_columns", fail)
+    monkeypatch.setattr(evaluation_queries, "evaluation_columns", fail)
     with pytest.raises(RuntimeError, match="disk full"):
         store.record_evaluation(task, KERNEL, make_result(task))
     assert store.get_task(task.id) is None

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from store_data import KERNEL, make_result, make_task
 
-from db import NotFoundError, Store
-from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
-from db.provenance import VerdictKey
+from kernelwright.db import NotFoundError, Store
+from kernelwright.db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
+from kernelwright.db.provenance import VerdictKey
 
 
 def test_runs_trajectories_turns_round_trip(store: Store) -> None:

@@ -10,9 +10,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from store_data import ALL_TABLES, KERNEL, count, make_result, make_task
 
-from db import Store, default_db_url
-from db.engine import head_revision
-from db.models import Base, CandidateModel, EvaluationModel
+from kernelwright.db import Store, default_db_url
+from kernelwright.db.engine import head_revision
+from kernelwright.db.models import Base, CandidateModel, EvaluationModel
 
 
 def test_open_creates_every_table_and_is_idempotent(db_url: str) -> None:
@@ -78,7 +78,7 @@ def test_in_memory_sqlite_keeps_one_database() -> None:
 
 
 def test_bare_postgresql_url_gets_psycopg_driver() -> None:
-    from db.engine import normalize_url
+    from kernelwright.db.engine import normalize_url
 
     assert normalize_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
     assert normalize_url("sqlite:///x.db").drivername == "sqlite"
@@ -91,7 +91,7 @@ def test_alembic_config_runs_without_a_store(db_url: str) -> None:
     # The path the `alembic` command line (or a future `kernelwright db` command) takes: URL, no connection.
     from alembic import command
 
-    from db.engine import alembic_config, make_engine
+    from kernelwright.db.engine import alembic_config, make_engine
 
     cfg = alembic_config(db_url)
     command.upgrade(cfg, "head")

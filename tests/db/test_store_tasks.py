@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from store_data import KERNEL, KERNEL_OTHER, KERNEL_REFORMATTED, TASK_SOURCE, make_task
 
-from db import NotFoundError, Store
-from evaluator.hashing import normalized_hash
+from kernelwright.db import NotFoundError, Store
+from kernelwright.evaluator.hashing import normalized_hash
 
 
 def test_upsert_task_updates_source_and_keeps_held_out(store: Store) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from evaluator import BaselineStatus, EvalOptions, measure_baselines
-from tasks.registry import resolve_task
+from kernelwright.evaluator import BaselineStatus, EvalOptions, measure_baselines
+from kernelwright.tasks.registry import resolve_task
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ import threading
 import time
 import tracemalloc
 
-from evaluator.jail.capture import LEFT_OUT, BoundedLog, CappedFile, Stopped, pump
+from kernelwright.evaluator.jail.capture import LEFT_OUT, BoundedLog, CappedFile, Stopped, pump
 
 
 def _writer(fd: int, chunks: int, chunk: bytes, then_sleep: float = 0.0) -> threading.Thread:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluator.build.cache import cache_limit_bytes, entries, evict, file_lock, touch, try_lock, usage
+from kernelwright.evaluator.build.cache import cache_limit_bytes, entries, evict, file_lock, touch, try_lock, usage
 
 MB = 2**20
 OLD = 3600.0  # seconds: well past the grace period

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from evaluator.build.cpp import CppBuilder
-from evaluator.build.cuda import CudaBuilder
-from evaluator.build.errors import BuildError, UnsafeSourceError, trim_compiler_log
-from evaluator.build.job import MAX_MODULE_BYTES, STEP_EXIT, BuildJob, BuildStep, execute
-from evaluator.jail.capture import LEFT_OUT, BoundedLog, Sink
+from kernelwright.evaluator.build.cpp import CppBuilder
+from kernelwright.evaluator.build.cuda import CudaBuilder
+from kernelwright.evaluator.build.errors import BuildError, UnsafeSourceError, trim_compiler_log
+from kernelwright.evaluator.build.job import MAX_MODULE_BYTES, STEP_EXIT, BuildJob, BuildStep, execute
+from kernelwright.evaluator.jail.capture import LEFT_OUT, BoundedLog, Sink
 
 JOB = BuildJob(files={"kernel.cpp": "int x;"}, steps=[BuildStep("compiling", ["cc"]), BuildStep("linking", ["ld"])],
                output="kernel.so")

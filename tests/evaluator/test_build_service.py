@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from evaluator.build.cpp import BuiltModule
-from evaluator.build.errors import UnsafeSourceError
-from evaluator.jail.bwrap import JailSpec
-from evaluator.jail.capture import BoundedLog
-from evaluator.jail.limits import Limits
-from evaluator.judge import builds
-from evaluator.judge.builds import MAX_BUILDS, BuildService
-from evaluator.judge.runner_process import ProtocolBreach
-from evaluator.runner.protocol import BuildRequest
+from kernelwright.evaluator.build.cpp import BuiltModule
+from kernelwright.evaluator.build.errors import UnsafeSourceError
+from kernelwright.evaluator.jail.bwrap import JailSpec
+from kernelwright.evaluator.jail.capture import BoundedLog
+from kernelwright.evaluator.jail.limits import Limits
+from kernelwright.evaluator.judge import builds
+from kernelwright.evaluator.judge.builds import MAX_BUILDS, BuildService
+from kernelwright.evaluator.judge.runner_process import ProtocolBreach
+from kernelwright.evaluator.runner.protocol import BuildRequest
 
 LIMITS = Limits(memory_mb=1024, cpu_seconds=60, max_processes=32, max_file_mb=100)
 

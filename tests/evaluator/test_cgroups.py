@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-import evaluator.jail.limits as limits
-from evaluator.jail.limits import Cgroup, Limits
+import kernelwright.evaluator.jail.limits as limits
+from kernelwright.evaluator.jail.limits import Cgroup, Limits
 
 LIMITS = Limits(memory_mb=512, cpu_seconds=60, max_processes=32, max_file_mb=100)
 

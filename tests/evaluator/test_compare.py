@@ -7,8 +7,8 @@ import itertools
 import pytest
 import torch
 
-from evaluator.compare import compare, unravel
-from tasks.model import Tolerance
+from kernelwright.evaluator.compare import compare, unravel
+from kernelwright.tasks.model import Tolerance
 
 
 @pytest.mark.parametrize("shape", [(3, 4, 5), (7,), (2, 1, 9), (1,), (0, 3)])

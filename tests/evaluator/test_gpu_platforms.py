@@ -13,20 +13,20 @@ from pathlib import Path
 import pytest
 import torch
 
-from evaluator.api import evaluate, resolve_size
-from evaluator.build.cuda import CudaBuilder, arch_flags, find_nvcc, parse_arch
-from evaluator.build.errors import BuildError, UnsafeSourceError
-from evaluator.build.job import run_plain
-from evaluator.platforms import get_platform
-from evaluator.platforms.gpu import cuda_available
-from evaluator.request import EvalOptions
-from evaluator.result import Reason, Stage, Status, Verification
-from evaluator.runner.protocol import BuildRequest
-from evaluator.static_checks import check_source
-from tasks.errors import TaskLoadError
-from tasks.loader import load_task
-from tasks.model import Task
-from tasks.registry import resolve_task
+from kernelwright.evaluator.api import evaluate, resolve_size
+from kernelwright.evaluator.build.cuda import CudaBuilder, arch_flags, find_nvcc, parse_arch
+from kernelwright.evaluator.build.errors import BuildError, UnsafeSourceError
+from kernelwright.evaluator.build.job import run_plain
+from kernelwright.evaluator.platforms import get_platform
+from kernelwright.evaluator.platforms.gpu import cuda_available
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.result import Reason, Stage, Status, Verification
+from kernelwright.evaluator.runner.protocol import BuildRequest
+from kernelwright.evaluator.static_checks import check_source
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.loader import load_task
+from kernelwright.tasks.model import Task
+from kernelwright.tasks.registry import resolve_task
 
 ROOT = Path(__file__).resolve().parents[2]
 KERNELS = Path(__file__).resolve().parent / "gpu_kernels"

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from evaluator.jail.bwrap import JAIL_UID, JailSpec, jail_command, jail_problem, seccomp_fd
-from evaluator.jail.limits import Limits
-from evaluator.jail.process import run
-from evaluator.jail.view import package_roots
+from kernelwright.evaluator.jail.bwrap import JAIL_UID, JailSpec, jail_command, jail_problem, seccomp_fd
+from kernelwright.evaluator.jail.limits import Limits
+from kernelwright.evaluator.jail.process import run
+from kernelwright.evaluator.jail.view import package_roots
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -155,7 +155,7 @@ def test_memory_and_process_limits_hold() -> None:
 def test_process_limit_holds_without_a_pids_cgroup(monkeypatch: pytest.MonkeyPatch) -> None:
     """Where no cgroup can be made (an unprivileged user, a VM without delegation), RLIMIT_NPROC caps the jail's
     user at a few jails' worth of tasks more than it runs already."""
-    import evaluator.jail.limits as limits_module
+    import kernelwright.evaluator.jail.limits as limits_module
 
     monkeypatch.setattr(limits_module, "_CGROUP_FS", Path("/nonexistent-cgroup-fs"))
     bomb = run(["/bin/sh", "-c", "for i in $(seq 400); do sleep 5 & done; wait"], JailSpec(),
@@ -167,7 +167,7 @@ def test_a_compiler_outside_the_system_folders_is_shown_and_on_path(tmp_path: Pa
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A toolchain under its own root (say /opt/gcc) is what the judge's builds and Triton's launchers run: the
     jail shows its toolchain folders and puts its bin first on PATH, and nothing else of the root."""
-    import evaluator.jail.view as view
+    import kernelwright.evaluator.jail.view as view
 
     root = tmp_path / "gcc"
     (root / "bin").mkdir(parents=True)

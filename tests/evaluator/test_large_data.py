@@ -3,10 +3,10 @@ outputs written past the scratch file-size limit."""
 
 from __future__ import annotations
 
-from evaluator.api import evaluate
-from evaluator.request import EvalOptions
-from evaluator.result import Status
-from tasks.registry import example_solutions, resolve_task
+from kernelwright.evaluator.api import evaluate
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.result import Status
+from kernelwright.tasks.registry import example_solutions, resolve_task
 
 
 def _relu_verdict(**options: object) -> Status:

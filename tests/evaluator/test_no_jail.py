@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-import evaluator.api as api
-from evaluator.api import checked_task, evaluate, measure_baselines, probe
-from evaluator.request import EvalOptions
-from evaluator.result import HARNESS_VERSION, Reason, Status
-from tasks.registry import example_solutions, resolve_task
+import kernelwright.evaluator.api as api
+from kernelwright.evaluator.api import checked_task, evaluate, measure_baselines, probe
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.evaluator.result import HARNESS_VERSION, Reason, Status
+from kernelwright.tasks.registry import example_solutions, resolve_task
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evaluator.platforms.base import Peaks
-from evaluator.platforms.peaks import BUSY_RETRY_S, STALE_S, PeakCache
-from evaluator.sanity import check_against_peaks
+from kernelwright.evaluator.platforms.base import Peaks
+from kernelwright.evaluator.platforms.peaks import BUSY_RETRY_S, STALE_S, PeakCache
+from kernelwright.evaluator.sanity import check_against_peaks
 
 
 class Machine:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from evaluator.api import checked_task, probe
-from evaluator.request import EvalOptions
-from tasks.errors import TaskLoadError
-from tasks.loader import load_task, parse_task
+from kernelwright.evaluator.api import checked_task, probe
+from kernelwright.evaluator.request import EvalOptions
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.loader import load_task, parse_task
 
 GOOD = '''
 """Scale by two."""

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from evaluator.judge import references
-from evaluator.judge.references import ReferenceSession, SessionKey
-from tasks.registry import resolve_task
+from kernelwright.evaluator.judge import references
+from kernelwright.evaluator.judge.references import ReferenceSession, SessionKey
+from kernelwright.tasks.registry import resolve_task
 
 
 class FakeRunner:

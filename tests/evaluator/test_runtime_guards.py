@@ -12,9 +12,9 @@ import pytest
 import torch
 from torch.overrides import TorchFunctionMode
 
-from evaluator.integrity import TorchIntegrity
-from evaluator.runner.builds import plain
-from evaluator.runner.guard import SandboxGuard
+from kernelwright.evaluator.integrity import TorchIntegrity
+from kernelwright.evaluator.runner.builds import plain
+from kernelwright.evaluator.runner.guard import SandboxGuard
 
 # --- TorchIntegrity ---------------------------------------------------------------------------------
 

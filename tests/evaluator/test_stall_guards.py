@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from evaluator.jail.limits import Limits
-from evaluator.jail.process import ExitStatus, exit_status
-from evaluator.judge.outcomes import from_exit
-from evaluator.judge.runner_process import (
+from kernelwright.evaluator.jail.limits import Limits
+from kernelwright.evaluator.jail.process import ExitStatus, exit_status
+from kernelwright.evaluator.judge.outcomes import from_exit
+from kernelwright.evaluator.judge.runner_process import (
     ProtocolBreach,
     RunnerBreach,
     RunnerConfig,
@@ -27,9 +27,9 @@ from evaluator.judge.runner_process import (
     RunnerProcess,
     RunnerTimeout,
 )
-from evaluator.judge.watchdog import Watchdog
-from evaluator.result import Reason, Stage, Status
-from evaluator.runner.protocol import (
+from kernelwright.evaluator.judge.watchdog import Watchdog
+from kernelwright.evaluator.result import Reason, Stage, Status
+from kernelwright.evaluator.runner.protocol import (
     JUDGE_MESSAGE,
     BuildRequest,
     Built,

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from evaluator.build.cpp import CppBuilder
-from evaluator.build.errors import UnsafeSourceError
-from evaluator.build.job import run_plain
-from evaluator.platforms import get_platform
-from evaluator.result import Reason
-from evaluator.runner.protocol import BuildRequest
-from evaluator.static_checks import check_source
-from evaluator.static_checks.native_code import native_code_finding
+from kernelwright.evaluator.build.cpp import CppBuilder
+from kernelwright.evaluator.build.errors import UnsafeSourceError
+from kernelwright.evaluator.build.job import run_plain
+from kernelwright.evaluator.platforms import get_platform
+from kernelwright.evaluator.result import Reason
+from kernelwright.evaluator.runner.protocol import BuildRequest
+from kernelwright.evaluator.static_checks import check_source
+from kernelwright.evaluator.static_checks.native_code import native_code_finding
 
 ROOT = Path(__file__).resolve().parents[2]
 RELU_SOLUTION = ROOT / "tasks" / "suite" / "activation" / "solutions" / "relu.cpu.py"
@@ -285,7 +285,7 @@ def test_builder_refuses_include_paths(tmp_path: Path) -> None:
 
 def test_build_cache_keys_cannot_be_shifted_between_parts() -> None:
     """A source holding the old separator could split into another request's parts and reuse its module."""
-    from evaluator.build.cache import content_key
+    from kernelwright.evaluator.build.cache import content_key
 
     assert content_key("a\x00b", "c") != content_key("a", "b\x00c")
     assert content_key("ab", "") != content_key("a", "b")

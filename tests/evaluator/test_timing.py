@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 import torch
 
-from evaluator.judge import timing
-from evaluator.judge.rounds import DeferredWork, InputsChanged, RoundDeadline, RoundFailed
-from evaluator.judge.timing import measure
-from evaluator.judge.timing_decision import Comparison, TimingConfig, calls_per_round, decide
-from evaluator.judge.timing_lock import LockTimeout, TimingLock
-from evaluator.result import TimingStop
-from evaluator.runner.protocol import Arg, Load, Reply, Round, TensorSpec
-from evaluator.stats import looks, median_with_ci, order_rank
-from tasks.model import Tolerance
+from kernelwright.evaluator.judge import timing
+from kernelwright.evaluator.judge.rounds import DeferredWork, InputsChanged, RoundDeadline, RoundFailed
+from kernelwright.evaluator.judge.timing import measure
+from kernelwright.evaluator.judge.timing_decision import Comparison, TimingConfig, calls_per_round, decide
+from kernelwright.evaluator.judge.timing_lock import LockTimeout, TimingLock
+from kernelwright.evaluator.result import TimingStop
+from kernelwright.evaluator.runner.protocol import Arg, Load, Reply, Round, TensorSpec
+from kernelwright.evaluator.stats import looks, median_with_ci, order_rank
+from kernelwright.tasks.model import Tolerance
 
 
 def test_median_with_ci_brackets_the_median() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from db import Store
+from kernelwright.db import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESET = ROOT / "configs" / "optimize-offline.yaml"

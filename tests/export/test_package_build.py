@@ -7,12 +7,12 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from agent.export.package_apply import matching_modules
-from agent.export.package_check import order_interval
-from agent.export.package_setup import decide
-from agent.export.sources import native_builds
-from evaluator.build.cpp import BASE_FLAGS, measured_flags
-from evaluator.stats import median_with_ci
+from kernelwright.agent.export.package_apply import matching_modules
+from kernelwright.agent.export.package_check import order_interval
+from kernelwright.agent.export.package_setup import decide
+from kernelwright.agent.export.sources import native_builds
+from kernelwright.evaluator.build.cpp import BASE_FLAGS, measured_flags
+from kernelwright.evaluator.stats import median_with_ci
 
 
 def test_a_kernel_asking_for_an_owned_flag_gets_what_the_evaluator_gave_it() -> None:

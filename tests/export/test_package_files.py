@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from agent.export.envelope import PointVerdict, envelope_of
-from agent.export.kernels import ExportedKernel
-from agent.export.package import export_package
-from agent.export.package_setup import compiler_features
-from agent.export.sources import ExportError
-from agent.sweep import KernelToSweep
-from evaluator.build.cpp import BASE_FLAGS, measured_flags
-from evaluator.result import Status
-from tasks.loader import load_task
+from kernelwright.agent.export.envelope import PointVerdict, envelope_of
+from kernelwright.agent.export.kernels import ExportedKernel
+from kernelwright.agent.export.package import export_package
+from kernelwright.agent.export.package_setup import compiler_features
+from kernelwright.agent.export.sources import ExportError
+from kernelwright.agent.sweep import KernelToSweep
+from kernelwright.evaluator.build.cpp import BASE_FLAGS, measured_flags
+from kernelwright.evaluator.result import Status
+from kernelwright.tasks.loader import load_task
 
 SUITE = Path(__file__).resolve().parents[2] / "tasks" / "suite" / "activation"
 

@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 from fake_openai import FakeOpenAI, Reply
 
-from agent.export.envelope import PointVerdict, envelope_of
-from agent.export.kernels import ExportedKernel
-from agent.export.package import export_package
-from agent.sweep import KernelToSweep
-from evaluator.build.cpp import measured_flags
-from evaluator.result import Status
-from tasks.loader import load_task
+from kernelwright.agent.export.envelope import PointVerdict, envelope_of
+from kernelwright.agent.export.kernels import ExportedKernel
+from kernelwright.agent.export.package import export_package
+from kernelwright.agent.sweep import KernelToSweep
+from kernelwright.evaluator.build.cpp import measured_flags
+from kernelwright.evaluator.result import Status
+from kernelwright.tasks.loader import load_task
 
 # quiet: the packages' speed is asserted (faster at a batch the task never named, a model not measurably faster).
 pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.quiet]

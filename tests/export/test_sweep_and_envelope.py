@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from agent.export.envelope import PointVerdict, envelope_of
-from agent.export.sources import ExportError, binding_source, native_builds
-from evaluator.result import Status
-from tasks.errors import TaskLoadError
-from tasks.loader import load_task, load_task_source
-from tasks.sweep import sweep_note, sweep_points, task_at_point
+from kernelwright.agent.export.envelope import PointVerdict, envelope_of
+from kernelwright.agent.export.sources import ExportError, binding_source, native_builds
+from kernelwright.evaluator.result import Status
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.loader import load_task, load_task_source
+from kernelwright.tasks.sweep import sweep_note, sweep_points, task_at_point
 
 RELU = "tasks/suite/activation/relu.py"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-import evaluator.platforms.gpu as gpu
-from evaluator.platforms import get_platform
+import kernelwright.evaluator.platforms.gpu as gpu
+from kernelwright.evaluator.platforms import get_platform
 
 NODES = ["/dev/nvidia0", "/dev/nvidia1", "/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-caps"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from evaluator.platforms import available_platforms, get_platform
-from evaluator.platforms.pallas import PallasPlatform
-from evaluator.result import Reason, Verification
-from evaluator.static_checks import check_source
+from kernelwright.evaluator.platforms import available_platforms, get_platform
+from kernelwright.evaluator.platforms.pallas import PallasPlatform
+from kernelwright.evaluator.result import Reason, Verification
+from kernelwright.evaluator.static_checks import check_source
 
 HEADER = """
 import functools

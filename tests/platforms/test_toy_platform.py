@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 from toy_platform import ToyPlatform
 
-import evaluator.platforms as platforms
-from agent.driver import verification_note
-from agent.evaluators import ClusterConfig, EvaluatorPool
-from agent.evaluators.placement import NodeInfo, plan_evaluators
-from agent.prompts.builder import PromptBuilder, PromptInputs
-from evaluator.platforms import get_platform, register
-from evaluator.result import Reason
-from evaluator.static_checks import check_source
-from tasks.registry import example_solutions, resolve_task
+import kernelwright.evaluator.platforms as platforms
+from kernelwright.agent.driver import verification_note
+from kernelwright.agent.evaluators import ClusterConfig, EvaluatorPool
+from kernelwright.agent.evaluators.placement import NodeInfo, plan_evaluators
+from kernelwright.agent.prompts.builder import PromptBuilder, PromptInputs
+from kernelwright.evaluator.platforms import get_platform, register
+from kernelwright.evaluator.result import Reason
+from kernelwright.evaluator.static_checks import check_source
+from kernelwright.tasks.registry import example_solutions, resolve_task
 
 GROUP = "kernelwright.platforms"
 
@@ -108,7 +108,7 @@ def test_the_cpu_platform_still_bans_numpy() -> None:
 
 
 def test_export_ships_toy_kernels_as_python(toy: str) -> None:
-    from agent.export.package import kernel_builds
+    from kernelwright.agent.export.package import kernel_builds
 
     source = example_solutions(resolve_task("activation/relu"))["cpu"].read_text()
     assert kernel_builds(source, "cpu"), "the cpu kernel is compiled into the package"
@@ -116,9 +116,9 @@ def test_export_ships_toy_kernels_as_python(toy: str) -> None:
 
 
 def test_the_jail_shows_the_toy_device(toy: str) -> None:
-    from evaluator.judge.judge import Judge
-    from evaluator.request import EvalOptions
-    from evaluator.runner.protocol import Role
+    from kernelwright.evaluator.judge.judge import Judge
+    from kernelwright.evaluator.request import EvalOptions
+    from kernelwright.evaluator.runner.protocol import Role
 
     config = Judge().runner_config(get_platform(toy), EvalOptions(), 1, Role.candidate)
     assert config.devices == ["/dev/toy0"] and "/sys/class/toy" in config.read_only

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from evaluator.platforms.base import HardwareInfo, Peaks, Platform
+from kernelwright.evaluator.platforms.base import HardwareInfo, Peaks, Platform
 
 MARKER = "// toy kernel"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from fake_openai_ft import FakeFineTuning
 from trace_fill import TraceFiller, kernel, make_task
 
-from db import Store
-from evaluator.result import Status
-from tasks.model import Category
+from kernelwright.db import Store
+from kernelwright.evaluator.result import Status
+from kernelwright.tasks.model import Category
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -10,12 +10,12 @@ import pytest
 from trace_fill import TraceFiller, kernel, make_task
 from typer.testing import CliRunner
 
-from db import Store
-from evaluator.result import Status
 from kernelwright.cli import app
-from rl.curation import CurationConfig
-from rl.export import ExportFormat, ExportOptions, ExportResult, export_dataset
-from tasks.model import Category
+from kernelwright.db import Store
+from kernelwright.evaluator.result import Status
+from kernelwright.rl.curation import CurationConfig
+from kernelwright.rl.export import ExportFormat, ExportOptions, ExportResult, export_dataset
+from kernelwright.tasks.model import Category
 
 RELU = make_task("activation/relu")
 GELU = make_task("activation/gelu")

@@ -19,22 +19,22 @@ import torch  # noqa: E402
 torch.set_num_threads(1)  # tiny models: one thread is fastest on a shared machine
 from tiny_lm import build_tiny_model  # noqa: E402
 
-from agent.prompts import feedback_for, no_code_feedback  # noqa: E402
-from db import Store  # noqa: E402
-from evaluator import EvalOptions  # noqa: E402
-from evaluator.result import EvalResult, Reason, Stage, Status  # noqa: E402
-from rl.prompts import TrainingPrompts  # noqa: E402
-from rl.rewards import shaped_reward  # noqa: E402
-from rl.trainers.multiturn import (  # noqa: E402
+from kernelwright.agent.prompts import feedback_for, no_code_feedback  # noqa: E402
+from kernelwright.db import Store  # noqa: E402
+from kernelwright.evaluator import EvalOptions  # noqa: E402
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status  # noqa: E402
+from kernelwright.rl.prompts import TrainingPrompts  # noqa: E402
+from kernelwright.rl.rewards import shaped_reward  # noqa: E402
+from kernelwright.rl.trainers.multiturn import (  # noqa: E402
     MultiTurnGrpo,
     completion_logps,
     discounted_returns,
     policy_loss,
     turn_advantages,
 )
-from rl.trainers.options import GrpoOptions  # noqa: E402
-from tasks.model import Task  # noqa: E402
-from tasks.registry import resolve_task  # noqa: E402
+from kernelwright.rl.trainers.options import GrpoOptions  # noqa: E402
+from kernelwright.tasks.model import Task  # noqa: E402
+from kernelwright.tasks.registry import resolve_task  # noqa: E402
 
 
 def _result(status: Status, speedup: float | None = None, reason: Reason = Reason.ok,
@@ -246,8 +246,8 @@ class FakeCluster:
         self.sources: list[str] = []
 
     async def evaluate(self, task: Task, source: str, options: EvalOptions) -> Any:
-        from agent.evaluators import EvaluatorSite, Judged
-        from evaluator.platforms.base import HardwareInfo
+        from kernelwright.agent.evaluators import EvaluatorSite, Judged
+        from kernelwright.evaluator.platforms.base import HardwareInfo
 
         self.sources.append(source)
         site = EvaluatorSite(node_id="node", node_address="127.0.0.1",
@@ -256,8 +256,8 @@ class FakeCluster:
 
 
 def test_a_multi_turn_rollout_is_stored_as_one_trajectory_with_a_turn_per_call(tmp_path: Path) -> None:
-    from db.enums import RunKind
-    from rl.rollouts import RolloutJudge
+    from kernelwright.db.enums import RunKind
+    from kernelwright.rl.rollouts import RolloutJudge
 
     task = resolve_task("activation/relu")
     kernels = [f"```python\nimport torch\nclass ModelNew(torch.nn.Module):\n    version = {k}\n```" for k in range(3)]
@@ -285,8 +285,8 @@ def test_a_multi_turn_rollout_is_stored_as_one_trajectory_with_a_turn_per_call(t
 
 def test_train_grpo_s_multi_turn_path_wires_prompts_judge_store_and_report(tmp_path: Path) -> None:
     # train_grpo minus Ray: the tiny random model writes no code, so the fake cluster is never asked.
-    from db.enums import RunKind
-    from rl.trainers.grpo import _train_multiturn
+    from kernelwright.db.enums import RunKind
+    from kernelwright.rl.trainers.grpo import _train_multiturn
 
     folder = build_tiny_model(tmp_path / "tiny", ["You write kernels.", "Optimize relu."] * 4, vocab_size=300,
                               hidden=32)

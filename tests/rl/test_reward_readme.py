@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from evaluator.result import EvalResult, Reason, Stage, Status
-from rl.rewards import REWARD_FUNCTIONS, RewardConfig, shaped_reward
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.rl.rewards import REWARD_FUNCTIONS, RewardConfig, shaped_reward
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 HEADER = "| verdict | reward | default |"

@@ -10,8 +10,8 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from evaluator.result import EvalResult, Reason, Stage, Status
-from rl.rewards import (
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.rl.rewards import (
     REWARD_FUNCTIONS,
     Failure,
     Judged,
@@ -104,7 +104,7 @@ def test_a_wide_interval_earns_its_lower_end() -> None:
 
 
 def test_a_step_whose_rewards_are_all_equal_is_warned_about() -> None:
-    from rl.rewards import flat_rewards_warning
+    from kernelwright.rl.rewards import flat_rewards_warning
 
     assert flat_rewards_warning([0.0, 0.0, 0.0], [None, None, None]) is not None
     no_code = failure_reward(Failure.no_candidate)

@@ -27,19 +27,19 @@ import torch  # noqa: E402
 torch.set_num_threads(1)
 from tiny_lm import build_tiny_model  # noqa: E402
 
-from agent.evaluators import ClusterConfig  # noqa: E402
-from db import Store  # noqa: E402
-from db.enums import RunKind, TurnOutcome  # noqa: E402
-from evaluator import EvalOptions, Status  # noqa: E402
-from evaluator.platforms import get_platform  # noqa: E402
-from rl.curation import CurationConfig  # noqa: E402
-from rl.export import ExportFormat, ExportOptions, export_dataset  # noqa: E402
-from rl.prompts import TrainingPrompts  # noqa: E402
-from rl.rewards import Failure, RewardConfig, failure_reward  # noqa: E402
-from rl.trainers.grpo import GrpoOptions, train_grpo  # noqa: E402
-from rl.trainers.sft import SftOptions, train_sft  # noqa: E402
-from tasks.model import Task  # noqa: E402
-from tasks.registry import resolve_task  # noqa: E402
+from kernelwright.agent.evaluators import ClusterConfig  # noqa: E402
+from kernelwright.db import Store  # noqa: E402
+from kernelwright.db.enums import RunKind, TurnOutcome  # noqa: E402
+from kernelwright.evaluator import EvalOptions, Status  # noqa: E402
+from kernelwright.evaluator.platforms import get_platform  # noqa: E402
+from kernelwright.rl.curation import CurationConfig  # noqa: E402
+from kernelwright.rl.export import ExportFormat, ExportOptions, export_dataset  # noqa: E402
+from kernelwright.rl.prompts import TrainingPrompts  # noqa: E402
+from kernelwright.rl.rewards import Failure, RewardConfig, failure_reward  # noqa: E402
+from kernelwright.rl.trainers.grpo import GrpoOptions, train_grpo  # noqa: E402
+from kernelwright.rl.trainers.sft import SftOptions, train_sft  # noqa: E402
+from kernelwright.tasks.model import Task  # noqa: E402
+from kernelwright.tasks.registry import resolve_task  # noqa: E402
 
 RELU_KERNEL = Path("tasks/suite/activation/solutions/relu.cpu.py").read_text()
 REPLY = f"```python\n{RELU_KERNEL}```\n"

@@ -19,8 +19,8 @@ pytest.importorskip("trl")
 
 from tiny_lm import build_tiny_model  # noqa: E402
 
-from db import Store  # noqa: E402
-from db.enums import RunKind, RunStatus  # noqa: E402
+from kernelwright.db import Store  # noqa: E402
+from kernelwright.db.enums import RunKind, RunStatus  # noqa: E402
 
 pytestmark = pytest.mark.slow
 TASK = "tasks/suite/pooling/max_pool2d.py"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from db import Store
-from db.enums import RunKind, TurnOutcome
-from evaluator.result import EvalResult, Reason, Stage, Status
-from tasks.hashing import sha256_text
-from tasks.model import Category, Task
+from kernelwright.db import Store
+from kernelwright.db.enums import RunKind, TurnOutcome
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.tasks.hashing import sha256_text
+from kernelwright.tasks.model import Category, Task
 
 
 def make_task(task_id: str, category: Category = Category.activation) -> Task:

@@ -29,16 +29,16 @@ from typing import Any
 
 import pytest
 
-from agent.bench.config import BenchConfig, BenchTask, Split
-from agent.providers import ProviderConfig
-from agent.runner import OptimizeConfig
-from agent.search import SearchConfig
-from db import Store
-from db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
-from evaluator import HARNESS_VERSION
-from evaluator.result import EvalResult, Reason, Stage, Status
-from tasks.loader import SUITE_DIR, load_task
-from tasks.model import Task
+from kernelwright.agent.bench.config import BenchConfig, BenchTask, Split
+from kernelwright.agent.providers import ProviderConfig
+from kernelwright.agent.runner import OptimizeConfig
+from kernelwright.agent.search import SearchConfig
+from kernelwright.db import Store
+from kernelwright.db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
+from kernelwright.evaluator import HARNESS_VERSION
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.tasks.loader import SUITE_DIR, load_task
+from kernelwright.tasks.model import Task
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INSTALL_BROWSER = REPO_ROOT / "scripts" / "install_test_browser.sh"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from db import Store
+from kernelwright.db import Store
 from kernelwright.server.app import create_app
 from kernelwright.settings import ServeSettings
 

@@ -20,13 +20,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 import kernelwright.server.api as api
-from agent.runner import OptimizeConfig, load_config_task
-from db import Store
+from kernelwright.agent.runner import OptimizeConfig, load_config_task
+from kernelwright.db import Store
 from kernelwright.server.app import create_app
 from kernelwright.server.redact import redact
 from kernelwright.settings import ServeSettings
-from tasks.hashing import sha256_text
-from tasks.loader import _probe_cache, _probe_cache_file
+from kernelwright.tasks.hashing import sha256_text
+from kernelwright.tasks.loader import _probe_cache, _probe_cache_file
 
 REPO = Path(__file__).resolve().parents[2]
 HOSTILE = REPO / "tests" / "adversarial" / "tasks"

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from db import Store
-from evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.db import Store
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status
 from kernelwright.server.app import create_app
 from kernelwright.settings import ServeSettings
-from tasks.loader import load_task
+from kernelwright.tasks.loader import load_task
 
 REPO = Path(__file__).resolve().parents[2]
 

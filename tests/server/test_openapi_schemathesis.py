@@ -11,7 +11,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from db import Store
+from kernelwright.db import Store
 
 API_EXAMPLES = 30
 

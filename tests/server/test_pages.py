@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from fastapi.testclient import TestClient
 
-from db import Store
+from kernelwright.db import Store
 from kernelwright.server.app import create_app
 from kernelwright.server.pages import BENCH_HINT
 from kernelwright.settings import ServeSettings

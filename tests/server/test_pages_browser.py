@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from agent.bench.config import BenchConfig, Split
-from db import Store
-from db.enums import RunKind
+from kernelwright.agent.bench.config import BenchConfig, Split
+from kernelwright.db import Store
+from kernelwright.db.enums import RunKind
 from kernelwright.views.bench_plots import BENCH_PLOTS
 
 if TYPE_CHECKING:

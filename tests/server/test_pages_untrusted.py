@@ -14,20 +14,20 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from agent.bench.config import BenchConfig, BenchTask, Split
-from agent.evaluators import ClusterConfig
-from agent.providers import ProviderConfig
-from agent.search import SearchConfig
-from db import Store
-from db.enums import RunKind, RunStatus, TurnOutcome
-from evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.agent.bench.config import BenchConfig, BenchTask, Split
+from kernelwright.agent.evaluators import ClusterConfig
+from kernelwright.agent.providers import ProviderConfig
+from kernelwright.agent.search import SearchConfig
+from kernelwright.db import Store
+from kernelwright.db.enums import RunKind, RunStatus, TurnOutcome
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status
 from kernelwright.server import pages
 from kernelwright.server.access import Access
 from kernelwright.server.jobs import JobManager
 from kernelwright.server.queries import TTLCache
 from kernelwright.server.state import ServiceState
 from kernelwright.settings import ServeSettings
-from tasks.loader import SUITE_DIR, load_task
+from kernelwright.tasks.loader import SUITE_DIR, load_task
 
 ESC = "\x1b"
 # What a candidate's exception message may say: markup, a script, cursor and erase codes, an OSC title, a bidi

@@ -15,20 +15,20 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.providers import ProviderConfig
-from agent.runner import OptimizeConfig
-from agent.search import SearchConfig
-from db import Store
-from db.enums import RunKind, RunStatus, TurnOutcome
-from evaluator import HARNESS_VERSION
-from evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.agent.providers import ProviderConfig
+from kernelwright.agent.runner import OptimizeConfig
+from kernelwright.agent.search import SearchConfig
+from kernelwright.db import Store
+from kernelwright.db.enums import RunKind, RunStatus, TurnOutcome
+from kernelwright.evaluator import HARNESS_VERSION
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status
 from kernelwright.server.access import Access
 from kernelwright.server.app import create_app
 from kernelwright.server.queries import TTLCache
 from kernelwright.server.state import ServiceState
 from kernelwright.settings import ServeSettings
-from tasks.loader import SUITE_DIR, load_task
-from tasks.model import Task
+from kernelwright.tasks.loader import SUITE_DIR, load_task
+from kernelwright.tasks.model import Task
 
 PATIENCE = "no new best in 2 turns"
 NODE_ID = "a1b2c3d4e5f6a7b8c9d0"

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from db.engine import head_revision
+from kernelwright.db.engine import head_revision
 
 REPO = Path(__file__).resolve().parents[2]
 MAX_POOL = (REPO / "tasks/suite/pooling/max_pool2d.py").read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.providers import MissingApiKey, ProviderConfig, get_provider
+from kernelwright.agent.providers import MissingApiKey, ProviderConfig, get_provider
 from kernelwright.server.wording import for_http, no_key_advice
 
 

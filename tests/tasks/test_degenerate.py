@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-import tasks.degenerate as degenerate
-from tasks.degenerate import degenerate_reason
-from tasks.model import Tolerance
+import kernelwright.tasks.degenerate as degenerate
+from kernelwright.tasks.degenerate import degenerate_reason
+from kernelwright.tasks.model import Tolerance
 
 TOL = Tolerance(atol=1e-4, rtol=1e-4)
 

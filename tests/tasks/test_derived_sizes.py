@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks.categories import category_from_name, category_from_ops, level_by_rule, normalized_name
-from tasks.derived_sizes import (
+from kernelwright.tasks.categories import category_from_name, category_from_ops, level_by_rule, normalized_name
+from kernelwright.tasks.derived_sizes import (
     Kind,
     constant_kind,
     last_resort_step,
@@ -20,12 +20,20 @@ from tasks.derived_sizes import (
     steps_for,
     with_derived_sizes,
 )
-from tasks.errors import TaskProblem
-from tasks.importer import Checker, ImportedTask, ImportFormat, ImportRegistry, Outcome, import_tasks, registry_file
-from tasks.loader import parse_task, task_at_size
-from tasks.model import Category, Task
-from tasks.probe_result import ProbeResult
-from tasks.registry import resolve_task
+from kernelwright.tasks.errors import TaskProblem
+from kernelwright.tasks.importer import (
+    Checker,
+    ImportedTask,
+    ImportFormat,
+    ImportRegistry,
+    Outcome,
+    import_tasks,
+    registry_file,
+)
+from kernelwright.tasks.loader import parse_task, task_at_size
+from kernelwright.tasks.model import Category, Task
+from kernelwright.tasks.probe_result import ProbeResult
+from kernelwright.tasks.registry import resolve_task
 
 CONV = '''import torch
 import torch.nn as nn

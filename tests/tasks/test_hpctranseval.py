@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from agent.starting import file_start
-from tasks.hpctranseval import Unsupported, discover_pairs, task_source
-from tasks.import_registry import Refusal
-from tasks.importer import ImportFormat, Outcome, import_tasks
-from tasks.module import exec_module_from_source
-from tasks.registry import resolve_task, source_kernels
+from kernelwright.agent.starting import file_start
+from kernelwright.tasks.hpctranseval import Unsupported, discover_pairs, task_source
+from kernelwright.tasks.import_registry import Refusal
+from kernelwright.tasks.importer import ImportFormat, Outcome, import_tasks
+from kernelwright.tasks.module import exec_module_from_source
+from kernelwright.tasks.registry import resolve_task, source_kernels
 
 FIXTURE = Path(__file__).parent / "hpctranseval_fixture"
 
@@ -73,7 +73,7 @@ def test_import_table_names_each_refusal(checkout: Path) -> None:
 
 
 def test_port_track_starts_from_an_imported_pairs_kernel_or_a_suite_example(checkout: Path) -> None:
-    from agent.bench.porting import port_track
+    from kernelwright.agent.bench.porting import port_track
 
     import_tasks(checkout, ImportFormat.hpctranseval)
     pair = resolve_task("hpctranseval/HPCTransEval/IndependentOperator/abs")

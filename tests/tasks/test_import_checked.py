@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tasks.importer import ImportFormat, Outcome, import_tasks, load_registry
-from tasks.loader import task_at_size
-from tasks.model import Category
-from tasks.registry import resolve_task
+from kernelwright.tasks.importer import ImportFormat, Outcome, import_tasks, load_registry
+from kernelwright.tasks.loader import task_at_size
+from kernelwright.tasks.model import Category
+from kernelwright.tasks.registry import resolve_task
 
 HEADER = "import torch\nimport torch.nn as nn\n\n\n"
 FOOTER = "\n\ndef get_init_inputs():\n    return []\n"
@@ -181,9 +181,9 @@ class ModelNew(nn.Module):
 
 
 def test_identity_layer_norm_is_correct_at_its_derived_cpu_size(home: Path, tmp_path: Path) -> None:
-    from evaluator import EvalOptions, checked_task, evaluate
-    from evaluator.result import Status
     from kernelwright.commands.tasks import _Checker
+    from kernelwright.evaluator import EvalOptions, checked_task, evaluate
+    from kernelwright.evaluator.result import Status
 
     root = tmp_path / "KernelBench"
     (root / "level1").mkdir(parents=True)
@@ -232,7 +232,7 @@ def test_multikernelbench_probed_data_file_task_and_operator_category(home: Path
     assert all(r.outcome is Outcome.imported for r in rows.values()), rows
     assert rows["reference/custom_family/thing.py"].category is Category.matmul  # from the probe's operators
     assert rows["npukernelbench/activation/sigmoid_mul.py"].level == 1
-    from evaluator import checked_task
+    from kernelwright.evaluator import checked_task
 
     task = checked_task(resolve_task("multikernelbench/MultiKernelBench/activation/sigmoid_mul"))
     assert task.input_groups == 2  # both groups of the data file, run in the jail

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tasks.errors import TaskLoadError
-from tasks.importer import ImportFormat, Outcome, import_tasks, load_registry
-from tasks.model import Category
-from tasks.registry import TaskSource, all_tasks, resolve_task
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.importer import ImportFormat, Outcome, import_tasks, load_registry
+from kernelwright.tasks.model import Category
+from kernelwright.tasks.registry import TaskSource, all_tasks, resolve_task
 
 TASK = '''import torch
 import torch.nn as nn

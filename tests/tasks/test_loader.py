@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks.errors import TaskLoadError
-from tasks.loader import load_task, load_task_source
-from tasks.model import Category
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.loader import load_task, load_task_source
+from kernelwright.tasks.model import Category
 
 GOOD = '''
 """Scale by two."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.errors import TaskLoadError
-from tasks.loader import parse_task, task_at_size
-from tasks.sizes import sized_source
+from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.loader import parse_task, task_at_size
+from kernelwright.tasks.sizes import sized_source
 
 SOURCE = '''"""doc"""
 import torch

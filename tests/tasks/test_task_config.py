@@ -7,11 +7,11 @@ from pathlib import Path
 
 import torch
 
-from evaluator.compare import KERNELBENCH_TOLERANCE, tolerance_for
-from evaluator.result import ToleranceMode
-from tasks.degenerate import degenerate_reason
-from tasks.loader import parse_task
-from tasks.model import Tolerance
+from kernelwright.evaluator.compare import KERNELBENCH_TOLERANCE, tolerance_for
+from kernelwright.evaluator.result import ToleranceMode
+from kernelwright.tasks.degenerate import degenerate_reason
+from kernelwright.tasks.loader import parse_task
+from kernelwright.tasks.model import Tolerance
 
 TASK = '''import torch
 import torch.nn as nn

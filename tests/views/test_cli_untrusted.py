@@ -9,10 +9,10 @@ from pathlib import Path
 from typer.testing import CliRunner
 from untrusted_text import HOSTILE, TASK_SOURCE, assert_clean, assert_inert, failed_result
 
-from db import Store
-from db.enums import RunKind, RunStatus, TurnOutcome
 from kernelwright.cli import app
-from tasks.loader import load_task_source
+from kernelwright.db import Store
+from kernelwright.db.enums import RunKind, RunStatus, TurnOutcome
+from kernelwright.tasks.loader import load_task_source
 
 
 def _hostile_store(tmp_path: Path) -> tuple[str, str, int]:

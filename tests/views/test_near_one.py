@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.bench.config import Split
-from agent.bench.metrics import RunMetrics, Sample, TaskOutcome, group_metrics
-from db.enums import RunStatus
-from evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.agent.bench.config import Split
+from kernelwright.agent.bench.metrics import RunMetrics, Sample, TaskOutcome, group_metrics
+from kernelwright.db.enums import RunStatus
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status
 from kernelwright.server.queries import verdict_text as page_verdict
 from kernelwright.views.leaderboard import Format, render
 from kernelwright.views.numbers import ratio, times, with_interval

@@ -25,24 +25,24 @@ from untrusted_text import (
     written,
 )
 
-from agent.bench.config import Split
-from agent.bench.metrics import RunMetrics, Sample, TaskOutcome, group_metrics
-from agent.export.envelope import Envelope, PointVerdict
-from agent.summary import RunSummary
-from agent.task_search import Event, EventKind
-from db.enums import RunStatus, TurnOutcome
-from evaluator.result import Status
+from kernelwright.agent.bench.config import Split
+from kernelwright.agent.bench.metrics import RunMetrics, Sample, TaskOutcome, group_metrics
+from kernelwright.agent.export.envelope import Envelope, PointVerdict
+from kernelwright.agent.summary import RunSummary
+from kernelwright.agent.task_search import Event, EventKind
 from kernelwright.commands import evaluate as evaluate_cmd
 from kernelwright.commands.tasks import _list_table, _outcome_table
+from kernelwright.db.enums import RunStatus, TurnOutcome
+from kernelwright.evaluator.result import Status
+from kernelwright.tasks.importer import ImportFormat, ImportReport, ImportSource, Outcome
+from kernelwright.tasks.importer import TaskOutcome as ImportOutcome
+from kernelwright.tasks.loader import load_task_source
 from kernelwright.views.bench_progress import BenchProgress
 from kernelwright.views.leaderboard import Format
 from kernelwright.views.leaderboard import render as render_board
 from kernelwright.views.optimize_live import OptimizeLive
 from kernelwright.views.run_summary import summary_table
 from kernelwright.views.sweep import sweep_plot, sweep_rich_table
-from tasks.importer import ImportFormat, ImportReport, ImportSource, Outcome
-from tasks.importer import TaskOutcome as ImportOutcome
-from tasks.loader import load_task_source
 
 
 @pytest.mark.parametrize("terminal", [True, False], ids=["terminal", "piped"])

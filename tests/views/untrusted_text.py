@@ -7,7 +7,7 @@ import re
 
 from rich.console import Console, RenderableType
 
-from evaluator.result import EvalResult, Reason, Stage, Status
+from kernelwright.evaluator.result import EvalResult, Reason, Stage, Status
 
 ESC = "\x1b"
 # Up to the row above, erase it, write a verdict there in markup; a window title; the 8-bit CSI; a bidi override

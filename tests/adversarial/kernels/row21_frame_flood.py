@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 from torch.utils.cpp_extension import load_inline
 
-from evaluator.runner.protocol import Reply
+from kernelwright.evaluator.runner.protocol import Reply
 
 relu_source = "torch::Tensor relu_forward(torch::Tensor x) { return x.clamp_min(0); }"
 ext = load_inline(name="row21_frames", cpp_sources=relu_source, functions=["relu_forward"])

@@ -12,17 +12,10 @@ from kernelwright.agent.evaluators import EvaluatorPool
 from kernelwright.agent.prompts import template_version
 from kernelwright.agent.providers import Provider, ProviderConfig
 from kernelwright.agent.search import SearchConfig
+from kernelwright.agent.search_context import Event, EventKind, EventSink, SearchContext
 from kernelwright.agent.starting import StartingKernel
 from kernelwright.agent.summary import RunSummary, summarize_run
-from kernelwright.agent.task_search import (
-    Event,
-    EventKind,
-    EventSink,
-    SearchContext,
-    TaskSearch,
-    run_and_close,
-    run_and_close_async,
-)
+from kernelwright.agent.task_search import TaskSearch, run_and_close, run_and_close_async
 from kernelwright.db import Store
 from kernelwright.db.enums import RunKind, RunStatus
 from kernelwright.evaluator import EvalOptions, checked_task

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, field_validator
 
+from kernelwright.agent.strategies.registry import registered
 from kernelwright.evaluator.result import EvalResult, Status
 
 # Verdicts that are not a failure of the candidate: correct (timed or not) and correct-but-unsteady timing.
@@ -29,10 +30,7 @@ class SearchConfig(BaseModel):
     @field_validator("strategy")
     @classmethod
     def _known_strategy(cls, name: str) -> str:
-        # Imported here: the registry's strategies import the search that imports this module.
-        from kernelwright.agent.strategies import strategy_class
-
-        strategy_class(name)
+        registered(name)
         return name
 
     @property
@@ -92,3 +90,10 @@ class TrajectoryState(BaseModel):
 def is_verified_speedup(result: EvalResult) -> bool:
     """Correct, timed, and the lower end of its 95% interval beats the baseline."""
     return result.is_correct and result.speedup_ci is not None and result.speedup_ci[0] > 1.0
+
+
+class SearchProgress(BaseModel):
+    """How far one task's search is: model calls spent (a stopped worker counts its whole share) of its budget."""
+
+    turns_done: int
+    budget: int

@@ -17,90 +17,23 @@ import random
 import signal
 import threading
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel
-
-from kernelwright.agent.evaluators import EvaluatorPool
 from kernelwright.agent.exemplars import exemplar_pool, sample_exemplars
 from kernelwright.agent.prompts import ParentKernel, PromptBuilder, PromptInputs, feedback_for, no_code_feedback
 from kernelwright.agent.prompts.builder import same_category_example
-from kernelwright.agent.providers import ChatMessage, CompletionContext, Provider, ProviderError
-from kernelwright.agent.search import SearchConfig, TrajectoryState
+from kernelwright.agent.providers import ChatMessage, CompletionContext, ProviderError
+from kernelwright.agent.search import SearchProgress, TrajectoryState
+from kernelwright.agent.search_context import Event, EventKind, SearchContext
 from kernelwright.agent.starting import StartingKernel
-from kernelwright.agent.strategies import SearchProgress, SearchStrategy, strategy_class
-from kernelwright.agent.verdicts import VerdictRecorder, Verdicts
-from kernelwright.db import Store
+from kernelwright.agent.strategies.base import SearchStrategy, strategy_class
 from kernelwright.db.enums import RunStatus, TurnOutcome
-from kernelwright.evaluator import EvalOptions, EvalResult
 from kernelwright.evaluator.api import default_threads
-from kernelwright.evaluator.platforms.base import HardwareInfo, Peaks
 from kernelwright.tasks.model import Task
-
-
-class EventKind(str, Enum):
-    run_started = "run_started"
-    phase = "phase"
-    turn_done = "turn_done"
-    trajectory_done = "trajectory_done"
-    baseline_done = "baseline_done"
-    search_started = "search_started"
-    search_done = "search_done"
-
-
-class Event(BaseModel):
-    """Progress for the live views."""
-
-    kind: EventKind
-    run_id: str
-    task_id: str | None = None
-    trajectory: int | None = None
-    turn: int | None = None
-    phase: str = ""
-    outcome: TurnOutcome | None = None
-    result: EvalResult | None = None
-    improved: bool = False
-    message: str = ""
-    baselines: int = 0  # run_started of a bench run: how many tasks still need their baselines measured
-    progress: SearchProgress | None = None  # the task's calls spent of its budget (turn, worker and search events)
-
 
 # After Ctrl-C the run's task is cancelled again this often until it ends (see `_interruptible`).
 RECANCEL_S = 0.5
 RECANCEL_ROUNDS = 20
-EventSink = Callable[[Event], None]
-
-
-@dataclass
-class SearchContext:
-    """What every task search of one run shares: the store, the model, the evaluators and the machine."""
-
-    store: Store
-    provider: Provider
-    cluster: EvaluatorPool
-    run_id: str
-    platform: str
-    search: SearchConfig
-    eval: EvalOptions
-    on_event: EventSink
-    hardware: HardwareInfo | None = None
-    peaks: Peaks | None = None
-    # Bounds how many trajectories run at once (bench); None: no bound.
-    limiter: asyncio.Semaphore | None = None
-    # Exemplars only from this run's own kernels (bench: a model must not be shown another run's answers);
-    # False: from every run on the task (optimize builds on all history).
-    own_exemplars: bool = False
-    # Records verdicts with their hardware and node; None: a new one (bench brings its own, which already
-    # knows every node's hardware).
-    recorder: VerdictRecorder | None = None
-    # Judges and records every candidate of the run: cache, in-flight sharing, hardware and node.
-    verdicts: Verdicts = field(init=False)
-
-    def __post_init__(self) -> None:
-        recorder = self.recorder or VerdictRecorder(self.store, self.platform)
-        self.verdicts = Verdicts(recorder, self.cluster, self.eval)
 
 
 async def run_and_close_async(main: Callable[[], Coroutine[Any, Any, None]],

@@ -36,8 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kernelwright.agent.evaluators import ClusterConfig, EvaluatorPool, EvaluatorSite, Judged  # noqa: E402
 from kernelwright.agent.providers import ChatMessage, Completion, CompletionContext, Provider, ProviderConfig  # noqa: E402
 from kernelwright.agent.search import SearchConfig  # noqa: E402
+from kernelwright.agent.search_context import Event, EventKind, SearchContext  # noqa: E402
 from kernelwright.agent.strategies import strategy_names  # noqa: E402
-from kernelwright.agent.task_search import Event, EventKind, SearchContext, TaskSearch  # noqa: E402
+from kernelwright.agent.task_search import TaskSearch  # noqa: E402
 from kernelwright.db import Store  # noqa: E402
 from kernelwright.db.enums import RunKind  # noqa: E402
 from kernelwright.evaluator import EvalOptions, EvalResult  # noqa: E402

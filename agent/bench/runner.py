@@ -15,15 +15,8 @@ from kernelwright.agent.bench.config import BenchConfig
 from kernelwright.agent.evaluators import EvaluatorPool, EvaluatorSite
 from kernelwright.agent.prompts import template_version
 from kernelwright.agent.providers import Provider
-from kernelwright.agent.task_search import (
-    Event,
-    EventKind,
-    EventSink,
-    SearchContext,
-    TaskSearch,
-    run_and_close,
-    run_and_close_async,
-)
+from kernelwright.agent.search_context import Event, EventKind, EventSink, SearchContext
+from kernelwright.agent.task_search import TaskSearch, run_and_close, run_and_close_async
 from kernelwright.agent.verdicts import VerdictRecorder
 from kernelwright.db import Store
 from kernelwright.db.enums import BaselineKind, RunKind, RunStatus

@@ -10,25 +10,33 @@ the parent kernels the strategy chose), asks the model, judges the reply and rec
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
-from pydantic import BaseModel
-
-from kernelwright.agent.search import SearchConfig, TrajectoryState
+from kernelwright.agent.search import SearchConfig, SearchProgress, TrajectoryState
+from kernelwright.agent.strategies.registry import registered
 from kernelwright.db.enums import RunStatus
 from kernelwright.db.rows import TrajectoryRow
 
 if TYPE_CHECKING:
-    from kernelwright.agent.task_search import SearchContext, TaskSearch
+    from kernelwright.agent.prompts import ParentKernel
+    from kernelwright.agent.search_context import SearchContext
     from kernelwright.tasks.model import Task
 
 
-class SearchProgress(BaseModel):
-    """How far one task's search is: model calls spent (a stopped worker counts its whole share) of its budget."""
+class SearchHost(Protocol):
+    """What a strategy is given: one task's search (`task_search.TaskSearch`), which makes each call."""
 
-    turns_done: int
-    budget: int
+    ctx: SearchContext
+    task: Task
+    resuming: bool
+    states: list[TrajectoryState]
+
+    def finish(self, state: TrajectoryState) -> None:
+        """Close a worker that stopped: its stored trajectory and the search's events."""
+
+    async def turn(self, state: TrajectoryState, parents: Sequence[ParentKernel] = ()) -> None:
+        """One model call for `state`'s worker (with the parent kernels chosen), judged and recorded."""
 
 
 class SearchStrategy(ABC):
@@ -37,7 +45,7 @@ class SearchStrategy(ABC):
 
     name: ClassVar[str]
 
-    def __init__(self, search: TaskSearch) -> None:
+    def __init__(self, search: SearchHost) -> None:
         self.search = search
 
     @property
@@ -104,3 +112,11 @@ class SearchStrategy(ABC):
             db_id = row.id if row is not None else ctx.store.add_trajectory(ctx.run_id, self.task.id, index)
             found.append((TrajectoryState(index=index, db_id=db_id), row))
         return found
+
+
+def strategy_class(name: str) -> type[SearchStrategy]:
+    """The strategy registered as `name`; `UnknownStrategy` lists the known ones."""
+    found = registered(name)
+    if not issubclass(found, SearchStrategy):
+        raise TypeError(f"{found.__module__}.{found.__qualname__}, registered as {name!r}, is not a SearchStrategy")
+    return found

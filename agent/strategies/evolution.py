@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import math
 import random
-from typing import TYPE_CHECKING
 
 from kernelwright.agent.prompts import feedback_for
 from kernelwright.agent.search import TrajectoryState
 from kernelwright.agent.strategies import register
+from kernelwright.agent.strategies.base import SearchHost
 from kernelwright.agent.strategies.pool import Choice, Member, PoolStrategy
-
-if TYPE_CHECKING:
-    from kernelwright.agent.task_search import TaskSearch
 
 CROSSOVER = 0.5  # chance of combining two correct parents, when the island has two
 EXPLOIT = 0.3  # chance of taking the island's best instead of a draw by bucket
@@ -62,7 +59,7 @@ class EvolutionStrategy(PoolStrategy):
 
     name = "evolution"
 
-    def __init__(self, search: TaskSearch) -> None:
+    def __init__(self, search: SearchHost) -> None:
         super().__init__(search)
         self.islands: dict[int, dict[int, Member]] = {}
 

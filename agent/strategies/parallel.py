@@ -11,9 +11,9 @@ import asyncio
 from contextlib import AbstractAsyncContextManager, nullcontext
 
 from kernelwright.agent.prompts import feedback_for, no_code_feedback
-from kernelwright.agent.search import TrajectoryState
+from kernelwright.agent.search import SearchProgress, TrajectoryState
 from kernelwright.agent.strategies import register
-from kernelwright.agent.strategies.base import SearchProgress, SearchStrategy
+from kernelwright.agent.strategies.base import SearchStrategy
 from kernelwright.db.enums import TurnOutcome
 
 

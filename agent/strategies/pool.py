@@ -16,15 +16,11 @@ import random
 from abc import abstractmethod
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from kernelwright.agent.prompts import ParentKernel
 from kernelwright.agent.search import TrajectoryState
-from kernelwright.agent.strategies.base import SearchStrategy
+from kernelwright.agent.strategies.base import SearchHost, SearchStrategy
 from kernelwright.evaluator.result import EvalResult, Status
-
-if TYPE_CHECKING:
-    from kernelwright.agent.task_search import TaskSearch
 
 COMPILED_ONLY = "compiled only: no GPU here to run, check or time the kernel"
 
@@ -67,7 +63,7 @@ def verdict_words(result: EvalResult) -> str:
 class PoolStrategy(SearchStrategy):
     """Workers over one shared pool of judged kernels; subclasses say which parents each call gets."""
 
-    def __init__(self, search: TaskSearch) -> None:
+    def __init__(self, search: SearchHost) -> None:
         super().__init__(search)
         self.members: dict[int, Member] = {}
 

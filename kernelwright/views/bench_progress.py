@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from kernelwright.agent.task_search import Event, EventKind
+from kernelwright.agent.search_context import Event, EventKind
 from kernelwright.evaluator.result import EvalResult
 from kernelwright.views.optimize_live import verdict_text
 from kernelwright.views.safe_text import untrusted

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kernelwright.agent.search import is_verified_speedup
-from kernelwright.agent.task_search import Event, EventKind
+from kernelwright.agent.search_context import Event, EventKind
 from kernelwright.db.enums import TurnOutcome
 from kernelwright.evaluator.result import EvalResult
 from kernelwright.views.numbers import with_interval

@@ -19,7 +19,8 @@ from kernelwright.agent.providers import (
     ProviderError,
 )
 from kernelwright.agent.search import SearchConfig
-from kernelwright.agent.task_search import Event, SearchContext, TaskSearch
+from kernelwright.agent.search_context import Event, SearchContext
+from kernelwright.agent.task_search import TaskSearch
 from kernelwright.db import Store
 from kernelwright.db.enums import RunKind
 from kernelwright.evaluator import EvalOptions, EvalResult

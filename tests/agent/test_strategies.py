@@ -13,11 +13,12 @@ from strategy_harness import Run, ScriptedModel, TableCluster, correct, failed, 
 from kernelwright.agent.prompts import ParentKernel
 from kernelwright.agent.providers import ProviderError
 from kernelwright.agent.search import SearchConfig, TrajectoryState
-from kernelwright.agent.strategies import SearchStrategy, register, strategy_class, strategy_names
+from kernelwright.agent.search_context import EventKind
+from kernelwright.agent.strategies import register, strategy_names
+from kernelwright.agent.strategies.base import SearchStrategy, strategy_class
 from kernelwright.agent.strategies.evolution import EvolutionStrategy
 from kernelwright.agent.strategies.pool import Member, PoolStrategy
 from kernelwright.agent.strategies.tree import TreeStrategy, priority
-from kernelwright.agent.task_search import EventKind
 from kernelwright.config.commands import OptimizeCommand
 from kernelwright.config.files import ConfigError, validate_config
 from kernelwright.db.enums import RunStatus

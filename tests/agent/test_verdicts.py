@@ -16,7 +16,8 @@ from sqlalchemy import select
 from kernelwright.agent.evaluators import EvaluatorSite, Judged
 from kernelwright.agent.providers import ProviderConfig, get_provider
 from kernelwright.agent.search import SearchConfig
-from kernelwright.agent.task_search import Event, SearchContext, TaskSearch
+from kernelwright.agent.search_context import Event, SearchContext
+from kernelwright.agent.task_search import TaskSearch
 from kernelwright.agent.verdicts import VerdictRecorder, Verdicts
 from kernelwright.db import Store
 from kernelwright.db.enums import RunKind, TurnOutcome

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from untrusted_text import recording_console, written
 
-from kernelwright.agent.strategies import SearchProgress
-from kernelwright.agent.task_search import Event, EventKind
+from kernelwright.agent.search import SearchProgress
+from kernelwright.agent.search_context import Event, EventKind
 from kernelwright.views.bench_progress import BenchProgress
 
 

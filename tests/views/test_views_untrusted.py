@@ -28,8 +28,8 @@ from untrusted_text import (
 from kernelwright.agent.bench.config import Split
 from kernelwright.agent.bench.metrics import RunMetrics, Sample, TaskOutcome, group_metrics
 from kernelwright.agent.export.envelope import Envelope, PointVerdict
+from kernelwright.agent.search_context import Event, EventKind
 from kernelwright.agent.summary import RunSummary
-from kernelwright.agent.task_search import Event, EventKind
 from kernelwright.commands import evaluate as evaluate_cmd
 from kernelwright.commands.tasks import _list_table, _outcome_table
 from kernelwright.db.enums import RunStatus, TurnOutcome

@@ -183,7 +183,7 @@ CASES = [
     Case("row21_send_flood", REJ, Reason.protocol_violation, B, "answers nothing the judge asked"),
     Case("row21_build_flood", REJ, Reason.except_fallback, S, "except",
          unchecked=(REJ, Reason.protocol_violation, "more than 16 kernel build requests")),
-    Case("row21_frame_flood", REJ, Reason.banned_import, S, "evaluator",
+    Case("row21_frame_flood", REJ, Reason.banned_import, S, "kernelwright",
          unchecked=(REJ, Reason.protocol_violation, "more bytes behind")),
 ]
 # Kernels whose test is more than a verdict, run by a test file of their own.

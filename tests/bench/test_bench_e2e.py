@@ -10,13 +10,13 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from kernelwright.db import Store
 from kernelwright.db.enums import BaselineKind, RunStatus
+from kernelwright.evaluator.result import Reason
 
 pytestmark = pytest.mark.slow
 
@@ -67,10 +67,13 @@ def test_sigkill_resume_leaderboard_report_rescore(tmp_path: Path, ray_env: dict
     assert store.get_run(run.id).status is RunStatus.finished  # type: ignore[union-attr]
     after = _evaluation_ids(db_path)
     assert before <= after, "stored evaluations were lost"
-    # No candidate was judged twice: the resumed run reused every stored verdict.
+    # No candidate was judged twice: the resumed run reused every stored verdict the store may serve (a timing
+    # left unsettled on a loaded machine is judged again, by design).
     with sqlite3.connect(db_path) as conn:
-        per_candidate = Counter(row[0] for row in conn.execute("SELECT candidate_id FROM evaluation"))
-    assert max(per_candidate.values()) == 1, per_candidate
+        verdicts = conn.execute("SELECT candidate_id, reason FROM evaluation ORDER BY id").fetchall()
+    for candidate in {c for c, _ in verdicts}:
+        earlier = [reason for c, reason in verdicts if c == candidate][:-1]
+        assert all(r in (Reason.unstable_timing.value, Reason.harness_error.value) for r in earlier), verdicts
     trajectories = store.trajectories_for_run(run.id)
     assert len(trajectories) == 6 and all(t.status is RunStatus.finished for t in trajectories)
     # softsign has no shipped example: the examples provider is not asked, and its samples say why.

@@ -44,6 +44,9 @@ class SearchStrategy(ABC):
     resumed run's stored turns; `run()` spends what is left of the budget; `close()` settles unfinished workers."""
 
     name: ClassVar[str]
+    # Whether its workers are independent samples of the model (no worker sees another's kernels): only then are
+    # pass@k and speedup@k for k below the worker count defined (bench metrics).
+    independent_workers: ClassVar[bool] = False
 
     def __init__(self, search: SearchHost) -> None:
         self.search = search

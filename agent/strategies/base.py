@@ -83,6 +83,11 @@ class SearchStrategy(ABC):
             return SearchProgress(turns_done=budget, budget=budget)
         return SearchProgress(turns_done=min(budget, sum(s.turns_done for s in states)), budget=budget)
 
+    def stop_reason(self, state: TrajectoryState) -> str | None:
+        """Why `state`'s worker stops after the turn it just made (None: it goes on). By default the trajectory's
+        own rules, which `TrajectoryState.observe` applied (turns, failures in a row, patience)."""
+        return state.stop_reason
+
     def close(self, status: RunStatus) -> None:
         """Workers that stopped on their own are already closed; the rest share the run's fate."""
         for state in self.search.states:

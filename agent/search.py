@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, field_validator
 
-from kernelwright.agent.strategies.registry import registered
+from kernelwright.agent.strategies.registry import DEFAULT_STRATEGY, registered
 from kernelwright.evaluator.result import EvalResult, Status
 
 # Verdicts that are not a failure of the candidate: correct (timed or not) and correct-but-unsteady timing.
@@ -17,7 +17,7 @@ class SearchConfig(BaseModel):
     """A strategy (`agent.strategies`) over N workers x T turns: the default's N parallel trajectories of T
     refinement turns with early stopping; every strategy spends at most N x T model calls per task."""
 
-    strategy: str = Field(default="parallel", description="how candidates are chosen and refined: parallel "
+    strategy: str = Field(default=DEFAULT_STRATEGY, description="how candidates are chosen and refined: parallel "
                           "(N trajectories x T turns), evolution (islands of a program database) or tree "
                           "(best-first over attempts)")
     trajectories: int = Field(default=2, ge=1, description="parallel workers: trajectories, islands or tree workers")

@@ -28,6 +28,7 @@ from kernelwright.agent.search_context import Event, EventKind, SearchContext
 from kernelwright.agent.starting import StartingKernel
 from kernelwright.agent.strategies.base import SearchStrategy, strategy_class
 from kernelwright.db.enums import RunStatus, TurnOutcome
+from kernelwright.evaluator import EvalResult
 from kernelwright.evaluator.api import default_threads
 from kernelwright.tasks.model import Task
 
@@ -182,7 +183,7 @@ class TaskSearch:
                 raise
             ctx.store.add_turn(state.db_id, turn, prompt, "", model=ctx.provider.config.model,
                                outcome=TurnOutcome.llm_error)
-            state.observe(None, ctx.search)
+            self._observe(state, None)
             self._event(EventKind.turn_done, state, turn, outcome=TurnOutcome.llm_error, message=str(exc))
             return
         turn_id = ctx.store.add_turn(
@@ -197,17 +198,24 @@ class TaskSearch:
             self.task, reply, turn_id=turn_id, parent_id=state.parent_candidate_id,
             on_evaluating=lambda: self._event(EventKind.phase, state, turn, phase="evaluating"))
         if verdict is None:
-            state.observe(None, ctx.search)
+            self._observe(state, None)
             state.feedback = no_code_feedback()
             self._event(EventKind.turn_done, state, turn, outcome=TurnOutcome.no_code,
                         message="the reply had no ModelNew code block")
             return
         result = verdict.result
-        improved = state.observe(result, ctx.search)
+        improved = self._observe(state, result)
         state.feedback = feedback_for(result, self.task)
         state.parent_candidate_id = verdict.candidate_id
         self._event(EventKind.turn_done, state, turn, outcome=verdict.outcome, result=result, improved=improved,
                     message=result.message)
+
+    def _observe(self, state: TrajectoryState, result: EvalResult | None) -> bool:
+        """Count a finished turn and let the strategy say whether its worker stops, before any event shows it;
+        returns whether the turn set a new best."""
+        improved = state.observe(result, self.ctx.search)
+        state.stop_reason = self.strategy.stop_reason(state)
+        return improved
 
     # --- prompts and events ---------------------------------------------------------------------------
 

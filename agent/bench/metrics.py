@@ -12,6 +12,8 @@ Definitions (also in the README):
 - `pass@k` is the unbiased estimator 1 - C(n-c, k) / C(n, k) (n samples, c correct), averaged over tasks.
 - `speedup@k` is the geometric mean over tasks of the expected best of k samples, where a sample is worth
   max(1, its speedup) (no correct kernel, or a slower one, means you keep PyTorch: 1.0).
+- both take the samples to be independent draws, which they are only under a strategy whose workers never see each
+  other's kernels (`parallel`); under `evolution` or `tree` they are given for k = n alone (the whole budget).
 - against `torch.compile`: a task's speedup divided by the compile baseline's eager/compiled ratio, measured side
   by side for that task on the hardware its best kernel was timed on; the interval combines both intervals
   conservatively.
@@ -29,6 +31,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from kernelwright.agent.bench.config import BenchConfig, Split
+from kernelwright.agent.strategies import DEFAULT_STRATEGY, UnknownStrategy
+from kernelwright.agent.strategies.base import strategy_class
 from kernelwright.db import Store
 from kernelwright.db.enums import BaselineKind, RunKind, RunStatus, TurnOutcome
 from kernelwright.db.provenance import VerdictKey
@@ -104,6 +108,9 @@ class RunMetrics(BaseModel):
     split: Split
     samples: int
     turns: int
+    strategy: str = DEFAULT_STRATEGY
+    independent_samples: bool = Field(default=True, description="the strategy's workers are independent samples "
+                                      "(pass@k for every k), or not (pass@k for k = samples alone)")
     harness_versions: list[str]
     tolerance: ToleranceMode = Field(default=ToleranceMode.task, description="the tolerance its verdicts used")
     rescored: bool = False
@@ -148,8 +155,9 @@ def k_values(n: int) -> list[int]:
     return [k for k in ks if k >= 1]
 
 
-def group_metrics(outcomes: list[TaskOutcome], samples: int) -> GroupMetrics:
-    """The leaderboard numbers of `outcomes` (tasks with no sample count as failures)."""
+def group_metrics(outcomes: list[TaskOutcome], samples: int, independent: bool = True) -> GroupMetrics:
+    """The leaderboard numbers of `outcomes` (tasks with no sample count as failures). `independent`: the samples
+    are independent draws, so pass@k and speedup@k are defined for every k (else for k = `samples` alone)."""
     n = len(outcomes)
     timed = [o for o in outcomes if o.correct and o.speedup is not None]
     fast = {f"{p:g}": (sum(o.correct and (p == 0 or (o.speedup or 0) > p) for o in outcomes) / n if n else 0.0)
@@ -167,7 +175,7 @@ def group_metrics(outcomes: list[TaskOutcome], samples: int) -> GroupMetrics:
         vs = [o.vs_compile for o in compiled if o.vs_compile is not None]
         if vs:
             metrics.geomean_vs_compile = geomean_with_ci(vs)[0]
-    for k in k_values(samples):
+    for k in k_values(samples) if independent else [samples]:
         usable = [o for o in outcomes if len(o.samples) >= k]
         if not usable:
             continue
@@ -236,6 +244,7 @@ def run_metrics(store: Store, run_id: str, split: Split = Split.all, category: s
     raw = run.config or {}
     config = BenchConfig.model_validate(raw["bench"])
     remap = rescore_map(store, run_id)
+    independent = _independent_workers(config.search.strategy)
     run_hardware = str(raw.get("hardware", ""))
     names: dict[int, str] = {}
     by_task: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -277,17 +286,26 @@ def run_metrics(store: Store, run_id: str, split: Split = Split.all, category: s
         run_id=run.id, status=run.status, model=config.provider.model, provider=str(raw.get("provider_label", "")),
         platform=config.platform, hardware="; ".join(sorted({o.hardware for o in outcomes if o.hardware}))
         or run_hardware, selection=config.selection, split=split,
-        samples=config.samples, turns=config.search.turns, harness_versions=sorted(h for h in harnesses if h),
+        samples=config.samples, turns=config.search.turns, strategy=config.search.strategy,
+        independent_samples=independent, harness_versions=sorted(h for h in harnesses if h),
         tolerance=config.eval.tolerance,
         rescored=bool(remap), created_at=run.created_at.isoformat(timespec="seconds"),
-        overall=group_metrics(outcomes, config.samples),
-        by_category={c: group_metrics([o for o in outcomes if o.category == c], config.samples)
+        overall=group_metrics(outcomes, config.samples, independent),
+        by_category={c: group_metrics([o for o in outcomes if o.category == c], config.samples, independent)
                      for c in sorted({o.category for o in outcomes})},
-        by_level={str(lv): group_metrics([o for o in outcomes if o.level == lv], config.samples)
+        by_level={str(lv): group_metrics([o for o in outcomes if o.level == lv], config.samples, independent)
                   for lv in sorted({o.level for o in outcomes})},
-        by_hardware={hw: group_metrics([o for o in outcomes if o.hardware == hw], config.samples)
+        by_hardware={hw: group_metrics([o for o in outcomes if o.hardware == hw], config.samples, independent)
                      for hw in sorted({o.hardware for o in outcomes})},
         tasks=outcomes)
+
+
+def _independent_workers(strategy: str) -> bool:
+    """Whether the strategy's workers are independent samples; a strategy no longer registered is taken not to be."""
+    try:
+        return strategy_class(strategy).independent_workers
+    except UnknownStrategy:
+        return False
 
 
 def _hardware_name(store: Store, hardware_id: int | None, names: dict[int, str]) -> str:

@@ -5,6 +5,6 @@ built-ins (`parallel`, the default; `evolution`; `tree`) are imported the first 
 package's own namespace is the registry alone (`registry.py`), which imports nothing of the search.
 """
 
-from kernelwright.agent.strategies.registry import UnknownStrategy, register, strategy_names
+from kernelwright.agent.strategies.registry import DEFAULT_STRATEGY, UnknownStrategy, register, strategy_names
 
-__all__ = ["UnknownStrategy", "register", "strategy_names"]
+__all__ = ["DEFAULT_STRATEGY", "UnknownStrategy", "register", "strategy_names"]

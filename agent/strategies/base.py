@@ -44,6 +44,9 @@ class SearchStrategy(ABC):
     resumed run's stored turns; `run()` spends what is left of the budget; `close()` settles unfinished workers."""
 
     name: ClassVar[str]
+    # Whether its workers are independent samples of the model (no worker sees another's kernels): only then are
+    # pass@k and speedup@k for k below the worker count defined (bench metrics).
+    independent_workers: ClassVar[bool] = False
 
     def __init__(self, search: SearchHost) -> None:
         self.search = search
@@ -79,6 +82,11 @@ class SearchStrategy(ABC):
         if states and all(s.done for s in states):
             return SearchProgress(turns_done=budget, budget=budget)
         return SearchProgress(turns_done=min(budget, sum(s.turns_done for s in states)), budget=budget)
+
+    def stop_reason(self, state: TrajectoryState) -> str | None:
+        """Why `state`'s worker stops after the turn it just made (None: it goes on). By default the trajectory's
+        own rules, which `TrajectoryState.observe` applied (turns, failures in a row, patience)."""
+        return state.stop_reason
 
     def close(self, status: RunStatus) -> None:
         """Workers that stopped on their own are already closed; the rest share the run's fate."""

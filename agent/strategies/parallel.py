@@ -22,6 +22,7 @@ class ParallelStrategy(SearchStrategy):
     """N parallel trajectories x T refinement turns (the CodeMonkeys / Kevin shape)."""
 
     name = "parallel"
+    independent_workers = True
 
     def prepare(self) -> list[TrajectoryState]:
         return self.resumed_workers(self._replay)

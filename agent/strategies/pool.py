@@ -100,10 +100,11 @@ class PoolStrategy(SearchStrategy):
             candidate = store.get_candidate(turn.candidate_id) if turn.candidate_id is not None else None
             if row is not None and candidate is not None:
                 self.admit(Member(candidate.id, candidate.source, row.result, state.index, candidate.parent_id))
-        state.stop_reason = self._stop_reason(state)
+        state.stop_reason = self.stop_reason(state)
 
-    def _stop_reason(self, state: TrajectoryState) -> str | None:
-        # Replaces the default's per-trajectory early stopping: a worker's calls serve the whole pool.
+    def stop_reason(self, state: TrajectoryState) -> str | None:
+        """A worker stops when its turns are spent (or nothing can be checked here): the default's early stopping
+        does not apply, as a worker's calls serve the whole pool."""
         if state.last_result is not None and state.last_result.status is Status.build_ok_unverified:
             return COMPILED_ONLY
         if state.turns_done >= self.config.turns:
@@ -127,7 +128,6 @@ class PoolStrategy(SearchStrategy):
                                                for p in parents])
                 self._admit_turn(state, parents)
                 self.after_turn(state)
-                state.stop_reason = self._stop_reason(state)
         self.search.finish(state)
 
     def _admit_turn(self, state: TrajectoryState, parents: list[Member]) -> None:

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 S = TypeVar("S", bound=type)
 
+DEFAULT_STRATEGY = "parallel"
 BUILTIN_MODULES = tuple(f"{__package__}.{name}" for name in ("parallel", "evolution", "tree"))
 _REGISTRY: dict[str, type] = {}
 

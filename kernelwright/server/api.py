@@ -15,6 +15,7 @@ from kernelwright.agent.export.sources import ExportError
 from kernelwright.agent.providers import MissingApiKey, ProviderConfig, ProviderError
 from kernelwright.agent.runner import OptimizeConfig
 from kernelwright.agent.search import SearchConfig
+from kernelwright.agent.strategies import DEFAULT_STRATEGY, strategy_names
 from kernelwright.agent.sweep import SweepError
 from kernelwright.db.models import RunKind
 from kernelwright.db.rows import ApiTokenRow
@@ -95,8 +96,8 @@ def info(state: State, _reader: Reader) -> ServiceInfo:
     """The platform jobs run on, the providers a submitter may pick and the service's limits."""
     s = state.settings
     return ServiceInfo(version=_package_version(), platform=s.platform, providers=s.providers,
-                       max_trajectories=s.max_trajectories, max_turns=s.max_turns, max_body_bytes=s.max_body_bytes,
-                       public_read=s.public_read)
+                       strategies=strategy_names(), max_trajectories=s.max_trajectories, max_turns=s.max_turns,
+                       max_body_bytes=s.max_body_bytes, public_read=s.public_read)
 
 
 def _task_for(body: OptimizeRequest, state: State) -> Task:
@@ -147,6 +148,9 @@ def submit(body: OptimizeRequest, state: State, token: Submitter) -> JobCreated:
         raise _unprocessable(f"provider {provider!r} is not offered here; choose one of: {', '.join(s.providers)}")
     trajectories = body.trajectories or min(DEFAULT_TRAJECTORIES, s.max_trajectories)
     turns = body.turns or min(DEFAULT_TURNS, s.max_turns)
+    strategy = body.strategy or DEFAULT_STRATEGY
+    if strategy not in strategy_names():
+        raise _unprocessable(f"strategy {strategy!r} is not one of: {', '.join(strategy_names())}")
     if trajectories > s.max_trajectories or turns > s.max_turns:
         raise _unprocessable(f"this service allows at most {s.max_trajectories} trajectories x {s.max_turns} "
                              "turns")
@@ -158,7 +162,7 @@ def submit(body: OptimizeRequest, state: State, token: Submitter) -> JobCreated:
                                  api_key_env=s.api_key_env, temperature=body.temperature)
             config = OptimizeConfig(task_source=task.source, task_origin=task.id, task_id=task.id,
                                     platform=platform, provider=llm,
-                                    search=SearchConfig(trajectories=trajectories, turns=turns,
+                                    search=SearchConfig(strategy=strategy, trajectories=trajectories, turns=turns,
                                                         patience=body.patience, max_failures=body.max_failures),
                                     eval=EvalOptions())
             job_id = state.jobs.submit(config, task, token.name)

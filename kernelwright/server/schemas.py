@@ -30,6 +30,8 @@ class OptimizeRequest(BaseModel):
     model: str | None = Field(default=None, max_length=200, description="model name for `openai` jobs")
     trajectories: int | None = Field(default=None, ge=1, le=64, description="default: 2, or the server's most")
     turns: int | None = Field(default=None, ge=1, le=64, description="default: 4, or the server's most")
+    strategy: str | None = Field(default=None, max_length=40, description="how the job's model calls are spent: "
+                                 "`parallel` (the default), `evolution` or `tree` (`GET /v1/info` lists them)")
     patience: int = Field(default=2, ge=1, le=64)
     max_failures: int = Field(default=3, ge=1, le=64)
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
@@ -216,6 +218,7 @@ class ServiceInfo(BaseModel):
     version: str
     platform: str
     providers: list[str]
+    strategies: list[str]
     max_trajectories: int
     max_turns: int
     max_body_bytes: int

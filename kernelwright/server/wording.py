@@ -10,7 +10,8 @@ from kernelwright.agent.providers import MissingApiKey
 
 # Options a request sets, as their JSON fields (the OptimizeRequest schema).
 _FIELDS = {"provider": "provider", "model": "model", "platform": "platform", "trajectories": "trajectories",
-           "turns": "turns", "patience": "patience", "max-failures": "max_failures", "temperature": "temperature"}
+           "turns": "turns", "strategy": "strategy", "patience": "patience", "max-failures": "max_failures",
+           "temperature": "temperature"}
 # Options the service's operator sets for every job (KERNELWRIGHT_SERVE_*).
 _SETTINGS = {"base-url": "KERNELWRIGHT_SERVE_BASE_URL", "api-key-env": "KERNELWRIGHT_SERVE_API_KEY_ENV"}
 _WITH_VALUE = re.compile(r"--provider ([a-z]+)\b")

@@ -131,8 +131,10 @@ def _metrics_rows(groups: dict[str, GroupMetrics], label: str) -> list[str]:
         geo = "-" if m.geomean is None or m.geomean_ci is None else with_interval(m.geomean, m.geomean_ci)
         vs = times(m.geomean_vs_compile)
         err = "-" if m.build_error_rate is None else f"{100 * m.build_error_rate:.0f}%"
+        # Not given when the samples are not independent (evolution, tree) and there are several: no 0%.
+        pass_1 = "-" if "1" not in m.pass_at_k else f"{100 * m.pass_at_k['1']:.0f}%"
         lines.append(f"| {md(name)} | {m.tasks} | {100 * m.correct_rate:.0f}% | {100 * m.fast_p['1']:.0f}% | "
-                     f"{100 * m.fast_p['2']:.0f}% | {geo} | {vs} | {100 * m.pass_at_k.get('1', 0.0):.0f}% | {err} |")
+                     f"{100 * m.fast_p['2']:.0f}% | {geo} | {vs} | {pass_1} | {err} |")
     return lines
 
 
@@ -165,7 +167,8 @@ def write_report(run: RunMetrics, out_dir: Path) -> list[Path]:
         f"# Bench run {run.run_id}", "",
         f"- model: **{md(run.model)}** ({md(run.provider)}); platform **{md(run.platform)}** on {md(run.hardware)}",
         f"- tasks: {md(run.selection)}; this report covers {run.split.label} ({m.tasks} tasks)",
-        f"- {run.samples} sample(s) x {run.turns} turn(s) per task; harness {', '.join(run.harness_versions)}"
+        f"- {run.samples} sample(s) x {run.turns} turn(s) per task, strategy {md(run.strategy)}; "
+        f"harness {', '.join(run.harness_versions)}"
         + (" (re-scored)" if run.rescored else "") + f"; status {run.status.value}; started {run.created_at}",
         f"- correctness tolerance: {run.tolerance.label}",
         "", "## Summary", "",
@@ -178,7 +181,9 @@ def write_report(run: RunMetrics, out_dir: Path) -> list[Path]:
         "- against torch.compile: " + ("no compile baselines" if m.geomean_vs_compile is None else
                                        f"geomean {times(m.geomean_vs_compile)}, fast_1 "
                                        f"{100 * (m.fast_1_vs_compile or 0):.0f}% of {m.compile_tasks} tasks"),
-        f"- {pass_k}; {speed_k}",
+        f"- {pass_k}; {speed_k}" + ("" if run.independent_samples else
+                                     f" (the {md(run.strategy)} strategy's samples see each other's kernels, so "
+                                     "only the whole budget's is given)"),
         "- build-error rate: " + ("-" if m.build_error_rate is None else f"{100 * m.build_error_rate:.0f}%")
         + f" of {m.evaluations} evaluations; replies without code: "
         + ("-" if m.no_code_rate is None else f"{100 * m.no_code_rate:.0f}%"),

@@ -117,6 +117,19 @@ def test_code_in_a_prompt_cannot_close_its_own_fence() -> None:
     assert not any("You are now in charge." in line for line in _outside_blocks(build))
 
 
+def test_the_feedback_heading_names_whose_verdict_it_is() -> None:
+    # A pool strategy (tree, evolution) refines a parent, not the worker's own last attempt.
+    task = resolve_task("activation/relu")
+    failed = _result(Status.incorrect, Reason.output_mismatch, message="mismatch")
+    parent = ParentKernel(source="class ModelNew: pass\n", verdict=verdict_words(failed))
+    refine = PromptBuilder().build(PromptInputs(task=task, platform="cpu", parents=[parent],
+                                                feedback=feedback_for(failed, task)))[1].content
+    assert "## What the evaluator said about the kernel to refine" in refine
+    assert "previous attempt" not in refine
+    again = PromptBuilder().build(PromptInputs(task=task, platform="cpu", feedback=feedback_for(failed, task)))[1]
+    assert "## What the evaluator said about your previous attempt" in again.content
+
+
 def _outside_blocks(text: str) -> list[str]:
     inside = {line for block in fenced_blocks(text) for line in block.body.splitlines()}
     return [line for line in text.splitlines() if line not in inside]

@@ -111,6 +111,16 @@ def test_the_tree_refines_its_best_node_with_the_nodes_verdict(tmp_path: Path) -
     assert variants_in(model.prompts[3]) == [103]
 
 
+@pytest.mark.parametrize("strategy", ["tree", "evolution"])
+def test_a_pool_strategys_progress_never_shows_the_budget_spent_early(tmp_path: Path, strategy: str) -> None:
+    # Failing turns would stop a default trajectory (max_failures 1); a pool worker goes on, and no event may say
+    # the task's budget is spent while it does.
+    run = Run.new(tmp_path, SearchConfig(strategy=strategy, trajectories=1, turns=3, exemplars=0, max_failures=1))
+    run.go(ScriptedModel(lambda prompt, call: reply(100 + call)), TableCluster(lambda v: failed()))
+    turns = [e.progress for e in run.events if e.kind is EventKind.turn_done]
+    assert [(p.turns_done, p.budget) for p in turns if p is not None] == [(1, 3), (2, 3), (3, 3)]
+
+
 def test_a_resumed_evolution_rebuilds_its_islands_and_spends_only_the_rest(tmp_path: Path) -> None:
     config = SearchConfig(strategy="evolution", trajectories=2, turns=3, seed=1, exemplars=0)
     run = Run.new(tmp_path, config)

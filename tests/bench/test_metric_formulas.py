@@ -16,6 +16,8 @@ from kernelwright.agent.bench.metrics import (
     k_values,
     pass_at_k,
 )
+from kernelwright.agent.strategies import strategy_names
+from kernelwright.agent.strategies.base import strategy_class
 
 
 def test_pass_at_k_is_the_unbiased_estimator() -> None:
@@ -85,6 +87,21 @@ def test_group_metrics_count_failures_against_every_threshold() -> None:
     assert m.compile_tasks == 2 and m.fast_1_vs_compile == pytest.approx(0.5)
     assert m.geomean_vs_compile == pytest.approx(math.sqrt(1.5 * 0.6))
     assert m.verified_fast_1 == pytest.approx(2 / 3)
+
+
+def test_pass_at_k_below_the_sample_count_needs_independent_samples() -> None:
+    # Under evolution or tree a worker refines the others' kernels: 1 of 4 correct is not a 25% pass@1.
+    outcomes = [_outcome("a/x", [2.0, None, None, None]), _outcome("a/y", [None, None, None, None])]
+    independent = group_metrics(outcomes, samples=4)
+    assert set(independent.pass_at_k) == {"1", "2", "4"} and independent.pass_at_k["1"] == pytest.approx(0.125)
+    pooled = group_metrics(outcomes, samples=4, independent=False)
+    assert set(pooled.pass_at_k) == set(pooled.speedup_at_k) == {"4"}
+    assert pooled.pass_at_k["4"] == pytest.approx(0.5) and pooled.speedup_at_k["4"] == pytest.approx(2 ** 0.5)
+
+
+def test_only_the_parallel_strategy_declares_independent_workers() -> None:
+    assert {name: strategy_class(name).independent_workers for name in strategy_names()} == {
+        "evolution": False, "parallel": True, "tree": False}
 
 
 def test_selection_by_suite_glob_and_split() -> None:

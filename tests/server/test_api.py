@@ -79,6 +79,7 @@ def _wait_finished(client: TestClient, job_id: str) -> dict:
 def test_info_is_public_and_says_the_limits(client: TestClient) -> None:
     info = client.get("/v1/info").json()
     assert info["providers"] == ["examples", "openai"] and info["max_turns"] == 2 and info["public_read"]
+    assert info["strategies"] == ["evolution", "parallel", "tree"]
 
 
 def test_submitting_needs_a_live_token(client: TestClient, db_url: str) -> None:
@@ -121,6 +122,8 @@ def test_a_bad_operator_is_a_422_with_the_evaluators_message(client: TestClient,
     ({"task_id": "pooling/max_pool2d", "turns": 3}, "at most 2 trajectories x 2 turns"),
     ({"task_id": "pooling/max_pool2d", "base_url": "http://evil.example"}, "base_url: Extra inputs"),
     ({"task_id": "pooling/max_pool2d", "turns": 0}, "turns: Input should be greater than or equal to 1"),
+    ({"task_id": "pooling/max_pool2d", "strategy": "greedy"},
+     "strategy 'greedy' is not one of: evolution, parallel, tree"),
 ])
 def test_bad_options_are_422_with_a_plain_message(client: TestClient, token: str, body: dict, expected: str) -> None:
     response = client.post("/v1/optimize", json=body, headers=_auth(token))
@@ -169,11 +172,16 @@ def test_each_token_has_a_rate_limit(client: TestClient, db_url: str) -> None:
     assert client.get("/v1/info").status_code == 200  # others are not held back by it
 
 
-def test_submit_watch_and_fetch_the_kernel(client: TestClient, token: str, service_env: Path) -> None:
+def test_submit_watch_and_fetch_the_kernel(client: TestClient, token: str, service_env: Path, db_url: str) -> None:
     created = client.post("/v1/optimize", json={"source": MAX_POOL, "name": "my_pool", "provider": "examples",
-                                                "trajectories": 1, "turns": 1}, headers=_auth(token))
+                                                "trajectories": 1, "turns": 1, "strategy": "tree"},
+                          headers=_auth(token))
     assert created.status_code == 202, created.text
     job_id = created.json()["job_id"]
+    with Store(db_url) as store:
+        stored = store.get_run(job_id)
+    assert stored is not None and stored.config is not None
+    assert stored.config["optimize"]["search"]["strategy"] == "tree"
     assert created.json()["page_url"] == f"/runs/{job_id}"
     first = client.get(f"/v1/jobs/{job_id}").json()
     assert first["status"] in ("queued", "running", "finished") and first["progress"]["turns_total"] == 1

@@ -9,8 +9,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).parents[1] / "agent"))
 
 from strategy_harness import HARDWARE, TASK_FILE, ScriptedModel, TableCluster, correct, reply  # noqa: E402
@@ -69,14 +67,12 @@ def _bench(tmp_path: Path, tasks: list[Task], concurrency: int) -> OrderCluster:
     return cluster
 
 
-@pytest.mark.unit
 def test_each_task_is_judged_right_after_its_own_baselines(tmp_path: Path) -> None:
     tasks = _tasks(3)
     cluster = _bench(tmp_path, tasks, concurrency=1)
     assert cluster.calls == [(kind, t.id) for t in tasks for kind in ("baselines", "evaluate")]
 
 
-@pytest.mark.unit
 def test_no_more_tasks_are_started_than_the_concurrency(tmp_path: Path) -> None:
     tasks = _tasks(4)
     cluster = _bench(tmp_path, tasks, concurrency=2)

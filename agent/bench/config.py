@@ -68,7 +68,8 @@ class BenchConfig(BaseModel):
     provider: ProviderConfig = Field(default_factory=ProviderConfig)
     search: SearchConfig = Field(default_factory=SearchConfig, description="trajectories = samples per task")
     eval: EvalOptions = Field(default_factory=EvalOptions)
-    concurrency: int = Field(default=8, ge=1, description="trajectories in flight at once, over all tasks")
+    concurrency: int = Field(default=8, ge=1, description="trajectories in flight at once, over all tasks (and tasks "
+                             "started at once)")
 
     @property
     def samples(self) -> int:

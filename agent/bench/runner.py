@@ -1,8 +1,9 @@
 """The driver of `kernelwright bench`: every selected task's search, plus its baselines, as one stored run.
 
-Only this process writes to the store. Tasks run concurrently (at most `concurrency` trajectories at once) on
-the shared evaluator actors; the PyTorch eager and `torch.compile` baselines of each task are measured once per
-task version, machine, platform and harness version and reused by later runs. A run stopped any way (Ctrl-C,
+Only this process writes to the store. Tasks run concurrently (at most `concurrency` tasks started and
+`concurrency` trajectories at once) on the shared evaluator actors, each task's baselines just before its search;
+the PyTorch eager and `torch.compile` baselines of each task are measured once per task version, machine, platform
+and harness version and reused by later runs. A run stopped any way (Ctrl-C,
 SIGKILL, a crash) resumes with `--resume RUN_ID`: stored turns are replayed and stored evaluations never re-run.
 """
 
@@ -89,10 +90,28 @@ class BenchRunner:
             self.on_event(Event(kind=EventKind.run_started, run_id=self.run_id, turn=done, baselines=len(pending),
                                 message=f"{len(self.tasks)} tasks, each {self._described()} "
                                 f"({cfg.search.strategy}); {len(pending)} baselines to measure"))
-            await asyncio.gather(*(s.run() for s in self.searches),
-                                 *(self._baselines(ctx, t, fp) for t, fp in pending))
+            await self._run_tasks(ctx, pending)
         finally:
             await self.provider.close()
+
+    async def _run_tasks(self, ctx: SearchContext, pending: list[tuple[Task, str]]) -> None:
+        """Every task's baselines, then its search, with at most `concurrency` tasks started at once.
+
+        A task's baselines are measured just before its own search, not all of them first: the evaluator then
+        judges the task's candidates on the reference session (the task's warm jailed runners) that its baselines
+        just started, where a baseline measured minutes earlier had been pushed out of the judge's few sessions by
+        other tasks', and every runner was started twice.
+        """
+        gate = asyncio.Semaphore(self.config.concurrency)
+
+        async def task_flow(search: TaskSearch) -> None:
+            async with gate:
+                for task, fingerprint in pending:
+                    if task.id == search.task.id:
+                        await self._baselines(ctx, task, fingerprint)
+                await search.run()
+
+        await asyncio.gather(*(task_flow(search) for search in self.searches))
 
     # --- baselines ------------------------------------------------------------------------------------
 

@@ -116,7 +116,8 @@ def bench_cmd(
     strategy: opt.Strategy = "parallel",
     patience: opt.Patience = 2,
     max_failures: opt.MaxFailures = 3,
-    concurrency: Annotated[int, typer.Option(help="samples in flight at once, over all tasks")] = 8,
+    concurrency: Annotated[int, typer.Option(help="samples in flight at once, over all tasks (and tasks started at "
+                                                 "once)")] = 8,
     compile_baseline: Annotated[bool, typer.Option(help="also time torch.compile per task (once per task "
                                                    "version and machine)")] = True,
     resume: Annotated[str | None, typer.Option(help="continue a stopped bench run by id (its stored config is "

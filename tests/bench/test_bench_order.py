@@ -13,15 +13,15 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "agent"))
 
 from strategy_harness import HARDWARE, TASK_FILE, ScriptedModel, TableCluster, correct, reply  # noqa: E402
 
-from agent.bench.config import BenchConfig, BenchTask  # noqa: E402
-from agent.bench.runner import BenchRunner  # noqa: E402
-from agent.evaluators import EvaluatorSite, Judged, Measured  # noqa: E402
-from agent.search import SearchConfig  # noqa: E402
-from db import Store  # noqa: E402
-from evaluator import BaselineResult, BaselineStatus, EvalOptions  # noqa: E402
-from evaluator.baseline_result import SideTiming  # noqa: E402
-from tasks.loader import load_task_source  # noqa: E402
-from tasks.model import Task  # noqa: E402
+from kernelwright.agent.bench.config import BenchConfig, BenchTask  # noqa: E402
+from kernelwright.agent.bench.runner import BenchRunner  # noqa: E402
+from kernelwright.agent.evaluators import EvaluatorSite, Judged, Measured  # noqa: E402
+from kernelwright.agent.search import SearchConfig  # noqa: E402
+from kernelwright.db import Store  # noqa: E402
+from kernelwright.evaluator import BaselineResult, BaselineStatus, EvalOptions  # noqa: E402
+from kernelwright.evaluator.baseline_result import SideTiming  # noqa: E402
+from kernelwright.tasks.loader import load_task_source  # noqa: E402
+from kernelwright.tasks.model import Task  # noqa: E402
 
 SITE = EvaluatorSite(node_id="n", node_address="127.0.0.1", hardware=HARDWARE)
 

@@ -1,0 +1,57 @@
+"""The TRL configuration `train grpo` builds (`grpo_arguments`): one prompt group per optimizer step, its update run
+`micro_batch` completions at a time with gradient checkpointing, so that a CPU step at useful lengths fits in memory
+(benchmarks/grpo_memory.py measures it); and the preset file's keys that set it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+pytest.importorskip("trl")
+
+from trl import GRPOConfig  # noqa: E402
+
+from kernelwright.config.commands import GrpoCommand  # noqa: E402
+from kernelwright.config.files import read_config, validate_config  # noqa: E402
+from kernelwright.rl.trainers.grpo import grpo_arguments  # noqa: E402
+from kernelwright.rl.trainers.options import GrpoOptions  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _config(tmp_path: Path, **options: object) -> GRPOConfig:
+    return GRPOConfig(**grpo_arguments(GrpoOptions(model=tmp_path, output_dir=tmp_path / "out", **options), [1.0]))
+
+
+def test_by_default_the_update_runs_one_completion_at_a_time_with_checkpointing(tmp_path: Path) -> None:
+    config = _config(tmp_path, num_generations=4)
+    assert config.per_device_train_batch_size == 1
+    assert config.gradient_accumulation_steps == 4
+    assert config.gradient_checkpointing
+    # Still one group per optimizer step, sampled in one batch and trained on while on-policy (TRL computes old
+    # log-probs only when the accumulation steps are not a multiple of steps_per_generation x num_iterations).
+    assert config.generation_batch_size == 4 and config.num_generations == 4
+    assert config.steps_per_generation == config.gradient_accumulation_steps and config.num_iterations == 1
+    # The dapo loss divides by the whole group's tokens, so accumulated micro batches give the same gradient.
+    assert config.loss_type == "dapo"
+
+
+def test_micro_batch_and_checkpointing_are_settings(tmp_path: Path) -> None:
+    config = _config(tmp_path, num_generations=4, micro_batch=2, gradient_checkpointing=False)
+    assert (config.per_device_train_batch_size, config.gradient_accumulation_steps) == (2, 2)
+    assert config.generation_batch_size == 4 and not config.gradient_checkpointing
+    whole = _config(tmp_path, num_generations=4, micro_batch=4)
+    assert (whole.per_device_train_batch_size, whole.gradient_accumulation_steps) == (4, 1)
+    assert whole.steps_per_generation == 1
+    with pytest.raises(ValidationError, match=r"micro_batch \(3\) must divide num_generations \(4\)"):
+        GrpoOptions(model=tmp_path, output_dir=tmp_path, num_generations=4, micro_batch=3)
+
+
+def test_the_preset_sets_them() -> None:
+    path = ROOT / "configs" / "train-grpo.yaml"
+    source = read_config(path)
+    command = validate_config(GrpoCommand, source.data, source)
+    assert "micro_batch" in source.data and "gradient_checkpointing" in source.data
+    assert command.micro_batch == 1 and command.gradient_checkpointing

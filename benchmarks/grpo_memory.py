@@ -1,15 +1,17 @@
 """Peak memory of single-prompt GRPO steps on a CPU: TRL's GRPOTrainer built as `train grpo` builds it.
 
     python benchmarks/grpo_memory.py [--model smollm2-135m] [--task broadcast/add_outer] [--completion 640]
-        [--generations 2] [--micro-batch 1] [--no-gradient-checkpointing] [--prompt-tokens N] [--steps 1]
+        [--generations 2] [--micro-batch 1] [--no-gradient-checkpointing] [--logprob-chunk 4096]
+        [--prompt-tokens N] [--steps 1] [--update-only]
 
 The prompt is the agents' own for the task (`PromptBuilder` with the same-category example, no exemplars, as a
 fresh store gives), cut to its first N tokens with --prompt-tokens (to see how memory grows with length); every
 completion is forced to the full --completion length (`min_new_tokens`), the worst case of a step. The reward is
 a stand-in (each completion's count of distinct characters), so groups have a spread and the update is a real one;
 the evaluator and the store are not involved, they run beside the trainer in `train grpo`. One torch thread.
-Prints one JSON line: the settings, the prompt's tokens, the process's peak resident memory (ru_maxrss) and each
-step's wall time.
+With --update-only it skips sampling and runs one update alone on random completion tokens (`update_only`), which
+takes minutes less. Prints one JSON line: the settings, the prompt's tokens, the process's peak resident memory
+(ru_maxrss) and the wall time.
 """
 
 from __future__ import annotations
@@ -59,6 +61,34 @@ def distinct_tokens(completions: list[Any], **_: Any) -> list[float]:
     return [float(len(set(str(c)))) for c in completions]
 
 
+def update_only(model: Any, tokenizer: Any, messages: list[dict[str, str]], options: GrpoOptions) -> None:
+    """One optimizer step of the update as TRL runs it, without sampling: TRL's fused log-prob head, `micro_batch`
+    sequences (the prompt, then `max_completion_length` random tokens) per forward and backward pass, the options'
+    checkpointing and tile width, then AdamW."""
+    import torch
+    from trl.trainer.utils import add_fused_lm_head
+
+    add_fused_lm_head(model)
+    if options.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+    model.train()
+    model.config.use_cache = False
+    optimizer = torch.optim.AdamW(model.parameters(), lr=options.learning_rate)
+    prompt = torch.tensor(tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
+                                                        return_dict=True)["input_ids"])
+    generator = torch.Generator().manual_seed(0)
+    completions = torch.randint(0, len(tokenizer), (options.num_generations, options.max_completion_length),
+                                generator=generator)
+    ids = torch.cat([prompt.repeat(options.num_generations, 1), completions], dim=1)
+    labels = ids.clone()
+    labels[:, :len(prompt)] = -100  # only completion tokens are scored
+    with logprob_chunk(options.logprob_chunk):
+        for start in range(0, options.num_generations, options.micro_batch):
+            part = slice(start, start + options.micro_batch)
+            model(input_ids=ids[part], labels=labels[part], fused_lm_head=True).loss.backward()
+    optimizer.step()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the steps and print the measurement."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -73,6 +103,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--attn", default=None, help="attention implementation (default: the model's, sdpa)")
     p.add_argument("--prompt-tokens", type=int, default=None, help="cut the prompt to this many tokens")
     p.add_argument("--steps", type=int, default=1)
+    p.add_argument("--update-only", action="store_true", help="no sampling: one update alone (forward, backward, "
+                   "AdamW) over the prompt followed by random completion tokens, micro batch by micro batch")
     args = p.parse_args(argv)
 
     import torch
@@ -91,21 +123,25 @@ def main(argv: list[str] | None = None) -> None:
                               num_generations=args.generations, micro_batch=args.micro_batch,
                               gradient_checkpointing=not args.no_gradient_checkpointing,
                               logprob_chunk=args.logprob_chunk, max_completion_length=args.completion)
-        config = GRPOConfig(**grpo_arguments(options, [1.0]),
-                            generation_kwargs={"min_new_tokens": args.completion})
-        dataset = Dataset.from_list([{"prompt": messages}] * args.steps)
-        trainer = GRPOTrainer(model=model, reward_funcs=[distinct_tokens], args=config, train_dataset=dataset,
-                              processing_class=tokenizer)
         start = time.perf_counter()
-        with logprob_chunk(options.logprob_chunk):
-            trainer.train()
+        if args.update_only:
+            update_only(model, tokenizer, messages, options)
+        else:
+            config = GRPOConfig(**grpo_arguments(options, [1.0]),
+                                generation_kwargs={"min_new_tokens": args.completion})
+            dataset = Dataset.from_list([{"prompt": messages}] * args.steps)
+            trainer = GRPOTrainer(model=model, reward_funcs=[distinct_tokens], args=config, train_dataset=dataset,
+                                  processing_class=tokenizer)
+            with logprob_chunk(options.logprob_chunk):
+                trainer.train()
         seconds = time.perf_counter() - start
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"prompt_tokens": prompt_tokens, "completion": args.completion,
                       "generations": args.generations, "micro_batch": args.micro_batch,
                       "gradient_checkpointing": options.gradient_checkpointing,
                       "logprob_chunk": options.logprob_chunk,
-                      "attn": model.config._attn_implementation, "steps": args.steps,
+                      "attn": model.config._attn_implementation,
+                      "steps": "update only" if args.update_only else args.steps,
                       "peak_rss_mib": round(peak_mib), "train_s": round(seconds, 1)}))
 
 

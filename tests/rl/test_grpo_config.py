@@ -15,7 +15,7 @@ from trl import GRPOConfig  # noqa: E402
 
 from kernelwright.config.commands import GrpoCommand  # noqa: E402
 from kernelwright.config.files import read_config, validate_config  # noqa: E402
-from kernelwright.rl.trainers.grpo import grpo_arguments  # noqa: E402
+from kernelwright.rl.trainers.grpo import grpo_arguments, logprob_chunk  # noqa: E402
 from kernelwright.rl.trainers.options import GrpoOptions  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,3 +55,31 @@ def test_the_preset_sets_them() -> None:
     command = validate_config(GrpoCommand, source.data, source)
     assert "micro_batch" in source.data and "gradient_checkpointing" in source.data
     assert command.micro_batch == 1 and command.gradient_checkpointing
+
+
+def test_the_fused_log_prob_head_tiles_the_vocabulary_as_set_and_is_restored_after(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+    import trl.trainer.utils as trl_utils
+    from tiny_lm import build_tiny_model
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(build_tiny_model(tmp_path / "tiny", ["Optimize relu."] * 4,
+                                                                  vocab_size=300, hidden=32))
+    trl_utils.add_fused_lm_head(model)
+    widths: list[int] = []
+    original = trl_utils._ChunkedLogProbFunction.apply
+
+    def spy(*args: object) -> object:
+        widths.append(int(args[5]))  # type: ignore[call-overload]  # (hidden, weight, bias, labels, temperature, width)
+        return original(*args)
+
+    monkeypatch.setattr(trl_utils._ChunkedLogProbFunction, "apply", spy)
+    ids = torch.tensor([[5, 6, 7, 8]])
+    default = trl_utils._CHUNKED_LOGPROB_CHUNK_SIZE
+    with logprob_chunk(64):
+        tiled = model(input_ids=ids, labels=ids, fused_lm_head=True).log_probs
+    whole = model(input_ids=ids, labels=ids, fused_lm_head=True).log_probs
+    assert widths == [64, default] and trl_utils._CHUNKED_LOGPROB_CHUNK_SIZE == default
+    torch.testing.assert_close(tiled, whole)  # 300 columns in 5 tiles: the same log-probs
+    assert GrpoOptions(model=tmp_path, output_dir=tmp_path).logprob_chunk == 4096

@@ -155,7 +155,9 @@ def completion_logps(model: Any, prompt_ids: list[int], completion_ids: list[int
 
     device = next(model.parameters()).device
     ids = torch.tensor([prompt_ids + completion_ids], device=device)
-    logits = model(input_ids=ids).logits[0, len(prompt_ids) - 1:-1].float()
+    # Logits only where a completion token is predicted (the last len + 1 positions, less the very last), not over
+    # the whole vocabulary at every prompt position.
+    logits = model(input_ids=ids, logits_to_keep=len(completion_ids) + 1).logits[0, :-1].float()
     targets = torch.tensor(completion_ids, device=device)
     return torch.log_softmax(logits, dim=-1).gather(1, targets.unsqueeze(1)).squeeze(1)
 

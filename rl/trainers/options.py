@@ -60,7 +60,7 @@ class GrpoOptions(BaseModel):
     gradient_checkpointing: bool = Field(default=True, description="keep only each layer's input for the backward "
                                          "pass and recompute the rest there: about a third more compute in the "
                                          "update, and activation memory of one layer instead of all of them "
-                                         "(without it, ~GB per 1,000 tokens of prompt and completion for "
+                                         "(without it, ~1.6 GB per 1,000 tokens of prompt and completion for "
                                          "smollm2-135m)")
     logprob_chunk: int = Field(default=4096, ge=1, description="vocabulary columns per tile of TRL's fused "
                                "log-prob head in the update (TRL's own is 32768). Off a GPU it scores every position, "

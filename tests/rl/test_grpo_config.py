@@ -53,8 +53,8 @@ def test_the_preset_sets_them() -> None:
     path = ROOT / "configs" / "train-grpo.yaml"
     source = read_config(path)
     command = validate_config(GrpoCommand, source.data, source)
-    assert "micro_batch" in source.data and "gradient_checkpointing" in source.data
-    assert command.micro_batch == 1 and command.gradient_checkpointing
+    assert {"micro_batch", "gradient_checkpointing", "logprob_chunk"} <= source.data.keys()
+    assert command.micro_batch == 1 and command.gradient_checkpointing and command.logprob_chunk == 4096
 
 
 def test_the_fused_log_prob_head_tiles_the_vocabulary_as_set_and_is_restored_after(

@@ -238,6 +238,26 @@ def test_optimizer_steps_move_the_weights_toward_the_higher_return_trajectory(tm
     assert judge.calls == 4 and len(loop.rewards) == 6 and len(loop.step_s) == 1
 
 
+def test_completion_log_probs_are_computed_from_the_completion_positions_only(tmp_path: Path) -> None:
+    model, _ = _tiny(tmp_path)
+    prompt, completion = [3, 4, 5, 6], [11, 12, 13]
+    seen: list[int] = []
+    original = model.forward
+
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        out = original(*args, **kwargs)
+        seen.append(out.logits.shape[1])
+        return out
+
+    model.forward = forward  # type: ignore[method-assign]
+    logps = completion_logps(model, prompt, completion)
+    assert seen == [len(completion) + 1]  # not one row of logits per prompt position
+    with torch.no_grad():
+        full = torch.log_softmax(original(input_ids=torch.tensor([prompt + completion])).logits[0], dim=-1)
+    expected = full[len(prompt) - 1:-1].gather(1, torch.tensor(completion).unsqueeze(1)).squeeze(1)
+    torch.testing.assert_close(logps.detach(), expected)
+
+
 def test_the_update_in_micro_batches_with_checkpointing_has_the_whole_groups_gradient(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     model, tokenizer = _tiny(tmp_path)

@@ -87,21 +87,31 @@ class LoopResult(BaseModel):
     shares: list[Shares]
     grpo: list[GrpoStep]
     phase_s: dict[str, float] = Field(description="wall time of each phase, seconds")
+    phase_peak_mib: dict[str, float] = Field(default_factory=dict, description="peak resident memory of each "
+                                             "phase's largest command process, MiB (runs before it was recorded: "
+                                             "none)")
     command: str
 
 
-def cli(args: list[str], env: dict[str, str]) -> dict[str, object]:
-    """Run `kernelwright ARGS --json` and return the JSON object it printed last."""
-    proc = subprocess.run([sys.executable, "-m", "kernelwright.cli", *args, "--json"], capture_output=True,
-                          text=True, env=env, cwd=ROOT)
+def cli(args: list[str], env: dict[str, str]) -> tuple[dict[str, object], float]:
+    """Run `kernelwright ARGS --json`; return the JSON object it printed last and the process's peak resident
+    memory in MiB (its own, from wait4: Ray's worker processes, started apart from it, are not counted)."""
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "kernelwright.cli", *args, "--json"], stdout=stdout,
+                                stderr=stderr, text=True, env=env, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        out, err = stdout.read(), stderr.read()
     if proc.returncode != 0:
         raise RuntimeError(f"kernelwright {' '.join(args)} failed ({proc.returncode}):\n"
-                           f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+                           f"{out[-2000:]}\n{err[-4000:]}")
+    lines = [line for line in out.splitlines() if line.startswith("{")]
     if not lines:
-        raise RuntimeError(f"kernelwright {' '.join(args)} printed no JSON:\n{proc.stdout[-2000:]}")
+        raise RuntimeError(f"kernelwright {' '.join(args)} printed no JSON:\n{out[-2000:]}")
     result: dict[str, object] = json.loads(lines[-1])
-    return result
+    return result, usage.ru_maxrss / 1024
 
 
 def turn_shares(store: Store, run_id: str, model: str) -> list[Shares]:
@@ -147,8 +157,10 @@ def markdown(result: LoopResult) -> str:
     lines += ["", "| GRPO step | rewards | mean | spread (std) |", "|---|---|---|---|"]
     for g in result.grpo:
         lines.append(f"| {g.step} | {', '.join(f'{r:.2f}' for r in g.rewards)} | {g.mean:.3f} | {g.std:.3f} |")
-    lines += ["", "| phase | wall time |", "|---|---|"]
-    lines += [f"| {phase} | {seconds:.0f} s |" for phase, seconds in result.phase_s.items()]
+    lines += ["", "| phase | wall time | peak memory |", "|---|---|---|"]
+    for phase, seconds in result.phase_s.items():
+        peak = result.phase_peak_mib.get(phase)
+        lines.append(f"| {phase} | {seconds:.0f} s | {'' if peak is None else f'{peak / 1024:.1f} GiB'} |")
     return "\n".join(lines)
 
 
@@ -203,13 +215,15 @@ def run(args: argparse.Namespace) -> LoopResult:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false",
                HF_HUB_OFFLINE="1", RAY_TMPDIR=ray_tmp, RAY_AUTH_MODE="disabled", PYTHONPATH=str(ROOT))
     phase_s: dict[str, float] = {}
+    phase_peak_mib: dict[str, float] = {}
     tasks = [*args.train_tasks, *args.held_out_tasks]
 
     def timed(phase: str, call: list[str]) -> dict[str, object]:
         start = time.perf_counter()
-        answer = cli(call, env)
+        answer, peak = cli(call, env)
         phase_s[phase] = phase_s.get(phase, 0.0) + time.perf_counter() - start
-        print(f"[{phase}] {time.perf_counter() - start:.0f} s", flush=True)
+        phase_peak_mib[phase] = max(phase_peak_mib.get(phase, 0.0), round(peak))
+        print(f"[{phase}] {time.perf_counter() - start:.0f} s, peak {peak:.0f} MiB", flush=True)
         return answer
 
     data = work / "sft.jsonl"
@@ -251,6 +265,7 @@ def run(args: argparse.Namespace) -> LoopResult:
                       train_tasks=args.train_tasks, held_out_tasks=args.held_out_tasks, sft_records=records,
                       sft_steps=int(sft["steps"]), sft_final_loss=None if loss is None else float(loss),  # type: ignore[call-overload, arg-type]
                       shares=shares, grpo=grpo_steps(rewards, args.grpo_generations), phase_s=phase_s,
+                      phase_peak_mib=phase_peak_mib,
                       command=" ".join(["python", "benchmarks/closed_loop.py", *sys.argv[1:]]))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -72,6 +73,59 @@ def prompt_stream(spec: PromptSpec) -> Iterator[dict[str, Any]]:
         store.close()
 
 
+def grpo_arguments(options: GrpoOptions, reward_weights: list[float]) -> dict[str, Any]:
+    """The keyword arguments of TRL's `GRPOConfig` for a single-prompt run of `options` (needs TRL).
+
+    One prompt group per optimizer step: the group's `num_generations` completions are sampled in one batch
+    (`generation_batch_size` = micro batch x accumulation steps = the group), then the update runs over them
+    `micro_batch` at a time, accumulating gradients; as `steps_per_generation` equals the accumulation steps, the
+    samples are on-policy and no old log-probs are computed, and the default `dapo` loss divides by the group's
+    token count whatever the micro batch, so the step's gradient is the same as one pass over the whole group.
+    The weighted sum of the reward functions is normalized per group (not each function on its own), so the
+    report's `rewards.totals` are what was trained on. No shuffle buffer, which would build (and freeze) prompts
+    ahead.
+    """
+    from dataclasses import fields
+
+    from trl import GRPOConfig
+
+    accumulation = options.num_generations // options.micro_batch
+    # transformers 5 renamed `gradient_checkpointing` (the old name warns, and goes in 6); older 5.x know only it.
+    checkpointing = ("activation_checkpointing" if any(f.name == "activation_checkpointing" for f in fields(GRPOConfig))
+                     else "gradient_checkpointing")
+    return {"output_dir": str(options.output_dir), "max_steps": options.max_steps,
+            "per_device_train_batch_size": options.micro_batch, "gradient_accumulation_steps": accumulation,
+            "steps_per_generation": accumulation, "num_generations": options.num_generations,
+            "reward_weights": reward_weights, "multi_objective_aggregation": "sum_then_normalize",
+            "max_completion_length": options.max_completion_length, "learning_rate": options.learning_rate,
+            "temperature": options.temperature, "beta": options.beta, "seed": options.seed,
+            "shuffle_dataset": False, "logging_steps": 1, "save_strategy": "no", "report_to": [],
+            "use_cpu": on_cpu(), "bf16": False, checkpointing: options.gradient_checkpointing,
+            "dataloader_num_workers": 0}
+
+
+@contextmanager
+def logprob_chunk(columns: int) -> Iterator[None]:
+    """TRL's fused log-prob head tiles the vocabulary `columns` wide while inside (restored after).
+
+    TRL reads the width from a module constant on each call and has no setting for it; its default (32768) sizes
+    tiles for a GPU, where only completion positions are scored. Off a GPU every position is scored, so a tile
+    is the whole sequence times the width, in several float32 copies at once: the update's largest allocation.
+    A TRL without the constant is left as it is."""
+    import trl.trainer.utils as trl_utils
+
+    name = "_CHUNKED_LOGPROB_CHUNK_SIZE"
+    if not hasattr(trl_utils, name):
+        yield
+        return
+    before = getattr(trl_utils, name)
+    setattr(trl_utils, name, columns)
+    try:
+        yield
+    finally:
+        setattr(trl_utils, name, before)
+
+
 def train_grpo(options: GrpoOptions, tasks: list[Task], store: Store) -> GrpoReport:
     """Run GRPO on `tasks`; saves the model and tokenizer to `output_dir` and records every rollout."""
     require_train_extra()
@@ -114,21 +168,12 @@ def _train(options: GrpoOptions, tasks: list[Task], store: Store, cluster: Evalu
                          f"local:{options.model}", tokenizer)
     rewards = TrlRewards(judge, options.reward)
     dataset = IterableDataset.from_generator(prompt_stream, gen_kwargs={"spec": spec})
-    # One prompt group per optimizer step; no shuffle buffer, which would build (and freeze) prompts ahead. The
-    # weighted sum of the reward functions is normalized per group (not each function on its own), so the report's
-    # `rewards.totals` are what was trained on.
-    args = GRPOConfig(output_dir=str(options.output_dir), max_steps=options.max_steps,
-                      per_device_train_batch_size=options.num_generations, num_generations=options.num_generations,
-                      steps_per_generation=1, reward_weights=rewards.weights,
-                      multi_objective_aggregation="sum_then_normalize",
-                      max_completion_length=options.max_completion_length,
-                      learning_rate=options.learning_rate, temperature=options.temperature, beta=options.beta,
-                      seed=options.seed, shuffle_dataset=False, logging_steps=1, save_strategy="no", report_to=[],
-                      use_cpu=on_cpu(), bf16=False, gradient_checkpointing=False, dataloader_num_workers=0)
+    args = GRPOConfig(**grpo_arguments(options, rewards.weights))
     timer = step_timer()
     trainer = GRPOTrainer(model=model, reward_funcs=rewards.functions, args=args, train_dataset=dataset,
                           processing_class=tokenizer, callbacks=[timer])
-    trainer.train()
+    with logprob_chunk(options.logprob_chunk):
+        trainer.train()
     trainer.model.save_pretrained(options.output_dir)
     tokenizer.save_pretrained(options.output_dir)
     base = report(str(options.output_dir), timer, trainer.state.log_history)

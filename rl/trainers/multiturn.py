@@ -155,7 +155,9 @@ def completion_logps(model: Any, prompt_ids: list[int], completion_ids: list[int
 
     device = next(model.parameters()).device
     ids = torch.tensor([prompt_ids + completion_ids], device=device)
-    logits = model(input_ids=ids).logits[0, len(prompt_ids) - 1:-1].float()
+    # Logits only where a completion token is predicted (the last len + 1 positions, less the very last), not over
+    # the whole vocabulary at every prompt position.
+    logits = model(input_ids=ids, logits_to_keep=len(completion_ids) + 1).logits[0, :-1].float()
     targets = torch.tensor(completion_ids, device=device)
     return torch.log_softmax(logits, dim=-1).gather(1, targets.unsqueeze(1)).squeeze(1)
 
@@ -170,6 +172,10 @@ class MultiTurnGrpo:
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=options.learning_rate)
         # The starting model, frozen, only when the KL term needs it.
         self.reference = copy.deepcopy(model).eval().requires_grad_(False) if options.beta else None
+        if options.gradient_checkpointing:
+            # Active in training mode only, so sampling (in eval mode) keeps its cache. transformers 5 renamed it.
+            enable = getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable
+            enable()
         self.rewards: list[float] = []  # every turn's weighted reward, trajectory by trajectory
         self.step_s: list[float] = []
 
@@ -221,25 +227,35 @@ class MultiTurnGrpo:
         return trajectories
 
     def update(self, trajectories: list[list[TurnSample]], advantages: list[list[float]]) -> float:
-        """One optimizer step on every turn's completion tokens, weighted by its advantage; returns the loss."""
+        """One optimizer step on every turn's completion tokens, weighted by its advantage; returns the loss.
+
+        The turns go through the model `micro_batch` at a time, each pass's share of the loss (its turns' part of
+        the mean over all turns) backpropagated before the next pass, so only one pass's activations are alive and
+        the gradient is that of the whole loss."""
         import torch
 
         turns = [s for trajectory in trajectories for s in trajectory]
         flat = [a for row in advantages for a in row]
         self.model.train()
-        logps = [completion_logps(self.model, s.prompt_ids, s.completion_ids) for s in turns]
-        ref = None
-        if self.reference is not None:
-            with torch.no_grad():
-                ref = [completion_logps(self.reference, s.prompt_ids, s.completion_ids) for s in turns]
-        # On-policy (one step per group): the sampling policy is the current one, so the ratio is 1 in value and
-        # the clip binds only if samples are ever reused; the gradient is the policy gradient.
-        loss = policy_loss(logps, [lp.detach() for lp in logps], flat, ref, self.options.beta)
         self.optimizer.zero_grad()
-        loss.backward()
+        total = 0.0
+        size = self.options.micro_batch
+        for start in range(0, len(turns), size):
+            part = turns[start:start + size]
+            logps = [completion_logps(self.model, s.prompt_ids, s.completion_ids) for s in part]
+            ref = None
+            if self.reference is not None:
+                with torch.no_grad():
+                    ref = [completion_logps(self.reference, s.prompt_ids, s.completion_ids) for s in part]
+            # On-policy (one step per group): the sampling policy is the current one, so the ratio is 1 in value
+            # and the clip binds only if samples are ever reused; the gradient is the policy gradient.
+            loss = policy_loss(logps, [lp.detach() for lp in logps], flat[start:start + size], ref,
+                               self.options.beta) * (len(part) / len(turns))
+            loss.backward()
+            total += float(loss.item())
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)  # TRL's default max_grad_norm
         self.optimizer.step()
-        return float(loss.item())
+        return total
 
     async def step(self, task: Task) -> StepReturns:
         """Sample a group on `task`, credit each turn with its return, and take one optimizer step."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from kernelwright.agent.evaluators import ClusterConfig
 from kernelwright.agent.models import MODEL_OR_PATH
@@ -52,6 +52,21 @@ class GrpoOptions(BaseModel):
                          "return, R_t = r_t + gamma * R_{t+1} (0: each turn for itself; 1: every later turn "
                          "counts in full); read only with turns > 1")
     max_completion_length: int = Field(default=1024, ge=1)
+    micro_batch: int = Field(default=1, ge=1, description="completions per forward and backward pass of the "
+                             "update; the group's gradients are accumulated over num_generations / micro_batch "
+                             "passes, so each optimizer step still trains on the whole group with the same "
+                             "gradient. The update's activation memory grows with it; must divide "
+                             "num_generations (turns > 1: turns per pass)")
+    gradient_checkpointing: bool = Field(default=True, description="keep only each layer's input for the backward "
+                                         "pass and recompute the rest there: about a third more compute in the "
+                                         "update, and activation memory of one layer instead of all of them "
+                                         "(without it, ~1.6 GB per 1,000 tokens of prompt and completion for "
+                                         "smollm2-135m)")
+    logprob_chunk: int = Field(default=4096, ge=1, description="vocabulary columns per tile of TRL's fused "
+                               "log-prob head in the update (TRL's own is 32768). Off a GPU it scores every position, "
+                               "prompt included, and keeps several float32 copies of a tile (positions x this) in "
+                               "flight: at 32768, ~2 GB beside a ~3,100-token sequence; at 4096 an eighth of it, "
+                               "at the same speed (single-prompt GRPO only)")
     learning_rate: float = Field(default=1e-6, gt=0)
     temperature: float = Field(default=1.0, gt=0)
     beta: float = Field(default=0.0, ge=0, description="KL weight against the starting model (0: no reference)")
@@ -61,3 +76,10 @@ class GrpoOptions(BaseModel):
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     reward: RewardConfig = Field(default_factory=RewardConfig, description="how completions are rewarded: the "
                                  "named reward functions with their weights, and the speedup shape")
+
+    @model_validator(mode="after")
+    def _micro_batch_divides_the_group(self) -> GrpoOptions:
+        if self.num_generations % self.micro_batch:
+            raise ValueError(f"micro_batch ({self.micro_batch}) must divide num_generations "
+                             f"({self.num_generations}): each optimizer step accumulates whole passes over one group")
+        return self

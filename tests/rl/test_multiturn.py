@@ -27,6 +27,7 @@ from kernelwright.rl.prompts import TrainingPrompts  # noqa: E402
 from kernelwright.rl.rewards import shaped_reward  # noqa: E402
 from kernelwright.rl.trainers.multiturn import (  # noqa: E402
     MultiTurnGrpo,
+    TurnSample,
     completion_logps,
     discounted_returns,
     policy_loss,
@@ -235,6 +236,71 @@ def test_optimizer_steps_move_the_weights_toward_the_higher_return_trajectory(tm
     assert stats.return_std == pytest.approx(torch.tensor(first).std(unbiased=False).item())
     assert stats.mean_reward_by_turn == pytest.approx([sum(r[t] for r in rewards) / 3 for t in (0, 1)])
     assert judge.calls == 4 and len(loop.rewards) == 6 and len(loop.step_s) == 1
+
+
+def test_completion_log_probs_are_computed_from_the_completion_positions_only(tmp_path: Path) -> None:
+    model, _ = _tiny(tmp_path)
+    prompt, completion = [3, 4, 5, 6], [11, 12, 13]
+    seen: list[int] = []
+    original = model.forward
+
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        out = original(*args, **kwargs)
+        seen.append(out.logits.shape[1])
+        return out
+
+    model.forward = forward  # type: ignore[method-assign]
+    logps = completion_logps(model, prompt, completion)
+    assert seen == [len(completion) + 1]  # not one row of logits per prompt position
+    with torch.no_grad():
+        full = torch.log_softmax(original(input_ids=torch.tensor([prompt + completion])).logits[0], dim=-1)
+    expected = full[len(prompt) - 1:-1].gather(1, torch.tensor(completion).unsqueeze(1)).squeeze(1)
+    torch.testing.assert_close(logps.detach(), expected)
+
+
+def test_the_update_in_micro_batches_with_checkpointing_has_the_whole_groups_gradient(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model, tokenizer = _tiny(tmp_path)
+    start = _weights(model)
+    prompt = list(tokenizer.apply_chat_template([{"role": "user", "content": "Optimize relu."}],
+                                                add_generation_prompt=True, tokenize=True,
+                                                return_dict=True)["input_ids"])
+    replies = [[11, 12, 13], [21, 22], [31, 32, 33, 34], [41], [51, 52], [61, 62, 63]]
+    trajectories = [[TurnSample(t, [], prompt, replies[2 * i + t], "") for t in range(2)] for i in range(3)]
+    advantages = [[1.0, -0.5], [-1.0, 0.2], [0.3, 0.9]]
+    backwards = 0
+    original = torch.Tensor.backward
+
+    def counted(self: torch.Tensor, *args: Any, **kwargs: Any) -> None:
+        nonlocal backwards
+        backwards += 1
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "backward", counted)
+
+    def gradients(**extra: Any) -> tuple[dict[str, torch.Tensor], float, bool]:
+        model.load_state_dict(start)
+        loop = MultiTurnGrpo(model, tokenizer, ScriptedJudge([]), _prompt, _options(**extra))
+        loss = loop.update(trajectories, advantages)
+        grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+        # transformers 5 renamed these (the old names warn); earlier 5.x have only the old ones.
+        if hasattr(model, "activation_checkpointing_disable"):
+            checkpointing = model.is_activation_checkpointing
+            model.activation_checkpointing_disable()
+        else:
+            checkpointing = model.is_gradient_checkpointing
+            model.gradient_checkpointing_disable()
+        return grads, loss, checkpointing
+
+    # The defaults: one turn per pass (six backward passes, one per turn), activations recomputed.
+    one, one_loss, checkpointed = gradients()
+    assert backwards == 6 and checkpointed
+    whole, whole_loss, plain = gradients(micro_batch=3, gradient_checkpointing=False)
+    assert backwards == 6 + 2 and not plain
+    assert one.keys() == whole.keys() and one
+    for name in one:
+        torch.testing.assert_close(one[name], whole[name], rtol=1e-4, atol=1e-6)
+    assert one_loss == pytest.approx(whole_loss, abs=1e-6)
 
 
 class FakeCluster:

@@ -14,7 +14,7 @@ from kernelwright.agent.prompts import ParentKernel
 from kernelwright.agent.providers import ProviderError
 from kernelwright.agent.search import SearchConfig, TrajectoryState
 from kernelwright.agent.search_context import EventKind
-from kernelwright.agent.strategies import register, strategy_names
+from kernelwright.agent.strategies import register, registry, strategy_names
 from kernelwright.agent.strategies.base import SearchStrategy, strategy_class
 from kernelwright.agent.strategies.evolution import EvolutionStrategy
 from kernelwright.agent.strategies.pool import Member, PoolStrategy
@@ -24,7 +24,6 @@ from kernelwright.config.files import ConfigError, validate_config
 from kernelwright.db.enums import RunStatus
 
 
-@register
 class SoloStrategy(SearchStrategy):
     """A strategy that exists only here: one worker spends the whole budget, always refining the newest kernel."""
 
@@ -60,6 +59,14 @@ def test_the_builtins_are_registered_and_an_unknown_name_says_which_exist() -> N
         validate_config(OptimizeCommand, {"task": "activation/relu", "search": {"strategy": "beam"}})
 
 
+@pytest.fixture
+def solo_registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Register the test's strategy in a copy of the registry, so other tests (and workers) never see it."""
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    register(SoloStrategy)
+
+
+@pytest.mark.usefixtures("solo_registered")
 def test_a_strategy_defined_only_in_tests_runs_through_the_registry(tmp_path: Path) -> None:
     run = Run.new(tmp_path, SearchConfig(strategy="test-solo", trajectories=2, turns=3, exemplars=0))
     model = ScriptedModel(_climbing)

@@ -25,15 +25,15 @@ def init_inputs(module: ModuleType, origin: str) -> list[Any]:
     return _check_args(module.get_init_inputs(), "get_init_inputs()", origin)
 
 
-def input_groups(module: ModuleType, seed: int, origin: str) -> list[list[Any]]:
-    """Inputs for one trial: group 0 is `get_inputs()`, then each of `get_input_groups()`.
+def input_groups(module: ModuleType, seed: int, origin: str, first_only: bool = False) -> list[list[Any]]:
+    """Inputs for one trial: group 0 is `get_inputs()`, then (unless `first_only`) each of `get_input_groups()`.
 
     Every call reseeds, so each trial sees fresh values that nobody showed the candidate beforehand.
     """
     torch.manual_seed(seed)
     groups = [_check_args(module.get_inputs(), "get_inputs()", origin)]
     extra = getattr(module, "get_input_groups", None)
-    if callable(extra):
+    if callable(extra) and not first_only:
         more = extra()
         if not isinstance(more, (list, tuple)):
             raise TaskLoadError(origin, "get_input_groups() must return a list of input lists")

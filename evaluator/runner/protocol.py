@@ -92,10 +92,12 @@ class Setup(BaseModel):
 
 
 class MakeInputs(BaseModel):
-    """Reference runners: write the task's input groups for `seed` into tx."""
+    """Reference runners: write the task's input groups for `seed` into tx (`first_only`: group 0 alone, what a
+    timing bucket runs on)."""
 
     op: Literal["inputs"] = "inputs"
     seed: int
+    first_only: bool = False
 
 
 class Call(BaseModel):

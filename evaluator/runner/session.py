@@ -89,7 +89,7 @@ class Runner:
                 if self.setup_msg is None or self.model is None:
                     raise RunnerFailure(Status.runtime_error, Reason.harness_error, "a command before setup")
                 if isinstance(message, MakeInputs):
-                    return self.make_inputs(message.seed)
+                    return self.make_inputs(message.seed, message.first_only)
                 if isinstance(message, Call):
                     return self.call(message)
                 if isinstance(message, Load):
@@ -207,12 +207,12 @@ class Runner:
         groups = input_groups(self.task_module, seed, self.setup_msg.task_id)
         return [[a.to(self.device) if isinstance(a, torch.Tensor) else a for a in g] for g in groups]
 
-    def make_inputs(self, seed: int) -> Reply:
+    def make_inputs(self, seed: int, first_only: bool = False) -> Reply:
         assert self.setup_msg is not None
         if self.setup_msg.role is not Role.reference:
             raise RunnerFailure(Status.runtime_error, Reason.harness_error, "only reference runners make inputs")
         try:
-            groups = input_groups(self.task_module, seed, self.setup_msg.task_id)
+            groups = input_groups(self.task_module, seed, self.setup_msg.task_id, first_only=first_only)
         except Exception as exc:  # noqa: BLE001 - the task's get_inputs failing is the task's failure
             raise _task_failure(exc, "making the inputs") from exc
         offset, specs = 0, []

@@ -168,20 +168,23 @@ def measure_baselines(task: Task, platform: str = "cpu", options: EvalOptions | 
 
 
 def probe(task: Task, platform: str = "cpu", timeout_s: float = PROBE_TIMEOUT_S,
-          options: EvalOptions | None = None, core: int | None = None, reuse_refusals: bool = False) -> ProbeResult:
+          options: EvalOptions | None = None, core: int | None = None, reuse_refusals: bool = False,
+          size_budget_ms: float | None = None) -> ProbeResult:
     """Check a task file (imports, runs on two seeds and every input group, not degenerate) in a jailed runner.
 
     The runner gets `options.memory_mb` of memory and `timeout_s` of time; a task that needs more is refused with
     `TaskProblem.out_of_memory` / `timeout`. `core` pins the runner to that core (parallel probes each get their
     own), else it runs on the last core this process may use. A passing result is remembered by source hash, so a
     task that has not changed is not run again. With `reuse_refusals` (imports), a refusal under the same limits is
-    remembered and read back too, so an import stopped half-way and run again picks up where it stopped.
+    remembered and read back too, so an import stopped half-way and run again picks up where it stopped. With
+    `size_budget_ms` (an import sizing a task), a size far over that eager budget is refused as `too_slow` after its
+    first calls, without the rest of the checks.
     """
     cached = cached_probe(task.source_hash)
     if cached is not None:
         return cached.model_copy(update={"reused": True})
     opts = (options or EvalOptions()).model_copy(update={"timeout_s": timeout_s})
-    limits = f"{platform}-{opts.memory_mb}m-{timeout_s:g}s"
+    limits = f"{platform}-{opts.memory_mb}m-{timeout_s:g}s" + (f"-{size_budget_ms:g}ms" if size_budget_ms else "")
     if reuse_refusals:
         refused = cached_refusal(task.source_hash, limits)
         if refused is not None:
@@ -189,7 +192,7 @@ def probe(task: Task, platform: str = "cpu", timeout_s: float = PROBE_TIMEOUT_S,
     refusal = jail_refusal(opts)
     if refusal is not None:
         return ProbeResult(ok=False, problem=refusal, kind=TaskProblem.no_jail)
-    result = get_judge().probe(task, get_platform(platform), opts, core)
+    result = get_judge().probe(task, get_platform(platform), opts, core, size_budget_ms)
     if not opts.unsafe_no_jail:  # only a jailed probe vouches for a task later
         if result.ok:
             remember_probe(task.source_hash, result)

@@ -12,6 +12,7 @@ class TaskProblem(str, Enum):
     degenerate = "degenerate"  # its reference output can't tell a right kernel from a wrong one (row 7)
     out_of_memory = "out_of_memory"  # needs more memory than its limit
     timeout = "timeout"  # takes longer than its time limit
+    too_slow = "too_slow"  # while sizing an import: far over the size's eager budget, stopped at its first calls
     no_jail = "no_jail"  # nothing can run here: the jail cannot start
     data_file = "data_file"  # its inputs come from a data file that could not be read
 

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from kernelwright.tasks.categories import category_from_name, category_from_ops, level_by_rule, normalized_name
 from kernelwright.tasks.data_inputs import with_data_inputs
@@ -82,8 +83,11 @@ LAST_RESORT_NOTE = ("its cpu size scales the model's own dimensions (a last reso
 __all__ = ["Checker", "ImportFormat", "ImportRegistry", "ImportReport", "ImportSource", "ImportedTask", "Outcome",
            "TaskOutcome", "import_tasks", "load_imported", "load_registry", "registry_file"]
 
-# Runs one task in the jail; the int is the worker slot (each slot gets a core of its own).
-Checker = Callable[[Task, int], ProbeResult]
+class Checker(Protocol):
+    """Runs one task in the jail. `slot` is the worker slot (each slot gets a core of its own); `budget_ms`, when
+    sizing, lets the probe stop at its first calls a size that is far over that eager budget (`too_slow`)."""
+
+    def __call__(self, task: Task, slot: int, budget_ms: float | None = None) -> ProbeResult: ...
 
 
 @dataclass
@@ -101,7 +105,7 @@ class _Checked:
 
 
 _REFUSAL = {TaskProblem.degenerate: Outcome.degenerate, TaskProblem.out_of_memory: Outcome.too_large,
-            TaskProblem.timeout: Outcome.too_large}
+            TaskProblem.timeout: Outcome.too_large, TaskProblem.too_slow: Outcome.too_large}
 
 
 def _refused(row: TaskOutcome, result: ProbeResult, note: str = "") -> _Checked:
@@ -133,14 +137,14 @@ def _sized_and_probed(row: TaskOutcome, task: Task, source: str, origin: str, ch
         small = scaled_values(constants, min(top, step + SMALL_EXTRA_STEPS))
         trial_source = with_derived_sizes(source, cpu, small, gpu, origin)
         trial = parse_task(trial_source, origin, task_id=task.id)
-        result = check(trial, slot)
+        result = check(trial, slot, CPU_BUDGET_MS)
         label = _size_label(constants, cpu)
         if result.ok and (result.eager_ms is None or result.eager_ms <= CPU_BUDGET_MS):
             scaled_model = any(cpu[c.name] != c.value for c in constants if c.kind is Kind.other)
             return _Checked(row.model_copy(update={"size": label}), source=trial_source, ops=result.ops,
                             derived={"cpu": cpu, "small": small, "gpu": gpu},
                             size_note=LAST_RESORT_NOTE if scaled_model else "")
-        if result.ok:
+        if result.ok or result.kind is TaskProblem.too_slow:
             jump = steps_for(result.eager_ms or CPU_BUDGET_MS)
         elif result.kind in (TaskProblem.out_of_memory, TaskProblem.timeout):
             jump = MEMORY_JUMP
@@ -148,7 +152,7 @@ def _sized_and_probed(row: TaskOutcome, task: Task, source: str, origin: str, ch
             where = label.removeprefix("derived: ")
             return _refused(row, result, "" if step == 0 else f" (at the derived size: {where})")
         if step == top:
-            why = result.problem if not result.ok else f"eager {result.eager_ms:.0f} ms > {CPU_BUDGET_MS:.0f} ms"
+            why = f"eager {result.eager_ms:.0f} ms > {CPU_BUDGET_MS:.0f} ms" if result.eager_ms else result.problem
             return _Checked(row.model_copy(update={"outcome": Outcome.too_large, "reason": f"too large even at its "
                                                    f"smallest derived size ({label}): {why}"}))
         # A jump stops short of the model's own dimensions: they are scaled only if less data alone does not fit.

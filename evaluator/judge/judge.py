@@ -130,13 +130,15 @@ class Judge:
         session = self.session(task, platform, options, threads)
         return BaselineMeasurement(task, platform.name, options, session, compiled, timing_lock).run()
 
-    def probe(self, task: Task, platform: Platform, options: EvalOptions, core: int | None = None) -> ProbeResult:
+    def probe(self, task: Task, platform: Platform, options: EvalOptions, core: int | None = None,
+              size_budget_ms: float | None = None) -> ProbeResult:
         """A task's checks, its code in a jailed runner of its own (never a warm session: it may be hostile);
-        `core` pins it to that core instead of the last one (so probes run side by side do not share one)."""
+        `core` pins it to that core instead of the last one (so probes run side by side do not share one);
+        `size_budget_ms`: see `probe_task`."""
         config = self.runner_config(platform, options, 1, Role.reference)
         if core is not None:
             config = replace(config, limits=replace(config.limits, cpus=(core,)))
-        return probe_task(task, platform.name, config, options.timeout_s)
+        return probe_task(task, platform.name, config, options.timeout_s, size_budget_ms)
 
     def close(self) -> None:
         self.sessions.close()

@@ -13,7 +13,7 @@ from statistics import median
 
 import torch
 
-from kernelwright.evaluator.judge.rounds import timed_round
+from kernelwright.evaluator.judge.rounds import DeferredWork, timed_round
 from kernelwright.evaluator.judge.runner_process import (
     RunnerConfig,
     RunnerFailed,
@@ -30,6 +30,12 @@ from kernelwright.tasks.model import Task
 from kernelwright.tasks.probe_result import ProbeResult
 
 EAGER_ROUNDS = 5
+# A sizing probe stops after its first calls when even the faster of these is this many times the eager budget:
+# the size is refused anyway, and a probe at a size ten times too large costs 10-20 s (inputs made twice, every
+# group run, five eager rounds) where its first calls say all the importer needs. Twice the budget leaves room for
+# a first call's warm-up, so no size the whole probe would accept is stopped.
+SCOUT_CALLS = 2
+SCOUT_MARGIN = 2.0
 
 
 class _Refused(Exception):
@@ -38,8 +44,9 @@ class _Refused(Exception):
         self.kind = kind
 
 
-def _inputs(runner: RunnerProcess, seed: int, deadline: float, arena: int) -> list[list[object]]:
-    reply = runner.request(MakeInputs(seed=seed), deadline)
+def _inputs(runner: RunnerProcess, seed: int, deadline: float, arena: int,
+            first_only: bool = False) -> list[list[object]]:
+    reply = runner.request(MakeInputs(seed=seed, first_only=first_only), deadline)
     try:
         tensors.check_total([a.tensor for g in reply.groups for a in g if a.tensor is not None], arena)
         return [tensors.read_args(runner.tx, group, arena) for group in reply.groups]
@@ -66,8 +73,22 @@ def _outputs(runner: RunnerProcess, args: list[object], deadline: float, read: b
         raise _Refused(f"its outputs could not be read ({exc})", kind) from exc
 
 
-def probe_task(task: Task, platform: str, config: RunnerConfig, timeout_s: float) -> ProbeResult:
-    """Every check of a task, with its code confined to a jailed runner."""
+def _scout_ms(runner: RunnerProcess, deadline: float, arena: int) -> float | None:
+    """The fastest of a few single calls on the first input group, on the judge's clock, in ms; None when they fail
+    (the whole probe then runs and says why, in the words it always has)."""
+    try:
+        [first] = _inputs(runner, 1, deadline, arena, first_only=True)
+        return min(timed_round(runner, first, 1, deadline)[0] for _ in range(SCOUT_CALLS)) * 1e3
+    except (RunnerFailed, _Refused, DeferredWork, ValueError):
+        return None
+
+
+def probe_task(task: Task, platform: str, config: RunnerConfig, timeout_s: float,
+               size_budget_ms: float | None = None) -> ProbeResult:
+    """Every check of a task, with its code confined to a jailed runner.
+
+    With `size_budget_ms` (an import sizing the task), a size whose first calls already take `SCOUT_MARGIN` times
+    the budget is refused as `too_slow` with that time, before the rest of the checks."""
     deadline = time.monotonic() + timeout_s
     limit_mb = config.limits.memory_mb
     runner = RunnerProcess(config)
@@ -75,8 +96,14 @@ def probe_task(task: Task, platform: str, config: RunnerConfig, timeout_s: float
     try:
         runner.request(Setup(role=Role.reference, task_id=task.id, task_source=task.source, platform=platform,
                              threads=config.threads, seed=0), deadline)
+        if size_budget_ms is not None:
+            scout = _scout_ms(runner, deadline, config.arena_bytes)
+            if scout is not None and scout > SCOUT_MARGIN * size_budget_ms:
+                return ProbeResult(ok=False, kind=TaskProblem.too_slow, eager_ms=scout,
+                                   problem=f"eager {scout:.0f} ms at this size, over the budget of "
+                                           f"{size_budget_ms:.0f} ms (stopped at its first calls)")
         groups_a = _inputs(runner, 1, deadline, config.arena_bytes)
-        groups_b = _inputs(runner, 2, deadline, config.arena_bytes)
+        groups_b = _inputs(runner, 2, deadline, config.arena_bytes, first_only=True)  # only its group 0 is used
         if not groups_a or not groups_b:
             raise _Refused("get_inputs() returned no input group")
         first = _outputs(runner, groups_a[0], deadline, ops=ops)

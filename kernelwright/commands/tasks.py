@@ -109,12 +109,12 @@ class _Checker:
         self.timeout_s, self.cores, self.reprobe = timeout_s, cores, reprobe
         self.probes = self.reused = 0
 
-    def __call__(self, task: Task, slot: int) -> ProbeResult:
+    def __call__(self, task: Task, slot: int, budget_ms: float | None = None) -> ProbeResult:
         from kernelwright.evaluator import probe as probe_task
 
         result = probe_task(task, options=self.options, timeout_s=self.timeout_s,
                             core=self.cores[slot % len(self.cores)] if self.cores else None,
-                            reuse_refusals=not self.reprobe)
+                            reuse_refusals=not self.reprobe, size_budget_ms=budget_ms)
         self.probes += 1
         self.reused += result.reused
         return result

@@ -10,7 +10,7 @@ import pytest
 
 from kernelwright.evaluator.api import checked_task, probe
 from kernelwright.evaluator.request import EvalOptions
-from kernelwright.tasks.errors import TaskLoadError
+from kernelwright.tasks.errors import TaskLoadError, TaskProblem
 from kernelwright.tasks.loader import load_task, parse_task
 
 GOOD = '''
@@ -84,3 +84,22 @@ def test_task_that_eats_memory_is_refused_not_the_machine(tmp_path: Path) -> Non
     hog = GOOD.replace("N = 1000", "N = 1000\nHOG = [bytearray(2**28) for _ in range(64)]")
     result = probe(parse_task(hog, "hog.py"), options=EvalOptions(memory_mb=1024))
     assert not result.ok and ("MemoryError" in result.problem or "memory" in result.problem), result.problem
+
+
+def test_a_size_far_over_its_budget_stops_at_its_first_calls_and_is_never_taken_for_checked(tmp_path: Path) -> None:
+    """A sizing probe (`size_budget_ms`) stops a size far over the budget after its first calls: `too_slow` with the
+    time seen, nothing remembered as passed, so the whole probe of the same source still runs every check."""
+    task = parse_task(GOOD + f"# {uuid.uuid4()}\n", "good.py")  # a source no earlier probe has passed
+    stopped = probe(task, size_budget_ms=1e-6)
+    assert not stopped.ok and stopped.kind is TaskProblem.too_slow and "over the budget" in stopped.problem
+    assert stopped.eager_ms is not None and stopped.eager_ms > 0 and stopped.output_shapes == []
+    whole = probe(task)
+    assert whole.ok and not whole.reused and whole.output_shapes == [[1000]]
+    assert probe(task, size_budget_ms=1e3).ok  # within the budget: the whole probe, the same facts
+
+
+def test_a_sizing_probe_of_a_broken_task_says_what_the_whole_probe_says(tmp_path: Path) -> None:
+    broken = GOOD.replace("return x * 2.0", "return x @ x.new_ones(3, 3)") + f"# {uuid.uuid4()}\n"
+    sized, whole = probe(parse_task(broken, "a.py"), size_budget_ms=1e-6), probe(parse_task(broken, "b.py"))
+    assert not sized.ok and sized.kind is whole.kind and "running the reference failed" in sized.problem
+    assert sized.problem == whole.problem

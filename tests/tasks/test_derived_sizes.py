@@ -10,6 +10,7 @@ import pytest
 
 from kernelwright.tasks.categories import category_from_name, category_from_ops, level_by_rule, normalized_name
 from kernelwright.tasks.derived_sizes import (
+    CPU_BUDGET_MS,
     Kind,
     constant_kind,
     last_resort_step,
@@ -194,7 +195,7 @@ def get_init_inputs():
 
 def _fits(limit: int) -> Checker:
     """A stand-in for the jailed probe: out of memory above `limit` input elements, fast below (runs nothing)."""
-    def check(task: Task, slot: int) -> ProbeResult:
+    def check(task: Task, slot: int, budget_ms: float | None = None) -> ProbeResult:
         found = dict(re.findall(r"^(batch_size|height|dim) = (\d+)$", task.source, re.MULTILINE))
         elements = math.prod(int(v) for v in found.values())
         if elements > limit:
@@ -217,3 +218,44 @@ def test_import_scales_extents_before_model_dims_and_says_when_it_had_to(home: P
     assert row.size.startswith("derived: batch_size 4->2, height 32->8, last resort: dim 4096->")
     assert "scales the model's own dimensions (a last resort)" in row.note and "never probed" in row.note
     assert resolve_task("kernelbench/KernelBench/level1/23_Softmax").notes == [row.note]
+
+
+def test_a_size_stopped_as_too_slow_is_jumped_from_its_time(home: Path, tmp_path: Path) -> None:
+    """The probe stops a size far over the eager budget at its first calls (`too_slow`, with the time it saw): the
+    importer asks for that with its budget, and jumps from that time as it does from a whole probe's."""
+    level1 = tmp_path / "KernelBench" / "level1"
+    level1.mkdir(parents=True)
+    (level1 / "23_Softmax.py").write_text(SOFTMAX)
+    seen: list[tuple[int, float | None, bool]] = []
+
+    def check(task: Task, slot: int, budget_ms: float | None = None) -> ProbeResult:
+        found = dict(re.findall(r"^(batch_size|height|dim) = (\d+)$", task.source, re.MULTILINE))
+        elements = math.prod(int(v) for v in found.values())
+        eager_ms = elements / 1000  # 524 ms as written
+        stopped = budget_ms is not None and eager_ms > 2 * budget_ms
+        seen.append((elements, budget_ms, stopped))
+        if stopped:
+            return ProbeResult(ok=False, kind=TaskProblem.too_slow, eager_ms=eager_ms, problem="too slow")
+        return ProbeResult(ok=True, eager_ms=eager_ms, ops=["_softmax"])
+
+    report = import_tasks(tmp_path / "KernelBench", ImportFormat.kernelbench, check=check)
+    [row] = report.outcomes
+    # 524 ms stopped early: a jump of steps_for(524) = 5 halvings, held at the last step before the model's own
+    # width (3); 65.5 ms there is a whole probe over budget, and steps_for(65.5) = 2 more reach 16 ms.
+    assert seen == [(4 * 32 * 4096, CPU_BUDGET_MS, True), (2 * 8 * 4096, CPU_BUDGET_MS, False),
+                    (2 * 8 * 1024, CPU_BUDGET_MS, False)]
+    assert row.outcome is Outcome.imported
+    assert row.size == "derived: batch_size 4->2, height 32->8, last resort: dim 4096->1024"
+
+
+def test_a_size_too_slow_even_at_its_smallest_says_its_time(home: Path, tmp_path: Path) -> None:
+    level1 = tmp_path / "KernelBench" / "level1"
+    level1.mkdir(parents=True)
+    (level1 / "23_Softmax.py").write_text(SOFTMAX)
+
+    def check(task: Task, slot: int, budget_ms: float | None = None) -> ProbeResult:
+        return ProbeResult(ok=False, kind=TaskProblem.too_slow, eager_ms=900.0, problem="too slow")
+
+    [row] = import_tasks(tmp_path / "KernelBench", ImportFormat.kernelbench, check=check).outcomes
+    assert row.outcome is Outcome.too_large and row.reason.startswith("too large even at its smallest derived size")
+    assert row.reason.endswith("eager 900 ms > 50 ms")

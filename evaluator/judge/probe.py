@@ -34,8 +34,10 @@ EAGER_ROUNDS = 5
 # the size is refused anyway, and a probe at a size ten times too large costs 10-20 s (inputs made twice, every
 # group run, five eager rounds) where its first calls say all the importer needs. Twice the budget leaves room for
 # a first call's warm-up, so no size the whole probe would accept is stopped.
-SCOUT_CALLS = 2
 SCOUT_MARGIN = 2.0
+# A first call this many times the budget is taken alone: a warm-up (first touch of the weights, a library's first
+# plan) costs milliseconds against seconds there, and a second call of a size 100x too large is 5-7 s of an import.
+SCOUT_ALONE = 20.0
 
 
 class _Refused(Exception):
@@ -73,12 +75,16 @@ def _outputs(runner: RunnerProcess, args: list[object], deadline: float, read: b
         raise _Refused(f"its outputs could not be read ({exc})", kind) from exc
 
 
-def _scout_ms(runner: RunnerProcess, deadline: float, arena: int) -> float | None:
-    """The fastest of a few single calls on the first input group, on the judge's clock, in ms; None when they fail
-    (the whole probe then runs and says why, in the words it always has)."""
+def _scout_ms(runner: RunnerProcess, deadline: float, arena: int, budget_ms: float) -> float | None:
+    """A single call on the first input group, on the judge's clock, in ms: the faster of two unless the first
+    alone is `SCOUT_ALONE` times the budget. None when they fail (the whole probe then runs and says why, in the
+    words it always has)."""
     try:
         [first] = _inputs(runner, 1, deadline, arena, first_only=True)
-        return min(timed_round(runner, first, 1, deadline)[0] for _ in range(SCOUT_CALLS)) * 1e3
+        seconds = timed_round(runner, first, 1, deadline)[0]
+        if seconds * 1e3 <= SCOUT_ALONE * budget_ms:
+            seconds = min(seconds, timed_round(runner, first, 1, deadline)[0])
+        return seconds * 1e3
     except (RunnerFailed, _Refused, DeferredWork, ValueError):
         return None
 
@@ -97,7 +103,7 @@ def probe_task(task: Task, platform: str, config: RunnerConfig, timeout_s: float
         runner.request(Setup(role=Role.reference, task_id=task.id, task_source=task.source, platform=platform,
                              threads=config.threads, seed=0), deadline)
         if size_budget_ms is not None:
-            scout = _scout_ms(runner, deadline, config.arena_bytes)
+            scout = _scout_ms(runner, deadline, config.arena_bytes, size_budget_ms)
             if scout is not None and scout > SCOUT_MARGIN * size_budget_ms:
                 return ProbeResult(ok=False, kind=TaskProblem.too_slow, eager_ms=scout,
                                    problem=f"eager {scout:.0f} ms at this size, over the budget of "

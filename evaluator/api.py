@@ -184,7 +184,9 @@ def probe(task: Task, platform: str = "cpu", timeout_s: float = PROBE_TIMEOUT_S,
     if cached is not None:
         return cached.model_copy(update={"reused": True})
     opts = (options or EvalOptions()).model_copy(update={"timeout_s": timeout_s})
-    limits = f"{platform}-{opts.memory_mb}m-{timeout_s:g}s" + (f"-{size_budget_ms:g}ms" if size_budget_ms else "")
+    limits = f"{platform}-{opts.memory_mb}m-{timeout_s:g}s"
+    if size_budget_ms is not None:  # a sizing probe's refusal holds for its budget only
+        limits += f"-{size_budget_ms:g}ms"
     if reuse_refusals:
         refused = cached_refusal(task.source_hash, limits)
         if refused is not None:
